@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from portal.accounts import services
+from portal.accounts.filters import UserFilter
+from portal.accounts.models import TIME_ZONE_CHOICES, User
+from portal.accounts.selectors import users_visible_to
+from portal.api.permissions import AdminWritesOthersRead
+from portal.api.serializers import ScopedRelatedField, StrictModelSerializer
+from portal.api.views import PortalCreateReadUpdateViewSet
+from portal.tenancy.models import Membership, Organization
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Membership
+        fields = ["organization", "role", "is_active"]
+
+
+class UserSerializer(StrictModelSerializer):
+    """A person. For customers `organization` and `role` give their (first) membership."""
+
+    organization = ScopedRelatedField(model=Organization, required=False, allow_null=True)
+    role = serializers.ChoiceField(choices=Membership.Role.choices, required=False, allow_null=True)
+    memberships = serializers.SerializerMethodField()
+    time_zone = serializers.ChoiceField(choices=TIME_ZONE_CHOICES, required=False)
+
+    class Meta:
+        model = User
+        fields = [
+            "id", "email", "name", "kind", "organization", "role", "memberships",
+            "is_active", "language", "time_zone", "date_joined",
+        ]
+        read_only_fields = ["id", "date_joined"]
+
+    @extend_schema_field(MembershipSerializer(many=True))
+    def get_memberships(self, user: User) -> list[dict]:
+        return MembershipSerializer(user.memberships.all(), many=True).data
+
+    def to_representation(self, user: User) -> dict:
+        data = super().to_representation(user)
+        first = next(iter(user.memberships.all()), None)
+        data["organization"] = first.organization_id if first else None
+        data["role"] = first.role if first else None
+        return data
+
+    def validate(self, attrs: dict) -> dict:
+        if self.instance is not None:
+            for frozen in ("email", "kind", "organization", "role"):
+                if frozen in attrs and attrs[frozen] != getattr(self.instance, frozen, None):
+                    raise serializers.ValidationError(
+                        {frozen: [_("This field cannot be changed after provisioning.")]}
+                    )
+        return attrs
+
+
+@extend_schema(tags=["users"])
+class UserViewSet(PortalCreateReadUpdateViewSet):
+    """People. Admins provision and change them; others see themselves and whom they work with."""
+
+    queryset = User.objects.all()
+    serializer_class = UserSerializer
+    filterset_class = UserFilter
+    permission_classes = [*PortalCreateReadUpdateViewSet.permission_classes, AdminWritesOthersRead]
+
+    def get_queryset(self) -> QuerySet[User]:
+        return users_visible_to(self.request.user).prefetch_related(
+            Prefetch("memberships", queryset=Membership.objects.order_by("id"))
+        )
+
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = services.user_provision(
+            acting_user=request.user,
+            email=data["email"],
+            name=data.get("name", ""),
+            kind=data.get("kind", User.Kind.CUSTOMER),
+            organization=data.get("organization"),
+            role=data.get("role"),
+            language=data.get("language", "en"),
+            time_zone=data.get("time_zone", "UTC"),
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=user.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: object, **kwargs: object) -> Response:
+        user = self.get_object()
+        serializer = self.get_serializer(user, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        changes = {key: value for key, value in serializer.validated_data.items()
+                   if key not in ("email", "kind", "organization", "role")}
+        services.user_update(acting_user=request.user, user=user, **changes)
+        return Response(self.get_serializer(self.get_queryset().get(pk=user.pk)).data)

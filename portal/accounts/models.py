@@ -1,0 +1,182 @@
+"""People who sign in, and the API tokens they own."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import zoneinfo
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA zone name. Not model choices: the list depends on the machine's tzdata."""
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known IANA time zone."), params={"value": value})
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields: object) -> User:
+        if not email:
+            raise ValueError("Users need an e-mail address.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: object) -> User:
+        fields.update(kind=User.Kind.ADMIN, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Provider staff (admin, service manager) are flagged by `kind`; customers have memberships."""
+
+    class Kind(models.TextChoices):
+        ADMIN = "admin", _("Provider admin")
+        MANAGER = "manager", _("Service manager")
+        CUSTOMER = "customer", _("Customer")
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    name = models.CharField(_("name"), max_length=150, blank=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.CUSTOMER)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone],
+        help_text=_("Times are shown to you in this zone."),
+    )
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default="en"
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.name or self.email
+
+    def get_full_name(self) -> str:
+        return self.name or self.email
+
+    def get_short_name(self) -> str:
+        return (self.name or self.email).split(" ")[0]
+
+    @property
+    def is_provider_admin(self) -> bool:
+        return self.kind == self.Kind.ADMIN or self.is_superuser
+
+    @property
+    def is_service_manager(self) -> bool:
+        return self.kind == self.Kind.MANAGER and not self.is_superuser
+
+    @property
+    def is_provider_staff(self) -> bool:
+        return self.is_provider_admin or self.is_service_manager
+
+    @property
+    def is_customer(self) -> bool:
+        return not self.is_provider_staff
+
+    @property
+    def is_staff(self) -> bool:
+        """Django's admin site is for provider admins only."""
+        return self.is_provider_admin
+
+
+def _hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def usable(self, at: datetime | None = None) -> ApiTokenQuerySet:
+        at = at or timezone.now()
+        return self.filter(revoked_at__isnull=True, user__is_active=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=at)
+        )
+
+
+class ApiToken(models.Model):
+    """A Bearer token: shown once, stored as a SHA-256 hash of a 256-bit secret."""
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read")
+        WRITE = "write", _("Write")
+
+    PREFIX = "smp"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens",
+        verbose_name=_("user"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    key_id = models.CharField(_("key id"), max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    scopes = models.JSONField(_("scopes"), default=list)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_id})"
+
+    @classmethod
+    def new_secret(cls) -> tuple[str, str, str]:
+        """A fresh (key_id, secret, full token string)."""
+        key_id = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(32)
+        return key_id, secret, f"{cls.PREFIX}_{key_id}_{secret}"
+
+    @staticmethod
+    def parse(token: str) -> tuple[str, str] | None:
+        parts = token.split("_", 2)
+        if len(parts) != 3 or parts[0] != ApiToken.PREFIX or not parts[1] or not parts[2]:
+            return None
+        return parts[1], parts[2]
+
+    def set_secret(self, secret: str) -> None:
+        self.key_hash = _hash_secret(secret)
+
+    def matches(self, secret: str) -> bool:
+        return secrets.compare_digest(self.key_hash, _hash_secret(secret))
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and not self.is_expired
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scopes

@@ -1,0 +1,137 @@
+"""Operations on people and their API tokens. Views, serializers and commands call these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from portal.accounts.models import ApiToken, User
+from portal.audit import audit, snapshot
+from portal.errors import InvalidInput
+from portal.tenancy.models import Membership, Organization
+
+
+def _send_welcome(user_id: int) -> None:
+    user = User.objects.get(pk=user_id)
+    with translation.override(user.language):
+        send_mail(
+            subject=_("Your Service Portal account"),
+            message=_(
+                "An account was created for you at %(site)s.\n"
+                "Choose your password here: %(url)s\n"
+            )
+            % {"site": settings.SITE_URL, "url": settings.SITE_URL + reverse("account_reset_password")},
+            from_email=None,
+            recipient_list=[user.email],
+        )
+
+
+@transaction.atomic
+def user_provision(
+    *,
+    acting_user: User | None,
+    email: str,
+    name: str = "",
+    kind: str = User.Kind.CUSTOMER,
+    organization: Organization | None = None,
+    role: str | None = None,
+    password: str | None = None,
+    language: str = "en",
+    time_zone: str = "UTC",
+) -> User:
+    """Create a person (admins only, checked by callers); customers join one organization.
+
+    Sends a welcome e-mail after commit.
+    """
+    email = email.strip().lower()
+    errors: dict[str, list[str]] = {}
+    if User.objects.filter(email__iexact=email).exists():
+        errors["email"] = [_("A user with this e-mail address already exists.")]
+    if kind == User.Kind.CUSTOMER:
+        if organization is None:
+            errors["organization"] = [_("Customers must belong to an organization.")]
+        if role not in Membership.Role.values:
+            errors["role"] = [_("Choose poc or member for a customer.")]
+    elif organization is not None or role:
+        errors["organization"] = [_("Provider staff do not belong to a customer organization.")]
+    if errors:
+        raise InvalidInput(fields=errors)
+    user = User.objects.create_user(
+        email, password, name=name, kind=kind, language=language, time_zone=time_zone
+    )
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
+    if organization is not None:
+        Membership.objects.create(user=user, organization=organization, role=role)
+    audit(actor=acting_user, action="user.provision", instance=user, after=snapshot(user),
+          organization_id=organization.pk if organization else None)
+    transaction.on_commit(lambda: _send_welcome(user.pk))
+    return user
+
+
+@transaction.atomic
+def user_update(*, acting_user: User, user: User, **changes: object) -> User:
+    """Change a person's name, kind, language, zone or active flag; audited."""
+    allowed = {"name", "language", "time_zone", "is_active"}
+    before = snapshot(user)
+    for field, value in changes.items():
+        if field not in allowed:
+            raise InvalidInput(fields={field: [_("This field cannot be changed.")]})
+        setattr(user, field, value)
+    user.save()
+    audit(actor=acting_user, action="user.update", instance=user, before=before, after=snapshot(user))
+    return user
+
+
+@transaction.atomic
+def membership_set_role(*, acting_user: User, membership: Membership, role: str) -> Membership:
+    if role not in Membership.Role.values:
+        raise InvalidInput(fields={"role": [_("Choose poc or member.")]})
+    before = snapshot(membership)
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit(actor=acting_user, action="membership.role", instance=membership, before=before,
+          after=snapshot(membership), organization_id=membership.organization_id)
+    return membership
+
+
+def api_token_create(
+    *,
+    user: User,
+    name: str,
+    scopes: list[str],
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Issue a token for `user`; returns it with the plain text, which is shown only once."""
+    scopes = sorted(set(scopes))
+    bad = [scope for scope in scopes if scope not in ApiToken.Scope.values]
+    errors: dict[str, list[str]] = {}
+    if not scopes or bad:
+        errors["scopes"] = [_("Choose read, write or both.")]
+    if not name.strip():
+        errors["name"] = [_("Give the token a name.")]
+    if expires_at is not None and expires_at <= timezone.now():
+        errors["expires_at"] = [_("The expiry must be in the future.")]
+    if errors:
+        raise InvalidInput(fields=errors)
+    key_id, secret, plain = ApiToken.new_secret()
+    token = ApiToken(user=user, name=name.strip(), key_id=key_id, scopes=scopes, expires_at=expires_at)
+    token.set_secret(secret)
+    token.save()
+    audit(actor=user, action="api_token.create", instance=token,
+          after={"name": token.name, "scopes": scopes, "expires_at": str(expires_at)})
+    return token, plain
+
+
+def api_token_revoke(*, token: ApiToken, acting_user: User) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit(actor=acting_user, action="api_token.revoke", instance=token)
+    return token

@@ -1,0 +1,19 @@
+"""The /api/v1/ router. Every app registers its viewsets here."""
+
+from django.urls import re_path
+from rest_framework.routers import DefaultRouter
+
+from portal.errors import page_not_found as api_not_found
+
+from portal.accounts.api.views import UserViewSet
+from portal.tenancy.api.views import OrganizationViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("users", UserViewSet, basename="user")
+router.register("organizations", OrganizationViewSet, basename="organization")
+
+urlpatterns = router.urls
+
+# Anything else under /api/ answers 404 in the API error format, in DEBUG too.
+urlpatterns.append(re_path(r"^.*$", api_not_found, name="api_not_found"))

@@ -1,0 +1,71 @@
+"""Base classes of every API view: the actor's tenant scope, strict input, one error format."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.http import HttpRequest, HttpResponseBase
+from rest_framework import mixins, viewsets
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from portal.tenancy.scoping import activate, deactivate, scope_for
+
+
+class ScopedAPIViewMixin:
+    """Opens the tenant scope of whoever the request authenticated as (session or token).
+
+    The scope opens right after authentication, so permission checks, querysets, serializers
+    and rendering all run inside it, and it closes when the response is rendered.
+    """
+
+    def perform_authentication(self, request: Request) -> None:
+        super().perform_authentication(request)  # type: ignore[misc]
+        user = request.user
+        if user.is_authenticated and user.is_active:
+            self._scope_token = activate(scope_for(user))
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        self._scope_token = None
+        try:
+            response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+            return response
+        finally:
+            if self._scope_token is not None:
+                deactivate(self._scope_token)
+
+
+class PortalAPIView(ScopedAPIViewMixin, APIView):
+    pass
+
+
+class PortalViewSetMixin(ScopedAPIViewMixin):
+    """Concrete viewsets declare `queryset` (for the schema), `serializer_class` and
+    `filterset_class`; querysets are always rebuilt from the model's scoped manager."""
+
+    queryset: models.QuerySet
+
+    def get_queryset(self) -> models.QuerySet:
+        return self.queryset.model._default_manager.all()
+
+
+class PortalReadOnlyViewSet(PortalViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    pass
+
+
+class PortalModelViewSet(PortalViewSetMixin, viewsets.ModelViewSet):
+    pass
+
+
+class PortalCreateReadUpdateViewSet(
+    PortalViewSetMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
+    pass

@@ -1,0 +1,26 @@
+"""Navigation by role, for the base layout."""
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = [(_("Dashboard"), reverse("dashboard"))]
+    items.append((_("Organizations"), reverse("organization_list")))
+    items.append((_("People"), reverse("people_list")))
+    if user.is_provider_admin:
+        items.append((_("Audit log"), reverse("audit_log")))
+    items.append((_("API tokens"), reverse("api_tokens")))
+    path = request.path
+    return {
+        "nav_items": [
+            {"label": label, "url": url, "active": path == url or (url != "/" and path.startswith(url))}
+            for label, url in items
+        ]
+    }

@@ -1,0 +1,89 @@
+"""Domain errors with stable codes, and the error pages of the whole portal.
+
+Services raise `DomainError` subclasses; the API answers them in the SPEC §8 format
+`{"code", "detail", "fields"}`, pages show their message. Under /api/ even Django's own 404,
+500 and CSRF failures answer in that format.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+
+class DomainError(Exception):
+    """A rule of the domain refused an operation."""
+
+    status_code = 400
+    code = "invalid"
+    default_detail = gettext_lazy("The request was refused.")
+
+    def __init__(self, detail: str | None = None, *, fields: dict[str, Any] | None = None) -> None:
+        self.detail = str(detail or self.default_detail)
+        self.fields = fields or {}
+        super().__init__(self.detail)
+
+
+class NotEntitled(DomainError):
+    status_code = 403
+    code = "not_entitled"
+    default_detail = gettext_lazy("The engagement's plan does not include this service function.")
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+
+
+def error_body(code: str, detail: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"code": code, "detail": detail, "fields": fields or {}}
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_body("server_error", _("A server error occurred.")), status=500)
+    return render(request, "500.html", status=500)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(
+            error_body("permission_denied", _("You do not have permission to do this.")),
+            status=403,
+        )
+    return render(request, "403.html", status=403)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_body("bad_request", _("The request was malformed.")), status=400)
+    return render(request, "400.html", status=400)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    detail = _("The CSRF check failed; reload the page and try again.")
+    if _is_api(request):
+        return JsonResponse(error_body("csrf_failed", detail), status=403)
+    return render(request, "403.html", {"detail": detail}, status=403)
+
+
+class InvalidInput(DomainError):
+    """Input that a service refused; `fields` names what is wrong."""
+
+    status_code = 400
+    code = "validation_error"
+    default_detail = gettext_lazy("The input is not valid.")

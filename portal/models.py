@@ -1,0 +1,3 @@
+from portal.audit import AuditEntry
+
+__all__ = ["AuditEntry"]

@@ -1,0 +1,15 @@
+"""Project-wide periodic tasks."""
+
+from celery import shared_task
+from django.core.cache import cache
+from django.utils import timezone
+
+HEARTBEAT_CACHE_KEY = "portal:worker-heartbeat"
+
+
+@shared_task(name="portal.tasks.heartbeat")
+def heartbeat() -> str:
+    """Record that beat scheduled and a worker ran a task; /healthz reports its age."""
+    stamp = timezone.now().isoformat()
+    cache.set(HEARTBEAT_CACHE_KEY, stamp, timeout=None)
+    return stamp

@@ -1,0 +1,204 @@
+"""Tenant scoping that cannot be forgotten.
+
+Every tenant-owned model carries a `TenantManager`. Inside a scope (opened for the signed-in
+user by middleware, for the token's owner by the API base view, or as the system by tasks and
+commands) its querysets are filtered to what the scope's actor may see. Outside any scope a
+query of a tenant-owned model raises `ScopeError` instead of returning everything, so code that
+forgets the scope fails loudly in tests rather than leaking another tenant's rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+
+if TYPE_CHECKING:
+    from portal.accounts.models import User
+
+
+class ScopeError(Exception):
+    """A tenant-owned model was queried with no tenant scope open."""
+
+
+# Apps that give managers engagements register a function `user -> engagement ids` here, so
+# tenancy does not import them (engagements depend on tenancy, not the other way round).
+_managed_engagement_sources: list[Callable[[User], Iterable[int]]] = []
+_engagement_organization_sources: list[Callable[[Iterable[int]], Iterable[int]]] = []
+
+
+def register_manager_visibility(
+    *,
+    engagements_of: Callable[[User], Iterable[int]],
+    organizations_of: Callable[[Iterable[int]], Iterable[int]],
+) -> None:
+    """Teach scopes which engagements a manager serves, and their organizations."""
+    _managed_engagement_sources.append(engagements_of)
+    _engagement_organization_sources.append(organizations_of)
+
+
+@dataclass(eq=False)
+class Scope:
+    """What one actor may see. `everything` is for provider admins and the system."""
+
+    actor: User | None
+    everything: bool = False
+    reason: str = ""
+    _extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_customer(self) -> bool:
+        return not self.everything and self.actor is not None and self.actor.is_customer
+
+    @cached_property
+    def engagement_ids(self) -> frozenset[int]:
+        """Engagements a service manager manages or deputizes (empty for customers)."""
+        if self.everything or self.actor is None or self.actor.is_customer:
+            return frozenset()
+        ids: set[int] = set()
+        for source in _managed_engagement_sources:
+            ids.update(source(self.actor))
+        return frozenset(ids)
+
+    @cached_property
+    def organization_ids(self) -> frozenset[int]:
+        """Organizations whose data this actor may see."""
+        if self.everything or self.actor is None:
+            return frozenset()
+        if self.actor.is_customer:
+            from portal.tenancy.models import Membership
+
+            return frozenset(
+                # The plain base manager: this query is what the scope is built from.
+                Membership._base_manager.filter(user=self.actor, is_active=True).values_list(
+                    "organization_id", flat=True
+                )
+            )
+        ids: set[int] = set()
+        for source in _engagement_organization_sources:
+            ids.update(source(self.engagement_ids))
+        return frozenset(ids)
+
+    def filter(self, queryset: models.QuerySet, model: type[TenantOwned]) -> models.QuerySet:
+        if self.everything:
+            return queryset
+        if not self.is_customer and model.tenant_engagement_path is not None:
+            return queryset.filter(**{f"{model.tenant_engagement_path}__in": self.engagement_ids})
+        return queryset.filter(**{f"{model.tenant_path}__in": self.organization_ids})
+
+
+_current_scope: ContextVar[Scope | None] = ContextVar("tenant_scope", default=None)
+
+
+def current_scope() -> Scope:
+    scope = _current_scope.get()
+    if scope is None:
+        raise ScopeError("No tenant scope is open: use tenant_scope(user) or system_scope().")
+    return scope
+
+
+def get_scope_or_none() -> Scope | None:
+    return _current_scope.get()
+
+
+def scope_for(user: User) -> Scope:
+    """The scope a signed-in user works in; refuses anonymous users and None."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise ScopeError("A tenant scope needs a signed-in user.")
+    if not user.is_active:
+        raise ScopeError("Inactive users have no tenant scope.")
+    return Scope(actor=user, everything=user.is_provider_admin)
+
+
+@contextmanager
+def tenant_scope(user: User) -> Iterator[Scope]:
+    """Open the scope of `user` for the enclosed queries."""
+    token = _current_scope.set(scope_for(user))
+    try:
+        yield _current_scope.get()  # type: ignore[misc]
+    finally:
+        _current_scope.reset(token)
+
+
+@contextmanager
+def system_scope(reason: str) -> Iterator[Scope]:
+    """See every tenant: for tasks, commands and provisioning. Say why; it shows in reviews."""
+    if not reason:
+        raise ValueError("system_scope needs a reason.")
+    token = _current_scope.set(Scope(actor=None, everything=True, reason=reason))
+    try:
+        yield _current_scope.get()  # type: ignore[misc]
+    finally:
+        _current_scope.reset(token)
+
+
+def activate(scope: Scope) -> object:
+    """Open `scope` until `deactivate(token)`: for request cycles that cannot use `with`."""
+    return _current_scope.set(scope)
+
+
+def deactivate(token: object) -> None:
+    _current_scope.reset(token)  # type: ignore[arg-type]
+
+
+class UnscopedQuerySet(models.QuerySet):
+    """Returned outside any scope: building it is allowed, running it raises ScopeError."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise ScopeError(
+            f"{self.model.__name__} is tenant-owned and was queried with no tenant scope open."
+        )
+
+    _fetch_all = _refuse
+    count = _refuse
+    exists = _refuse
+    aggregate = _refuse
+    update = _refuse
+    delete = _refuse
+    iterator = _refuse
+    in_bulk = _refuse
+    explain = _refuse
+    contains = _refuse
+    resolve_expression = _refuse  # used as a subquery: filter(x__in=unscoped)
+    _update = _refuse
+    _raw_delete = _refuse
+
+
+class TenantQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> TenantQuerySet:
+        """Narrow to what `user` may see (on top of the open scope)."""
+        return scope_for(user).filter(self, self.model)
+
+
+class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: ignore[misc]
+    """The default manager of tenant-owned models: scoped, or refusing to run."""
+
+    def get_queryset(self) -> models.QuerySet:
+        scope = get_scope_or_none()
+        if scope is None:
+            return UnscopedQuerySet(model=self.model, using=self._db, hints=self._hints)
+        return scope.filter(super().get_queryset(), self.model)
+
+
+class TenantOwned(models.Model):
+    """Base of every tenant-owned model.
+
+    `tenant_path` is the lookup from the model to its organization's id ("pk" for Organization,
+    "organization", "engagement__organization"); `tenant_engagement_path`, where the model
+    belongs to one engagement, lets managers see exactly their engagements' rows.
+    """
+
+    tenant_path: str = "organization"
+    tenant_engagement_path: str | None = None
+
+    # Deletion cascades and forward relations (membership.organization) use Django's plain
+    # base manager; everything else goes through this one.
+    objects = TenantManager()
+
+    class Meta:
+        abstract = True

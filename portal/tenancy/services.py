@@ -1,0 +1,52 @@
+"""Operations on organizations (tenants). Provider admins only; callers check the role."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from portal.accounts.models import User
+from portal.audit import audit, snapshot
+from portal.errors import InvalidInput
+from portal.tenancy.models import Organization
+
+
+def _unique_slug(name: str, slug: str | None, exclude_pk: int | None = None) -> str:
+    slug = slugify(slug or name)[:60]
+    if not slug:
+        raise InvalidInput(fields={"slug": [_("Give a short name of letters and digits.")]})
+    taken = Organization._base_manager.filter(slug=slug).exclude(pk=exclude_pk).exists()
+    if taken:
+        raise InvalidInput(fields={"slug": [_("This short name is taken.")]})
+    return slug
+
+
+@transaction.atomic
+def organization_create(*, acting_user: User, name: str, slug: str | None = None) -> Organization:
+    if not name.strip():
+        raise InvalidInput(fields={"name": [_("This field may not be blank.")]})
+    organization = Organization.objects.create(name=name.strip(), slug=_unique_slug(name, slug))
+    audit(actor=acting_user, action="organization.create", instance=organization,
+          after=snapshot(organization), organization_id=organization.pk)
+    return organization
+
+
+@transaction.atomic
+def organization_update(
+    *, acting_user: User, organization: Organization, **changes: object
+) -> Organization:
+    before = snapshot(organization)
+    if "slug" in changes or "name" in changes:
+        name = str(changes.get("name", organization.name)).strip()
+        if not name:
+            raise InvalidInput(fields={"name": [_("This field may not be blank.")]})
+        changes["name"] = name
+        if "slug" in changes:
+            changes["slug"] = _unique_slug(name, str(changes["slug"]), exclude_pk=organization.pk)
+    for field, value in changes.items():
+        setattr(organization, field, value)
+    organization.save()
+    audit(actor=acting_user, action="organization.update", instance=organization, before=before,
+          after=snapshot(organization), organization_id=organization.pk)
+    return organization

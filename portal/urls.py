@@ -1,0 +1,44 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from portal import views
+from portal.accounts import views as account_views
+from portal.tenancy import views as tenancy_views
+
+admin.site.site_header = "Service Portal administration"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("healthz", views.healthz, name="healthz"),
+    path("audit/", views.audit_log, name="audit_log"),
+    path("organizations/", tenancy_views.organization_list, name="organization_list"),
+    path("organizations/new/", tenancy_views.organization_create, name="organization_create"),
+    path("organizations/<int:pk>/", tenancy_views.organization_detail, name="organization_detail"),
+    path("organizations/<int:pk>/edit/", tenancy_views.organization_edit, name="organization_edit"),
+    path("organizations/<int:pk>/people/new/", tenancy_views.organization_person_add,
+         name="organization_person_add"),
+    path("people/", account_views.people_list, name="people_list"),
+    path("people/new/", account_views.staff_create, name="staff_create"),
+    path("me/preferences/", account_views.preferences, name="preferences"),
+    path("me/tokens/", account_views.api_tokens, name="api_tokens"),
+    path("me/tokens/<int:pk>/revoke/", account_views.api_token_revoke, name="api_token_revoke"),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("portal.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),
+    path("django-admin/", admin.site.urls),
+]
+
+handler400 = "portal.errors.bad_request"
+handler403 = "portal.errors.permission_denied"
+handler404 = "portal.errors.page_not_found"
+handler500 = "portal.errors.server_error"
+
+if settings.DEBUG:
+    from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+
+    urlpatterns += staticfiles_urlpatterns()

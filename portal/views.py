@@ -1,0 +1,85 @@
+"""The landing dashboard, the audit log and the health check."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from portal.accounts.models import User
+from portal.audit import AuditEntry
+from portal.celery import app as celery_app
+from portal.pages import admin_required
+from portal.tasks import HEARTBEAT_CACHE_KEY
+from portal.tenancy.models import Membership, Organization
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user: User = request.user
+    context: dict = {}
+    if user.is_customer:
+        context["memberships"] = (
+            Membership.objects.filter(user=user, is_active=True).select_related("organization")
+        )
+    else:
+        context["organization_count"] = Organization.objects.filter(is_active=True).count()
+    if user.is_provider_admin:
+        context["people_count"] = User.objects.filter(is_active=True).count()
+        context["recent_audit"] = AuditEntry.objects.select_related("actor")[:10]
+    return render(request, "dashboard.html", context)
+
+
+@admin_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    entries = AuditEntry.objects.select_related("actor")
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "audit_log.html", {"page": page})
+
+
+def _broker_ok() -> bool:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return True
+    except Exception:
+        return False
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Database and broker reachability, and the age of the last beat-scheduled heartbeat."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = "ok"
+    except Exception:
+        database = "error"
+    broker = "ok" if _broker_ok() else "error"
+    stamp = cache.get(HEARTBEAT_CACHE_KEY)
+    heartbeat_age = (
+        round((timezone.now() - datetime.fromisoformat(stamp)).total_seconds(), 1) if stamp else None
+    )
+    healthy = database == "ok" and broker == "ok"
+    return JsonResponse(
+        {
+            "status": "ok" if healthy else "error",
+            "database": database,
+            "database_vendor": connection.vendor,
+            "broker": broker,
+            "broker_transport": celery_app.conf.broker_url.split(":", 1)[0],
+            "worker_heartbeat_age_seconds": heartbeat_age,
+            "heartbeat_interval_seconds": settings.HEARTBEAT_INTERVAL_SECONDS,
+        },
+        status=200 if healthy else 503,
+    )
