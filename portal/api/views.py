@@ -23,8 +23,8 @@ class ScopedAPIViewMixin:
     def perform_authentication(self, request: Request) -> None:
         super().perform_authentication(request)  # type: ignore[misc]
         user = request.user
-        if user.is_authenticated and user.is_active:
-            self._scope_token = activate(scope_for(user))
+        active = user.is_authenticated and user.is_active
+        self._scope_token = activate(scope_for(user) if active else None)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self._scope_token = None

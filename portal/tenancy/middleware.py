@@ -15,9 +15,7 @@ class TenantScopeMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if not (user.is_authenticated and user.is_active):
-            return self.get_response(request)
-        token = activate(scope_for(user))
+        token = activate(scope_for(user) if user.is_authenticated and user.is_active else None)
         try:
             return self.get_response(request)
         finally:

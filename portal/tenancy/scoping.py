@@ -137,8 +137,11 @@ def system_scope(reason: str) -> Iterator[Scope]:
         _current_scope.reset(token)
 
 
-def activate(scope: Scope) -> object:
-    """Open `scope` until `deactivate(token)`: for request cycles that cannot use `with`."""
+def activate(scope: Scope | None) -> object:
+    """Make `scope` current until `deactivate(token)`: for request cycles that cannot use `with`.
+
+    `None` closes any scope around the request (anonymous requests see no tenant data).
+    """
     return _current_scope.set(scope)
 
 

@@ -59,10 +59,12 @@ def organization_create(request: HttpRequest) -> HttpResponse:
     return render(request, "tenancy/organization_form.html", {"form": form})
 
 
-@admin_required
+@login_required
 @require_http_methods(["GET", "POST"])
 def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    organization = get_scoped_or_404(Organization, pk=pk)
+    organization = get_scoped_or_404(Organization, pk=pk)  # 404 before 403: reveal nothing
+    if not request.user.is_provider_admin:
+        raise PermissionDenied
     initial = {"name": organization.name, "slug": organization.slug, "is_active": organization.is_active}
     form = OrganizationForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -1,0 +1,125 @@
+"""Fixtures shared by every test: two tenants, people of every role, signed-in clients."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from rest_framework.test import APIClient
+
+from portal.tenancy.scoping import system_scope
+from tests.factories import (
+    AdminFactory,
+    ManagerFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+)
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def need_service(available: bool, what: str) -> None:
+    """Skip when a service is missing locally; fail under REQUIRE_SERVICES=1 (CI)."""
+    if available:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required (REQUIRE_SERVICES=1) but not available.")
+    pytest.skip(f"{what} is not available here.")
+
+
+@pytest.fixture
+def require_postgres() -> None:
+    need_service(connection.vendor == "postgresql", "PostgreSQL (set DATABASE_URL)")
+
+
+@pytest.fixture
+def require_redis() -> None:
+    from django.conf import settings
+
+    need_service(bool(settings.REDIS_URL), "Redis (set REDIS_URL)")
+
+
+@pytest.fixture
+def require_chromium() -> None:
+    need_service(shutil.which("chromium") is not None or os.path.exists("/usr/bin/chromium"),
+                 "Debian's chromium")
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> Iterator[None]:
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _system_scope_for_test_bodies(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Test bodies and fixtures arrange data as the system; requests open their own scopes."""
+    if "no_system_scope" in request.keywords:
+        yield
+        return
+    with system_scope("test arrangement"):
+        yield
+
+
+@dataclass
+class Tenant:
+    organization: Any
+    poc: Any
+    member: Any
+    objects: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class World:
+    a: Tenant
+    b: Tenant
+    admin: Any
+    manager: Any
+    other_manager: Any
+
+    def user(self, role: str) -> Any:
+        return {"poc": self.a.poc, "member": self.a.member, "manager": self.manager,
+                "admin": self.admin}[role]
+
+
+def make_tenant(label: str) -> Tenant:
+    organization = OrganizationFactory(name=f"Tenant {label} Corporation", slug=f"tenant-{label}")
+    poc = MembershipFactory(
+        organization=organization, role="poc",
+        user=UserFactory(email=f"poc@{label}.test", name=f"Poc {label.upper()}"),
+    ).user
+    member = MembershipFactory(
+        organization=organization, role="member",
+        user=UserFactory(email=f"member@{label}.test", name=f"Member {label.upper()}"),
+    ).user
+    return Tenant(organization=organization, poc=poc, member=member)
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    """Tenant A (whose people sign in) and tenant B (whose data must never show)."""
+    return World(
+        a=make_tenant("a"),
+        b=make_tenant("b"),
+        admin=AdminFactory(email="admin@provider.test", name="Ada Admin"),
+        manager=ManagerFactory(email="manager@provider.test", name="Max Manager"),
+        other_manager=ManagerFactory(email="other.manager@provider.test", name="Olga Other"),
+    )
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+def signed_in(user: Any) -> APIClient:
+    client = APIClient()
+    client.force_login(user)
+    return client

@@ -1,0 +1,62 @@
+"""factory_boy factories of the portal's core models."""
+
+import factory
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+from portal.accounts.models import User
+from portal.tenancy.models import Membership, Organization
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.test")
+    name = factory.Faker("name")
+    kind = User.Kind.CUSTOMER
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def saved(obj, create, extracted, **kwargs):  # noqa: N805
+        if create:
+            obj.save()
+
+
+class AdminFactory(UserFactory):
+    kind = User.Kind.ADMIN
+
+    @factory.post_generation
+    def totp(obj, create, extracted, **kwargs):  # noqa: N805
+        """Admins must have TOTP; the secret is kept on the object for tests that sign in."""
+        if create and extracted is not False:
+            obj.totp_secret = generate_totp_secret()
+            TOTP.activate(obj, obj.totp_secret)
+
+
+class ManagerFactory(UserFactory):
+    kind = User.Kind.MANAGER
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"Customer {n} Ltd")
+    slug = factory.Sequence(lambda n: f"customer-{n}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    organization = factory.SubFactory(OrganizationFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Membership.Role.POC
+
+
+def has_totp(user: User) -> bool:
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
