@@ -28,7 +28,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 
 messages: install
-	$(BIN)/python manage.py compile_translations
+	DEBUG=1 $(BIN)/python manage.py compile_translations
 
 migrate: install
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput

@@ -1,1 +1,4 @@
-"""Models of this app arrive with its issue; the app is registered so its routes and tasks have a home."""
+"""Models of this app arrive with its issue.
+
+The app is registered now so that its routes and tasks have a home.
+"""

@@ -12,8 +12,12 @@ from django.utils.translation import gettext_lazy as _
 
 class AuditEntry(models.Model):
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", verbose_name=_("actor"),
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("actor"),
     )
     action = models.CharField(_("action"), max_length=80)
     object_type = models.CharField(_("object type"), max_length=80)
@@ -36,8 +40,10 @@ class AuditEntry(models.Model):
 
 def snapshot(instance: models.Model, exclude: tuple[str, ...] = ("password",)) -> dict[str, Any]:
     data = model_to_dict(instance, exclude=list(exclude))
-    return {key: value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
-            for key, value in data.items()}
+    return {
+        key: value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+        for key, value in data.items()
+    }
 
 
 def audit(

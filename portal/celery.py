@@ -16,6 +16,7 @@ def setup_periodic_tasks(sender: Celery, **kwargs: object) -> None:
     from django.conf import settings
 
     sender.add_periodic_task(
-        settings.HEARTBEAT_INTERVAL_SECONDS, sender.signature("portal.tasks.heartbeat"),
+        settings.HEARTBEAT_INTERVAL_SECONDS,
+        sender.signature("portal.tasks.heartbeat"),
         name="heartbeat",
     )

@@ -20,7 +20,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     path = request.path
     return {
         "nav_items": [
-            {"label": label, "url": url, "active": path == url or (url != "/" and path.startswith(url))}
+            {
+                "label": label,
+                "url": url,
+                "active": path == url or (url != "/" and path.startswith(url)),
+            }
             for label, url in items
         ]
     }

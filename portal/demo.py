@@ -38,23 +38,74 @@ DEMO_ORGANIZATIONS = [
 
 DEMO_PEOPLE = [
     DemoPerson("admin@portal.example", "Ada Admin", User.Kind.ADMIN),
-    DemoPerson("minji.park@portal.example", "Minji Park", User.Kind.MANAGER, language="ko",
-               time_zone="Asia/Seoul"),
-    DemoPerson("sam.lee@portal.example", "Sam Lee", User.Kind.MANAGER, time_zone="America/New_York"),
-    DemoPerson("jiwoo.kim@hanbit.example", "Jiwoo Kim", User.Kind.CUSTOMER, "hanbit", "poc", "ko",
-               "Asia/Seoul"),
-    DemoPerson("hyun.cho@hanbit.example", "Hyun Cho", User.Kind.CUSTOMER, "hanbit", "member", "ko",
-               "Asia/Seoul"),
-    DemoPerson("nora.berg@northwind.example", "Nora Berg", User.Kind.CUSTOMER, "northwind", "poc",
-               time_zone="Europe/Berlin"),
-    DemoPerson("ole.lund@northwind.example", "Ole Lund", User.Kind.CUSTOMER, "northwind", "member",
-               time_zone="Europe/Berlin"),
-    DemoPerson("grace.hill@globex.example", "Grace Hill", User.Kind.CUSTOMER, "globex", "poc",
-               time_zone="America/New_York"),
-    DemoPerson("raj.patel@globex.example", "Raj Patel", User.Kind.CUSTOMER, "globex", "poc",
-               time_zone="America/New_York"),
-    DemoPerson("li.wei@globex.example", "Li Wei", User.Kind.CUSTOMER, "globex", "member",
-               time_zone="America/New_York"),
+    DemoPerson(
+        "minji.park@portal.example",
+        "Minji Park",
+        User.Kind.MANAGER,
+        language="ko",
+        time_zone="Asia/Seoul",
+    ),
+    DemoPerson(
+        "sam.lee@portal.example", "Sam Lee", User.Kind.MANAGER, time_zone="America/New_York"
+    ),
+    DemoPerson(
+        "jiwoo.kim@hanbit.example",
+        "Jiwoo Kim",
+        User.Kind.CUSTOMER,
+        "hanbit",
+        "poc",
+        "ko",
+        "Asia/Seoul",
+    ),
+    DemoPerson(
+        "hyun.cho@hanbit.example",
+        "Hyun Cho",
+        User.Kind.CUSTOMER,
+        "hanbit",
+        "member",
+        "ko",
+        "Asia/Seoul",
+    ),
+    DemoPerson(
+        "nora.berg@northwind.example",
+        "Nora Berg",
+        User.Kind.CUSTOMER,
+        "northwind",
+        "poc",
+        time_zone="Europe/Berlin",
+    ),
+    DemoPerson(
+        "ole.lund@northwind.example",
+        "Ole Lund",
+        User.Kind.CUSTOMER,
+        "northwind",
+        "member",
+        time_zone="Europe/Berlin",
+    ),
+    DemoPerson(
+        "grace.hill@globex.example",
+        "Grace Hill",
+        User.Kind.CUSTOMER,
+        "globex",
+        "poc",
+        time_zone="America/New_York",
+    ),
+    DemoPerson(
+        "raj.patel@globex.example",
+        "Raj Patel",
+        User.Kind.CUSTOMER,
+        "globex",
+        "poc",
+        time_zone="America/New_York",
+    ),
+    DemoPerson(
+        "li.wei@globex.example",
+        "Li Wei",
+        User.Kind.CUSTOMER,
+        "globex",
+        "member",
+        time_zone="America/New_York",
+    ),
 ]
 
 
@@ -70,9 +121,13 @@ def seed_demo() -> list[DemoPerson]:
         for person in DEMO_PEOPLE:
             user, created = User.objects.get_or_create(
                 email=person.email,
-                defaults={"name": person.name, "kind": person.kind, "language": person.language,
-                          "time_zone": person.time_zone,
-                          "is_superuser": person.kind == User.Kind.ADMIN},
+                defaults={
+                    "name": person.name,
+                    "kind": person.kind,
+                    "language": person.language,
+                    "time_zone": person.time_zone,
+                    "is_superuser": person.kind == User.Kind.ADMIN,
+                },
             )
             if created:
                 user.set_password(DEMO_PASSWORD)
@@ -82,11 +137,15 @@ def seed_demo() -> list[DemoPerson]:
             )
             if person.organization:
                 Membership.objects.get_or_create(
-                    user=user, organization=organizations[person.organization],
+                    user=user,
+                    organization=organizations[person.organization],
                     defaults={"role": person.role},
                 )
-            if person.kind == User.Kind.ADMIN and not Authenticator.objects.filter(
-                user=user, type=Authenticator.Type.TOTP
-            ).exists():
+            if (
+                person.kind == User.Kind.ADMIN
+                and not Authenticator.objects.filter(
+                    user=user, type=Authenticator.Type.TOTP
+                ).exists()
+            ):
                 TOTP.activate(user, DEMO_ADMIN_TOTP_SECRET)
     return DEMO_PEOPLE

@@ -18,7 +18,7 @@ class ScopedFilterSet(django_filters.FilterSet):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for filter_ in self.filters.values():
-            queryset = filter_.extra.get("queryset")
-            model = getattr(queryset, "model", None)
+            # Model choice filters keep their queryset on the instance (QuerySetRequestMixin).
+            model = getattr(getattr(filter_, "queryset", None), "model", None)
             if model is not None and issubclass(model, TenantOwned):
-                filter_.extra["queryset"] = model._default_manager.all()
+                filter_.queryset = model._default_manager.all()

@@ -17,8 +17,11 @@ urlpatterns = [
     path("organizations/new/", tenancy_views.organization_create, name="organization_create"),
     path("organizations/<int:pk>/", tenancy_views.organization_detail, name="organization_detail"),
     path("organizations/<int:pk>/edit/", tenancy_views.organization_edit, name="organization_edit"),
-    path("organizations/<int:pk>/people/new/", tenancy_views.organization_person_add,
-         name="organization_person_add"),
+    path(
+        "organizations/<int:pk>/people/new/",
+        tenancy_views.organization_person_add,
+        name="organization_person_add",
+    ),
     path("people/", account_views.people_list, name="people_list"),
     path("people/new/", account_views.staff_create, name="staff_create"),
     path("me/preferences/", account_views.preferences, name="preferences"),

@@ -28,9 +28,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     user: User = request.user
     context: dict = {}
     if user.is_customer:
-        context["memberships"] = (
-            Membership.objects.filter(user=user, is_active=True).select_related("organization")
-        )
+        context["memberships"] = Membership.objects.filter(
+            user=user, is_active=True
+        ).select_related("organization")
     else:
         context["organization_count"] = Organization.objects.filter(is_active=True).count()
     if user.is_provider_admin:
@@ -68,7 +68,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
     broker = "ok" if _broker_ok() else "error"
     stamp = cache.get(HEARTBEAT_CACHE_KEY)
     heartbeat_age = (
-        round((timezone.now() - datetime.fromisoformat(stamp)).total_seconds(), 1) if stamp else None
+        round((timezone.now() - datetime.fromisoformat(stamp)).total_seconds(), 1)
+        if stamp
+        else None
     )
     healthy = database == "ok" and broker == "ok"
     return JsonResponse(

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from rest_framework.test import APIClient
 
 from portal.tenancy.scoping import system_scope
@@ -48,8 +49,10 @@ def require_redis() -> None:
 
 @pytest.fixture
 def require_chromium() -> None:
-    need_service(shutil.which("chromium") is not None or os.path.exists("/usr/bin/chromium"),
-                 "Debian's chromium")
+    need_service(
+        shutil.which("chromium") is not None or os.path.exists("/usr/bin/chromium"),
+        "Debian's chromium",
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -85,18 +88,24 @@ class World:
     other_manager: Any
 
     def user(self, role: str) -> Any:
-        return {"poc": self.a.poc, "member": self.a.member, "manager": self.manager,
-                "admin": self.admin}[role]
+        return {
+            "poc": self.a.poc,
+            "member": self.a.member,
+            "manager": self.manager,
+            "admin": self.admin,
+        }[role]
 
 
 def make_tenant(label: str) -> Tenant:
     organization = OrganizationFactory(name=f"Tenant {label} Corporation", slug=f"tenant-{label}")
     poc = MembershipFactory(
-        organization=organization, role="poc",
+        organization=organization,
+        role="poc",
         user=UserFactory(email=f"poc@{label}.test", name=f"Poc {label.upper()}"),
     ).user
     member = MembershipFactory(
-        organization=organization, role="member",
+        organization=organization,
+        role="member",
         user=UserFactory(email=f"member@{label}.test", name=f"Member {label.upper()}"),
     ).user
     return Tenant(organization=organization, poc=poc, member=member)
@@ -121,5 +130,12 @@ def api_client() -> APIClient:
 
 def signed_in(user: Any) -> APIClient:
     client = APIClient()
+    client.force_login(user)
+    return client
+
+
+def page_client(user: Any) -> Client:
+    """A signed-in client that posts forms the way a browser does."""
+    client = Client()
     client.force_login(user)
     return client

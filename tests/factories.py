@@ -21,7 +21,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def saved(obj, create, extracted, **kwargs):  # noqa: N805
+    def saved(obj, create, extracted, **kwargs):
         if create:
             obj.save()
 
@@ -30,7 +30,7 @@ class AdminFactory(UserFactory):
     kind = User.Kind.ADMIN
 
     @factory.post_generation
-    def totp(obj, create, extracted, **kwargs):  # noqa: N805
+    def totp(obj, create, extracted, **kwargs):
         """Admins must have TOTP; the secret is kept on the object for tests that sign in."""
         if create and extracted is not False:
             obj.totp_secret = generate_totp_secret()

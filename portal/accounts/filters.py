@@ -7,11 +7,13 @@ from portal.tenancy.models import Membership, Organization
 
 class UserFilter(ScopedFilterSet):
     organization = django_filters.ModelChoiceFilter(
-        queryset=Organization.objects.all(), field_name="memberships__organization",
+        queryset=Organization.objects.all(),
+        field_name="memberships__organization",
         distinct=True,
     )
-    role = django_filters.ChoiceFilter(choices=Membership.Role.choices, field_name="memberships__role",
-                                       distinct=True)
+    role = django_filters.ChoiceFilter(
+        choices=Membership.Role.choices, field_name="memberships__role", distinct=True
+    )
     kind = django_filters.ChoiceFilter(choices=User.Kind.choices)
     is_active = django_filters.BooleanFilter()
     email = django_filters.CharFilter(lookup_expr="iexact")

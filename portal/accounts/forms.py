@@ -8,14 +8,21 @@ from portal.accounts.models import TIME_ZONE_CHOICES, ApiToken, User
 
 
 class ApiTokenForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100,
-                           help_text=_("What uses this token, e.g. “CRM sync”."))
+    name = forms.CharField(
+        label=_("Name"), max_length=100, help_text=_("What uses this token, e.g. “CRM sync”.")
+    )
     scopes = forms.MultipleChoiceField(
-        label=_("Scopes"), choices=ApiToken.Scope.choices, widget=forms.CheckboxSelectMultiple,
+        label=_("Scopes"),
+        choices=ApiToken.Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
         initial=[ApiToken.Scope.READ],
     )
     expires_in_days = forms.IntegerField(
-        label=_("Expires in (days)"), min_value=1, max_value=730, initial=90, required=False,
+        label=_("Expires in (days)"),
+        min_value=1,
+        max_value=730,
+        initial=90,
+        required=False,
         help_text=_("Leave empty for a token that does not expire."),
     )
 
@@ -28,9 +35,15 @@ class StaffPersonForm(forms.Form):
     email = forms.EmailField(label=_("E-mail address"))
     name = forms.CharField(label=_("Name"), max_length=150)
     kind = forms.ChoiceField(
-        label=_("Kind"), choices=[(User.Kind.MANAGER, User.Kind.MANAGER.label), (User.Kind.ADMIN, User.Kind.ADMIN.label)]
+        label=_("Kind"),
+        choices=[
+            (User.Kind.MANAGER, User.Kind.MANAGER.label),
+            (User.Kind.ADMIN, User.Kind.ADMIN.label),
+        ],
     )
-    language = forms.ChoiceField(label=_("Language"), choices=[("en", _("English")), ("ko", _("Korean"))])
+    language = forms.ChoiceField(
+        label=_("Language"), choices=[("en", _("English")), ("ko", _("Korean"))]
+    )
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES, initial="UTC")
 
 

@@ -21,7 +21,9 @@ TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezone
 def validate_time_zone(value: str) -> None:
     """An IANA zone name. Not model choices: the list depends on the machine's tzdata."""
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(_("%(value)s is not a known IANA time zone."), params={"value": value})
+        raise ValidationError(
+            _("%(value)s is not a known IANA time zone."), params={"value": value}
+        )
 
 
 class UserManager(BaseUserManager["User"]):
@@ -55,7 +57,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     name = models.CharField(_("name"), max_length=150, blank=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.CUSTOMER)
     time_zone = models.CharField(
-        _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone],
+        _("time zone"),
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
         help_text=_("Times are shown to you in this zone."),
     )
     language = models.CharField(
@@ -128,7 +133,9 @@ class ApiToken(models.Model):
     PREFIX = "smp"
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
         verbose_name=_("user"),
     )
     name = models.CharField(_("name"), max_length=100)

@@ -24,10 +24,12 @@ def _send_welcome(user_id: int) -> None:
         send_mail(
             subject=_("Your Service Portal account"),
             message=_(
-                "An account was created for you at %(site)s.\n"
-                "Choose your password here: %(url)s\n"
+                "An account was created for you at %(site)s.\nChoose your password here: %(url)s\n"
             )
-            % {"site": settings.SITE_URL, "url": settings.SITE_URL + reverse("account_reset_password")},
+            % {
+                "site": settings.SITE_URL,
+                "url": settings.SITE_URL + reverse("account_reset_password"),
+            },
             from_email=None,
             recipient_list=[user.email],
         )
@@ -69,8 +71,13 @@ def user_provision(
     EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
     if organization is not None:
         Membership.objects.create(user=user, organization=organization, role=role)
-    audit(actor=acting_user, action="user.provision", instance=user, after=snapshot(user),
-          organization_id=organization.pk if organization else None)
+    audit(
+        actor=acting_user,
+        action="user.provision",
+        instance=user,
+        after=snapshot(user),
+        organization_id=organization.pk if organization else None,
+    )
     transaction.on_commit(lambda: _send_welcome(user.pk))
     return user
 
@@ -85,7 +92,9 @@ def user_update(*, acting_user: User, user: User, **changes: object) -> User:
             raise InvalidInput(fields={field: [_("This field cannot be changed.")]})
         setattr(user, field, value)
     user.save()
-    audit(actor=acting_user, action="user.update", instance=user, before=before, after=snapshot(user))
+    audit(
+        actor=acting_user, action="user.update", instance=user, before=before, after=snapshot(user)
+    )
     return user
 
 
@@ -96,8 +105,14 @@ def membership_set_role(*, acting_user: User, membership: Membership, role: str)
     before = snapshot(membership)
     membership.role = role
     membership.save(update_fields=["role"])
-    audit(actor=acting_user, action="membership.role", instance=membership, before=before,
-          after=snapshot(membership), organization_id=membership.organization_id)
+    audit(
+        actor=acting_user,
+        action="membership.role",
+        instance=membership,
+        before=before,
+        after=snapshot(membership),
+        organization_id=membership.organization_id,
+    )
     return membership
 
 
@@ -121,11 +136,17 @@ def api_token_create(
     if errors:
         raise InvalidInput(fields=errors)
     key_id, secret, plain = ApiToken.new_secret()
-    token = ApiToken(user=user, name=name.strip(), key_id=key_id, scopes=scopes, expires_at=expires_at)
+    token = ApiToken(
+        user=user, name=name.strip(), key_id=key_id, scopes=scopes, expires_at=expires_at
+    )
     token.set_secret(secret)
     token.save()
-    audit(actor=user, action="api_token.create", instance=token,
-          after={"name": token.name, "scopes": scopes, "expires_at": str(expires_at)})
+    audit(
+        actor=user,
+        action="api_token.create",
+        instance=token,
+        after={"name": token.name, "scopes": scopes, "expires_at": str(expires_at)},
+    )
     return token, plain
 
 

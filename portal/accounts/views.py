@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.accounts import services
-from portal.accounts.models import ApiToken
 from portal.accounts.forms import ApiTokenForm, PreferencesForm, StaffPersonForm
+from portal.accounts.models import ApiToken
 from portal.accounts.selectors import api_tokens_of, users_visible_to
 from portal.errors import DomainError
 from portal.pages import admin_required, apply_domain_error, get_scoped_or_404
@@ -21,9 +21,13 @@ from portal.tenancy.models import Membership
 
 @login_required
 def people_list(request: HttpRequest) -> HttpResponse:
-    people = users_visible_to(request.user).prefetch_related(
-        Prefetch("memberships", queryset=Membership.objects.select_related("organization"))
-    ).order_by("kind", "email")
+    people = (
+        users_visible_to(request.user)
+        .prefetch_related(
+            Prefetch("memberships", queryset=Membership.objects.select_related("organization"))
+        )
+        .order_by("kind", "email")
+    )
     return render(request, "accounts/people_list.html", {"people": people})
 
 
@@ -37,7 +41,10 @@ def staff_create(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             apply_domain_error(form, error)
         else:
-            messages.success(request, _("%(email)s added; a welcome e-mail is on its way.") % {"email": user.email})
+            messages.success(
+                request,
+                _("%(email)s added; a welcome e-mail is on its way.") % {"email": user.email},
+            )
             return redirect("people_list")
     return render(request, "accounts/staff_form.html", {"form": form})
 
@@ -61,8 +68,10 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             _token, new_token = services.api_token_create(
-                user=request.user, name=form.cleaned_data["name"],
-                scopes=form.cleaned_data["scopes"], expires_at=form.expires_at(),
+                user=request.user,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                expires_at=form.expires_at(),
             )
         except DomainError as error:
             apply_domain_error(form, error)
@@ -83,4 +92,3 @@ def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     services.api_token_revoke(token=token, acting_user=request.user)
     messages.success(request, _("Token %(name)s revoked.") % {"name": token.name})
     return redirect("api_tokens")
-

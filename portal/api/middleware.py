@@ -30,8 +30,10 @@ class ApiBodySizeLimitMiddleware:
                     error_body("parse_error", _("The Content-Length header is not a number.")),
                     status=400,
                 )
-            if not too_large and not declared and "chunked" in request.META.get(
-                "HTTP_TRANSFER_ENCODING", ""
+            if (
+                not too_large
+                and not declared
+                and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "")
             ):
                 # Reading it here caches it on the request for the parser.
                 too_large = len(request.read(limit + 1)) > limit

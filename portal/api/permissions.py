@@ -19,7 +19,11 @@ class TokenScopePermission(permissions.BasePermission):
         token = request.auth
         if not isinstance(token, ApiToken):
             return True  # session: the user's own rights
-        needed = ApiToken.Scope.READ if request.method in permissions.SAFE_METHODS else ApiToken.Scope.WRITE
+        needed = (
+            ApiToken.Scope.READ
+            if request.method in permissions.SAFE_METHODS
+            else ApiToken.Scope.WRITE
+        )
         return token.allows(needed)
 
 
@@ -27,7 +31,9 @@ class IsProviderAdmin(permissions.BasePermission):
     message = "Only provider admins may do this."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.is_provider_admin)
+        return bool(
+            request.user and request.user.is_authenticated and request.user.is_provider_admin
+        )
 
 
 class AdminWritesOthersRead(permissions.BasePermission):

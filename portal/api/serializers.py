@@ -17,9 +17,7 @@ class StrictSerializerMixin:
         if isinstance(data, Mapping):
             unknown = sorted(set(data) - set(self.fields))  # type: ignore[attr-defined]
             if unknown:
-                raise serializers.ValidationError(
-                    {name: [_("Unknown field.")] for name in unknown}
-                )
+                raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
         return super().to_internal_value(data)  # type: ignore[misc]
 
 

@@ -3,9 +3,8 @@
 from django.urls import re_path
 from rest_framework.routers import DefaultRouter
 
-from portal.errors import page_not_found as api_not_found
-
 from portal.accounts.api.views import UserViewSet
+from portal.errors import page_not_found as api_not_found
 from portal.tenancy.api.views import OrganizationViewSet
 
 router = DefaultRouter(trailing_slash=True)

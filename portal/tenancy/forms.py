@@ -8,8 +8,12 @@ from portal.tenancy.models import Membership
 
 class OrganizationForm(ScopedForm):
     name = forms.CharField(label=_("Name"), max_length=200)
-    slug = forms.SlugField(label=_("Short name"), max_length=60, required=False,
-                           help_text=_("Letters, digits and hyphens; made from the name if empty."))
+    slug = forms.SlugField(
+        label=_("Short name"),
+        max_length=60,
+        required=False,
+        help_text=_("Letters, digits and hyphens; made from the name if empty."),
+    )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
 
@@ -17,5 +21,7 @@ class CustomerPersonForm(ScopedForm):
     email = forms.EmailField(label=_("E-mail address"))
     name = forms.CharField(label=_("Name"), max_length=150)
     role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)
-    language = forms.ChoiceField(label=_("Language"), choices=[("en", _("English")), ("ko", _("Korean"))])
+    language = forms.ChoiceField(
+        label=_("Language"), choices=[("en", _("English")), ("ko", _("Korean"))]
+    )
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES, initial="UTC")

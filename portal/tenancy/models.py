@@ -34,11 +34,15 @@ class Membership(TenantOwned):
         MEMBER = "member", _("Member")
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="memberships",
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="memberships",
         verbose_name=_("organization"),
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
         verbose_name=_("user"),
     )
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MEMBER)

@@ -27,8 +27,13 @@ def organization_create(*, acting_user: User, name: str, slug: str | None = None
     if not name.strip():
         raise InvalidInput(fields={"name": [_("This field may not be blank.")]})
     organization = Organization.objects.create(name=name.strip(), slug=_unique_slug(name, slug))
-    audit(actor=acting_user, action="organization.create", instance=organization,
-          after=snapshot(organization), organization_id=organization.pk)
+    audit(
+        actor=acting_user,
+        action="organization.create",
+        instance=organization,
+        after=snapshot(organization),
+        organization_id=organization.pk,
+    )
     return organization
 
 
@@ -47,6 +52,12 @@ def organization_update(
     for field, value in changes.items():
         setattr(organization, field, value)
     organization.save()
-    audit(actor=acting_user, action="organization.update", instance=organization, before=before,
-          after=snapshot(organization), organization_id=organization.pk)
+    audit(
+        actor=acting_user,
+        action="organization.update",
+        instance=organization,
+        before=before,
+        after=snapshot(organization),
+        organization_id=organization.pk,
+    )
     return organization

@@ -32,7 +32,9 @@ def organization_list(request: HttpRequest) -> HttpResponse:
 def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
     organization = get_scoped_or_404(Organization, pk=pk)
     memberships = (
-        Membership.objects.filter(organization=organization).select_related("user").order_by("role", "user__email")
+        Membership.objects.filter(organization=organization)
+        .select_related("user")
+        .order_by("role", "user__email")
     )
     return render(
         request,
@@ -48,13 +50,16 @@ def organization_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             organization = services.organization_create(
-                acting_user=request.user, name=form.cleaned_data["name"],
+                acting_user=request.user,
+                name=form.cleaned_data["name"],
                 slug=form.cleaned_data["slug"] or None,
             )
         except DomainError as error:
             apply_domain_error(form, error)
         else:
-            messages.success(request, _("Organization %(name)s created.") % {"name": organization.name})
+            messages.success(
+                request, _("Organization %(name)s created.") % {"name": organization.name}
+            )
             return redirect("organization_detail", pk=organization.pk)
     return render(request, "tenancy/organization_form.html", {"form": form})
 
@@ -65,13 +70,19 @@ def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
     organization = get_scoped_or_404(Organization, pk=pk)  # 404 before 403: reveal nothing
     if not request.user.is_provider_admin:
         raise PermissionDenied
-    initial = {"name": organization.name, "slug": organization.slug, "is_active": organization.is_active}
+    initial = {
+        "name": organization.name,
+        "slug": organization.slug,
+        "is_active": organization.is_active,
+    }
     form = OrganizationForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.organization_update(
-                acting_user=request.user, organization=organization,
-                name=form.cleaned_data["name"], slug=form.cleaned_data["slug"] or organization.slug,
+                acting_user=request.user,
+                organization=organization,
+                name=form.cleaned_data["name"],
+                slug=form.cleaned_data["slug"] or organization.slug,
                 is_active=form.cleaned_data["is_active"],
             )
         except DomainError as error:
@@ -79,7 +90,9 @@ def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Organization saved."))
             return redirect("organization_detail", pk=organization.pk)
-    return render(request, "tenancy/organization_form.html", {"form": form, "organization": organization})
+    return render(
+        request, "tenancy/organization_form.html", {"form": form, "organization": organization}
+    )
 
 
 @login_required
@@ -92,16 +105,17 @@ def organization_person_add(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             user = account_services.user_provision(
-                acting_user=request.user, kind=User.Kind.CUSTOMER, organization=organization,
+                acting_user=request.user,
+                kind=User.Kind.CUSTOMER,
+                organization=organization,
                 **form.cleaned_data,
             )
         except DomainError as error:
             apply_domain_error(form, error)
         else:
             messages.success(
-                request, _("%(email)s added; a welcome e-mail is on its way.") % {"email": user.email}
+                request,
+                _("%(email)s added; a welcome e-mail is on its way.") % {"email": user.email},
             )
             return redirect("organization_detail", pk=organization.pk)
-    return render(
-        request, "tenancy/person_form.html", {"form": form, "organization": organization}
-    )
+    return render(request, "tenancy/person_form.html", {"form": form, "organization": organization})

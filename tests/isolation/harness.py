@@ -100,9 +100,11 @@ def _request(client: Any, route: Route, url: str, world: Any, tenant: Any) -> An
     data = route.data(world, tenant) if route.data else None
     if route.method == "get":
         return client.get(url, data or {})
-    return getattr(client, route.method)(url, data or {}, format="json") if route.is_api else getattr(
-        client, route.method
-    )(url, data or {})
+    return (
+        getattr(client, route.method)(url, data or {}, format="json")
+        if route.is_api
+        else getattr(client, route.method)(url, data or {})
+    )
 
 
 def _with_missing_ids(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -132,7 +134,9 @@ def check_detail(client: Any, route: Route, world: Any) -> None:
 
 def check_list(client: Any, route: Route, world: Any) -> None:
     """A list shows tenant A's data and never tenant B's."""
-    response = _request(client, route, reverse(route.name, kwargs=route.kwargs(world, world.a)), world, world.a)
+    response = _request(
+        client, route, reverse(route.name, kwargs=route.kwargs(world, world.a)), world, world.a
+    )
     assert response.status_code == 200, f"{route.name}: answered {response.status_code}"
     body = response.content.decode()
     assert route.marker is not None

@@ -38,8 +38,14 @@ register(Route("organization_edit", "detail", kwargs=org))
 register(Route("organization_person_add", "detail", kwargs=org))
 register(Route("people_list", "list", marker=poc_email))
 register(Route("api_tokens", "list", marker=lambda world, tenant: tenant.objects["token"].name))
-register(Route("api_token_revoke", "detail", method="post",
-               kwargs=lambda world, tenant: {"pk": tenant.objects["token"].pk}))
+register(
+    Route(
+        "api_token_revoke",
+        "detail",
+        method="post",
+        kwargs=lambda world, tenant: {"pk": tenant.objects["token"].pk},
+    )
+)
 
 # --- API -----------------------------------------------------------------------------------
 register(Route("organization-list", "list", marker=org_name))

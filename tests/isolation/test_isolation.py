@@ -10,7 +10,14 @@ from portal.accounts.services import api_token_create
 from portal.tenancy.models import Organization
 from portal.tenancy.scoping import ScopeError, system_scope
 from tests.conftest import signed_in
-from tests.isolation.harness import REGISTRY, Route, check_detail, check_list, check_route, unregistered_routes
+from tests.isolation.harness import (
+    REGISTRY,
+    Route,
+    check_detail,
+    check_list,
+    check_route,
+    unregistered_routes,
+)
 
 CHECKED = sorted(name for name, route in REGISTRY.items() if route.kind != "exempt")
 CASES = [(name, role) for name in CHECKED for role in REGISTRY[name].roles]
@@ -24,8 +31,12 @@ def test_every_route_is_registered():
 @pytest.mark.parametrize(("route_name", "role"), CASES)
 def test_other_tenant_is_invisible(world, route_name, role):
     actor = world.user(role)
-    world.a.objects["token"], _ = api_token_create(user=actor, name=f"token of {actor.email}", scopes=["read"])
-    world.b.objects["token"], _ = api_token_create(user=world.b.poc, name="token of tenant b", scopes=["read"])
+    world.a.objects["token"], _ = api_token_create(
+        user=actor, name=f"token of {actor.email}", scopes=["read"]
+    )
+    world.b.objects["token"], _ = api_token_create(
+        user=world.b.poc, name="token of tenant b", scopes=["read"]
+    )
     check_route(signed_in(actor), REGISTRY[route_name], world)
 
 

@@ -34,8 +34,17 @@ class UserSerializer(StrictModelSerializer):
     class Meta:
         model = User
         fields = [
-            "id", "email", "name", "kind", "organization", "role", "memberships",
-            "is_active", "language", "time_zone", "date_joined",
+            "id",
+            "email",
+            "name",
+            "kind",
+            "organization",
+            "role",
+            "memberships",
+            "is_active",
+            "language",
+            "time_zone",
+            "date_joined",
         ]
         read_only_fields = ["id", "date_joined"]
 
@@ -88,14 +97,21 @@ class UserViewSet(PortalCreateReadUpdateViewSet):
             language=data.get("language", "en"),
             time_zone=data.get("time_zone", "UTC"),
         )
-        return Response(self.get_serializer(self.get_queryset().get(pk=user.pk)).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=user.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     def update(self, request: Request, *args: object, **kwargs: object) -> Response:
         user = self.get_object()
-        serializer = self.get_serializer(user, data=request.data, partial=kwargs.get("partial", False))
+        serializer = self.get_serializer(
+            user, data=request.data, partial=kwargs.get("partial", False)
+        )
         serializer.is_valid(raise_exception=True)
-        changes = {key: value for key, value in serializer.validated_data.items()
-                   if key not in ("email", "kind", "organization", "role")}
+        changes = {
+            key: value
+            for key, value in serializer.validated_data.items()
+            if key not in ("email", "kind", "organization", "role")
+        }
         services.user_update(acting_user=request.user, user=user, **changes)
         return Response(self.get_serializer(self.get_queryset().get(pk=user.pk)).data)

@@ -15,8 +15,9 @@ class Command(BaseCommand):
         parser.add_argument("email")
         parser.add_argument("--scopes", nargs="+", default=["read"], choices=ApiToken.Scope.values)
         parser.add_argument("--name", default="command line")
-        parser.add_argument("--expires-days", type=int, default=None,
-                            help="Days until it expires (default: never).")
+        parser.add_argument(
+            "--expires-days", type=int, default=None, help="Days until it expires (default: never)."
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         user = User.objects.filter(email__iexact=options["email"], is_active=True).first()
@@ -25,7 +26,9 @@ class Command(BaseCommand):
         days = options["expires_days"]
         try:
             _token, plain = services.api_token_create(
-                user=user, name=options["name"], scopes=options["scopes"],
+                user=user,
+                name=options["name"],
+                scopes=options["scopes"],
                 expires_at=timezone.now() + timedelta(days=days) if days else None,
             )
         except DomainError as error:

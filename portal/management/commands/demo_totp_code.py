@@ -1,4 +1,8 @@
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
+from allauth.mfa.totp.internal.auth import (
+    format_hotp_value,
+    hotp_value,
+    yield_hotp_counters_from_time,
+)
 from django.core.management.base import BaseCommand, CommandError
 
 from portal.demo import DEMO_ADMIN_TOTP_SECRET

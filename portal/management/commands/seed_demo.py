@@ -9,10 +9,15 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         people = seed_demo()
         tiers = {slug: tier for slug, _name, tier in DEMO_ORGANIZATIONS}
-        self.stdout.write(self.style.SUCCESS("Demo data is loaded. Logins (password for all: "
-                                             f"{DEMO_PASSWORD}):"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data is loaded. Logins (password for all: {DEMO_PASSWORD}):")
+        )
         for person in people:
-            where = f"{person.organization} ({tiers[person.organization]}), {person.role}" if person.organization else "provider"
+            where = (
+                f"{person.organization} ({tiers[person.organization]}), {person.role}"
+                if person.organization
+                else "provider"
+            )
             self.stdout.write(f"  {person.email:<32} {person.kind:<9} {where}")
         self.stdout.write(
             f"The admin signs in with a TOTP code: add the secret {DEMO_ADMIN_TOTP_SECRET} to an "

@@ -1,0 +1,97 @@
+"""Playwright fixtures: Debian's Chromium driven through the sync API against the live server."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from allauth.mfa import app_settings as mfa_settings
+from allauth.mfa.totp.internal.auth import (
+    format_hotp_value,
+    hotp_value,
+    yield_hotp_counters_from_time,
+)
+
+from tests.conftest import need_service
+
+# Playwright's sync API runs an event loop in the test thread; without this Django's ORM
+# refuses to run in the test body ("You cannot call this from an async context").
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    # Session fixtures are set up before a test's function-scoped ones (so before
+    # `require_chromium`): check here too, so a missing Chromium skips (or fails in CI) cleanly.
+    need_service(os.path.exists(CHROMIUM), "Debian's chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(require_chromium: None, browser) -> Iterator:
+    """A fresh context and page per test, so no cookies carry over between tests."""
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    path = REPO_ROOT / "artifacts" / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def sign_in(page, base_url: str, email: str, password: str):
+    """Submit the password step of allauth's sign-in form; returns the final response."""
+    response = page.goto(f"{base_url}/accounts/login/")
+    assert response is not None and response.ok, response and response.status
+    form = page.locator("form:has(input[name='password'])")
+    form.locator("input[name='login']").fill(email)
+    form.locator("input[name='password']").fill(password)
+    with page.expect_navigation():
+        form.locator("[type='submit']").first.click()
+    return page
+
+
+def current_totp_code(secret: str) -> str:
+    """The code an authenticator app would show now, computed with allauth's own helpers."""
+    period = mfa_settings.TOTP_PERIOD
+    # Tolerance may be 0: do not compute a code a moment before it expires.
+    if time.time() % period > period - 2:
+        time.sleep(period - time.time() % period + 0.1)
+    counters = list(yield_hotp_counters_from_time())
+    return format_hotp_value(hotp_value(secret, counters[len(counters) // 2]))
+
+
+def enter_totp(page, secret: str):
+    page.locator("input[name='code']").fill(current_totp_code(secret))
+    with page.expect_navigation():
+        page.locator("form:has(input[name='code']) [type='submit']").first.click()
+    return page
