@@ -23,6 +23,7 @@ urlpatterns = [
         name="organization_person_add",
     ),
     path("people/", account_views.people_list, name="people_list"),
+    path("organizations/<int:pk>/logo/", tenancy_views.organization_logo, name="organization_logo"),
     path("people/new/", account_views.staff_create, name="staff_create"),
     path("me/preferences/", account_views.preferences, name="preferences"),
     path("me/tokens/", account_views.api_tokens, name="api_tokens"),

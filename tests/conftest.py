@@ -108,6 +108,7 @@ def make_tenant(label: str) -> Tenant:
         role="member",
         user=UserFactory(email=f"member@{label}.test", name=f"Member {label.upper()}"),
     ).user
+    give_logo(organization)
     return Tenant(organization=organization, poc=poc, member=member)
 
 
@@ -139,3 +140,28 @@ def page_client(user: Any) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Uploads of a test go to a folder of their own."""
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+
+
+PNG_BYTES = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f"
+    b"\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99=\x1d\x00"
+    b"\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def give_logo(organization: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from portal.tenancy.services import organization_set_logo
+
+    organization_set_logo(
+        acting_user=None,
+        organization=organization,
+        upload=SimpleUploadedFile("logo.png", PNG_BYTES, content_type="image/png"),
+    )

@@ -15,6 +15,12 @@ class OrganizationForm(ScopedForm):
         help_text=_("Letters, digits and hyphens; made from the name if empty."),
     )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    logo = forms.FileField(
+        label=_("Logo"),
+        required=False,
+        help_text=_("PNG or JPEG, at most 512 KB."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
+    )
 
 
 class CustomerPersonForm(ScopedForm):

@@ -1,10 +1,18 @@
 """Organizations (the tenants) and who belongs to them."""
 
+import uuid
+from pathlib import Path
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from portal.tenancy.scoping import TenantOwned
+
+
+def organization_logo_path(organization: "Organization", filename: str) -> str:
+    """Stored under a random name: the original name is the customer's, not ours to trust."""
+    return f"organizations/{organization.pk}/logo-{uuid.uuid4().hex}{Path(filename).suffix}"
 
 
 class Organization(TenantOwned):
@@ -15,6 +23,7 @@ class Organization(TenantOwned):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("short name"), max_length=60, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
+    logo = models.FileField(_("logo"), upload_to=organization_logo_path, blank=True, max_length=200)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -9,6 +10,7 @@ from django.utils.translation import gettext as _
 from portal.accounts.models import User
 from portal.audit import audit, snapshot
 from portal.errors import InvalidInput
+from portal.files import IMAGES, check_upload
 from portal.tenancy.models import Organization
 
 
@@ -60,4 +62,33 @@ def organization_update(
         after=snapshot(organization),
         organization_id=organization.pk,
     )
+    return organization
+
+
+LOGO_MAX_BYTES = 512 * 1024
+
+
+@transaction.atomic
+def organization_set_logo(
+    *, acting_user: User, organization: Organization, upload: UploadedFile | None
+) -> Organization:
+    """Replace (or, with None, remove) the logo; PNG or JPEG by content, at most 512 KB."""
+    before = organization.logo.name
+    if upload is not None:
+        kind = check_upload(upload, field="logo", kinds=IMAGES, max_bytes=LOGO_MAX_BYTES)
+        organization.logo.save(f"logo.{kind.extension}", upload, save=False)
+    else:
+        organization.logo = ""
+    organization.save(update_fields=["logo"])
+    audit(
+        actor=acting_user,
+        action="organization.logo",
+        instance=organization,
+        before={"logo": before},
+        after={"logo": organization.logo.name},
+        organization_id=organization.pk,
+    )
+    if before and before != organization.logo.name:
+        storage = organization.logo.storage
+        transaction.on_commit(lambda: storage.delete(before))
     return organization

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from portal.accounts import services as account_services
 from portal.accounts.models import User
 from portal.errors import DomainError
+from portal.files import IMAGES, protected_file_response
 from portal.pages import admin_required, apply_domain_error, get_scoped_or_404
 from portal.tenancy import services
 from portal.tenancy.forms import CustomerPersonForm, OrganizationForm
@@ -46,14 +49,16 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @admin_required
 @require_http_methods(["GET", "POST"])
 def organization_create(request: HttpRequest) -> HttpResponse:
-    form = OrganizationForm(request.POST or None)
+    form = OrganizationForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            organization = services.organization_create(
-                acting_user=request.user,
-                name=form.cleaned_data["name"],
-                slug=form.cleaned_data["slug"] or None,
-            )
+            with transaction.atomic():
+                organization = services.organization_create(
+                    acting_user=request.user,
+                    name=form.cleaned_data["name"],
+                    slug=form.cleaned_data["slug"] or None,
+                )
+                _apply_logo(request, organization, form.cleaned_data["logo"])
         except DomainError as error:
             apply_domain_error(form, error)
         else:
@@ -62,6 +67,14 @@ def organization_create(request: HttpRequest) -> HttpResponse:
             )
             return redirect("organization_detail", pk=organization.pk)
     return render(request, "tenancy/organization_form.html", {"form": form})
+
+
+def _apply_logo(request: HttpRequest, organization: Organization, logo: object) -> None:
+    """The form's logo: False when "clear" was ticked, a new upload, or the kept file."""
+    if logo is False or isinstance(logo, UploadedFile):
+        services.organization_set_logo(
+            acting_user=request.user, organization=organization, upload=logo or None
+        )
 
 
 @login_required
@@ -74,17 +87,20 @@ def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "name": organization.name,
         "slug": organization.slug,
         "is_active": organization.is_active,
+        "logo": organization.logo,
     }
-    form = OrganizationForm(request.POST or None, initial=initial)
+    form = OrganizationForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.organization_update(
-                acting_user=request.user,
-                organization=organization,
-                name=form.cleaned_data["name"],
-                slug=form.cleaned_data["slug"] or organization.slug,
-                is_active=form.cleaned_data["is_active"],
-            )
+            with transaction.atomic():
+                services.organization_update(
+                    acting_user=request.user,
+                    organization=organization,
+                    name=form.cleaned_data["name"],
+                    slug=form.cleaned_data["slug"] or organization.slug,
+                    is_active=form.cleaned_data["is_active"],
+                )
+                _apply_logo(request, organization, form.cleaned_data["logo"])
         except DomainError as error:
             apply_domain_error(form, error)
         else:
@@ -119,3 +135,12 @@ def organization_person_add(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("organization_detail", pk=organization.pk)
     return render(request, "tenancy/person_form.html", {"form": form, "organization": organization})
+
+
+@login_required
+def organization_logo(request: HttpRequest, pk: int) -> HttpResponse:
+    """The logo, to whoever may see the organization; another tenant's answers 404."""
+    organization = get_scoped_or_404(Organization, pk=pk)
+    return protected_file_response(
+        organization.logo, kinds=IMAGES, download_name=f"{organization.slug}-logo", inline=True
+    )

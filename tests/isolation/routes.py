@@ -36,6 +36,7 @@ register(Route("organization_list", "list", marker=org_name))
 register(Route("organization_detail", "detail", kwargs=org))
 register(Route("organization_edit", "detail", kwargs=org))
 register(Route("organization_person_add", "detail", kwargs=org))
+register(Route("organization_logo", "detail", kwargs=org))
 register(Route("people_list", "list", marker=poc_email))
 register(Route("api_tokens", "list", marker=lambda world, tenant: tenant.objects["token"].name))
 register(

@@ -113,3 +113,23 @@ def test_queries_outside_any_scope_refuse_to_run(world):
         outer = Membership.objects.all()
     with pytest.raises(ScopeError):
         list(outer.filter(organization__in=Organization.objects.all()))
+
+
+@pytest.mark.django_db
+def test_form_choices_over_tenant_models_are_scoped(world):
+    from django import forms
+
+    from portal.forms import ScopedForm
+    from portal.tenancy.scoping import tenant_scope
+
+    class PickOrganization(ScopedForm):
+        organization = forms.ModelChoiceField(queryset=Organization.objects.all())
+
+    with tenant_scope(world.a.poc):
+        assert PickOrganization({"organization": world.a.organization.pk}).is_valid()
+        foreign = PickOrganization({"organization": world.b.organization.pk})
+        missing = PickOrganization({"organization": 987654})
+        assert not foreign.is_valid() and not missing.is_valid()
+        assert foreign.errors == missing.errors
+        choices = [label for _value, label in PickOrganization().fields["organization"].choices]
+        assert world.b.organization.name not in choices

@@ -200,3 +200,55 @@ def test_pages_issue_constant_queries(world, role, url_name):
     few = _count(client, url)
     grow(30)
     assert _count(client, url) == few
+
+
+def test_logo_upload_is_checked_by_content_and_served_only_through_the_scope(world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.conftest import PNG_BYTES
+
+    admin = signed_in(world.admin)
+    url = reverse("organization_edit", args=[world.a.organization.pk])
+    fake = SimpleUploadedFile("logo.png", b"<svg onload=alert(1)>", content_type="image/png")
+    response = admin.post(
+        url, {"name": "Tenant a Corporation", "slug": "tenant-a", "is_active": "on", "logo": fake}
+    )
+    assert response.status_code == 200
+    assert "Only these file types are accepted: PNG, JPG." in response.content.decode()
+    old_name = world.a.organization.logo.name
+    world.a.organization.refresh_from_db()
+    assert world.a.organization.logo.name == old_name
+    big = SimpleUploadedFile("big.png", PNG_BYTES + b"\0" * 600_000, content_type="image/png")
+    response = admin.post(url, {"name": "Tenant a Corporation", "slug": "tenant-a", "logo": big})
+    assert "larger than 512 KB" in response.content.decode()
+    good = SimpleUploadedFile("new.png", PNG_BYTES, content_type="image/png")
+    admin.post(
+        url, {"name": "Tenant a Corporation", "slug": "tenant-a", "is_active": "on", "logo": good}
+    )
+    world.a.organization.refresh_from_db()
+    assert world.a.organization.logo.name != old_name
+    assert "new" not in world.a.organization.logo.name  # stored under a random name
+    logo = signed_in(world.a.member).get(
+        reverse("organization_logo", args=[world.a.organization.pk])
+    )
+    assert logo.status_code == 200 and logo["Content-Type"] == "image/png"
+    assert b"".join(logo.streaming_content) == PNG_BYTES
+    assert "sandbox" in logo["Content-Security-Policy"]
+    assert (
+        signed_in(world.a.member)
+        .get(reverse("organization_logo", args=[world.b.organization.pk]))
+        .status_code
+        == 404
+    )
+    admin.post(
+        url,
+        {"name": "Tenant a Corporation", "slug": "tenant-a", "is_active": "on", "logo-clear": "on"},
+    )
+    world.a.organization.refresh_from_db()
+    assert not world.a.organization.logo
+
+
+def test_media_files_have_no_public_url(world, client):
+    name = world.a.organization.logo.name
+    assert client.get(f"/media/{name}").status_code == 404
+    assert client.get(f"/static/../media/{name}").status_code == 404
