@@ -1,5 +1,18 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class EngagementsConfig(AppConfig):
     name = "engagements"
+    verbose_name = _("Engagements")
+
+    def ready(self) -> None:
+        from engagements import selectors
+        from portal.accounts.selectors import register_staff_serving
+        from portal.tenancy.scoping import register_manager_visibility
+
+        register_manager_visibility(
+            engagements_of=selectors.engagement_ids_served_by,
+            organizations_of=selectors.organization_ids_of_engagements,
+        )
+        register_staff_serving(selectors.staff_ids_serving)

@@ -28,6 +28,7 @@ urlpatterns = [
     path("me/preferences/", account_views.preferences, name="preferences"),
     path("me/tokens/", account_views.api_tokens, name="api_tokens"),
     path("me/tokens/<int:pk>/revoke/", account_views.api_token_revoke, name="api_token_revoke"),
+    path("", include("engagements.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("portal.api.urls")),

@@ -96,7 +96,7 @@ class World:
         }[role]
 
 
-def make_tenant(label: str) -> Tenant:
+def make_tenant(label: str, *, manager: Any, deputy: Any, plan_code: str) -> Tenant:
     organization = OrganizationFactory(name=f"Tenant {label} Corporation", slug=f"tenant-{label}")
     poc = MembershipFactory(
         organization=organization,
@@ -109,18 +109,39 @@ def make_tenant(label: str) -> Tenant:
         user=UserFactory(email=f"member@{label}.test", name=f"Member {label.upper()}"),
     ).user
     give_logo(organization)
-    return Tenant(organization=organization, poc=poc, member=member)
+    from engagements.models import Contact
+    from tests.factories import EngagementFactory, plan
+
+    engagement = EngagementFactory(
+        organization=organization,
+        plan=plan(plan_code),
+        manager=manager,
+        deputy=deputy,
+        name=f"Engagement {label.upper()}",
+    )
+    Contact.objects.create(engagement=engagement, user=poc)
+    return Tenant(
+        organization=organization, poc=poc, member=member, objects={"engagement": engagement}
+    )
 
 
 @pytest.fixture
 def world(db: None) -> World:
-    """Tenant A (whose people sign in) and tenant B (whose data must never show)."""
+    """Tenant A (whose people sign in) and tenant B (whose data must never show).
+
+    Each has an engagement (A: Premium, B: Standard); `manager` serves only A's and
+    `other_manager` only B's, so a manager is "tenant A" too. A's PoC is a named contact.
+    """
+    manager = ManagerFactory(email="manager@provider.test", name="Max Manager")
+    other_manager = ManagerFactory(email="other.manager@provider.test", name="Olga Other")
+    a_deputy = ManagerFactory(email="deputy.a@provider.test", name="Dora Deputy")
+    b_deputy = ManagerFactory(email="deputy.b@provider.test", name="Bert Deputy")
     return World(
-        a=make_tenant("a"),
-        b=make_tenant("b"),
+        a=make_tenant("a", manager=manager, deputy=a_deputy, plan_code="premium"),
+        b=make_tenant("b", manager=other_manager, deputy=b_deputy, plan_code="standard"),
         admin=AdminFactory(email="admin@provider.test", name="Ada Admin"),
-        manager=ManagerFactory(email="manager@provider.test", name="Max Manager"),
-        other_manager=ManagerFactory(email="other.manager@provider.test", name="Olga Other"),
+        manager=manager,
+        other_manager=other_manager,
     )
 
 

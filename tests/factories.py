@@ -60,3 +60,35 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
 def has_totp(user: User) -> bool:
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def plan(code: str):
+    from engagements.models import Plan
+
+    return Plan.objects.get(code=code)
+
+
+class EngagementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "engagements.Engagement"
+        skip_postgeneration_save = True
+
+    organization = factory.SubFactory(OrganizationFactory)
+    plan = factory.LazyFunction(lambda: plan("premium"))
+    name = factory.LazyAttribute(lambda o: f"{o.organization.name} {o.plan.code}")
+    start_date = factory.LazyFunction(lambda: __import__("datetime").date(2026, 1, 1))
+    end_date = factory.LazyFunction(lambda: __import__("datetime").date(2027, 12, 31))
+    manager = factory.SubFactory(ManagerFactory)
+    deputy = factory.SubFactory(ManagerFactory)
+    timezone = "Europe/Berlin"
+    holiday_country = "DE"
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "engagements.Contact"
+
+    engagement = factory.SubFactory(EngagementFactory)
+    user = factory.LazyAttribute(
+        lambda o: MembershipFactory(organization=o.engagement.organization).user
+    )

@@ -32,12 +32,13 @@ def poc_email(world, tenant):
 
 # --- Pages ---------------------------------------------------------------------------------
 register(Route("dashboard", "list", marker=org_name))
-register(Route("organization_list", "list", marker=org_name))
-register(Route("organization_detail", "detail", kwargs=org))
-register(Route("organization_edit", "detail", kwargs=org))
-register(Route("organization_person_add", "detail", kwargs=org))
-register(Route("organization_logo", "detail", kwargs=org))
-register(Route("people_list", "list", marker=poc_email))
+ALL = ("poc", "member", "manager")
+register(Route("organization_list", "list", marker=org_name, roles=ALL))
+register(Route("organization_detail", "detail", kwargs=org, roles=ALL))
+register(Route("organization_edit", "detail", kwargs=org, roles=ALL))
+register(Route("organization_person_add", "detail", kwargs=org, roles=ALL))
+register(Route("organization_logo", "detail", kwargs=org, roles=ALL))
+register(Route("people_list", "list", marker=poc_email, roles=ALL))
 register(Route("api_tokens", "list", marker=lambda world, tenant: tenant.objects["token"].name))
 register(
     Route(
@@ -49,7 +50,9 @@ register(
 )
 
 # --- API -----------------------------------------------------------------------------------
-register(Route("organization-list", "list", marker=org_name))
-register(Route("organization-detail", "detail", kwargs=org))
-register(Route("user-list", "list", marker=poc_email))
-register(Route("user-detail", "detail", kwargs=lambda world, tenant: {"pk": tenant.poc.pk}))
+register(Route("organization-list", "list", marker=org_name, roles=ALL))
+register(Route("organization-detail", "detail", kwargs=org, roles=ALL))
+register(Route("user-list", "list", marker=poc_email, roles=ALL))
+register(
+    Route("user-detail", "detail", kwargs=lambda world, tenant: {"pk": tenant.poc.pk}, roles=ALL)
+)

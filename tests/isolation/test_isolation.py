@@ -5,7 +5,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import include, path
 
-import tests.isolation.routes  # noqa: F401  (registers the portal's routes)
+import tests.isolation.routes
+import tests.isolation.routes_catalog
+import tests.isolation.routes_engagements_api
+import tests.isolation.routes_engagements_pages  # noqa: F401
 from portal.accounts.services import api_token_create
 from portal.tenancy.models import Organization
 from portal.tenancy.scoping import ScopeError, system_scope

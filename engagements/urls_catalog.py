@@ -1,0 +1,3 @@
+"""Catalog configuration pages (provider admins)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Engagement pages."""
+
+urlpatterns: list = []

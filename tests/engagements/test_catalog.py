@@ -1,0 +1,115 @@
+"""The seeded catalog equals SPEC §2–3, cell by cell (read from the SPEC itself)."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from engagements.models import Cadence, Entitlement, Plan, ServiceFunction
+
+SPEC = Path(__file__).resolve().parents[3] / "shared" / "SPEC.md"
+PLANS = ["tsam", "standard", "premium"]
+
+
+def spec_table(heading_fragment: str) -> list[list[str]]:
+    """The first Markdown table after the line containing `heading_fragment`."""
+    assert SPEC.exists(), f"the specification is expected at {SPEC}"
+    lines = SPEC.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if heading_fragment in line)
+    rows, seen_table = [], False
+    for line in lines[start + 1 :]:
+        if line.startswith("|"):
+            seen_table = True
+            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            if not all(set(cell) <= {"-", " ", ":"} for cell in cells):
+                rows.append(cells)
+        elif seen_table:
+            break
+    return rows[1:]  # without the header row
+
+
+def codes(cell: str) -> list[str]:
+    return re.findall(r"`([a-z_]+)`", cell)
+
+
+@pytest.mark.django_db
+def test_plans_match_spec_section_2():
+    rows = spec_table("## 2. The tiers")
+    deployment = {
+        "on-premises licence (the vendor hosts nothing)": "on_prem",
+        "SaaS (the vendor hosts)": "saas",
+        "SaaS": "saas",
+    }
+    pricing = {"add-on purchase": "add_on", "included with SaaS": "included"}
+    assert [codes(row[0])[0] for row in rows] == PLANS
+    for row in rows:
+        plan = Plan.objects.get(code=codes(row[0])[0])
+        assert plan.name == row[1]
+        assert plan.deployment == deployment[row[2]]
+        assert plan.pricing == pricing[row[3]]
+        assert (plan.max_contacts, plan.weekly_hours_cap, plan.max_open_cases_per_manager) == (
+            3,
+            10,
+            30,
+        )
+    targets = {plan.code: plan.response_target_business_days for plan in Plan.objects.all()}
+    assert targets == {"standard": 2, "premium": 1, "tsam": 1}  # SPEC §4
+    weekly_call = {plan.code: plan.weekly_call for plan in Plan.objects.all()}
+    assert weekly_call == {"tsam": True, "premium": True, "standard": False}  # SPEC §3
+
+
+@pytest.mark.django_db
+def test_entitlement_matrix_matches_spec_every_cell():
+    rows = spec_table("Entitlement matrix")
+    assert len(rows) == 15
+    seeded = set(Entitlement.objects.values_list("plan__code", "function__code"))
+    expected = set()
+    for row in rows:
+        function_code = codes(row[0])[0]
+        for plan_code, cell in zip(PLANS, row[2:5], strict=True):
+            assert cell in ("✓", ""), row
+            if cell == "✓":
+                expected.add((plan_code, function_code))
+    assert seeded == expected
+    assert list(ServiceFunction.objects.values_list("code", flat=True)) == [
+        codes(r[0])[0] for r in rows
+    ]
+
+
+@pytest.mark.django_db
+def test_cadences_match_spec_table_2_every_cell():
+    rows = spec_table("## 3. Delivery methods and frequencies")
+    words = {
+        "in person": "in_person",
+        "video conference": "video",
+        "e-mail": "email",
+        "phone": "phone",
+        "online self-paced training": "self_paced",
+    }
+    frequencies = {
+        "as needed": "as_needed",
+        "quarterly": "quarterly",
+        "monthly": "monthly",
+        "weekly": "weekly",
+    }
+
+    def parse(cell: str) -> tuple[list[str], str]:
+        methods_text, frequency_text = (part.strip() for part in cell.split("/"))
+        parts = re.split(r",\s*|\s+or\s+", methods_text)
+        return [words[part.strip()] for part in parts], frequencies[frequency_text]
+
+    seeded = {
+        (c.plan.code, c.deliverable.code): (c.methods, c.frequency)
+        for c in Cadence.objects.select_related("plan", "deliverable")
+    }
+    tsam_functions = set(
+        Entitlement.objects.filter(plan__code="tsam").values_list("function__code", flat=True)
+    )
+    expected = {}
+    for row in rows:
+        deliverable = codes(row[0])[0]
+        expected[("standard", deliverable)] = parse(row[2])
+        expected[("premium", deliverable)] = parse(row[3])
+        if deliverable in tsam_functions:  # TSAM takes the Premium column (SPEC §3)
+            expected[("tsam", deliverable)] = parse(row[3])
+    assert seeded == expected

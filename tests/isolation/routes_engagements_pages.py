@@ -1,0 +1,3 @@
+"""Routes of this part, registered with the isolation harness."""
+
+from tests.isolation.harness import Route, exempt_prefix, register  # noqa: F401
