@@ -186,3 +186,25 @@ def give_logo(organization: Any) -> None:
         organization=organization,
         upload=SimpleUploadedFile("logo.png", PNG_BYTES, content_type="image/png"),
     )
+
+
+@pytest.fixture(autouse=True)
+def _catalog_seeded(request: pytest.FixtureRequest) -> None:
+    """The SPEC catalog comes from a data migration; a transactional test's flush removes it,
+    so tests after one would see no plans. Re-seed it (idempotently) when it is gone."""
+    marker = request.node.get_closest_marker("django_db")
+    uses_db = marker is not None or {"db", "transactional_db", "world"} & set(request.fixturenames)
+    if not uses_db:
+        return
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from engagements.models import Plan
+
+    if not Plan.objects.exists():
+        import importlib
+
+        from django.apps import apps
+
+        importlib.import_module("engagements.migrations.0002_seed_catalog").seed(apps, None)

@@ -8,7 +8,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         people = seed_demo()
-        tiers = {slug: tier for slug, _name, tier in DEMO_ORGANIZATIONS}
+        tiers = {slug: tier for slug, _name, tier, *_rest in DEMO_ORGANIZATIONS}
         self.stdout.write(
             self.style.SUCCESS(f"Demo data is loaded. Logins (password for all: {DEMO_PASSWORD}):")
         )
