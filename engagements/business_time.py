@@ -211,7 +211,7 @@ class BusinessCalendar:
             start = _to_us(datetime.combine(day, opening, tzinfo=zone))
             end = max(
                 _to_us(datetime.combine(day, closing, tzinfo=zone)),
-                _to_us(datetime.combine(day, closing, tzinfo=zone)),
+                _to_us(datetime.combine(day, closing_late, tzinfo=zone)),
             )
             if start < end and start < high and end > low:
                 spans.append((max(start, low), min(end, high)))
