@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
-from datetime import timedelta
-
 from django.db import transaction
 from django.utils import timezone
 
@@ -34,17 +33,44 @@ class DemoPerson:
 
 DEMO_ORGANIZATIONS = [
     # slug, name, the tier its engagement takes, zone, holiday country, language, manager, deputy
-    ("hanbit", "Hanbit Heavy Industries", "tsam", "Asia/Seoul", "KR", "ko",
-     "minji.park@portal.example", "sam.lee@portal.example"),
-    ("northwind", "Northwind Logistics", "standard", "Europe/Berlin", "DE", "en",
-     "sam.lee@portal.example", "minji.park@portal.example"),
-    ("globex", "Globex Pharmaceuticals", "premium", "America/New_York", "US", "en",
-     "minji.park@portal.example", "sam.lee@portal.example"),
+    (
+        "hanbit",
+        "Hanbit Heavy Industries",
+        "tsam",
+        "Asia/Seoul",
+        "KR",
+        "ko",
+        "minji.park@portal.example",
+        "sam.lee@portal.example",
+    ),
+    (
+        "northwind",
+        "Northwind Logistics",
+        "standard",
+        "Europe/Berlin",
+        "DE",
+        "en",
+        "sam.lee@portal.example",
+        "minji.park@portal.example",
+    ),
+    (
+        "globex",
+        "Globex Pharmaceuticals",
+        "premium",
+        "America/New_York",
+        "US",
+        "en",
+        "minji.park@portal.example",
+        "sam.lee@portal.example",
+    ),
 ]
 # Minutes a week the manager spent on each engagement over the last five weeks (Globex runs
 # over its 10-hour cap, so the demo shows an overage flag).
-DEMO_WEEKLY_MINUTES = {"hanbit": [420, 510, 480, 390, 300], "northwind": [120, 90, 150, 60, 45],
-                       "globex": [690, 720, 660, 705, 240]}
+DEMO_WEEKLY_MINUTES = {
+    "hanbit": [420, 510, 480, 390, 300],
+    "northwind": [120, 90, 150, 60, 45],
+    "globex": [690, 720, 660, 705, 240],
+}
 
 DEMO_PEOPLE = [
     DemoPerson("admin@portal.example", "Ada Admin", User.Kind.ADMIN),
@@ -172,18 +198,24 @@ def _seed_engagements(organizations: dict[str, Organization]) -> None:
     for slug, _name, tier, zone, country, language, manager, deputy in DEMO_ORGANIZATIONS:
         organization = organizations[slug]
         engagement, created = Engagement.objects.get_or_create(
-            organization=organization, plan=Plan.objects.get(code=tier),
+            organization=organization,
+            plan=Plan.objects.get(code=tier),
             defaults={
                 "name": f"{organization.name} · {tier.upper() if tier == 'tsam' else tier.title()}",
-                "start_date": today - timedelta(days=90), "end_date": today + timedelta(days=275),
-                "manager": users[manager], "deputy": users[deputy], "timezone": zone,
-                "holiday_country": country, "language": language,
+                "start_date": today - timedelta(days=90),
+                "end_date": today + timedelta(days=275),
+                "manager": users[manager],
+                "deputy": users[deputy],
+                "timezone": zone,
+                "holiday_country": country,
+                "language": language,
             },
         )
         for person in DEMO_PEOPLE:
             if person.organization == slug and person.role == "poc":
-                Contact.objects.get_or_create(engagement=engagement, user=users[person.email],
-                                              removed_at=None)
+                Contact.objects.get_or_create(
+                    engagement=engagement, user=users[person.email], removed_at=None
+                )
         if created:
             monday = week_start(today)
             for weeks_ago, minutes in enumerate(reversed(DEMO_WEEKLY_MINUTES[slug])):
@@ -191,13 +223,20 @@ def _seed_engagements(organizations: dict[str, Organization]) -> None:
                 for offset, share in enumerate((minutes // 2, minutes - minutes // 2)):
                     if day + timedelta(days=offset) <= today:
                         TimeEntry.objects.create(
-                            engagement=engagement, manager=engagement.manager,
-                            date=day + timedelta(days=offset), minutes=share,
+                            engagement=engagement,
+                            manager=engagement.manager,
+                            date=day + timedelta(days=offset),
+                            minutes=share,
                             activity=TimeEntry.Activity.CALL if offset else TimeEntry.Activity.CASE,
                         )
         overage_evaluate(engagement=engagement)
     sam = users["sam.lee@portal.example"]
     start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=7)
     if not Absence.objects.filter(manager=sam).exists():
-        Absence.objects.create(manager=sam, kind=Absence.Kind.VACATION, starts_at=start,
-                               ends_at=start + timedelta(days=5), note="Summer vacation")
+        Absence.objects.create(
+            manager=sam,
+            kind=Absence.Kind.VACATION,
+            starts_at=start,
+            ends_at=start + timedelta(days=5),
+            note="Summer vacation",
+        )

@@ -13,8 +13,10 @@ pytestmark = pytest.mark.django_db
 
 
 def counts():
-    return [model.objects.count() for model in
-            (User, Organization, Membership, Engagement, Contact, TimeEntry, OverageFlag)]
+    return [
+        model.objects.count()
+        for model in (User, Organization, Membership, Engagement, Contact, TimeEntry, OverageFlag)
+    ]
 
 
 def test_seed_demo_is_idempotent_and_its_logins_work(capsys):
@@ -30,5 +32,8 @@ def test_seed_demo_is_idempotent_and_its_logins_work(capsys):
     assert admin.is_provider_admin
     assert Authenticator.objects.filter(user=admin, type=Authenticator.Type.TOTP).exists()
     assert sorted(Engagement.objects.values_list("plan__code", flat=True)) == [
-        "premium", "standard", "tsam"]
+        "premium",
+        "standard",
+        "tsam",
+    ]
     assert OverageFlag.objects.filter(cleared_at__isnull=True).count() == 1
