@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -138,7 +139,10 @@ def plan_save(
         plan = Plan(code=code, position=Plan.objects.count())
     for name, value in fields.items():
         setattr(plan, name, value)
-    plan.full_clean()
+    try:
+        plan.full_clean()
+    except ValidationError as exc:
+        raise InvalidInput(fields=exc.message_dict) from exc
     _with_history_user(plan, acting_user).save()
     return plan
 
@@ -458,8 +462,12 @@ def after_hours_request(
         users=staff,
         kind="after_hours.requested",
         key=f"after-hours:{request.pk}:requested",
-        title=_("After-hours support requested for %(engagement)s") % {"engagement": engagement},
+        render=lambda: (
+            _("After-hours support requested for %(engagement)s") % {"engagement": engagement},
+            request.reason,
+        ),
         url=f"/engagements/{engagement.pk}/after-hours/",
+        engagement=engagement,
     )
     return request
 
@@ -501,10 +509,14 @@ def after_hours_decide(
         users=[request.requested_by],
         kind="after_hours.decided",
         key=f"after-hours:{request.pk}:decided",
-        title=_("Your after-hours request was %(status)s")
-        % {"status": request.get_status_display().lower()},
-        body=request.decision_note,
-        url="/",
+        render=lambda: (
+            _("Your after-hours request was approved")
+            if approve
+            else _("Your after-hours request was declined"),
+            request.decision_note,
+        ),
+        url=f"/engagements/{engagement.pk}/after-hours/",
+        engagement=engagement,
     )
     return request
 
@@ -606,14 +618,17 @@ def overage_evaluate(*, engagement: Engagement, today: date | None = None) -> Ov
                 users=provider_admins(),
                 kind="overage.raised",
                 key=f"overage:{open_flag.pk}:raised",
-                title=_("Additional contract recommended: %(engagement)s")
-                % {"engagement": engagement},
-                body=_(
-                    "The last 4 full weeks averaged %(hours).1f hours a week against a cap of "
-                    "%(cap)s hours."
-                )
-                % {"hours": hours, "cap": engagement.plan.weekly_hours_cap},
+                render=lambda: (
+                    _("Additional contract recommended: %(engagement)s")
+                    % {"engagement": engagement},
+                    _(
+                        "The last 4 full weeks averaged %(hours).1f hours a week against a cap "
+                        "of %(cap)s hours."
+                    )
+                    % {"hours": hours, "cap": engagement.plan.weekly_hours_cap},
+                ),
                 url=f"/engagements/{engagement.pk}/",
+                engagement=engagement,
             )
         elif open_flag.last_average_minutes != average:
             open_flag.last_average_minutes = average

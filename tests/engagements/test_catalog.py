@@ -113,3 +113,12 @@ def test_cadences_match_spec_table_2_every_cell():
         if deliverable in tsam_functions:  # TSAM takes the Premium column (SPEC §3)
             expected[("tsam", deliverable)] = parse(row[3])
     assert seeded == expected
+
+
+@pytest.mark.django_db
+def test_the_seed_is_the_first_history_record():
+    """So the first admin change shows what the SPEC said before it."""
+    assert Plan.history.filter(history_type="+").count() == 3
+    assert ServiceFunction.history.count() == 15
+    assert Entitlement.history.count() == Entitlement.objects.count()
+    assert Cadence.history.count() == Cadence.objects.count()

@@ -1,0 +1,326 @@
+"""Catalog pages: provider admins edit the entitlement matrix (SPEC Table 1), the cadences
+(Table 2), plans and service functions, and read who changed what. Provider-wide
+configuration, not tenant data; everyone else gets 403."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods
+
+from engagements import services
+from engagements.forms_catalog import (
+    CadenceGridForm,
+    EntitlementMatrixForm,
+    PlanForm,
+    ServiceFunctionForm,
+)
+from engagements.models import Cadence, Entitlement, Frequency, Method, Plan, ServiceFunction
+from portal.errors import DomainError
+from portal.pages import admin_required, apply_domain_error
+
+HISTORY_LIMIT = 50
+
+
+# --- History presentation ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    record: Any
+    changes: list[FieldChange]
+
+
+def _display(field: models.Field, value: object) -> str:
+    if value is None or value == "":
+        return ""
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    return str(formats.localize(value))
+
+
+def _history_entries(
+    model: type[models.Model], records: Sequence[Any], fields: Sequence[str]
+) -> list[HistoryEntry]:
+    """Newest-first records (one more than shown, if there is one) → each with what it changed.
+
+    The oldest record shown without an older one to compare with lists its values as "after".
+    """
+    entries = []
+    for index, record in enumerate(records[:HISTORY_LIMIT]):
+        older = records[index + 1] if index + 1 < len(records) else None
+        if older is None:
+            names = [name for name in fields if getattr(record, name) not in (None, "")]
+            before: dict[str, object] = {}
+        else:
+            delta = record.diff_against(older, included_fields=fields)
+            names = [name for name in fields if name in delta.changed_fields]
+            before = {change.field: change.old for change in delta.changes}
+        changes = []
+        for name in names:
+            field = model._meta.get_field(name)
+            changes.append(
+                FieldChange(
+                    label=str(field.verbose_name).capitalize(),
+                    before=_display(field, before.get(name)),
+                    after=_display(field, getattr(record, name)),
+                )
+            )
+        entries.append(HistoryEntry(record, changes))
+    return entries
+
+
+def _newest_first(history: models.QuerySet, *related: str) -> models.QuerySet:
+    return history.select_related("history_user", *related).order_by("-history_date", "-history_id")
+
+
+def _validation_error_to_form(form: Any, error: ValidationError) -> None:
+    """A model's full_clean() refusal, shown on the form field it names."""
+    for field, field_messages in error.message_dict.items():
+        target = field if field in form.fields else None
+        for message in field_messages:
+            form.add_error(target, message)
+
+
+# --- The entitlement matrix --------------------------------------------------------------
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def catalog_matrix(request: HttpRequest) -> HttpResponse:
+    plans = list(Plan.objects.all())
+    functions = list(ServiceFunction.objects.all())
+    entitled = set(Entitlement.objects.values_list("plan_id", "function_id"))
+    form = EntitlementMatrixForm(
+        request.POST or None, plans=plans, functions=functions, entitled=entitled
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            added, removed = services.entitlement_matrix_set(
+                acting_user=request.user, cells=form.wanted_cells()
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("Entitlement matrix saved: %(added)s added, %(removed)s removed.")
+                % {"added": added, "removed": removed},
+            )
+            return redirect("catalog_matrix")
+    history = _newest_first(Entitlement.history.all(), "plan", "function")[:HISTORY_LIMIT]
+    return render(
+        request,
+        "engagements/catalog/matrix.html",
+        {
+            "form": form,
+            "plans": plans,
+            "history": history,
+            "history_limit": HISTORY_LIMIT,
+            "section": "matrix",
+        },
+    )
+
+
+# --- Cadences ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CadenceHistoryRow:
+    record: Any
+    methods: list[str]
+    frequency: str
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def catalog_cadences(request: HttpRequest) -> HttpResponse:
+    plans = list(Plan.objects.all())
+    functions = list(ServiceFunction.objects.all())
+    cadences = {(c.plan_id, c.deliverable_id): c for c in Cadence.objects.all()}
+    entitled = set(Entitlement.objects.values_list("plan_id", "function_id"))
+    form = CadenceGridForm(
+        request.POST or None,
+        plans=plans,
+        functions=functions,
+        cadences=cadences,
+        entitled=entitled,
+    )
+    if request.method == "POST" and form.is_valid():
+        changes = form.changes()
+        failed = False
+        with transaction.atomic():
+            for change in changes:
+                try:
+                    services.cadence_set(
+                        acting_user=request.user,
+                        plan=change.plan,
+                        deliverable=change.function,
+                        methods=change.methods,
+                        frequency=change.frequency,
+                    )
+                except DomainError as error:
+                    form.add_cell_error(change, error.fields, error.detail)
+                    failed = True
+            if failed:  # one bad cell saves nothing
+                transaction.set_rollback(True)
+        if failed:
+            form.add_error(None, _("Nothing was saved. Correct the marked cells and save again."))
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "Cadences saved: %(count)d cell changed.",
+                    "Cadences saved: %(count)d cells changed.",
+                    len(changes),
+                )
+                % {"count": len(changes)},
+            )
+            return redirect("catalog_cadences")
+    method_labels = dict(Method.choices)
+    frequency_labels = dict(Frequency.choices)
+    history = [
+        CadenceHistoryRow(
+            record,
+            [str(method_labels.get(method, method)) for method in record.methods or []],
+            str(frequency_labels.get(record.frequency, record.frequency or "")),
+        )
+        for record in _newest_first(Cadence.history.all(), "plan", "deliverable")[:HISTORY_LIMIT]
+    ]
+    return render(
+        request,
+        "engagements/catalog/cadences.html",
+        {
+            "form": form,
+            "plans": plans,
+            "history": history,
+            "history_limit": HISTORY_LIMIT,
+            "section": "cadences",
+        },
+    )
+
+
+# --- Plans ---------------------------------------------------------------------------------
+
+
+@admin_required
+def catalog_plans(request: HttpRequest) -> HttpResponse:
+    plans = Plan.objects.annotate(functions_included=models.Count("entitlements")).order_by(
+        "position",
+        "id",  # Meta.ordering does not apply to an aggregating query
+    )
+    return render(
+        request, "engagements/catalog/plan_list.html", {"plans": plans, "section": "plans"}
+    )
+
+
+def _plan_form_page(request: HttpRequest, plan: Plan | None) -> HttpResponse:
+    form = PlanForm(request.POST or None, plan=plan)
+    if request.method == "POST" and form.is_valid():
+        fields = dict(form.cleaned_data)
+        code = fields.pop("code", None)
+        try:
+            saved = services.plan_save(acting_user=request.user, plan=plan, code=code, **fields)
+        except DomainError as error:
+            apply_domain_error(form, error)
+        except ValidationError as error:
+            _validation_error_to_form(form, error)
+        else:
+            messages.success(request, _("Plan %(name)s saved.") % {"name": saved.name})
+            return redirect("catalog_plan_edit", pk=saved.pk)
+        if plan is not None:
+            plan.refresh_from_db()  # the service may have set fields before refusing
+    history: list[HistoryEntry] = []
+    if plan is not None:
+        records = list(_newest_first(plan.history.all())[: HISTORY_LIMIT + 1])
+        history = _history_entries(Plan, records, ("code", *services.PLAN_FIELDS))
+    return render(
+        request,
+        "engagements/catalog/plan_form.html",
+        {"form": form, "plan": plan, "history": history, "section": "plans"},
+    )
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def catalog_plan_create(request: HttpRequest) -> HttpResponse:
+    return _plan_form_page(request, None)
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def catalog_plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _plan_form_page(request, get_object_or_404(Plan, pk=pk))
+
+
+# --- Service functions -----------------------------------------------------------------------
+
+
+@admin_required
+def catalog_functions(request: HttpRequest) -> HttpResponse:
+    functions = ServiceFunction.objects.all()
+    return render(
+        request,
+        "engagements/catalog/function_list.html",
+        {"functions": functions, "section": "functions"},
+    )
+
+
+def _function_form_page(request: HttpRequest, function: ServiceFunction | None) -> HttpResponse:
+    form = ServiceFunctionForm(request.POST or None, function=function)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.service_function_save(
+                acting_user=request.user,
+                function=function,
+                code=form.cleaned_data.get("code"),
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, _("Service function %(name)s saved.") % {"name": saved.name})
+            return redirect("catalog_function_edit", pk=saved.pk)
+        if function is not None:
+            function.refresh_from_db()
+    history: list[HistoryEntry] = []
+    if function is not None:
+        records = list(_newest_first(function.history.all())[: HISTORY_LIMIT + 1])
+        history = _history_entries(ServiceFunction, records, ("code", "name", "description"))
+    return render(
+        request,
+        "engagements/catalog/function_form.html",
+        {"form": form, "function": function, "history": history, "section": "functions"},
+    )
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def catalog_function_create(request: HttpRequest) -> HttpResponse:
+    return _function_form_page(request, None)
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def catalog_function_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _function_form_page(request, get_object_or_404(ServiceFunction, pk=pk))
