@@ -154,6 +154,14 @@ HEARTBEAT_INTERVAL_SECONDS = env.float("HEARTBEAT_INTERVAL_SECONDS", default=60.
 # The periodic jobs. Exactly one beat process runs them (make run, compose).
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "portal.tasks.heartbeat", "schedule": HEARTBEAT_INTERVAL_SECONDS},
+    "deliver-outbox": {
+        "task": "portal.tasks.deliver_outbox",
+        "schedule": env.float("OUTBOX_INTERVAL_SECONDS", default=15.0),
+    },
+    "scan-sla": {
+        "task": "cases.tasks.scan_sla",
+        "schedule": env.float("SLA_SCAN_INTERVAL_SECONDS", default=60.0),
+    },
     "evaluate-overages": {
         "task": "engagements.tasks.evaluate_overages",
         "schedule": env.float("OVERAGE_INTERVAL_SECONDS", default=3600.0),

@@ -13,3 +13,12 @@ def heartbeat() -> str:
     stamp = timezone.now().isoformat()
     cache.set(HEARTBEAT_CACHE_KEY, stamp, timeout=None)
     return stamp
+
+
+@shared_task(name="portal.tasks.deliver_outbox", acks_late=True)
+def deliver_outbox() -> dict[str, int]:
+    """Send the e-mails waiting in the outbox (SMTP failures retry later with backoff)."""
+    from portal.notifications import deliver_outbox as deliver
+
+    sent, failed = deliver()
+    return {"sent": sent, "failed": failed}
