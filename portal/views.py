@@ -9,12 +9,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from engagements.models import AfterHoursRequest, Engagement
+from engagements.views import admin_panel, engagement_cards, pending_after_hours, served_by
 from portal.accounts.models import User
 from portal.audit import AuditEntry
 from portal.celery import app as celery_app
@@ -25,17 +28,46 @@ from portal.tenancy.models import Membership, Organization
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """Customers: a card per current engagement of their organizations. Provider staff: the
+    engagements they serve and the after-hours requests to decide. Admins also: counts, open
+    overage flags, engagements without a deputy, recent changes. Constant queries throughout."""
     user: User = request.user
+    now = timezone.now()
     context: dict = {}
     if user.is_customer:
-        context["memberships"] = Membership.objects.filter(
-            user=user, is_active=True
-        ).select_related("organization")
+        memberships = list(
+            Membership.objects.filter(user=user, is_active=True).select_related("organization")
+        )
+        cards = engagement_cards(
+            Engagement.objects.filter(
+                organization_id__in=[membership.organization_id for membership in memberships]
+            ),
+            user=user,
+            now=now,
+        )
+        context["organizations"] = [
+            {
+                "membership": membership,
+                "cards": [
+                    card
+                    for card in cards
+                    if card.engagement.organization_id == membership.organization_id
+                ],
+            }
+            for membership in memberships
+        ]
     else:
         context["organization_count"] = Organization.objects.filter(is_active=True).count()
+        context["my_cards"] = engagement_cards(served_by(user), user=user, now=now)
+        context["pending_requests"] = pending_after_hours(
+            AfterHoursRequest.objects.filter(
+                Q(engagement__manager=user) | Q(engagement__deputy=user)
+            )
+        )
     if user.is_provider_admin:
         context["people_count"] = User.objects.filter(is_active=True).count()
         context["recent_audit"] = AuditEntry.objects.select_related("actor")[:10]
+        context.update(admin_panel(now))
     return render(request, "dashboard.html", context)
 
 

@@ -31,8 +31,8 @@ def poc_email(world, tenant):
 
 
 # --- Pages ---------------------------------------------------------------------------------
-register(Route("dashboard", "list", marker=org_name))
 ALL = ("poc", "member", "manager")
+register(Route("dashboard", "list", marker=org_name, roles=ALL))
 register(Route("organization_list", "list", marker=org_name, roles=ALL))
 register(Route("organization_detail", "detail", kwargs=org, roles=ALL))
 register(Route("organization_edit", "detail", kwargs=org, roles=ALL))

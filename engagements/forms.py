@@ -1,0 +1,408 @@
+"""Forms of the engagement pages. They parse and check input; the services decide the rules."""
+
+from __future__ import annotations
+
+import functools
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import holidays as holidays_package
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from engagements.models import (
+    WEEKDAYS,
+    Absence,
+    Contact,
+    Engagement,
+    Plan,
+    TimeEntry,
+    default_business_hours,
+)
+from portal.accounts.models import TIME_ZONE_CHOICES, User
+from portal.forms import ScopedForm
+from portal.tenancy.models import Organization
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def active_provider_staff() -> QuerySet[User]:
+    """Who may manage or deputize an engagement, or be absent: active provider staff."""
+    return User.objects.filter(
+        Q(kind__in=[User.Kind.ADMIN, User.Kind.MANAGER]) | Q(is_superuser=True), is_active=True
+    ).order_by("name", "email")
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj.name} <{obj.email}>" if obj.name else obj.email
+
+
+@functools.cache
+def holiday_country_choices() -> list[tuple[str, str]]:
+    """Two-letter codes of the holidays package's calendars, with a readable country name."""
+    names: dict[str, str] = {}
+    try:
+        from holidays.registry import COUNTRIES
+
+        for key, entry in COUNTRIES.items():
+            for code in entry[1:]:
+                if len(code) == 2:
+                    names[code] = key.replace("_", " ").title()
+    except ImportError:  # the registry is not public API; fall back to bare codes
+        pass
+    codes = sorted(code for code in holidays_package.list_supported_countries() if len(code) == 2)
+    return [(code, f"{code} · {names[code]}" if code in names else code) for code in codes]
+
+
+# --- Engagements ------------------------------------------------------------------------------
+
+
+class EngagementForm(ScopedForm):
+    """An engagement's contract data and its weekly business hours (seven rows, Monday first)."""
+
+    organization = forms.ModelChoiceField(
+        label=_("Organization"), queryset=Organization.objects.all()
+    )
+    plan = forms.ModelChoiceField(label=_("Plan"), queryset=Plan.objects.all())
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=200,
+        required=False,
+        help_text=_("Optional; shown instead of “organization · plan”."),
+    )
+    start_date = forms.DateField(label=_("Start date"), widget=DATE_INPUT)
+    end_date = forms.DateField(
+        label=_("End date"),
+        widget=DATE_INPUT,
+        help_text=_("Usually co-terminous with the customer's support or subscription term."),
+    )
+    manager = StaffChoiceField(label=_("Service manager"), queryset=active_provider_staff())
+    deputy = StaffChoiceField(
+        label=_("Deputy"),
+        queryset=active_provider_staff(),
+        required=False,
+        empty_label=_("No deputy"),
+        help_text=_("Covers while the service manager is absent."),
+    )
+    timezone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=TIME_ZONE_CHOICES,
+        initial="UTC",
+        help_text=_("The zone of the contract: business hours are in this zone."),
+    )
+    holiday_country = forms.ChoiceField(
+        label=_("Holiday calendar"),
+        required=False,
+        help_text=_("Public holidays of this country are not business time."),
+    )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=Engagement.Language.choices,
+        initial=Engagement.Language.EN,
+        help_text=_("The agreed language of communication and notifications."),
+    )
+
+    def __init__(self, *args: Any, engagement: Engagement | None = None, **kwargs: Any) -> None:
+        if engagement is not None:
+            kwargs.setdefault("initial", engagement_initial(engagement))
+        else:
+            today = timezone.localdate()
+            kwargs.setdefault(
+                "initial",
+                {
+                    "start_date": today,
+                    "end_date": _one_year_later(today) - timedelta(days=1),
+                    "business_hours": default_business_hours(),
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.engagement = engagement
+        self.fields["holiday_country"].choices = [
+            ("", _("No public-holiday calendar")),
+            *holiday_country_choices(),
+        ]
+        if engagement is not None:
+            del self.fields["organization"]  # an engagement never moves to another tenant
+        else:
+            self.fields["organization"].queryset = self.fields["organization"].queryset.filter(
+                is_active=True
+            )
+        hours = self.initial.get("business_hours") or default_business_hours()
+        for index in range(7):
+            day = hours[index] if index < len(hours) else None
+            self.fields[f"opens_{index}"] = forms.TimeField(
+                label=_("Opens"),
+                required=False,
+                widget=TIME_INPUT,
+                initial=day[0] if day else None,
+            )
+            self.fields[f"closes_{index}"] = forms.TimeField(
+                label=_("Closes"),
+                required=False,
+                widget=TIME_INPUT,
+                initial=day[1] if day else None,
+            )
+            self.fields[f"closed_{index}"] = forms.BooleanField(
+                label=_("Closed"), required=False, initial=day is None
+            )
+
+    @property
+    def contract_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name not in _HOUR_FIELDS]
+
+    @property
+    def business_hour_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "weekday": WEEKDAYS[index],
+                "opens": self[f"opens_{index}"],
+                "closes": self[f"closes_{index}"],
+                "closed": self[f"closed_{index}"],
+            }
+            for index in range(7)
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        hours: list[list[str] | None] = []
+        for index in range(7):
+            opens = cleaned.get(f"opens_{index}")
+            closes = cleaned.get(f"closes_{index}")
+            if cleaned.get(f"closed_{index}"):
+                hours.append(None)
+                continue
+            if opens is None or closes is None:
+                if f"opens_{index}" not in self.errors and f"closes_{index}" not in self.errors:
+                    self.add_error(
+                        f"opens_{index}",
+                        _("Give opening and closing times, or tick “closed”."),
+                    )
+                continue
+            if opens >= closes:
+                self.add_error(f"closes_{index}", _("A day must open before it closes."))
+                continue
+            hours.append([opens.strftime("%H:%M"), closes.strftime("%H:%M")])
+        if len(hours) == 7 and not any(hours):
+            self.add_error(None, _("At least one day must have business hours."))
+        cleaned["business_hours"] = hours
+        return cleaned
+
+    def values(self) -> dict[str, Any]:
+        """What the services take, from the cleaned data."""
+        data = self.cleaned_data
+        values = {
+            name: data[name]
+            for name in (
+                "plan",
+                "name",
+                "start_date",
+                "end_date",
+                "manager",
+                "deputy",
+                "timezone",
+                "business_hours",
+                "holiday_country",
+                "language",
+            )
+        }
+        if "organization" in self.fields:
+            values["organization"] = data["organization"]
+        return values
+
+
+_HOUR_FIELDS = frozenset(
+    f"{part}_{index}" for part in ("opens", "closes", "closed") for index in range(7)
+)
+
+
+def _one_year_later(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+def engagement_initial(engagement: Engagement) -> dict[str, Any]:
+    return {
+        "plan": engagement.plan_id,
+        "name": engagement.name,
+        "start_date": engagement.start_date,
+        "end_date": engagement.end_date,
+        "manager": engagement.manager_id,
+        "deputy": engagement.deputy_id,
+        "timezone": engagement.timezone,
+        "holiday_country": engagement.holiday_country,
+        "language": engagement.language,
+        "business_hours": engagement.business_hours,
+    }
+
+
+class HolidayForm(forms.Form):
+    date = forms.DateField(label=_("Date"), widget=DATE_INPUT)
+    name = forms.CharField(label=_("Name"), max_length=120, required=False)
+
+
+class ContactAddForm(forms.Form):
+    """Name a person of the engagement's organization who is not a named contact yet."""
+
+    user = forms.ModelChoiceField(
+        label=_("Person"), queryset=User.objects.none(), empty_label=_("Choose a person")
+    )
+
+    def __init__(self, *args: Any, engagement: Engagement, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["user"]
+        field.queryset = (
+            User.objects.filter(
+                is_active=True,
+                memberships__organization_id=engagement.organization_id,
+                memberships__is_active=True,
+            )
+            .exclude(
+                pk__in=Contact.objects.filter(
+                    engagement_id=engagement.pk, removed_at__isnull=True
+                ).values("user_id")
+            )
+            .order_by("name", "email")
+        )
+        field.label_from_instance = lambda user: (
+            f"{user.name} <{user.email}>" if user.name else user.email
+        )
+
+
+# --- After-hours support ---------------------------------------------------------------------
+
+
+class AfterHoursRequestForm(forms.Form):
+    """A window on one local date of the engagement's zone; an end at or before the start is
+    on the next day (22:00–02:00)."""
+
+    day = forms.DateField(label=_("Date"), widget=DATE_INPUT)
+    starts = forms.TimeField(label=_("From"), widget=TIME_INPUT)
+    ends = forms.TimeField(
+        label=_("Until"),
+        widget=TIME_INPUT,
+        help_text=_("An end at or before the start is on the next day."),
+    )
+    reason = forms.CharField(
+        label=_("What is the coverage for?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, engagement: Engagement, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.engagement = engagement
+        zone = engagement.zone.key
+        self.fields["day"].help_text = _("Local date in %(zone)s.") % {"zone": zone}
+        self.fields["starts"].help_text = _("Local time in %(zone)s.") % {"zone": zone}
+
+    def window(self) -> tuple[datetime, datetime]:
+        """The requested window as aware datetimes in the engagement's zone."""
+        zone = self.engagement.zone
+        day: date = self.cleaned_data["day"]
+        starts: time = self.cleaned_data["starts"]
+        ends: time = self.cleaned_data["ends"]
+        starts_at = datetime.combine(day, starts, tzinfo=zone)
+        end_day = day + timedelta(days=1) if ends <= starts else day
+        return starts_at, datetime.combine(end_day, ends, tzinfo=zone)
+
+
+class AfterHoursDecideForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"), choices=[("approve", _("Approve")), ("decline", _("Decline"))]
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=2000,
+        required=False,
+        help_text=_("Required when declining."),
+    )
+
+
+# --- Time entries -----------------------------------------------------------------------------
+
+_DURATION = re.compile(r"^\s*(?:(\d{1,2})\s*[:h]\s*(\d{1,2})\s*m?|(\d{1,4})\s*(?:m|min)?)\s*$")
+
+
+def parse_duration(value: str) -> int | None:
+    """ "90", "90m", "1:30" or "1h30" → minutes; None when it is none of these."""
+    match = _DURATION.match(value or "")
+    if match is None:
+        return None
+    hours, minutes, plain = match.groups()
+    if plain is not None:
+        return int(plain)
+    if int(minutes) >= 60:
+        return None
+    return int(hours) * 60 + int(minutes)
+
+
+class TimeEntryForm(forms.Form):
+    date = forms.DateField(label=_("Date"), widget=DATE_INPUT)
+    duration = forms.CharField(
+        label=_("Time spent"),
+        max_length=10,
+        help_text=_("Minutes (90) or hours:minutes (1:30)."),
+    )
+    activity = forms.ChoiceField(label=_("Activity"), choices=TimeEntry.Activity.choices)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    manager = forms.ChoiceField(label=_("Logged for"), required=False)
+
+    def __init__(
+        self, *args: Any, engagement: Engagement, acting_user: User, **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("initial", {"date": engagement.local_today()})
+        super().__init__(*args, **kwargs)
+        self.fields["date"].help_text = _("Local date in %(zone)s.") % {"zone": engagement.zone.key}
+        if acting_user.is_provider_admin:
+            people = {engagement.manager, engagement.deputy, acting_user} - {None}
+            self.staff = {str(person.pk): person for person in people}
+            self.fields["manager"].choices = [
+                (str(person.pk), str(person))
+                for person in sorted(people, key=lambda person: str(person))
+            ]
+            self.fields["manager"].initial = str(engagement.manager_id)
+        else:
+            self.staff = {}
+            del self.fields["manager"]
+
+    def clean_duration(self) -> int:
+        minutes = parse_duration(self.cleaned_data["duration"])
+        if minutes is None:
+            raise forms.ValidationError(_("Write minutes (90) or hours:minutes (1:30)."))
+        return minutes
+
+    def chosen_manager(self) -> User | None:
+        return self.staff.get(self.cleaned_data.get("manager") or "")
+
+
+# --- Absences ---------------------------------------------------------------------------------
+
+
+class AbsenceForm(forms.Form):
+    """Start and end are read in the viewer's zone (the portal activates it per request)."""
+
+    manager = StaffChoiceField(
+        label=_("Who is away"), queryset=active_provider_staff(), required=False
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=Absence.Kind.choices)
+    starts_at = forms.DateTimeField(label=_("From"), widget=DATETIME_INPUT)
+    ends_at = forms.DateTimeField(label=_("Until"), widget=DATETIME_INPUT)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, acting_user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if acting_user.is_provider_admin:
+            self.fields["manager"].initial = acting_user.pk
+            self.fields["manager"].help_text = _("Admins can record anyone's absence.")
+        else:
+            del self.fields["manager"]
+        zone = timezone.get_current_timezone_name()
+        self.fields["starts_at"].help_text = _("In your time zone, %(zone)s.") % {"zone": zone}
