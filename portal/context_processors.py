@@ -5,7 +5,24 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from portal.notifications import Notification
+
+
+def _notifications_label(user: Any) -> str:
+    """"Notifications" with the unread count as a badge: one indexed count query."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True).count()
+    if not unread:
+        return str(_("Notifications"))
+    return format_html(
+        '{} <span class="badge badge-alert" aria-label="{}">{}</span>',
+        _("Notifications"),
+        ngettext("%(count)d unread", "%(count)d unread", unread) % {"count": unread},
+        unread,
+    )
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -14,6 +31,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {"nav_items": []}
     items = [(_("Dashboard"), reverse("dashboard"))]
     items.append((_("Engagements"), reverse("engagement_list")))
+    items.append((_("Cases"), reverse("case_list")))
     items.append((_("Organizations"), reverse("organization_list")))
     items.append((_("People"), reverse("people_list")))
     if user.is_provider_staff:
@@ -23,6 +41,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append((_("Catalog"), reverse("catalog_matrix")))
         items.append((_("Audit log"), reverse("audit_log")))
     items.append((_("API tokens"), reverse("api_tokens")))
+    items.append((_notifications_label(user), reverse("notifications")))
     path = request.path
     return {
         "nav_items": [

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from portal import views
+from portal import notification_views, views
 from portal.accounts import views as account_views
 from portal.tenancy import views as tenancy_views
 
@@ -28,7 +28,19 @@ urlpatterns = [
     path("me/preferences/", account_views.preferences, name="preferences"),
     path("me/tokens/", account_views.api_tokens, name="api_tokens"),
     path("me/tokens/<int:pk>/revoke/", account_views.api_token_revoke, name="api_token_revoke"),
+    path("me/notifications/", notification_views.notifications, name="notifications"),
+    path(
+        "me/notifications/<int:pk>/read/",
+        notification_views.notification_read,
+        name="notification_read",
+    ),
+    path(
+        "me/notifications/read-all/",
+        notification_views.notifications_read_all,
+        name="notifications_read_all",
+    ),
     path("", include("engagements.urls")),
+    path("", include("cases.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("portal.api.urls")),

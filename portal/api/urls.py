@@ -3,6 +3,7 @@
 from django.urls import re_path
 from rest_framework.routers import DefaultRouter
 
+from cases.api import urls as cases_api
 from engagements.api import urls as engagements_api
 from portal.accounts.api.views import UserViewSet
 from portal.errors import page_not_found as api_not_found
@@ -13,7 +14,7 @@ router.include_root_view = False
 router.register("users", UserViewSet, basename="user")
 router.register("organizations", OrganizationViewSet, basename="organization")
 
-urlpatterns = router.urls + engagements_api.urlpatterns
+urlpatterns = router.urls + engagements_api.urlpatterns + cases_api.urlpatterns
 
 # Anything else under /api/ answers 404 in the API error format, in DEBUG too.
 urlpatterns.append(re_path(r"^.*$", api_not_found, name="api_not_found"))
