@@ -1,6 +1,7 @@
 """Benchmark (not a test): the SLA scanner over 100,000 open items on PostgreSQL.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench .venv/bin/python bench/bench_sla_scan.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench \
+        .venv/bin/python bench/bench_sla_scan.py
 
 Creates the database's schema if needed, loads 100,000 open unanswered items across 300
 engagements (1,000 of them past their 75 % time and 500 past due), then times one full scan

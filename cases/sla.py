@@ -1,28 +1,30 @@
 """The SLA scanner: remind at 75 % of the response window, notify at breach — exactly once.
 
-For each unanswered open item past a threshold, one transaction claims the (item, threshold)
-row of `SlaReminder` (unique) and writes the notifications and outbox e-mails. A second
-scanner running at once blocks on the same row and then finds it taken; a worker killed
-mid-item rolls its transaction back, and the next scan claims the item again. Nothing is sent
-outside that transaction (e-mails leave through the outbox afterwards).
+Items are taken in batches. For each batch, one transaction claims the (item, threshold) rows
+of `SlaReminder` with INSERT … ON CONFLICT DO NOTHING RETURNING, and writes notifications and
+outbox e-mails only for the rows it claimed. A second scanner running at once waits on the
+first one's uncommitted rows and then gets none of them back; a worker killed mid-batch rolls
+the whole batch back, and the next scan claims those items again. Nothing leaves the portal
+inside the transaction: e-mails go out through the outbox afterwards.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Case, SlaReminder
-from engagements.selectors import absence_at
-from portal.notifications import notify, provider_admins
+from engagements.models import Absence
+from portal.notifications import notify_claimed, provider_admins
 
 logger = logging.getLogger(__name__)
-BATCH = 500
+BATCH = 200
 
 
 @dataclass
@@ -32,89 +34,119 @@ class ScanResult:
     already_sent: int = 0
 
 
-def _due(threshold: str, now: datetime):
+def _due(threshold: str, now: datetime) -> list[int]:
     """Unanswered open items past `threshold` with no reminder of that kind yet (indexed)."""
     field = "reminder_due_at" if threshold == SlaReminder.Threshold.AT_RISK else "response_due_at"
-    return (
+    return list(
         Case._base_manager.filter(
             first_response_at__isnull=True, status__in=Case.OPEN_STATUSES, **{f"{field}__lte": now}
         )
         .exclude(sla_reminders__threshold=threshold)
         .order_by(field, "id")
-        .values_list("id", flat=True)
+        .values_list("id", flat=True)[:BATCH]
     )
 
 
-def _recipients(case: Case, threshold: str, at: datetime) -> list:
+def _claim(recipients: dict[int, list[int]], threshold: str, now: datetime) -> set[int]:
+    """Insert the (item, threshold) rows; return the items whose row this transaction inserted."""
+    table = SlaReminder._meta.db_table
+    placeholders = ", ".join(["(%s, %s, %s, %s)"] * len(recipients))
+    params: list[object] = []
+    for case_id, people in recipients.items():
+        params += [case_id, threshold, now, json.dumps(people)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (case_id, threshold, sent_at, recipients) "  # noqa: S608
+            f"VALUES {placeholders} "
+            "ON CONFLICT (case_id, threshold) DO NOTHING RETURNING case_id",
+            params,
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _recipients(case: Case, threshold: str, absent: set[int], admins: list) -> list:
     engagement = case.engagement
-    manager, deputy = engagement.manager, engagement.deputy
-    manager_absent = absence_at(manager, at) is not None
     if threshold == SlaReminder.Threshold.AT_RISK:
-        people = [manager]
-        if manager_absent and deputy is not None:
-            people.append(deputy)
-        if case.assignee is not None and case.assignee not in people:
-            people.append(case.assignee)
-        return people
-    return [manager, deputy, case.assignee, *provider_admins()]
+        people = [engagement.manager]
+        if engagement.manager_id in absent:
+            people.append(engagement.deputy)
+        people.append(case.assignee)
+    else:
+        people = [engagement.manager, engagement.deputy, case.assignee, *admins]
+    unique: dict[int, object] = {}
+    for person in people:
+        if person is not None:
+            unique.setdefault(person.pk, person)
+    return list(unique.values())
 
 
-def _send(case_id: int, threshold: str, now: datetime) -> bool:
-    """Claim and send one reminder in one transaction; False when it was already claimed."""
-    try:
-        with transaction.atomic():
-            reminder = SlaReminder.objects.create(case_id=case_id, threshold=threshold, sent_at=now)
-            case = Case._base_manager.select_related(
+def _renderer(case: Case, threshold: str):
+    def render() -> tuple[str, str]:
+        if threshold == SlaReminder.Threshold.AT_RISK:
+            title = _("At risk: #%(id)s has had no response (due %(due)s)")
+        else:
+            title = _("Breached: #%(id)s was not answered by %(due)s")
+        due = timezone.localtime(case.response_due_at, case.engagement.zone)
+        return title % {"id": case.pk, "due": due.strftime("%Y-%m-%d %H:%M %Z")}, case.subject
+
+    return render
+
+
+def _send_batch(case_ids: list[int], threshold: str, now: datetime, admins: list) -> int:
+    """Claim and notify one batch in one transaction; returns how many this scanner claimed."""
+    with transaction.atomic():
+        cases = [
+            case
+            for case in Case._base_manager.filter(pk__in=case_ids).select_related(
                 "engagement__manager", "engagement__deputy", "assignee"
-            ).get(pk=case_id)
-            if case.first_response_at is not None or not case.is_open:
-                # Answered since the query ran: keep the claim (nothing to send later either).
-                return True
-            people = [user for user in _recipients(case, threshold, now) if user is not None]
-            due = case.response_due_at
-
-            def render() -> tuple[str, str]:
-                if threshold == SlaReminder.Threshold.AT_RISK:
-                    title = _("At risk: #%(id)s has had no response (due %(due)s)")
-                else:
-                    title = _("Breached: #%(id)s was not answered by %(due)s")
-                when = timezone.localtime(due, case.engagement.zone).strftime("%Y-%m-%d %H:%M %Z")
-                return title % {"id": case.pk, "due": when}, case.subject
-
-            sent = notify(
-                users=people,
-                kind=f"sla.{threshold}",
-                key=f"sla:{case_id}:{threshold}",
-                url=f"/cases/{case_id}/",
-                engagement=case.engagement,
-                render=render,
             )
-            reminder.recipients = [n.user_id for n in sent]
-            reminder.save(update_fields=["recipients"])
-        return True
-    except IntegrityError:
-        return False
+            if case.first_response_at is None and case.is_open
+        ]
+        managers = {case.engagement.manager_id for case in cases}
+        absent = set(
+            Absence.objects.filter(
+                manager_id__in=managers, starts_at__lte=now, ends_at__gt=now
+            ).values_list("manager_id", flat=True)
+        )
+        people = {case.pk: _recipients(case, threshold, absent, admins) for case in cases}
+        if not people:
+            return 0
+        claimed = _claim(
+            {pk: [p.pk for p in persons] for pk, persons in people.items()}, threshold, now
+        )
+        notify_claimed(
+            [
+                (
+                    people[case.pk],
+                    f"sla:{case.pk}:{threshold}",
+                    f"/cases/{case.pk}/",
+                    case.engagement,
+                    _renderer(case, threshold),
+                )
+                for case in cases
+                if case.pk in claimed
+            ],
+            kind=f"sla.{threshold}",
+        )
+        return len(claimed)
 
 
 def scan(now: datetime | None = None) -> ScanResult:
     """One pass over both thresholds. Safe to run twice, or twice at once."""
     now = now or timezone.now()
     result = ScanResult()
+    admins = list(provider_admins())
     for threshold in (SlaReminder.Threshold.AT_RISK, SlaReminder.Threshold.BREACHED):
         while True:
-            batch = list(_due(threshold, now)[:BATCH])
+            batch = _due(threshold, now)
             if not batch:
                 break
-            progressed = False
-            for case_id in batch:
-                if _send(case_id, threshold, now):
-                    progressed = True
-                    if threshold == SlaReminder.Threshold.AT_RISK:
-                        result.at_risk += 1
-                    else:
-                        result.breached += 1
-                else:
-                    result.already_sent += 1
-            if not progressed:
-                break  # everything left was claimed by a concurrent scanner
+            claimed = _send_batch(batch, threshold, now, admins)
+            result.already_sent += len(batch) - claimed
+            if threshold == SlaReminder.Threshold.AT_RISK:
+                result.at_risk += claimed
+            else:
+                result.breached += claimed
+            if not claimed:
+                break  # the rest was claimed by a concurrent scanner
     return result

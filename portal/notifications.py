@@ -86,6 +86,61 @@ def recipient_language(user: Any, engagement: Any | None) -> str:
     return getattr(user, "language", None) or settings.LANGUAGE_CODE
 
 
+def _rendered(
+    user: Any, engagement: Any | None, render: Callable[[], tuple[str, str]]
+) -> tuple[str, str, str]:
+    language = recipient_language(user, engagement)
+    with translation.override(language):
+        title, body = render()
+        return language, str(title)[:200], str(body)
+
+
+def _email_body(body: str, url: str) -> str:
+    return f"{body}\n\n{settings.SITE_URL}{url}" if url else body
+
+
+def notify_claimed(
+    items: Iterable[tuple[Iterable[Any], str, str, Any, Callable[[], tuple[str, str]]]],
+    *,
+    kind: str,
+) -> int:
+    """Bulk-write notifications (and their e-mails) for events the caller has already claimed
+    exclusively, e.g. with a unique row inserted in the same transaction; each item is
+    (users, key, url, engagement, render). Returns how many notifications were written."""
+    notifications: list[Notification] = []
+    emails: list[tuple[int, OutboxEmail]] = []
+    for users, key, url, engagement, render in items:
+        seen: set[int] = set()
+        for user in users:
+            if user is None or user.pk in seen or not user.is_active:
+                continue
+            seen.add(user.pk)
+            language, title, body = _rendered(user, engagement, render)
+            notifications.append(
+                Notification(
+                    user=user,
+                    kind=kind,
+                    title=title,
+                    body=body,
+                    url=url,
+                    dedupe_key=f"{key}:{user.pk}",
+                )
+            )
+            emails.append(
+                (
+                    len(notifications) - 1,
+                    OutboxEmail(
+                        to=user.email, subject=title, body=_email_body(body, url), language=language
+                    ),
+                )
+            )
+    created = Notification.objects.bulk_create(notifications)
+    for index, email in emails:
+        email.notification_id = created[index].pk
+    OutboxEmail.objects.bulk_create([email for _index, email in emails])
+    return len(created)
+
+
 def notify(
     *,
     users: Iterable[Any],
@@ -108,26 +163,22 @@ def notify(
         if user is None or user.pk in seen or not user.is_active:
             continue
         seen.add(user.pk)
-        language = recipient_language(user, engagement)
-        with translation.override(language):
-            title, body = render()
-            title, body = str(title), str(body)
+        language, title, body = _rendered(user, engagement, render)
         try:
             with transaction.atomic():
                 notification = Notification.objects.create(
                     user=user,
                     kind=kind,
-                    title=title[:200],
+                    title=title,
                     body=body,
                     url=url,
                     dedupe_key=f"{key}:{user.pk}",
                 )
                 if email:
-                    link = f"\n\n{settings.SITE_URL}{url}" if url else ""
                     OutboxEmail.objects.create(
                         to=user.email,
-                        subject=title[:250],
-                        body=f"{body}{link}",
+                        subject=title,
+                        body=_email_body(body, url),
                         language=language,
                         notification=notification,
                     )

@@ -105,13 +105,14 @@ def test_two_scanners_at_once_send_each_reminder_once(require_postgres, monkeypa
     monday = datetime(2026, 6, 15, 9, tzinfo=UTC)
     for n in range(12):
         raise_at(engagement, contact, monday + timedelta(minutes=n), subject=f"item {n}")
-    original = sla.notify
+    original = sla.notify_claimed
+    monkeypatch.setattr(sla, "BATCH", 3)
 
-    def slow_notify(**kwargs):
-        time.sleep(0.05)  # hold the claim open so the scanners really overlap
-        return original(**kwargs)
+    def slow_notify(*args, **kwargs):
+        time.sleep(0.2)  # hold the claim open so the scanners really overlap
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(sla, "notify", slow_notify)
+    monkeypatch.setattr(sla, "notify_claimed", slow_notify)
     barrier = threading.Barrier(2)
     results = []
 
