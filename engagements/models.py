@@ -253,6 +253,11 @@ class Engagement(TenantOwned):
     language = models.CharField(
         _("language"), max_length=8, choices=Language.choices, default=Language.EN
     )
+    review_slot = models.TimeField(
+        _("default meeting time"),
+        default=time(10, 0),
+        help_text=_("Local time at which scheduled calls and reviews are placed."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     history = HistoricalRecords()
 

@@ -183,6 +183,7 @@ ENGAGEMENT_FIELDS = (
     "business_hours",
     "holiday_country",
     "language",
+    "review_slot",
 )
 
 

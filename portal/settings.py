@@ -150,6 +150,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+REVIEW_REMINDER_BUSINESS_DAYS = env.int("REVIEW_REMINDER_BUSINESS_DAYS", default=1)
+REVIEW_MISSED_GRACE_HOURS = env.int("REVIEW_MISSED_GRACE_HOURS", default=24)
 HEARTBEAT_INTERVAL_SECONDS = env.float("HEARTBEAT_INTERVAL_SECONDS", default=60.0)
 # The periodic jobs. Exactly one beat process runs them (make run, compose).
 CELERY_BEAT_SCHEDULE = {
@@ -161,6 +163,14 @@ CELERY_BEAT_SCHEDULE = {
     "scan-sla": {
         "task": "cases.tasks.scan_sla",
         "schedule": env.float("SLA_SCAN_INTERVAL_SECONDS", default=60.0),
+    },
+    "schedule-occurrences": {
+        "task": "reviews.tasks.schedule_all",
+        "schedule": env.float("SCHEDULER_INTERVAL_SECONDS", default=86400.0),
+    },
+    "remind-occurrences": {
+        "task": "reviews.tasks.remind_and_mark_missed",
+        "schedule": env.float("OCCURRENCE_REMINDER_INTERVAL_SECONDS", default=300.0),
     },
     "evaluate-overages": {
         "task": "engagements.tasks.evaluate_overages",

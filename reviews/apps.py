@@ -1,5 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ReviewsConfig(AppConfig):
     name = "reviews"
+    verbose_name = _("Reviews")
+
+    def ready(self) -> None:
+        from reviews import tasks  # noqa: F401  (connects the engagement_changed receiver)

@@ -1,4 +1,188 @@
-"""Models of this app arrive with its issue.
+"""The weekly cadence: scheduled calls and deliverables, their minutes and action items,
+frozen review reports, and per-user calendar feeds."""
 
-The app is registered now so that its routes and tasks have a home.
-"""
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.tenancy.scoping import TenantOwned
+
+WEEKLY_CALL = "weekly_call"
+
+
+class Occurrence(TenantOwned):
+    """One scheduled (or requested) delivery: a weekly call, a service review, a briefing, …"""
+
+    tenant_path = "engagement__organization"
+    tenant_engagement_path = "engagement"
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        COMPLETED = "completed", _("Completed")
+        MISSED = "missed", _("Missed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    engagement = models.ForeignKey(
+        "engagements.Engagement",
+        on_delete=models.CASCADE,
+        related_name="occurrences",
+        verbose_name=_("engagement"),
+    )
+    # A service function code from the plan's cadences, or "weekly_call".
+    deliverable = models.CharField(_("deliverable"), max_length=60)
+    # "weekly:2026-06-15", "monthly:2026-07-01", "quarterly:…"; "as_needed:<id>" for requests.
+    period = models.CharField(_("period"), max_length=60)
+    scheduled_start = models.DateTimeField(_("starts"))
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("duration (minutes)"),
+        default=60,
+        validators=[MinValueValidator(5), MaxValueValidator(8 * 60)],
+    )
+    method = models.CharField(_("method"), max_length=12)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.SCHEDULED
+    )
+    attendees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("attendees")
+    )
+    other_attendees = models.CharField(_("other attendees"), max_length=300, blank=True)
+    minutes = models.TextField(_("minutes"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    request_note = models.TextField(_("request"), blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["scheduled_start", "id"]
+        verbose_name = _("occurrence")
+        verbose_name_plural = _("occurrences")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engagement", "deliverable", "period"], name="occurrence_once_per_period"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["engagement", "scheduled_start"], name="occurrence_calendar"),
+            models.Index(
+                fields=["scheduled_start"],
+                name="occurrence_scheduled",
+                condition=Q(status="scheduled"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.engagement} {self.deliverable} {self.scheduled_start:%Y-%m-%d}"
+
+    @property
+    def ends_at(self):
+        return self.scheduled_start + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def is_weekly_call(self) -> bool:
+        return self.deliverable == WEEKLY_CALL
+
+    @property
+    def is_review(self) -> bool:
+        return self.deliverable == "service_review"
+
+
+class ActionItem(TenantOwned):
+    tenant_path = "occurrence__engagement__organization"
+    tenant_engagement_path = "occurrence__engagement"
+
+    occurrence = models.ForeignKey(
+        Occurrence, on_delete=models.CASCADE, related_name="action_items"
+    )
+    description = models.CharField(_("action"), max_length=300)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+    owner_name = models.CharField(_("owner (if not a user)"), max_length=120, blank=True)
+    due_date = models.DateField(_("due"), null=True, blank=True)
+    done = models.BooleanField(_("done"), default=False)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["done", "due_date", "id"]
+        verbose_name = _("action item")
+        verbose_name_plural = _("action items")
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class OccurrenceReminder(models.Model):
+    """One row per occurrence once its reminder went out: claimed in the sending transaction."""
+
+    occurrence = models.OneToOneField(Occurrence, on_delete=models.CASCADE, related_name="reminder")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"reminder {self.occurrence_id}"
+
+
+class ReportSnapshot(TenantOwned):
+    """The service review report as delivered: frozen when the review is completed."""
+
+    tenant_path = "occurrence__engagement__organization"
+    tenant_engagement_path = "occurrence__engagement"
+
+    occurrence = models.OneToOneField(
+        Occurrence, on_delete=models.CASCADE, related_name="report_snapshot"
+    )
+    data = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"report {self.occurrence_id}"
+
+
+class CalendarFeed(models.Model):
+    """A user's secret iCalendar URL. Only a hash is stored; a new one revokes the old."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(revoked_at__isnull=True),
+                name="calendar_feed_one_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"feed of {self.user_id}"
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
