@@ -1,0 +1,11 @@
+"""API routes of the reviews app, registered on the portal's /api/v1/ router."""
+
+from rest_framework.routers import SimpleRouter
+
+from reviews.api import views
+
+router = SimpleRouter(trailing_slash=True)
+router.register("reviews", views.OccurrenceViewSet, basename="review")
+router.register("action-items", views.ActionItemViewSet, basename="action-item")
+
+urlpatterns = router.urls

@@ -1,0 +1,8 @@
+"""Pages of the reviews app."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("reviews.urls_feeds")),
+    path("", include("reviews.urls_reports")),
+]
