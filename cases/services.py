@@ -314,14 +314,25 @@ def case_set_status(*, acting_user: User, case: Case, status: str, note: str = "
         case.resolved_at = case.closed_at = None
     reopened = status in Case.OPEN_STATUSES and previous not in Case.OPEN_STATUSES
     # Reopening puts the item back on the assignee's load: the cap applies again.
+    dropped = None
     if (
         reopened
         and case.assignee_id
         and not _has_room(case.assignee, engagement.plan.max_open_cases_per_manager)
     ):
-        case.assignee = None
+        dropped, case.assignee = case.assignee_id, None
     case.save()
     _event(case, CaseEvent.Kind.STATUS, acting_user, body=note, frm=previous, to=status)
+    if dropped is not None:
+        _event(
+            case,
+            CaseEvent.Kind.ASSIGNMENT,
+            None,
+            public=False,
+            frm=dropped,
+            to=None,
+            note="the assignee is at the cap: provider queue",
+        )
     if staff and status in (Case.Status.RESOLVED, Case.Status.AWAITING_CUSTOMER):
         notify(
             users=[case.raised_by],

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -13,15 +14,16 @@ from portal.notifications import Notification
 
 
 def _notifications_label(user: Any) -> str:
-    """"Notifications" with the unread count as a badge: one indexed count query."""
+    """ "Notifications" with the unread count as a badge: one indexed count query."""
     unread = Notification.objects.filter(user=user, read_at__isnull=True).count()
     if not unread:
         return str(_("Notifications"))
     return format_html(
-        '{} <span class="badge badge-alert" aria-label="{}">{}</span>',
+        '{} <span class="badge badge-alert nav-unread"><span aria-hidden="true">{}</span>'
+        '<span class="visually-hidden">{}</span></span>',
         _("Notifications"),
-        ngettext("%(count)d unread", "%(count)d unread", unread) % {"count": unread},
         unread,
+        ngettext("%(count)d unread", "%(count)d unread", unread) % {"count": unread},
     )
 
 
@@ -41,7 +43,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append((_("Catalog"), reverse("catalog_matrix")))
         items.append((_("Audit log"), reverse("audit_log")))
     items.append((_("API tokens"), reverse("api_tokens")))
-    items.append((_notifications_label(user), reverse("notifications")))
+    # Counted only when the layout shows the navigation (not for fragments).
+    items.append((SimpleLazyObject(lambda: _notifications_label(user)), reverse("notifications")))
     path = request.path
     return {
         "nav_items": [

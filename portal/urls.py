@@ -41,6 +41,7 @@ urlpatterns = [
     ),
     path("", include("engagements.urls")),
     path("", include("cases.urls")),
+    path("", include("reviews.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("portal.api.urls")),

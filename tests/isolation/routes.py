@@ -56,3 +56,60 @@ register(Route("user-list", "list", marker=poc_email, roles=ALL))
 register(
     Route("user-detail", "detail", kwargs=lambda world, tenant: {"pk": tenant.poc.pk}, roles=ALL)
 )
+
+
+# --- Notifications: each user's own ----------------------------------------------------------
+def _notification(tenant, user):
+    from portal.notifications import Notification
+
+    notification, _created = Notification.objects.get_or_create(
+        dedupe_key=f"isolation:{tenant.organization.slug}:{user.pk}",
+        defaults={
+            "user": user,
+            "kind": "test",
+            "title": f"Notice for {tenant.organization.slug}",
+            "url": "/",
+        },
+    )
+    return notification
+
+
+def notification_title(world, tenant):
+    return f"Notice for {tenant.organization.slug}"
+
+
+def all_notifications(world, tenant):
+    """Before the list is fetched: tenant A's notice for every role that signs in, tenant B's
+    for B's PoC only."""
+    for person in (world.a.poc, world.a.member, world.manager):
+        _notification(world.a, person)
+    _notification(world.b, world.b.poc)
+    return {}
+
+
+register(
+    Route(
+        "notifications",
+        "list",
+        kwargs=all_notifications,
+        marker=notification_title,
+        roles=ALL,
+    )
+)
+register(
+    Route(
+        "notification_read",
+        "detail",
+        method="post",
+        # Another user's notification answers 404; A's own is the signed-in PoC's.
+        kwargs=lambda world, tenant: {"pk": _notification(tenant, tenant.poc).pk},
+        roles=("poc",),
+    )
+)
+register(
+    Route(
+        "notifications_read_all",
+        "exempt",
+        reason="marks the signed-in user's own notifications read; names no object, shows none",
+    )
+)

@@ -1,0 +1,173 @@
+"""Forms of the case pages. They parse input; `cases.services` decides the rules."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Case
+from cases.services import ATTACHMENT_MAX_BYTES
+from engagements.forms import DATETIME_INPUT, StaffChoiceField, active_provider_staff
+from engagements.models import Engagement, Method
+from portal.accounts.models import User
+from portal.forms import ScopedForm
+
+FILE_HELP = lazy(
+    lambda: (
+        _("PNG, JPEG, PDF or ZIP, at most %(megabytes)d MB.")
+        % {"megabytes": ATTACHMENT_MAX_BYTES // (1024 * 1024)}
+    ),
+    str,
+)()
+
+
+def raisable_engagements(user: User) -> QuerySet[Engagement]:
+    """Where the user may raise items: a customer's engagements as an active named contact;
+    the engagements a manager serves; every engagement for admins. Expired ones are left out."""
+    queryset = Engagement.objects.select_related("organization", "plan").filter(
+        end_date__gte=timezone.now().date() - timedelta(days=1)
+    )
+    if user.is_provider_admin:
+        return queryset
+    if user.is_provider_staff:
+        return queryset.filter(Q(manager=user) | Q(deputy=user))
+    return queryset.filter(contacts__user=user, contacts__removed_at__isnull=True).distinct()
+
+
+class EngagementChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Engagement) -> str:
+        name = str(obj)
+        return name if obj.organization.name in name else f"{name} · {obj.organization.name}"
+
+
+class CaseForm(ScopedForm):
+    """Raise an item. Provider staff may set when it was received (importing history)."""
+
+    engagement = EngagementChoiceField(label=_("Engagement"), queryset=Engagement.objects.none())
+    kind = forms.ChoiceField(label=_("Kind"), choices=Case.Kind.choices)
+    severity = forms.TypedChoiceField(
+        label=_("Severity"),
+        choices=Case.Severity.choices,
+        coerce=int,
+        initial=Case.Severity.MEDIUM,
+    )
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 6}), required=False
+    )
+    file = forms.FileField(label=_("Attachment"), required=False, help_text=FILE_HELP)
+    received_at = forms.DateTimeField(
+        label=_("Received"),
+        widget=DATETIME_INPUT,
+        required=False,
+        help_text=_("When importing history: when the customer raised it (your time zone)."),
+    )
+
+    def __init__(self, *args: Any, acting_user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["engagement"]
+        field.queryset = raisable_engagements(acting_user)
+        field.widget.attrs["autofocus"] = True
+        if not acting_user.is_provider_staff:
+            del self.fields["received_at"]
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Reply"), widget=forms.Textarea(attrs={"rows": 4}), max_length=20000
+    )
+    internal = forms.BooleanField(
+        label=_("Internal note (not visible to the customer)"), required=False
+    )
+
+    def __init__(self, *args: Any, staff: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not staff:
+            del self.fields["internal"]
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Case.Status.choices)
+    note = forms.CharField(label=_("Note"), max_length=2000, required=False)
+
+
+class AssigneeChoiceField(StaffChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        label = super().label_from_instance(obj)
+        load = getattr(obj, "open_items", None)
+        if load is None:
+            return label
+        return _("%(person)s · %(count)d open") % {"person": label, "count": load}
+
+
+def staff_with_load() -> QuerySet[User]:
+    """Active provider staff with their open assigned items, in one query."""
+    return active_provider_staff().annotate(
+        open_items=Count("assigned_cases", filter=Q(assigned_cases__status__in=Case.OPEN_STATUSES))
+    )
+
+
+class AssignForm(forms.Form):
+    assignee = AssigneeChoiceField(
+        label=_("Assignee"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Provider queue (unassigned)"),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff_with_load()
+
+
+class EscalateForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=2000, required=False)
+
+
+class PriorityForm(forms.Form):
+    priority = forms.TypedChoiceField(
+        label=_("Priority"),
+        choices=[("", _("None")), *[(n, str(n)) for n in range(1, 6)]],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=_("1 is the highest."),
+    )
+
+
+class RcaForm(forms.Form):
+    """The root cause analysis of a severity-0 incident; methods come from the plan's RCA
+    cadence."""
+
+    findings = forms.CharField(label=_("Key findings"), widget=forms.Textarea(attrs={"rows": 4}))
+    corrective_actions = forms.CharField(
+        label=_("Corrective actions"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+    delivery_method = forms.ChoiceField(label=_("Delivered by"))
+    delivered_at = forms.DateTimeField(
+        label=_("Delivered at"),
+        widget=DATETIME_INPUT,
+        help_text=_("In your time zone."),
+    )
+
+    def __init__(self, *args: Any, methods: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["delivery_method"].choices = [
+            (code, Method(code).label if code in Method.values else code) for code in methods
+        ]
+
+
+class AttachForm(forms.Form):
+    file = forms.FileField(label=_("File"), help_text=FILE_HELP)
+    internal = forms.BooleanField(label=_("Internal (not visible to the customer)"), required=False)
+
+    def __init__(self, *args: Any, staff: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not staff:
+            del self.fields["internal"]
