@@ -8,6 +8,7 @@ from engagements.api import urls as engagements_api
 from portal.accounts.api.views import UserViewSet
 from portal.errors import page_not_found as api_not_found
 from portal.tenancy.api.views import OrganizationViewSet
+from reviews.api import urls as reviews_api
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -15,6 +16,7 @@ router.register("users", UserViewSet, basename="user")
 router.register("organizations", OrganizationViewSet, basename="organization")
 
 urlpatterns = router.urls + engagements_api.urlpatterns + cases_api.urlpatterns
+urlpatterns += reviews_api.urlpatterns
 
 # Anything else under /api/ answers 404 in the API error format, in DEBUG too.
 urlpatterns.append(re_path(r"^.*$", api_not_found, name="api_not_found"))

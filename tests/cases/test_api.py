@@ -480,7 +480,6 @@ def test_attachments_upload_list_and_download(world):
     assert response["Content-Type"] == "image/png"
     assert 'filename="screen.png"' in response["Content-Disposition"]
     assert b"".join(response.streaming_content) == PNG_BYTES
-    response.close()
     # A customer asking for an internal file gets what a missing one gets.
     hidden = download(poc, internal)
     missing = poc.get(f"{url(case, 'attachments')}{MISSING}/download/")
@@ -488,7 +487,6 @@ def test_attachments_upload_list_and_download(world):
     assert hidden.json() == missing.json()
     response = download(manager, internal)
     assert response.status_code == 200 and b"".join(response.streaming_content) == PDF_BYTES
-    response.close()
 
 
 def test_attachment_type_and_size_are_checked(world, monkeypatch):
