@@ -31,9 +31,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
-    items = [(_("Dashboard"), reverse("dashboard"))]
+    items = []
+    if not user.is_service_manager:  # a manager's dashboard is the board
+        items.append((_("Dashboard"), reverse("dashboard")))
+    if user.is_provider_staff:
+        items.append((_("Board"), reverse("weekly_board")))
     items.append((_("Engagements"), reverse("engagement_list")))
     items.append((_("Cases"), reverse("case_list")))
+    items.append((_("Sessions"), reverse("occurrence_list")))
     items.append((_("Organizations"), reverse("organization_list")))
     items.append((_("People"), reverse("people_list")))
     if user.is_provider_staff:

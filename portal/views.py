@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -24,14 +24,18 @@ from portal.celery import app as celery_app
 from portal.pages import admin_required
 from portal.tasks import HEARTBEAT_CACHE_KEY
 from portal.tenancy.models import Membership, Organization
+from reviews.views import upcoming_sessions
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Customers: a card per current engagement of their organizations. Provider staff: the
-    engagements they serve and the after-hours requests to decide. Admins also: counts, open
-    overage flags, engagements without a deputy, recent changes. Constant queries throughout."""
+    """Customers: a card per current engagement of their organizations and their next sessions.
+    Service managers land on their weekly board instead. Admins: the engagements they serve,
+    the after-hours requests to decide, counts, open overage flags, engagements without a
+    deputy, recent changes. Constant queries throughout."""
     user: User = request.user
+    if user.is_service_manager:
+        return redirect("weekly_board")
     now = timezone.now()
     context: dict = {}
     if user.is_customer:
@@ -56,6 +60,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             }
             for membership in memberships
         ]
+        context["upcoming_sessions"] = upcoming_sessions(
+            [card.engagement.pk for card in cards], now=now
+        )
+        context["may_request_session"] = any(card.is_contact for card in cards)
     else:
         context["organization_count"] = Organization.objects.filter(is_active=True).count()
         context["my_cards"] = engagement_cards(served_by(user), user=user, now=now)

@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("reviews.urls_feeds")),
     path("", include("reviews.urls_reports")),
+    path("", include("reviews.urls_pages")),
 ]

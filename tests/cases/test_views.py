@@ -84,7 +84,8 @@ def test_each_page_renders_for_the_roles_that_may_see_it(world, role):
 
 def test_navigation_offers_cases_to_everyone(world):
     for role in ("admin", "manager", "poc", "member"):
-        assert reverse("case_list") in page(signed_in(world.user(role)), "dashboard")
+        landing = "weekly_board" if role == "manager" else "dashboard"  # managers land on the board
+        assert reverse("case_list") in page(signed_in(world.user(role)), landing)
 
 
 def test_member_reads_but_cannot_act(world):

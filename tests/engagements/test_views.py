@@ -85,7 +85,7 @@ def test_lists_differ_by_role(world):
 
 def test_navigation_offers_engagements_to_all_and_absences_to_staff(world):
     poc_page = page(signed_in(world.a.poc), "dashboard")
-    manager_page = page(signed_in(world.manager), "dashboard")
+    manager_page = page(signed_in(world.manager), "weekly_board")  # the manager's landing page
     assert reverse("engagement_list") in poc_page and reverse("absence_list") not in poc_page
     assert reverse("engagement_list") in manager_page and reverse("absence_list") in manager_page
 
@@ -278,10 +278,10 @@ def test_poc_requests_after_hours_support_and_the_manager_approves(world):
 
     # A member (not a named contact) cannot file one.
     assert signed_in(world.a.member).post(url, {"day": saturday}).status_code == 403
-    # The manager sees it on the dashboard and decides it.
+    # The manager sees it on the weekly board (their landing page) and decides it.
     manager = signed_in(world.manager)
     assert "Data centre move" in page(manager, "after_hours_list", engagement.pk)
-    assert reverse("after_hours_list", args=[engagement.pk]) in page(manager, "dashboard")
+    assert reverse("after_hours_list", args=[engagement.pk]) in page(manager, "weekly_board")
     decide = reverse("after_hours_decide", args=[engagement.pk, request.pk])
     response = manager.post(decide, {"decision": "decline", "note": ""}, follow=True)
     assert "Say why the request is declined." in response.content.decode()
@@ -464,7 +464,7 @@ def test_manager_and_admin_dashboards_flag_what_needs_attention(world):
     )
     lonely = EngagementFactory(name="Lonely engagement", deputy=None, manager=world.manager)
 
-    manager_body = page(signed_in(world.manager), "dashboard")
+    manager_body = page(signed_in(world.manager), "weekly_board")  # the manager's landing page
     assert "Engagement A" in manager_body and "Over the cap" in manager_body
     assert "Nothing to decide." not in manager_body
     assert "Engagement B" not in manager_body
@@ -543,7 +543,7 @@ def grow(world, n):
     ("role", "url_name"),
     [
         ("poc", "dashboard"),
-        ("manager", "dashboard"),
+        ("manager", "weekly_board"),
         ("admin", "dashboard"),
         ("admin", "engagement_list"),
         ("manager", "engagement_list"),
@@ -560,7 +560,8 @@ def grow(world, n):
 )
 def test_pages_issue_constant_queries(world, role, url_name):
     engagement = engagement_of(world)
-    args = [] if url_name in ("dashboard", "engagement_list", "absence_list") else [engagement.pk]
+    no_args = ("dashboard", "weekly_board", "engagement_list", "absence_list")
+    args = [] if url_name in no_args else [engagement.pk]
     url = reverse(url_name, args=args)
     client = signed_in(world.user(role))
     client.get(url)  # warm up: sessions, caches

@@ -32,7 +32,8 @@ def poc_email(world, tenant):
 
 # --- Pages ---------------------------------------------------------------------------------
 ALL = ("poc", "member", "manager")
-register(Route("dashboard", "list", marker=org_name, roles=ALL))
+# Service managers are redirected to their weekly board (routes_reviews_pages.py).
+register(Route("dashboard", "list", marker=org_name, roles=("poc", "member")))
 register(Route("organization_list", "list", marker=org_name, roles=ALL))
 register(Route("organization_detail", "detail", kwargs=org, roles=ALL))
 register(Route("organization_edit", "detail", kwargs=org, roles=ALL))

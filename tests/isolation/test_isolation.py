@@ -6,9 +6,14 @@ from django.shortcuts import get_object_or_404
 from django.urls import include, path
 
 import tests.isolation.routes
+import tests.isolation.routes_cases_api
+import tests.isolation.routes_cases_pages
 import tests.isolation.routes_catalog
 import tests.isolation.routes_engagements_api
-import tests.isolation.routes_engagements_pages  # noqa: F401
+import tests.isolation.routes_engagements_pages
+import tests.isolation.routes_reviews_api
+import tests.isolation.routes_reviews_pages
+import tests.isolation.routes_reviews_reports  # noqa: F401
 from portal.accounts.services import api_token_create
 from portal.tenancy.models import Organization
 from portal.tenancy.scoping import ScopeError, system_scope

@@ -73,7 +73,7 @@ def test_admin_without_totp_is_sent_to_set_it_up(client):
 def test_managers_and_customers_may_enrol_but_need_not(client):
     manager = ManagerFactory()
     client.post(reverse("account_login"), {"login": manager.email, "password": PASSWORD})
-    assert client.get(reverse("dashboard")).status_code == 200
+    assert client.get(reverse("weekly_board")).status_code == 200  # the manager's landing page
     assert_totp_setup_reachable(client)
 
 
