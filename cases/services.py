@@ -21,9 +21,14 @@ from cases.models import Attachment, Case, CaseEvent, RootCauseAnalysis
 from engagements.business_time import add_business_days
 from engagements.entitlements import require_entitlement
 from engagements.models import Cadence, Engagement
-from engagements.selectors import engagement_calendar, is_active_contact, responsible_manager
+from engagements.selectors import (
+    engagement_calendar,
+    is_active_contact,
+    responsible_manager,
+    serves,
+)
 from portal.accounts.models import User
-from portal.errors import Conflict, DomainError, InvalidInput
+from portal.errors import Conflict, InvalidInput, NotAllowed
 from portal.files import IMAGES, PDF, FileKind, check_upload
 from portal.notifications import notify, provider_admins
 
@@ -47,16 +52,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 
 class ManagerCaseCapReached(Conflict):
     code = "manager_case_cap_reached"
-
-
-class NotAllowed(DomainError):
-    status_code = 403
-    code = "permission_denied"
-
-
-def serves(user: User, engagement: Engagement) -> bool:
-    """Provider staff who may work the engagement's cases."""
-    return user.is_provider_admin or user.pk in (engagement.manager_id, engagement.deputy_id)
 
 
 def _event(

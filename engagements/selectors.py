@@ -50,6 +50,11 @@ def staff_ids_serving(organization_ids: Iterable[int]) -> list[int]:
     return sorted({staff for row in rows for staff in row if staff})
 
 
+def serves(user: User, engagement: Engagement) -> bool:
+    """Provider staff who work the engagement: its manager, its deputy, or an admin."""
+    return user.is_provider_admin or user.pk in (engagement.manager_id, engagement.deputy_id)
+
+
 # --- Absences and the responsible manager ----------------------------------------------------
 
 

@@ -30,7 +30,12 @@ from engagements.models import (
     TimeEntry,
     parse_business_hours,
 )
-from engagements.selectors import engagement_calendar, hours_summary, is_active_contact
+from engagements.selectors import (
+    engagement_calendar,
+    hours_summary,
+    is_active_contact,
+    serves,
+)
 from portal.accounts.models import User, validate_time_zone
 from portal.audit import audit, snapshot
 from portal.errors import Conflict, DomainError, InvalidInput
@@ -525,13 +530,6 @@ def after_hours_decide(
 # --- Time entries and the weekly budget ---------------------------------------------------------
 
 
-def _may_log_time(acting_user: User, engagement: Engagement) -> bool:
-    return acting_user.is_provider_admin or acting_user.pk in (
-        engagement.manager_id,
-        engagement.deputy_id,
-    )
-
-
 @transaction.atomic
 def time_entry_log(
     *,
@@ -545,7 +543,7 @@ def time_entry_log(
 ) -> TimeEntry:
     """Managers log their own minutes on engagements they serve; admins for any manager."""
     manager = manager or acting_user
-    if not _may_log_time(acting_user, engagement) or (
+    if not serves(acting_user, engagement) or (
         manager != acting_user and not acting_user.is_provider_admin
     ):
         raise DomainError(_("Only the engagement's manager or deputy can log time on it."))

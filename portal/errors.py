@@ -34,6 +34,14 @@ class NotEntitled(DomainError):
     default_detail = gettext_lazy("The engagement's plan does not include this service function.")
 
 
+class NotAllowed(DomainError):
+    """The actor may not do this (HTTP 403, code permission_denied)."""
+
+    status_code = 403
+    code = "permission_denied"
+    default_detail = gettext_lazy("You do not have permission to do this.")
+
+
 class Conflict(DomainError):
     status_code = 409
     code = "conflict"

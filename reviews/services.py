@@ -14,23 +14,14 @@ from django.utils.translation import gettext as _
 
 from engagements.entitlements import require_entitlement
 from engagements.models import Cadence, Engagement, Frequency
-from engagements.selectors import is_active_contact
+from engagements.selectors import is_active_contact, serves
 from portal.accounts.models import User
 from portal.audit import audit
-from portal.errors import Conflict, DomainError, InvalidInput
+from portal.errors import Conflict, InvalidInput, NotAllowed
 from portal.notifications import notify
 from reviews.models import WEEKLY_CALL, ActionItem, Occurrence, ReportSnapshot
 
 WEEKLY_CALL_METHODS = ["video", "phone", "in_person"]
-
-
-class NotAllowed(DomainError):
-    status_code = 403
-    code = "permission_denied"
-
-
-def serves(user: User, engagement: Engagement) -> bool:
-    return user.is_provider_admin or user.pk in (engagement.manager_id, engagement.deputy_id)
 
 
 def allowed_methods(engagement: Engagement, deliverable: str) -> list[str]:

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor
@@ -52,7 +52,7 @@ from cases.models import Attachment, Case, CaseEvent
 from engagements.entitlements import require_entitlement
 from engagements.models import Engagement
 from portal.api.pagination import PortalCursorPagination
-from portal.api.views import PortalViewSetMixin
+from portal.api.views import PortalReadCreateViewSet
 from portal.files import protected_file_response
 
 TREND_WEEKS = 12
@@ -269,18 +269,8 @@ ERRORS = {
 CONFLICTS = {**ERRORS, 409: OpenApiResponse(description="conflict")}
 
 
-class ReadCreateViewSet(
-    PortalViewSetMixin,
-    mixins.CreateModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.ListModelMixin,
-    viewsets.GenericViewSet,
-):
-    pass
-
-
 @extend_schema(tags=["cases"])
-class CaseViewSet(ReadCreateViewSet):
+class CaseViewSet(PortalReadCreateViewSet):
     """Inquiries, incidents and service requests the actor may see, newest first.
 
     Named contacts raise items; provider staff serving the engagement may also raise them and

@@ -51,10 +51,14 @@ from engagements.models import (
     ServiceFunction,
     TimeEntry,
 )
-from engagements.selectors import hours_summary, is_active_contact, week_start
+from engagements.selectors import hours_summary, is_active_contact, serves, week_start
 from portal.api.pagination import PortalCursorPagination
 from portal.api.permissions import AdminWritesOthersRead
-from portal.api.views import PortalCreateReadUpdateViewSet, PortalViewSetMixin
+from portal.api.views import (
+    PortalCreateReadUpdateViewSet,
+    PortalReadCreateViewSet,
+    PortalViewSetMixin,
+)
 
 DEFAULT_PERMISSIONS = PortalCreateReadUpdateViewSet.permission_classes
 
@@ -81,16 +85,6 @@ class ReadCreateDeleteViewSet(
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
-    mixins.ListModelMixin,
-    viewsets.GenericViewSet,
-):
-    pass
-
-
-class ReadCreateViewSet(
-    PortalViewSetMixin,
-    mixins.CreateModelMixin,
-    mixins.RetrieveModelMixin,
     mixins.ListModelMixin,
     viewsets.GenericViewSet,
 ):
@@ -399,7 +393,7 @@ class AbsenceViewSet(ReadCreateDeleteViewSet):
 
 
 @extend_schema(tags=["after-hours requests"])
-class AfterHoursRequestViewSet(ReadCreateViewSet):
+class AfterHoursRequestViewSet(PortalReadCreateViewSet):
     """Requests for weekend and holiday support. Named contacts file them at least 2 business
     days ahead; the engagement's manager, its deputy or an admin approves or declines."""
 
@@ -433,7 +427,7 @@ class AfterHoursRequestViewSet(ReadCreateViewSet):
         pending = self.get_object()
         engagement = pending.engagement
         user = request.user
-        if not (user.is_provider_admin or user.pk in (engagement.manager_id, engagement.deputy_id)):
+        if not serves(user, engagement):
             raise PermissionDenied(_("Only the engagement's manager or deputy can decide."))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -69,3 +69,13 @@ class PortalCreateReadUpdateViewSet(
     viewsets.GenericViewSet,
 ):
     pass
+
+
+class PortalReadCreateViewSet(
+    PortalViewSetMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Read and create; changes go through actions."""

@@ -24,7 +24,7 @@ from rest_framework.serializers import BaseSerializer
 
 from engagements.entitlements import require_entitlement
 from portal.api.pagination import PortalCursorPagination
-from portal.api.views import PortalViewSetMixin
+from portal.api.views import PortalReadCreateViewSet, PortalViewSetMixin
 from reviews import reports, services
 from reviews.api.serializers import (
     ActionItemDoneSerializer,
@@ -57,16 +57,6 @@ class ActionItemPagination(PortalCursorPagination):
     ordering = ("id",)
 
 
-class ReadCreateViewSet(
-    PortalViewSetMixin,
-    mixins.CreateModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.ListModelMixin,
-    viewsets.GenericViewSet,
-):
-    pass
-
-
 class ReadPatchViewSet(
     PortalViewSetMixin,
     mixins.RetrieveModelMixin,
@@ -81,7 +71,7 @@ class ReadPatchViewSet(
 
 
 @extend_schema(tags=["reviews"])
-class OccurrenceViewSet(ReadCreateViewSet):
+class OccurrenceViewSet(PortalReadCreateViewSet):
     """Weekly calls, scheduled deliverables (service reviews, briefings, …) and requested
     "as needed" sessions the actor may see, earliest first.
 
