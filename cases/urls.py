@@ -1,6 +1,6 @@
 """Case pages."""
 
-from django.urls import path
+from django.urls import include, path
 
 from cases import views
 
@@ -21,4 +21,5 @@ urlpatterns = [
         views.case_attachment_download,
         name="case_attachment_download",
     ),
+    path("", include("cases.urls_functions")),
 ]

@@ -151,8 +151,11 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 REVIEW_REMINDER_BUSINESS_DAYS = env.int("REVIEW_REMINDER_BUSINESS_DAYS", default=1)
+MAINTENANCE_NOTICE_BUSINESS_DAYS = env.int("MAINTENANCE_NOTICE_BUSINESS_DAYS", default=2)
 REVIEW_MISSED_GRACE_HOURS = env.int("REVIEW_MISSED_GRACE_HOURS", default=24)
 HEARTBEAT_INTERVAL_SECONDS = env.float("HEARTBEAT_INTERVAL_SECONDS", default=60.0)
+# Risks scoring above this (likelihood × impact, 1-25) show in service review reports and boards.
+RISK_REPORT_THRESHOLD = env.int("RISK_REPORT_THRESHOLD", default=12)
 # The periodic jobs. Exactly one beat process runs them (make run, compose).
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "portal.tasks.heartbeat", "schedule": HEARTBEAT_INTERVAL_SECONDS},
@@ -171,6 +174,14 @@ CELERY_BEAT_SCHEDULE = {
     "remind-occurrences": {
         "task": "reviews.tasks.remind_and_mark_missed",
         "schedule": env.float("OCCURRENCE_REMINDER_INTERVAL_SECONDS", default=300.0),
+    },
+    "maintenance-notices": {
+        "task": "reviews.tasks.send_maintenance_notices",
+        "schedule": env.float("MAINTENANCE_NOTICE_INTERVAL_SECONDS", default=900.0),
+    },
+    "remind-risk-reviews": {
+        "task": "cases.tasks.remind_risk_reviews",
+        "schedule": env.float("RISK_REVIEW_INTERVAL_SECONDS", default=3600.0),
     },
     "evaluate-overages": {
         "task": "engagements.tasks.evaluate_overages",
@@ -287,6 +298,32 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # One stable enum name per choice set: integrations generate clients from these names.
+    "ENUM_NAME_OVERRIDES": {
+        "UserKindEnum": "portal.accounts.models.User.Kind",
+        "TokenScopeEnum": "portal.accounts.models.ApiToken.Scope",
+        "MembershipRoleEnum": "portal.tenancy.models.Membership.Role",
+        "MethodEnum": "engagements.models.Method",
+        "FrequencyEnum": "engagements.models.Frequency",
+        "DeploymentEnum": "engagements.models.Plan.Deployment",
+        "PricingEnum": "engagements.models.Plan.Pricing",
+        "EngagementStatusEnum": "engagements.models.Engagement.Status",
+        "LanguageEnum": "engagements.models.Engagement.Language",
+        "AbsenceKindEnum": "engagements.models.Absence.Kind",
+        "AfterHoursStatusEnum": "engagements.models.AfterHoursRequest.Status",
+        "ActivityEnum": "engagements.models.TimeEntry.Activity",
+        "CaseKindEnum": "cases.models.Case.Kind",
+        "CaseStatusEnum": "cases.models.Case.Status",
+        "SeverityEnum": "cases.models.Case.Severity",
+        "CaseEventKindEnum": "cases.models.CaseEvent.Kind",
+        "SlaThresholdEnum": "cases.models.SlaReminder.Threshold",
+        "RiskStatusEnum": "cases.models.Risk.Status",
+        "VendorStatusEnum": "cases.models.FixRequest.VendorStatus",
+        "OccurrenceStatusEnum": "reviews.models.Occurrence.Status",
+        "MaintenanceStatusEnum": "reviews.models.MaintenanceWindow.Status",
+        "ChangeKindEnum": "reviews.models.ChangeItem.Kind",
+        "ChangeStatusEnum": "reviews.models.ChangeItem.Status",
+    },
 }
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=365)
 

@@ -7,4 +7,5 @@ class ReviewsConfig(AppConfig):
     verbose_name = _("Reviews")
 
     def ready(self) -> None:
-        from reviews import tasks  # noqa: F401  (connects the engagement_changed receiver)
+        # Connects the engagement_changed receiver; registers the maintenance notices job.
+        from reviews import tasks, tasks_functions  # noqa: F401

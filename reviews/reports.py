@@ -457,6 +457,49 @@ def build_report(occurrence: Occurrence, *, as_of: datetime) -> dict:
         "hours": _hours_per_week(engagement, period),
         "deliverables": _deliverables(engagement, start, end, as_of),
         "overage_flags": _overage_flags(engagement, start, end, as_of),
+        "high_risks": _high_risks(engagement),
+        "fix_requests": _fix_requests(engagement),
+    }
+
+
+def _high_risks(engagement: Engagement) -> list[dict]:
+    """Risks above the report threshold (where the plan includes risk mitigation)."""
+    from cases.selectors import high_risks
+
+    return [
+        {
+            "id": risk.pk,
+            "title": risk.title,
+            "score": risk.score,
+            "status": risk.status,
+            "owner": str(risk.owner) if risk.owner else "",
+            "next_review_date": risk.next_review_date.isoformat()
+            if risk.next_review_date
+            else None,
+        }
+        for risk in high_risks([engagement.pk])
+    ]
+
+
+def _fix_requests(engagement: Engagement) -> dict:
+    """The customer's ranking of open fix requests and the vendor's statuses."""
+    from cases.selectors import fix_requests_for_report
+
+    fixes = fix_requests_for_report(engagement)
+
+    def row(fix: object) -> dict:
+        return {
+            "id": fix.pk,
+            "title": fix.title,
+            "rank": fix.customer_rank,
+            "vendor_status": fix.vendor_status,
+            "target_release": fix.target_release,
+        }
+
+    return {
+        "ranked": [row(fix) for fix in fixes.ranked],
+        "closed": [row(fix) for fix in fixes.closed],
+        "by_status": fixes.by_status,
     }
 
 

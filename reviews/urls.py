@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("reviews.urls_feeds")),
     path("", include("reviews.urls_reports")),
     path("", include("reviews.urls_pages")),
+    path("", include("reviews.urls_functions")),
 ]

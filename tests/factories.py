@@ -92,3 +92,43 @@ class ContactFactory(factory.django.DjangoModelFactory):
     user = factory.LazyAttribute(
         lambda o: MembershipFactory(organization=o.engagement.organization).user
     )
+
+
+class MaintenanceWindowFactory(factory.django.DjangoModelFactory):
+    """A planned window two weeks ahead, three hours long, on a fresh Premium engagement."""
+
+    class Meta:
+        model = "reviews.MaintenanceWindow"
+
+    engagement = factory.SubFactory(EngagementFactory)
+    title = factory.Sequence(lambda n: f"Patch night {n}")
+    starts_at = factory.LazyFunction(
+        lambda: (
+            __import__("django.utils.timezone").utils.timezone.now()
+            + __import__("datetime").timedelta(days=14)
+        )
+    )
+    ends_at = factory.LazyAttribute(
+        lambda o: o.starts_at + __import__("datetime").timedelta(hours=3)
+    )
+    systems_affected = "Database cluster"
+    expected_impact = "Read-only for an hour"
+
+
+class ChangeItemFactory(factory.django.DjangoModelFactory):
+    """A planned software change two weeks ahead, on a fresh Premium engagement."""
+
+    class Meta:
+        model = "reviews.ChangeItem"
+
+    engagement = factory.SubFactory(EngagementFactory)
+    title = factory.Sequence(lambda n: f"Upgrade {n}")
+    kind = "software"
+    scheduled_at = factory.LazyFunction(
+        lambda: (
+            __import__("django.utils.timezone").utils.timezone.now()
+            + __import__("datetime").timedelta(days=14)
+        )
+    )
+    impact = "Short restart"
+    rollback_plan = "Restore the snapshot"

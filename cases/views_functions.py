@@ -1,0 +1,221 @@
+"""Pages of two service functions of an engagement: the risk register
+(`engagements/<pk>/risks/`) and the customer's ranked fix requests (`engagements/<pk>/fixes/`).
+
+The engagement is fetched through the request's scope first (another tenant's answers 404);
+where its plan lacks the function the page answers 403 naming it. Changes go through
+`cases.services_functions`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cases import services_functions as services
+from cases.forms_functions import FixRequestForm, RiskForm, VendorStatusForm
+from cases.models import FixRequest, Risk
+from cases.services import NotAllowed, serves
+from engagements.entitlements import require_entitlement
+from engagements.models import Engagement
+from engagements.selectors import is_active_contact
+from portal.errors import DomainError, InvalidInput, NotEntitled
+from portal.pages import apply_domain_error
+
+View = Callable[..., HttpResponse]
+
+
+def _refused(request: HttpRequest, error: DomainError) -> HttpResponse:
+    return render(request, "403.html", {"detail": error.detail}, status=403)
+
+
+def engagement_page(function_code: str) -> Callable[[View], View]:
+    """Signed-in users; the engagement through the scope (404), then the plan (403)."""
+
+    def decorate(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponse:
+            engagement = get_object_or_404(
+                Engagement.objects.select_related("organization", "plan", "manager"), pk=pk
+            )
+            try:
+                require_entitlement(engagement, function_code)
+                return view(request, engagement, *args, **kwargs)
+            except (NotAllowed, NotEntitled) as error:
+                return _refused(request, error)
+
+        return wrapper
+
+    return decorate
+
+
+# --- Risks -------------------------------------------------------------------------------------
+
+
+@engagement_page(services.RISK_FUNCTION)
+def risk_list(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+    risks = Risk.objects.filter(engagement=engagement).select_related("owner")
+    return render(
+        request,
+        "cases/functions/risk_list.html",
+        {
+            "engagement": engagement,
+            "risks": risks,
+            "threshold": settings.RISK_REPORT_THRESHOLD,
+            "is_staff": serves(request.user, engagement),
+        },
+    )
+
+
+def _risk_form_page(
+    request: HttpRequest, engagement: Engagement, risk: Risk | None
+) -> HttpResponse:
+    if not serves(request.user, engagement):
+        raise NotAllowed(_("Only the engagement's staff record and change risks."))
+    initial: dict[str, Any] = {"owner": engagement.manager_id, "status": Risk.Status.OPEN}
+    if risk is not None:
+        initial = {name: getattr(risk, name) for name in services.RISK_FIELDS}
+        initial["owner"] = risk.owner_id
+    form = RiskForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            if risk is None:
+                risk = services.risk_create(acting_user=request.user, engagement=engagement, **data)
+                messages.success(request, _("The risk was added to the register."))
+            else:
+                risk = services.risk_update(acting_user=request.user, risk=risk, **data)
+                messages.success(request, _("The risk was saved."))
+        except InvalidInput as error:
+            apply_domain_error(form, error)
+        else:
+            return redirect(f"{services.risks_url(engagement.pk)}#risk-{risk.pk}")
+    return render(
+        request,
+        "cases/functions/risk_form.html",
+        {"engagement": engagement, "risk": risk, "form": form},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@engagement_page(services.RISK_FUNCTION)
+def risk_create(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+    return _risk_form_page(request, engagement, None)
+
+
+@require_http_methods(["GET", "POST"])
+@engagement_page(services.RISK_FUNCTION)
+def risk_edit(request: HttpRequest, engagement: Engagement, risk_pk: int) -> HttpResponse:
+    risk = get_object_or_404(Risk.objects.filter(engagement=engagement), pk=risk_pk)
+    return _risk_form_page(request, engagement, risk)
+
+
+# --- Fix requests ------------------------------------------------------------------------------
+
+
+@engagement_page(services.FIX_FUNCTION)
+def fix_request_list(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+    fixes = list(FixRequest.objects.filter(engagement=engagement).select_related("case"))
+    ranked = sorted((fix for fix in fixes if fix.is_open), key=lambda f: (f.customer_rank, f.pk))
+    closed = sorted(
+        (fix for fix in fixes if not fix.is_open), key=lambda f: (f.updated_at, f.pk), reverse=True
+    )
+    contact = is_active_contact(engagement, request.user)
+    return render(
+        request,
+        "cases/functions/fix_list.html",
+        {
+            "engagement": engagement,
+            "ranked": ranked,
+            "closed": closed,
+            "may_rank": contact,
+            "may_request": contact or serves(request.user, engagement),
+            "is_staff": serves(request.user, engagement),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@engagement_page(services.FIX_FUNCTION)
+def fix_request_create(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+    if not (serves(request.user, engagement) or is_active_contact(engagement, request.user)):
+        raise NotAllowed(_("Only the engagement's named contacts and staff request fixes."))
+    form = FixRequestForm(request.POST or None, engagement=engagement)
+    if request.method == "POST" and form.is_valid():
+        try:
+            fix = services.fix_request_create(
+                acting_user=request.user, engagement=engagement, **form.cleaned_data
+            )
+        except InvalidInput as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, _("The fix request was added at the end of the ranking."))
+            return redirect(f"{services.fixes_url(engagement.pk)}#fix-{fix.pk}")
+    return render(
+        request, "cases/functions/fix_form.html", {"engagement": engagement, "form": form}
+    )
+
+
+def _order_from_post(request: HttpRequest) -> list[int]:
+    """The new order from the rank inputs (`rank-<id>` = position): by the number entered,
+    ties kept in the current order (the inputs come in the current order)."""
+    entries: list[tuple[int, int, int]] = []
+    for index, (name, value) in enumerate(request.POST.items()):
+        if not name.startswith("rank-"):
+            continue
+        try:
+            pk, position = int(name.removeprefix("rank-")), int(value)
+        except ValueError as exc:
+            raise InvalidInput(fields={"order": [_("Enter whole numbers.")]}) from exc
+        entries.append((position, index, pk))
+    return [pk for _position, _index, pk in sorted(entries)]
+
+
+@require_POST
+@engagement_page(services.FIX_FUNCTION)
+def fix_request_rank(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+    try:
+        services.fix_request_rank(
+            acting_user=request.user, engagement=engagement, ordered_ids=_order_from_post(request)
+        )
+    except InvalidInput as error:
+        messages.error(request, " ".join(str(m) for ms in error.fields.values() for m in ms))
+    else:
+        messages.success(request, _("The ranking was saved."))
+    return redirect(services.fixes_url(engagement.pk))
+
+
+@require_http_methods(["GET", "POST"])
+@engagement_page(services.FIX_FUNCTION)
+def fix_request_vendor(request: HttpRequest, engagement: Engagement, fix_pk: int) -> HttpResponse:
+    fix = get_object_or_404(FixRequest.objects.filter(engagement=engagement), pk=fix_pk)
+    if not serves(request.user, engagement):
+        raise NotAllowed(_("Only the engagement's staff set the vendor status."))
+    form = VendorStatusForm(
+        request.POST or None,
+        initial={"vendor_status": fix.vendor_status, "target_release": fix.target_release},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.fix_request_set_vendor_status(
+                acting_user=request.user, fix_request=fix, **form.cleaned_data
+            )
+        except InvalidInput as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, _("The vendor status was saved."))
+            return redirect(f"{services.fixes_url(engagement.pk)}#fix-{fix.pk}")
+    return render(
+        request,
+        "cases/functions/fix_vendor.html",
+        {"engagement": engagement, "fix": fix, "form": form},
+    )

@@ -1,0 +1,215 @@
+"""The maintenance windows and changes (release management) API.
+
+Both are service functions of the Standard and Premium plans: listing skips engagements whose
+plan lacks the function, and naming one (`?engagement=`), creating, reading or changing a row of
+one answers 403 `not_entitled`. Writes go through `reviews.services_functions`, which decides who
+may (the engagement's manager, deputy or an admin plan; named contacts acknowledge).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+
+from engagements.entitlements import require_entitlement
+from engagements.models import Engagement
+from portal.api.pagination import PortalCursorPagination
+from portal.api.views import PortalViewSetMixin
+from reviews import services_functions as services
+from reviews.api.serializers_functions import (
+    ChangeItemSerializer,
+    ChangeItemUpdateSerializer,
+    MaintenanceWindowSerializer,
+    MaintenanceWindowUpdateSerializer,
+)
+from reviews.filters_functions import ChangeItemFilter, MaintenanceWindowFilter
+from reviews.models import ChangeAcknowledgement, ChangeItem, MaintenanceWindow
+from reviews.selectors_functions import (
+    MAINTENANCE,
+    RELEASE_MANAGEMENT,
+    annotate_conflicts,
+    entitled_engagements,
+)
+
+ERRORS = {
+    400: OpenApiResponse(description="validation_error"),
+    403: OpenApiResponse(description="permission_denied or not_entitled"),
+    404: OpenApiResponse(description="not_found"),
+    409: OpenApiResponse(description="conflict"),
+}
+
+
+class WindowPagination(PortalCursorPagination):
+    ordering = ("starts_at", "id")
+
+
+class ChangePagination(PortalCursorPagination):
+    ordering = ("scheduled_at", "id")
+
+
+class FunctionViewSet(
+    PortalViewSetMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Read, create and PATCH rows of one service function, gated by the entitlement."""
+
+    function_code: str
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    lookup_value_regex = "[0-9]+"
+
+    def entitled_rows(self, queryset: QuerySet) -> QuerySet:
+        """Lists show only rows of engagements whose plan includes the function; naming an
+        engagement that lacks it is refused."""
+        named = self.request.query_params.get("engagement")
+        if named and named.isdigit():
+            engagement = Engagement.objects.select_related("plan").filter(pk=int(named)).first()
+            if engagement is not None:  # a missing one fails as the filter's validation error
+                require_entitlement(engagement, self.function_code)
+        return queryset.filter(engagement__in=entitled_engagements(self.function_code))
+
+    def get_object(self) -> Any:
+        row = super().get_object()
+        require_entitlement(row.engagement, self.function_code)
+        return row
+
+    def _input(self, serializer_class: type[BaseSerializer], request: Request) -> dict[str, Any]:
+        serializer = serializer_class(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def _respond(self, row: Any, *, status_code: int = status.HTTP_200_OK) -> Response:
+        fresh = self.get_queryset().get(pk=row.pk)
+        return Response(
+            self.serializer_class(fresh, context=self.get_serializer_context()).data,
+            status=status_code,
+        )
+
+
+@extend_schema(tags=["maintenance"])
+class MaintenanceWindowViewSet(FunctionViewSet):
+    """Maintenance windows of the engagements the actor may see, earliest first.
+
+    The engagement's manager, deputy or an admin `POST`s a window (named contacts are notified)
+    and `PATCH`es it: its fields while open, or `status` (planned → confirmed → done, or
+    cancelled). `conflicts` flags overlaps with approved after-hours requests and holidays."""
+
+    function_code = MAINTENANCE
+    queryset = MaintenanceWindow.objects.all()
+    serializer_class = MaintenanceWindowSerializer
+    filterset_class = MaintenanceWindowFilter
+    pagination_class = WindowPagination
+
+    def get_queryset(self) -> QuerySet[MaintenanceWindow]:
+        queryset = MaintenanceWindow.objects.select_related("engagement__plan")
+        if self.action == "list":
+            queryset = self.entitled_rows(queryset)
+        return queryset
+
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        annotate_conflicts(page)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(responses={201: MaintenanceWindowSerializer, **ERRORS})
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        data = self._input(MaintenanceWindowSerializer, request)
+        window = services.maintenance_plan(acting_user=request.user, **data)
+        return self._respond(window, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=MaintenanceWindowUpdateSerializer,
+        responses={200: MaintenanceWindowSerializer, **ERRORS},
+    )
+    def partial_update(self, request: Request, *args: object, **kwargs: object) -> Response:
+        window = self.get_object()
+        serializer = MaintenanceWindowUpdateSerializer(
+            window, data=request.data, partial=True, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        new_status = data.pop("status", None)
+        if data:
+            window = services.maintenance_update(acting_user=request.user, window=window, **data)
+        if new_status is not None:
+            window = services.maintenance_update_status(
+                acting_user=request.user, window=window, status=new_status
+            )
+        return self._respond(window)
+
+    def update(self, request: Request, *args: object, **kwargs: object) -> Response:
+        kwargs["partial"] = True
+        return self.partial_update(request, *args, **kwargs)
+
+
+@extend_schema(tags=["release management"])
+class ChangeItemViewSet(FunctionViewSet):
+    """Platform, software and architecture changes of the engagements the actor may see,
+    earliest first, with who acknowledged each.
+
+    The engagement's manager, deputy or an admin `POST`s and `PATCH`es changes; named contacts
+    `acknowledge` them (idempotent)."""
+
+    function_code = RELEASE_MANAGEMENT
+    queryset = ChangeItem.objects.all()
+    serializer_class = ChangeItemSerializer
+    filterset_class = ChangeItemFilter
+    pagination_class = ChangePagination
+
+    def get_queryset(self) -> QuerySet[ChangeItem]:
+        queryset = ChangeItem.objects.select_related("engagement__plan").prefetch_related(
+            Prefetch(
+                "acknowledgements",
+                queryset=ChangeAcknowledgement.objects.select_related("user"),
+            )
+        )
+        if self.action == "list":
+            queryset = self.entitled_rows(queryset)
+        return queryset
+
+    @extend_schema(responses={201: ChangeItemSerializer, **ERRORS})
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        data = self._input(ChangeItemSerializer, request)
+        change = services.change_plan(acting_user=request.user, **data)
+        return self._respond(change, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=ChangeItemUpdateSerializer, responses={200: ChangeItemSerializer, **ERRORS}
+    )
+    def partial_update(self, request: Request, *args: object, **kwargs: object) -> Response:
+        change = self.get_object()
+        serializer = ChangeItemUpdateSerializer(
+            change, data=request.data, partial=True, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        new_status = data.pop("status", None)
+        if data:
+            change = services.change_update(acting_user=request.user, change=change, **data)
+        if new_status is not None:
+            change = services.change_update_status(
+                acting_user=request.user, change=change, status=new_status
+            )
+        return self._respond(change)
+
+    def update(self, request: Request, *args: object, **kwargs: object) -> Response:
+        kwargs["partial"] = True
+        return self.partial_update(request, *args, **kwargs)
+
+    @extend_schema(request=None, responses={200: ChangeItemSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def acknowledge(self, request: Request, pk: str | None = None) -> Response:
+        """A named contact acknowledges the change; again changes nothing."""
+        change = self.get_object()
+        services.change_acknowledge(acting_user=request.user, change=change)
+        return self._respond(change)

@@ -1,0 +1,255 @@
+"""Reads of the maintenance and release-management service functions.
+
+`maintenance_conflicts` flags a window that overlaps an approved after-hours request or a holiday
+of the engagement's calendar; `unacknowledged_soon` lists changes close to their date that a
+named contact has not acknowledged yet. Call inside the actor's (or the system's) scope; the
+batch forms issue a constant number of queries per engagement, never per row.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from engagements.business_time import BusinessCalendar
+from engagements.models import Contact, Engagement
+from engagements.selectors import engagement_calendar
+from portal.accounts.models import User
+from reviews.models import ChangeAcknowledgement, ChangeItem, MaintenanceWindow
+from reviews.reminders import business_days_before
+
+MAINTENANCE = "maintenance"
+RELEASE_MANAGEMENT = "release_management"
+ACKNOWLEDGE_BUSINESS_DAYS = 3
+# Three business days before can be a long weekend plus holidays away: look two weeks ahead.
+SOON_HORIZON = timedelta(days=14)
+
+
+def entitled_engagements(function_code: str) -> QuerySet[Engagement]:
+    """Engagements (in scope) whose plan includes the function: one join, no query per plan."""
+    return Engagement.objects.filter(plan__entitlements__function__code=function_code)
+
+
+# --- Maintenance conflicts ---------------------------------------------------------------------
+
+
+def _calendars(windows: Sequence[MaintenanceWindow]) -> dict[int, BusinessCalendar]:
+    """One calendar per engagement, covering the years the windows span (after-hours included)."""
+    years: dict[int, set[int]] = defaultdict(set)
+    engagements: dict[int, Engagement] = {}
+    for window in windows:
+        engagements[window.engagement_id] = window.engagement
+        zone = window.engagement.zone
+        years[window.engagement_id].update(
+            {window.starts_at.astimezone(zone).year, window.ends_at.astimezone(zone).year}
+        )
+    return {
+        pk: engagement_calendar(engagement, years=sorted(years[pk]), with_after_hours=True)
+        for pk, engagement in engagements.items()
+    }
+
+
+def _window_conflicts(
+    window: MaintenanceWindow, calendar: BusinessCalendar
+) -> list[dict[str, str]]:
+    if not window.is_open:
+        return []
+    reasons: list[dict[str, str]] = []
+    zone = calendar.zone
+    for starts_at, ends_at in sorted(calendar.extra_windows):
+        if starts_at < window.ends_at and ends_at > window.starts_at:
+            reasons.append(
+                {
+                    "kind": "after_hours",
+                    "detail": _("Overlaps approved after-hours support %(start)s – %(end)s.")
+                    % {
+                        "start": date_format(starts_at.astimezone(zone), "SHORT_DATETIME_FORMAT"),
+                        "end": date_format(ends_at.astimezone(zone), "SHORT_DATETIME_FORMAT"),
+                    },
+                }
+            )
+    day = window.starts_at.astimezone(zone).date()
+    last = (window.ends_at - timedelta(microseconds=1)).astimezone(zone).date()
+    while day <= last:
+        if day in calendar.holidays:
+            reasons.append(
+                {
+                    "kind": "holiday",
+                    "detail": _("Falls on a holiday: %(day)s.")
+                    % {"day": date_format(day, "SHORT_DATE_FORMAT")},
+                }
+            )
+        day += timedelta(days=1)
+    return reasons
+
+
+def annotate_conflicts(windows: Sequence[MaintenanceWindow]) -> Sequence[MaintenanceWindow]:
+    """Set `window.conflicts` (a list of {"kind", "detail"}) on each window. Windows need their
+    engagement loaded (select_related); two queries per distinct engagement."""
+    calendars = _calendars(windows)
+    for window in windows:
+        window.conflicts = _window_conflicts(window, calendars[window.engagement_id])
+    return windows
+
+
+def maintenance_conflicts(window: MaintenanceWindow) -> list[dict[str, str]]:
+    """Why the window is flagged: overlaps with approved after-hours requests and holidays of
+    the engagement's calendar (local dates). Empty when it is fine, done or cancelled."""
+    cached = getattr(window, "conflicts", None)
+    if cached is None:
+        annotate_conflicts([window])
+        cached = window.conflicts
+    return cached
+
+
+# --- Maintenance on the dashboard --------------------------------------------------------------
+
+
+def maintenance_upcoming(user: User, *, now: datetime | None = None, limit: int = 10) -> list:
+    """Open windows of the next 90 days on the engagements the user sees (customers: their
+    organizations'; staff: the ones they serve), of plans that include maintenance. One query."""
+    now = now or timezone.now()
+    windows = MaintenanceWindow.objects.filter(
+        engagement__in=entitled_engagements(MAINTENANCE),
+        status__in=(MaintenanceWindow.Status.PLANNED, MaintenanceWindow.Status.CONFIRMED),
+        ends_at__gt=now,
+        starts_at__lte=now + timedelta(days=90),
+    )
+    if user.is_provider_staff:
+        windows = windows.filter(Q(engagement__manager=user) | Q(engagement__deputy=user))
+    return list(windows.select_related("engagement").order_by("starts_at", "id")[:limit])
+
+
+# --- Release management ------------------------------------------------------------------------
+
+
+def acknowledgement_rows(changes: Iterable[ChangeItem]) -> dict[int, list[ChangeAcknowledgement]]:
+    """Who acknowledged each change, oldest first: one query."""
+    rows: dict[int, list[ChangeAcknowledgement]] = defaultdict(list)
+    for row in ChangeAcknowledgement.objects.filter(
+        change__in=[change.pk for change in changes]
+    ).select_related("user"):
+        rows[row.change_id].append(row)
+    return rows
+
+
+def unacknowledged_soon(
+    engagements: Iterable[Engagement] | QuerySet[Engagement], *, now: datetime | None = None
+) -> list[ChangeItem]:
+    """Open changes of the engagements (whose plan includes release management), due within
+    3 business days, that some active named contact has not acknowledged. Each carries
+    `pending`: the contacts (users) still to acknowledge. Earliest first."""
+    now = now or timezone.now()
+    engagement_ids = [
+        engagement.pk if isinstance(engagement, Engagement) else engagement
+        for engagement in engagements
+    ]
+    changes = list(
+        ChangeItem.objects.filter(
+            engagement_id__in=engagement_ids,
+            engagement__in=entitled_engagements(RELEASE_MANAGEMENT),
+            status__in=(ChangeItem.Status.PLANNED, ChangeItem.Status.SCHEDULED),
+            scheduled_at__gt=now,
+            scheduled_at__lte=now + SOON_HORIZON,
+        )
+        .select_related("engagement__organization")
+        .order_by("scheduled_at", "id")
+    )
+    if not changes:
+        return []
+    contacts: dict[int, list[Any]] = defaultdict(list)
+    for contact in Contact.objects.filter(
+        engagement_id__in={change.engagement_id for change in changes}, removed_at__isnull=True
+    ).select_related("user"):
+        if contact.user.is_active:
+            contacts[contact.engagement_id].append(contact.user)
+    acknowledged: dict[int, set[int]] = defaultdict(set)
+    for change_id, user_id in ChangeAcknowledgement.objects.filter(
+        change__in=[change.pk for change in changes]
+    ).values_list("change_id", "user_id"):
+        acknowledged[change_id].add(user_id)
+    calendars: dict[int, BusinessCalendar] = {}
+    soon = []
+    for change in changes:
+        engagement = change.engagement
+        if engagement.pk not in calendars:
+            calendars[engagement.pk] = engagement_calendar(engagement, with_after_hours=False)
+        if (
+            business_days_before(
+                calendars[engagement.pk], change.scheduled_at, ACKNOWLEDGE_BUSINESS_DAYS
+            )
+            > now
+        ):
+            continue
+        change.pending = [
+            user for user in contacts[engagement.pk] if user.pk not in acknowledged[change.pk]
+        ]
+        if change.pending:
+            soon.append(change)
+    return soon
+
+
+# --- The calendar feed -------------------------------------------------------------------------
+
+
+def feed_maintenance_windows(user: User, *, now: datetime) -> QuerySet[MaintenanceWindow]:
+    """Windows for the user's calendar feed, like its occurrences: 30 days back, 180 ahead;
+    customers their organizations' (the scope), staff the engagements they serve. One query."""
+    windows = MaintenanceWindow.objects.filter(
+        engagement__in=entitled_engagements(MAINTENANCE),
+        status__in=(
+            MaintenanceWindow.Status.PLANNED,
+            MaintenanceWindow.Status.CONFIRMED,
+            MaintenanceWindow.Status.DONE,
+            MaintenanceWindow.Status.CANCELLED,
+        ),
+        starts_at__gte=now - timedelta(days=30),
+        starts_at__lte=now + timedelta(days=180),
+    )
+    if user.is_provider_staff:
+        windows = windows.filter(Q(engagement__manager=user) | Q(engagement__deputy=user))
+    return windows.select_related("engagement").order_by("starts_at", "id")
+
+
+def maintenance_feed_events(user: User, *, now: datetime, host: str, site: str) -> list[Any]:
+    """One VEVENT per maintenance window of the user's feed (call in their scope and language)."""
+    from icalendar import Event
+
+    events = []
+    for window in feed_maintenance_windows(user, now=now):
+        link = f"{site}/engagements/{window.engagement_id}/maintenance/#window-{window.pk}"
+        event = Event()
+        event.add("uid", f"maintenance-{window.pk}@{host}")
+        event.add("dtstamp", now.astimezone(UTC))
+        event.add("dtstart", window.starts_at.astimezone(UTC))
+        event.add("dtend", window.ends_at.astimezone(UTC))
+        event.add(
+            "summary",
+            _("Maintenance: %(title)s (%(engagement)s)")
+            % {"title": window.title, "engagement": window.engagement.name},
+        )
+        description = [
+            _("Systems affected: %(systems)s") % {"systems": window.systems_affected or "-"},
+            _("Expected impact: %(impact)s") % {"impact": window.expected_impact or "-"},
+            link,
+        ]
+        event.add("description", "\n".join(description))
+        event.add("url", link)
+        event.add(
+            "status",
+            "CANCELLED"
+            if window.status == MaintenanceWindow.Status.CANCELLED
+            else (
+                "CONFIRMED" if window.status != MaintenanceWindow.Status.PLANNED else "TENTATIVE"
+            ),
+        )
+        event.add("last-modified", window.created_at.astimezone(UTC))
+        events.append(event)
+    return events

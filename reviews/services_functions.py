@@ -1,0 +1,477 @@
+"""Operations of the maintenance and release-management service functions.
+
+The engagement's manager, deputy or an admin plans maintenance windows and changes; named
+contacts are notified when a window is planned (once) and acknowledge changes (idempotently).
+Every operation checks the entitlement (403 `not_entitled`) and writes one audit entry.
+The notice a few business days before a window is sent by `send_maintenance_notices`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from engagements.business_time import BusinessCalendar
+from engagements.entitlements import require_entitlement
+from engagements.models import Contact, Engagement
+from engagements.selectors import engagement_calendar, is_active_contact
+from portal.accounts.models import User
+from portal.audit import audit, snapshot
+from portal.errors import Conflict, InvalidInput
+from portal.notifications import notify
+from reviews.models import ChangeAcknowledgement, ChangeItem, MaintenanceWindow
+from reviews.reminders import business_days_before
+from reviews.selectors_functions import MAINTENANCE, RELEASE_MANAGEMENT, entitled_engagements
+from reviews.services import NotAllowed, serves
+
+MAINTENANCE_FIELDS = ("title", "starts_at", "ends_at", "systems_affected", "expected_impact")
+CHANGE_FIELDS = ("title", "kind", "scheduled_at", "impact", "rollback_plan")
+
+MAINTENANCE_TRANSITIONS: dict[str, set[str]] = {
+    MaintenanceWindow.Status.PLANNED: {
+        MaintenanceWindow.Status.CONFIRMED,
+        MaintenanceWindow.Status.DONE,
+        MaintenanceWindow.Status.CANCELLED,
+    },
+    MaintenanceWindow.Status.CONFIRMED: {
+        MaintenanceWindow.Status.DONE,
+        MaintenanceWindow.Status.CANCELLED,
+    },
+}
+CHANGE_TRANSITIONS: dict[str, set[str]] = {
+    ChangeItem.Status.PLANNED: {
+        ChangeItem.Status.SCHEDULED,
+        ChangeItem.Status.DONE,
+        ChangeItem.Status.CANCELLED,
+    },
+    ChangeItem.Status.SCHEDULED: {
+        ChangeItem.Status.PLANNED,
+        ChangeItem.Status.DONE,
+        ChangeItem.Status.CANCELLED,
+    },
+    ChangeItem.Status.DONE: {ChangeItem.Status.ROLLED_BACK},
+}
+
+
+def _require_staff(acting_user: User, engagement: Engagement) -> None:
+    if not serves(acting_user, engagement):
+        raise NotAllowed(_("Only the engagement's manager, deputy or an admin plans this."))
+
+
+def named_contacts(engagement: Engagement) -> list[User]:
+    return [
+        contact.user
+        for contact in Contact.objects.filter(
+            engagement=engagement, removed_at__isnull=True
+        ).select_related("user")
+    ]
+
+
+def _local(moment: datetime, engagement: Engagement) -> str:
+    return date_format(timezone.localtime(moment, engagement.zone), "DATETIME_FORMAT")
+
+
+# --- Maintenance windows -----------------------------------------------------------------------
+
+
+def _check_window(fields: dict, *, new: bool) -> None:
+    errors: dict[str, list[str]] = {}
+    if not str(fields.get("title", "")).strip():
+        errors["title"] = [_("Give the window a title.")]
+    starts_at, ends_at = fields.get("starts_at"), fields.get("ends_at")
+    if starts_at is None:
+        errors["starts_at"] = [_("Give the start.")]
+    if ends_at is None:
+        errors["ends_at"] = [_("Give the end.")]
+    if starts_at is not None and ends_at is not None:
+        if ends_at <= starts_at:
+            errors["ends_at"] = [_("The window must end after it starts.")]
+        if new and starts_at <= timezone.now():
+            errors["starts_at"] = [_("Choose a start in the future.")]
+    if errors:
+        raise InvalidInput(fields=errors)
+
+
+def _notify_planned(window: MaintenanceWindow) -> None:
+    engagement = window.engagement
+
+    def render() -> tuple[str, str]:
+        return (
+            _("Maintenance planned for %(engagement)s: %(title)s")
+            % {"engagement": engagement, "title": window.title},
+            _(
+                "From %(start)s to %(end)s (%(zone)s).\n"
+                "Systems affected: %(systems)s\nImpact: %(impact)s"
+            )
+            % {
+                "start": _local(window.starts_at, engagement),
+                "end": _local(window.ends_at, engagement),
+                "zone": engagement.timezone,
+                "systems": window.systems_affected or "-",
+                "impact": window.expected_impact or "-",
+            },
+        )
+
+    notify(
+        users=named_contacts(engagement),
+        kind="maintenance.planned",
+        key=f"maintenance:{window.pk}:planned",
+        url=f"/engagements/{engagement.pk}/maintenance/#window-{window.pk}",
+        engagement=engagement,
+        render=render,
+    )
+
+
+@transaction.atomic
+def maintenance_plan(
+    *,
+    acting_user: User,
+    engagement: Engagement,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    systems_affected: str = "",
+    expected_impact: str = "",
+) -> MaintenanceWindow:
+    """The manager, deputy or an admin plans a window; named contacts are notified once."""
+    _require_staff(acting_user, engagement)
+    require_entitlement(engagement, MAINTENANCE)
+    fields = {
+        "title": title.strip(),
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "systems_affected": systems_affected.strip(),
+        "expected_impact": expected_impact.strip(),
+    }
+    _check_window(fields, new=True)
+    window = MaintenanceWindow.objects.create(
+        engagement=engagement, created_by=acting_user, **fields
+    )
+    audit(
+        actor=acting_user,
+        action="maintenance.plan",
+        instance=window,
+        after=snapshot(window),
+        organization_id=engagement.organization_id,
+    )
+    _notify_planned(window)
+    return window
+
+
+def _locked_window(window: MaintenanceWindow) -> MaintenanceWindow:
+    return (
+        MaintenanceWindow.objects.select_for_update(of=("self",))
+        .select_related("engagement__plan")
+        .get(pk=window.pk)
+    )
+
+
+@transaction.atomic
+def maintenance_update(
+    *, acting_user: User, window: MaintenanceWindow, **changes: object
+) -> MaintenanceWindow:
+    """The engagement's staff edit an open window (title, times, systems, impact). Moving it
+    re-arms the notice before it."""
+    window = _locked_window(window)
+    _require_staff(acting_user, window.engagement)
+    require_entitlement(window.engagement, MAINTENANCE)
+    if not window.is_open:
+        raise Conflict(_("A done or cancelled window cannot be changed."))
+    unknown = set(changes) - set(MAINTENANCE_FIELDS)
+    if unknown:
+        raise InvalidInput(fields={name: [_("Unknown field.")] for name in sorted(unknown)})
+    before = snapshot(window)
+    fields = {name: getattr(window, name) for name in MAINTENANCE_FIELDS}
+    fields.update({k: (v.strip() if isinstance(v, str) else v) for k, v in changes.items()})
+    _check_window(fields, new=False)
+    moved = fields["starts_at"] != window.starts_at
+    for name, value in fields.items():
+        setattr(window, name, value)
+    if moved:
+        window.notice_sent_at = None
+    window.save()
+    audit(
+        actor=acting_user,
+        action="maintenance.update",
+        instance=window,
+        before=before,
+        after=snapshot(window),
+        organization_id=window.engagement.organization_id,
+    )
+    return window
+
+
+@transaction.atomic
+def maintenance_update_status(
+    *, acting_user: User, window: MaintenanceWindow, status: str
+) -> MaintenanceWindow:
+    """planned → confirmed → done; an open window can be cancelled. 409 otherwise."""
+    window = _locked_window(window)
+    _require_staff(acting_user, window.engagement)
+    require_entitlement(window.engagement, MAINTENANCE)
+    if status not in MaintenanceWindow.Status.values:
+        raise InvalidInput(fields={"status": [_("Unknown status.")]})
+    if status == window.status:
+        return window
+    if status not in MAINTENANCE_TRANSITIONS.get(window.status, set()):
+        raise Conflict(
+            _("A %(current)s window cannot become %(new)s.")
+            % {
+                "current": window.get_status_display().lower(),
+                "new": MaintenanceWindow.Status(status).label.lower(),
+            }
+        )
+    before = window.status
+    window.status = status
+    window.save(update_fields=["status"])
+    audit(
+        actor=acting_user,
+        action="maintenance.status",
+        instance=window,
+        before={"status": before},
+        after={"status": status},
+        organization_id=window.engagement.organization_id,
+    )
+    return window
+
+
+def send_maintenance_notices(now: datetime | None = None) -> int:
+    """Notify named contacts of open windows whose notice time (N business days before, setting
+    MAINTENANCE_NOTICE_BUSINESS_DAYS) has come. Each window is claimed by setting
+    `notice_sent_at` conditionally in the sending transaction: exactly once. Call in a scope."""
+    now = now or timezone.now()
+    lead_days = settings.MAINTENANCE_NOTICE_BUSINESS_DAYS
+    candidates = (
+        MaintenanceWindow.objects.filter(
+            engagement__in=entitled_engagements(MAINTENANCE),
+            status__in=(MaintenanceWindow.Status.PLANNED, MaintenanceWindow.Status.CONFIRMED),
+            notice_sent_at__isnull=True,
+            starts_at__gt=now,
+            starts_at__lte=now + timedelta(days=lead_days * 2 + 14),
+        )
+        .select_related("engagement")
+        .order_by("starts_at", "id")
+    )
+    calendars: dict[int, BusinessCalendar] = {}
+    sent = 0
+    for window in candidates:
+        engagement = window.engagement
+        if engagement.pk not in calendars:
+            calendars[engagement.pk] = engagement_calendar(engagement, with_after_hours=False)
+        if business_days_before(calendars[engagement.pk], window.starts_at, lead_days) > now:
+            continue
+        if _send_notice(window, now):
+            sent += 1
+    return sent
+
+
+def _send_notice(window: MaintenanceWindow, now: datetime) -> bool:
+    try:
+        with transaction.atomic():
+            claimed = MaintenanceWindow.objects.filter(
+                pk=window.pk, notice_sent_at__isnull=True, starts_at=window.starts_at
+            ).update(notice_sent_at=now)
+            if not claimed:
+                return False  # another run sent it, or the window moved meanwhile
+            engagement = window.engagement
+
+            def render() -> tuple[str, str]:
+                return (
+                    _("Upcoming maintenance for %(engagement)s: %(title)s on %(start)s")
+                    % {
+                        "engagement": engagement,
+                        "title": window.title,
+                        "start": _local(window.starts_at, engagement),
+                    },
+                    _(
+                        "Until %(end)s (%(zone)s).\n"
+                        "Systems affected: %(systems)s\nImpact: %(impact)s"
+                    )
+                    % {
+                        "end": _local(window.ends_at, engagement),
+                        "zone": engagement.timezone,
+                        "systems": window.systems_affected or "-",
+                        "impact": window.expected_impact or "-",
+                    },
+                )
+
+            notify(
+                users=named_contacts(engagement),
+                kind="maintenance.notice",
+                key=f"maintenance:{window.pk}:notice:{window.starts_at.isoformat()}",
+                url=f"/engagements/{engagement.pk}/maintenance/#window-{window.pk}",
+                engagement=engagement,
+                render=render,
+            )
+        return True
+    except IntegrityError:
+        return False
+
+
+# --- Changes (release management) --------------------------------------------------------------
+
+
+def _check_change(fields: dict, *, new: bool) -> None:
+    errors: dict[str, list[str]] = {}
+    if not str(fields.get("title", "")).strip():
+        errors["title"] = [_("Give the change a title.")]
+    if fields.get("kind") not in ChangeItem.Kind.values:
+        errors["kind"] = [_("Choose platform, software or architecture.")]
+    scheduled_at = fields.get("scheduled_at")
+    if scheduled_at is None:
+        errors["scheduled_at"] = [_("Give the date of the change.")]
+    elif new and scheduled_at <= timezone.now():
+        errors["scheduled_at"] = [_("Choose a time in the future.")]
+    if errors:
+        raise InvalidInput(fields=errors)
+
+
+@transaction.atomic
+def change_plan(
+    *,
+    acting_user: User,
+    engagement: Engagement,
+    title: str,
+    kind: str,
+    scheduled_at: datetime,
+    impact: str = "",
+    rollback_plan: str = "",
+) -> ChangeItem:
+    """The manager, deputy or an admin announces a change; named contacts are notified once
+    and asked to acknowledge it."""
+    _require_staff(acting_user, engagement)
+    require_entitlement(engagement, RELEASE_MANAGEMENT)
+    fields = {
+        "title": title.strip(),
+        "kind": kind,
+        "scheduled_at": scheduled_at,
+        "impact": impact.strip(),
+        "rollback_plan": rollback_plan.strip(),
+    }
+    _check_change(fields, new=True)
+    change = ChangeItem.objects.create(engagement=engagement, created_by=acting_user, **fields)
+    audit(
+        actor=acting_user,
+        action="change.plan",
+        instance=change,
+        after=snapshot(change),
+        organization_id=engagement.organization_id,
+    )
+
+    def render() -> tuple[str, str]:
+        return (
+            _("Change announced for %(engagement)s: %(title)s")
+            % {"engagement": engagement, "title": change.title},
+            _("Scheduled for %(when)s (%(zone)s). Please acknowledge it in the portal.")
+            % {"when": _local(change.scheduled_at, engagement), "zone": engagement.timezone},
+        )
+
+    notify(
+        users=named_contacts(engagement),
+        kind="change.planned",
+        key=f"change:{change.pk}:planned",
+        url=f"/engagements/{engagement.pk}/changes/#change-{change.pk}",
+        engagement=engagement,
+        render=render,
+    )
+    return change
+
+
+def _locked_change(change: ChangeItem) -> ChangeItem:
+    return (
+        ChangeItem.objects.select_for_update(of=("self",))
+        .select_related("engagement__plan")
+        .get(pk=change.pk)
+    )
+
+
+@transaction.atomic
+def change_update(*, acting_user: User, change: ChangeItem, **changes: object) -> ChangeItem:
+    """The engagement's staff edit an open change (title, kind, date, impact, rollback plan)."""
+    change = _locked_change(change)
+    _require_staff(acting_user, change.engagement)
+    require_entitlement(change.engagement, RELEASE_MANAGEMENT)
+    if not change.is_open:
+        raise Conflict(_("A change that is done, cancelled or rolled back cannot be edited."))
+    unknown = set(changes) - set(CHANGE_FIELDS)
+    if unknown:
+        raise InvalidInput(fields={name: [_("Unknown field.")] for name in sorted(unknown)})
+    before = snapshot(change)
+    fields = {name: getattr(change, name) for name in CHANGE_FIELDS}
+    fields.update({k: (v.strip() if isinstance(v, str) else v) for k, v in changes.items()})
+    _check_change(fields, new=False)
+    for name, value in fields.items():
+        setattr(change, name, value)
+    change.save()
+    audit(
+        actor=acting_user,
+        action="change.update",
+        instance=change,
+        before=before,
+        after=snapshot(change),
+        organization_id=change.engagement.organization_id,
+    )
+    return change
+
+
+@transaction.atomic
+def change_update_status(*, acting_user: User, change: ChangeItem, status: str) -> ChangeItem:
+    """planned ⇄ scheduled → done → rolled back; an open change can be cancelled. 409 otherwise."""
+    change = _locked_change(change)
+    _require_staff(acting_user, change.engagement)
+    require_entitlement(change.engagement, RELEASE_MANAGEMENT)
+    if status not in ChangeItem.Status.values:
+        raise InvalidInput(fields={"status": [_("Unknown status.")]})
+    if status == change.status:
+        return change
+    if status not in CHANGE_TRANSITIONS.get(change.status, set()):
+        raise Conflict(
+            _("A %(current)s change cannot become %(new)s.")
+            % {
+                "current": change.get_status_display().lower(),
+                "new": ChangeItem.Status(status).label.lower(),
+            }
+        )
+    before = change.status
+    change.status = status
+    change.save(update_fields=["status"])
+    audit(
+        actor=acting_user,
+        action="change.status",
+        instance=change,
+        before={"status": before},
+        after={"status": status},
+        organization_id=change.engagement.organization_id,
+    )
+    return change
+
+
+def change_acknowledge(*, acting_user: User, change: ChangeItem) -> ChangeAcknowledgement:
+    """A named contact acknowledges the change. Idempotent: acknowledging again returns the
+    first acknowledgement and writes nothing."""
+    engagement = change.engagement
+    require_entitlement(engagement, RELEASE_MANAGEMENT)
+    if not is_active_contact(engagement, acting_user):
+        raise NotAllowed(_("Only the engagement's named contacts acknowledge changes."))
+    existing = ChangeAcknowledgement.objects.filter(change=change, user=acting_user).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            acknowledgement = ChangeAcknowledgement.objects.create(change=change, user=acting_user)
+            audit(
+                actor=acting_user,
+                action="change.acknowledge",
+                instance=change,
+                after={"user": acting_user.pk},
+                organization_id=engagement.organization_id,
+            )
+    except IntegrityError:
+        # A twin request acknowledged it between our read and our insert.
+        return ChangeAcknowledgement.objects.get(change=change, user=acting_user)
+    return acknowledgement
