@@ -192,6 +192,7 @@ def _seed_engagements(organizations: dict[str, Organization]) -> None:
     from engagements.models import Absence, Contact, Engagement, Plan, TimeEntry
     from engagements.selectors import week_start
     from engagements.services import overage_evaluate
+    from reviews.scheduler import schedule_engagement
 
     today = timezone.now().date()
     users = {user.email: user for user in User.objects.all()}
@@ -230,6 +231,9 @@ def _seed_engagements(organizations: dict[str, Organization]) -> None:
                             activity=TimeEntry.Activity.CALL if offset else TimeEntry.Activity.CASE,
                         )
         overage_evaluate(engagement=engagement)
+        schedule_engagement(engagement)
+        if created:
+            _seed_cases(engagement, users)
     sam = users["sam.lee@portal.example"]
     start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=7)
     if not Absence.objects.filter(manager=sam).exists():
@@ -240,3 +244,31 @@ def _seed_engagements(organizations: dict[str, Organization]) -> None:
             ends_at=start + timedelta(days=5),
             note="Summer vacation",
         )
+
+
+DEMO_CASES = [
+    # kind, severity, subject, hours ago received, answered
+    ("inquiry", 2, "How do we rotate the integration certificates?", 30, False),
+    ("incident", 1, "Nightly export job fails since the last patch", 6, False),
+    ("service_request", 3, "Add two users to the reporting workspace", 120, True),
+]
+
+
+def _seed_cases(engagement, users: dict[str, User]) -> None:
+    """A few items per engagement, so the queue, the badges and the board have something."""
+    from cases.services import case_raise, case_respond
+
+    now = timezone.now()
+    for kind, severity, subject, hours_ago, answered in DEMO_CASES:
+        case = case_raise(
+            acting_user=engagement.manager,
+            engagement=engagement,
+            kind=kind,
+            severity=severity,
+            subject=subject,
+            received_at=now - timedelta(hours=hours_ago),
+        )
+        if answered:
+            case_respond(
+                acting_user=engagement.manager, case=case, body="Done: both users can sign in now."
+            )

@@ -37,3 +37,8 @@ def test_seed_demo_is_idempotent_and_its_logins_work(capsys):
         "tsam",
     ]
     assert OverageFlag.objects.filter(cleared_at__isnull=True).count() == 1
+    from cases.models import Case
+    from reviews.models import Occurrence
+
+    assert Case.objects.count() == 9  # three per engagement, not repeated by the second run
+    assert Occurrence.objects.filter(deliverable="weekly_call").exists()
