@@ -99,6 +99,29 @@ def slot(
     return None
 
 
+def _duration(deliverable: str) -> timedelta:
+    return timedelta(minutes=DURATION_MINUTES.get(deliverable, 45))
+
+
+def _back_to_back(
+    desired: dict[tuple[str, str], tuple[Wanted, datetime]],
+) -> dict[tuple[str, str], tuple[Wanted, datetime]]:
+    """Sessions landing at the same time are placed one after the other (the weekly call
+    first), so a manager is never booked twice at once. Deterministic: reruns agree."""
+    by_start: dict[datetime, list[tuple[str, str]]] = {}
+    for key, (_wanted, when) in desired.items():
+        by_start.setdefault(when, []).append(key)
+    placed = dict(desired)
+    for when, keys in by_start.items():
+        keys.sort(key=lambda key: (key[0] != WEEKLY_CALL, key[0] != "service_review", key))
+        start = when
+        for key in keys:
+            wanted, _when = desired[key]
+            placed[key] = (wanted, start)
+            start += _duration(key[0])
+    return placed
+
+
 def _absent_days(engagement: Engagement, first: date, last: date) -> set[date]:
     """Local dates on which the manager is away for at least part of the business day."""
     zone = engagement.zone
@@ -148,6 +171,7 @@ def schedule_engagement(
                 when = slot(engagement, calendar, start, absent)
                 if when is not None:
                     desired[(wanted.deliverable, wanted.period(start))] = (wanted, when)
+        desired = _back_to_back(desired)
     existing = {
         (occurrence.deliverable, occurrence.period): occurrence
         for occurrence in Occurrence.objects.select_for_update()

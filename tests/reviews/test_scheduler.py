@@ -1,5 +1,6 @@
 """The scheduler, reminders and misses — driven through the beat tasks."""
 
+import itertools
 import threading
 from collections import Counter
 from datetime import date, datetime, time, timedelta
@@ -69,10 +70,22 @@ def test_premium_and_standard_cadences_for_90_days_through_the_beat_job(frozen_n
             "method", flat=True
         )
     ) == {"in_person"}
+    by_day = {}
     for occurrence in Occurrence.objects.filter(engagement=premium):
         local = occurrence.scheduled_start.astimezone(BERLIN)
-        assert local.weekday() < 5 and local.time() == time(10, 0)
+        assert local.weekday() < 5 and time(10, 0) <= local.time() < time(17, 0)
         assert local.date() <= TODAY + timedelta(days=90)
+        by_day.setdefault(local.date(), []).append(occurrence)
+    for sessions in by_day.values():  # back to back from 10:00, never two at once
+        sessions.sort(key=lambda o: o.scheduled_start)
+        assert sessions[0].scheduled_start.astimezone(BERLIN).time() == time(10, 0)
+        for earlier, later in itertools.pairwise(sessions):
+            assert later.scheduled_start == earlier.ends_at
+    first_day = by_day[TODAY]
+    assert [o.deliverable for o in sorted(first_day, key=lambda o: o.scheduled_start)][:2] == [
+        "weekly_call",
+        "service_review",
+    ]
     again = tasks.schedule_all.apply().get()
     assert again["created"] == 0 and again["moved"] == 0 and again["cancelled"] == 0
 
