@@ -9,12 +9,10 @@ where its plan lacks the function the page answers 403 naming it. Changes go thr
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -24,38 +22,13 @@ from cases import services_functions as services
 from cases.forms_functions import FixRequestForm, RiskForm, VendorStatusForm
 from cases.models import FixRequest, Risk
 from cases.services import NotAllowed, serves
-from engagements.entitlements import require_entitlement
+from engagements.gates import engagement_page
 from engagements.models import Engagement
 from engagements.selectors import is_active_contact
-from portal.errors import DomainError, InvalidInput, NotEntitled
+from portal.errors import InvalidInput
 from portal.pages import apply_domain_error
 
 View = Callable[..., HttpResponse]
-
-
-def _refused(request: HttpRequest, error: DomainError) -> HttpResponse:
-    return render(request, "403.html", {"detail": error.detail}, status=403)
-
-
-def engagement_page(function_code: str) -> Callable[[View], View]:
-    """Signed-in users; the engagement through the scope (404), then the plan (403)."""
-
-    def decorate(view: View) -> View:
-        @login_required
-        @wraps(view)
-        def wrapper(request: HttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponse:
-            engagement = get_object_or_404(
-                Engagement.objects.select_related("organization", "plan", "manager"), pk=pk
-            )
-            try:
-                require_entitlement(engagement, function_code)
-                return view(request, engagement, *args, **kwargs)
-            except (NotAllowed, NotEntitled) as error:
-                return _refused(request, error)
-
-        return wrapper
-
-    return decorate
 
 
 # --- Risks -------------------------------------------------------------------------------------

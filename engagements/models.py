@@ -543,3 +543,183 @@ class OverageFlag(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.engagement}: {self.average_minutes} min/week"
+
+
+# --- Customer intelligence (all plans) ---------------------------------------------------------
+
+
+class CustomerProfile(TenantOwned):
+    """What the provider knows of the customer's situation: roadmap, use cases, priorities and
+    key dates. One per engagement; every change is kept (django-simple-history: who, when)."""
+
+    tenant_path = "engagement__organization"
+    tenant_engagement_path = "engagement"
+
+    TEXT_FIELDS = ("roadmap", "use_cases", "priorities", "key_dates")
+
+    engagement = models.OneToOneField(
+        Engagement,
+        on_delete=models.PROTECT,
+        related_name="customer_profile",
+        verbose_name=_("engagement"),
+    )
+    roadmap = models.TextField(_("roadmap"), blank=True)
+    use_cases = models.TextField(_("use cases"), blank=True)
+    priorities = models.TextField(_("priorities"), blank=True)
+    key_dates = models.TextField(_("key dates"), blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["engagement_id"]
+        verbose_name = _("customer profile")
+        verbose_name_plural = _("customer profiles")
+
+    def __str__(self) -> str:
+        return str(_("Customer profile of %(engagement)s") % {"engagement": self.engagement})
+
+
+# --- Customer advocacy and vendor spokesperson (TSAM and Premium) ------------------------------
+
+
+class AdvocacyItem(TenantOwned):
+    """Something the service manager carries into the vendor's organization for the customer:
+    an enhancement request, a concern, or an escalation of interest, and what came of it."""
+
+    tenant_path = "engagement__organization"
+    tenant_engagement_path = "engagement"
+
+    class Kind(models.TextChoices):
+        ENHANCEMENT_REQUEST = "enhancement_request", _("Enhancement request")
+        CONCERN = "concern", _("Concern")
+        ESCALATION_OF_INTEREST = "escalation_of_interest", _("Escalation of interest")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        RAISED_INTERNALLY = "raised_internally", _("Raised internally")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        DELIVERED = "delivered", _("Delivered")
+
+    engagement = models.ForeignKey(
+        Engagement,
+        on_delete=models.PROTECT,
+        related_name="advocacy_items",
+        verbose_name=_("engagement"),
+    )
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("raised by"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.OPEN
+    )
+    outcome = models.TextField(_("outcome"), blank=True)
+    internal_reference = models.CharField(_("internal reference"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("advocacy item")
+        verbose_name_plural = _("advocacy items")
+        indexes = [
+            models.Index(fields=["engagement", "status"], name="advocacy_engagement"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+# --- Upgrade planning (Standard and Premium) ---------------------------------------------------
+
+
+class UpgradePlan(TenantOwned):
+    """The strategy and schedule of one upgrade, from the version in use to the target."""
+
+    tenant_path = "engagement__organization"
+    tenant_engagement_path = "engagement"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        AGREED = "agreed", _("Agreed")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    engagement = models.ForeignKey(
+        Engagement,
+        on_delete=models.PROTECT,
+        related_name="upgrade_plans",
+        verbose_name=_("engagement"),
+    )
+    current_version = models.CharField(_("current version"), max_length=100)
+    target_version = models.CharField(_("target version"), max_length=100)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("upgrade plan")
+        verbose_name_plural = _("upgrade plans")
+
+    def __str__(self) -> str:
+        return f"{self.current_version} → {self.target_version}"
+
+
+class UpgradeMilestone(TenantOwned):
+    """A step of an upgrade plan, owned by a user of the portal or someone named."""
+
+    tenant_path = "plan__engagement__organization"
+    tenant_engagement_path = "plan__engagement"
+
+    plan = models.ForeignKey(
+        UpgradePlan,
+        on_delete=models.CASCADE,
+        related_name="milestones",
+        verbose_name=_("upgrade plan"),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+    owner_name = models.CharField(_("owner name"), max_length=200, blank=True)
+    done = models.BooleanField(_("done"), default=False)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    class Meta:
+        ordering = [models.F("due_date").asc(nulls_last=True), "id"]
+        verbose_name = _("upgrade milestone")
+        verbose_name_plural = _("upgrade milestones")
+
+    def __str__(self) -> str:
+        return self.title

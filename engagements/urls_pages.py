@@ -1,6 +1,6 @@
 """Engagement pages."""
 
-from django.urls import path
+from django.urls import include, path
 
 from engagements import views
 
@@ -41,6 +41,7 @@ urlpatterns = [
         views.time_entry_delete,
         name="time_entry_delete",
     ),
+    path("", include("engagements.urls_functions")),
     path("absences/", views.absence_list, name="absence_list"),
     path("absences/<int:pk>/delete/", views.absence_delete, name="absence_delete"),
 ]

@@ -323,6 +323,11 @@ SPECTACULAR_SETTINGS = {
         "MaintenanceStatusEnum": "reviews.models.MaintenanceWindow.Status",
         "ChangeKindEnum": "reviews.models.ChangeItem.Kind",
         "ChangeStatusEnum": "reviews.models.ChangeItem.Status",
+        "PublicationKindEnum": "reviews.models.Publication.Kind",
+        "ConsultingStatusEnum": "reviews.models.ConsultingRequest.Status",
+        "AdvocacyKindEnum": "engagements.models.AdvocacyItem.Kind",
+        "AdvocacyStatusEnum": "engagements.models.AdvocacyItem.Status",
+        "UpgradePlanStatusEnum": "engagements.models.UpgradePlan.Status",
     },
 }
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=365)

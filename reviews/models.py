@@ -341,3 +341,159 @@ class ChangeAcknowledgement(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.change_id} acknowledged by {self.user_id}"
+
+
+# --- Service functions: vendor news, roadmap announcements, enablement, consulting --------------
+
+VENDOR_SPOKESPERSON = "vendor_spokesperson"
+PRODUCT_ROADMAP = "product_roadmap"
+CUSTOMER_ENABLEMENT = "customer_enablement"
+ENVIRONMENT_CONSULTING = "environment_consulting"
+
+
+class Publication(models.Model):
+    """Vendor news or a roadmap/supportability announcement: provider-wide, not tenant-owned.
+
+    `audience` is the service function it belongs to; it is shown to every engagement whose plan
+    includes that function, computed when read, so a matrix change shows or hides it at once."""
+
+    class Kind(models.TextChoices):
+        NEWS = "news", _("Vendor news")
+        ROADMAP = "roadmap", _("Roadmap and supportability")
+
+    AUDIENCE = {Kind.NEWS: VENDOR_SPOKESPERSON, Kind.ROADMAP: PRODUCT_ROADMAP}
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"))
+    major = models.BooleanField(_("major announcement"), default=False)
+    audience = models.CharField(_("service function"), max_length=60, editable=False)
+    published_at = models.DateTimeField(_("published"), default=timezone.now)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        verbose_name = _("publication")
+        verbose_name_plural = _("publications")
+        indexes = [
+            models.Index(fields=["audience", "-published_at"], name="publication_audience"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PublicationReceipt(models.Model):
+    """A customer user has opened a publication. One per publication and person."""
+
+    publication = models.ForeignKey(
+        Publication,
+        on_delete=models.CASCADE,
+        related_name="receipts",
+        verbose_name=_("publication"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("read by"),
+    )
+    read_at = models.DateTimeField(_("read"), default=timezone.now)
+
+    class Meta:
+        ordering = ["read_at", "id"]
+        verbose_name = _("read receipt")
+        verbose_name_plural = _("read receipts")
+        constraints = [
+            models.UniqueConstraint(fields=["publication", "user"], name="publication_read_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.publication_id} read by {self.user_id}"
+
+
+class TrainingResource(models.Model):
+    """An entry of the self-paced enablement catalog (provider-wide, kept by admins)."""
+
+    title = models.CharField(_("title"), max_length=200)
+    url = models.URLField(_("link"), max_length=500)
+    description = models.TextField(_("description"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("added by"),
+    )
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+        verbose_name = _("training resource")
+        verbose_name_plural = _("training resources")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ConsultingRequest(TenantOwned):
+    """A named contact asks for environment consulting (Premium); staff turn it into a session."""
+
+    tenant_path = "engagement__organization"
+    tenant_engagement_path = "engagement"
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        SCHEDULED = "scheduled", _("Scheduled")
+        DONE = "done", _("Done")
+        DECLINED = "declined", _("Declined")
+
+    engagement = models.ForeignKey(
+        "engagements.Engagement",
+        on_delete=models.CASCADE,
+        related_name="consulting_requests",
+        verbose_name=_("engagement"),
+    )
+    topic = models.CharField(_("topic"), max_length=200)
+    environment_details = models.TextField(_("environment details"), blank=True)
+    desired_dates = models.TextField(_("desired dates"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    session = models.ForeignKey(
+        Occurrence,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("session"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("consulting request")
+        verbose_name_plural = _("consulting requests")
+        indexes = [
+            models.Index(fields=["engagement", "-created_at"], name="consulting_by_engagement"),
+        ]
+
+    def __str__(self) -> str:
+        return self.topic

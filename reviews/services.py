@@ -19,14 +19,21 @@ from portal.accounts.models import User
 from portal.audit import audit
 from portal.errors import Conflict, InvalidInput, NotAllowed
 from portal.notifications import notify
-from reviews.models import WEEKLY_CALL, ActionItem, Occurrence, ReportSnapshot
+from reviews.models import (
+    ENVIRONMENT_CONSULTING,
+    WEEKLY_CALL,
+    ActionItem,
+    Occurrence,
+    ReportSnapshot,
+)
 
 WEEKLY_CALL_METHODS = ["video", "phone", "in_person"]
 
 
 def allowed_methods(engagement: Engagement, deliverable: str) -> list[str]:
     """Methods the engagement's plan allows for a deliverable (the weekly call: any live one)."""
-    if deliverable == WEEKLY_CALL:
+    if deliverable in (WEEKLY_CALL, ENVIRONMENT_CONSULTING):
+        # Neither has a Table 2 cadence: both are live sessions.
         return list(WEEKLY_CALL_METHODS)
     methods = (
         Cadence.objects.filter(plan_id=engagement.plan_id, deliverable__code=deliverable)

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("reviews.urls_reports")),
     path("", include("reviews.urls_pages")),
     path("", include("reviews.urls_functions")),
+    path("", include("reviews.urls_publications")),
 ]

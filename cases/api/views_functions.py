@@ -25,7 +25,7 @@ from cases.filters_functions import FixRequestFilter, RiskFilter
 from cases.models import Case, FixRequest, Risk
 from cases.selectors import entitled_to
 from engagements.api.serializers import ProviderStaffField
-from engagements.entitlements import require_entitlement
+from engagements.gates import EntitledListMixin
 from engagements.models import Engagement
 from portal.api.serializers import ScopedRelatedField, StrictModelSerializer, StrictSerializer
 from portal.api.views import PortalCreateReadUpdateViewSet
@@ -141,20 +141,6 @@ class FixRankSerializer(StrictSerializer):
 # --- Viewsets ----------------------------------------------------------------------------------
 
 
-class _EntitledListMixin:
-    """Lists show entitled engagements only; `?engagement=` of one not entitled answers 403."""
-
-    function_code: str
-
-    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
-        raw = request.query_params.get("engagement", "").strip()
-        if raw.isdigit():
-            engagement = Engagement.objects.select_related("plan").filter(pk=int(raw)).first()
-            if engagement is not None:
-                require_entitlement(engagement, self.function_code)
-        return super().list(request, *args, **kwargs)  # type: ignore[misc]
-
-
 class RiskPagination(KeysetCursorPagination):
     ordering = ("-score", "id")
 
@@ -164,7 +150,7 @@ class FixRequestPagination(KeysetCursorPagination):
 
 
 @extend_schema(tags=["risks"])
-class RiskViewSet(_EntitledListMixin, PortalCreateReadUpdateViewSet):
+class RiskViewSet(EntitledListMixin, PortalCreateReadUpdateViewSet):
     """The risk registers of the engagements the actor may see (plans with risk_mitigation),
     highest score first. Staff serving the engagement create and change risks; customers read."""
 
@@ -196,7 +182,7 @@ class RiskViewSet(_EntitledListMixin, PortalCreateReadUpdateViewSet):
 
 
 @extend_schema(tags=["fix requests"])
-class FixRequestViewSet(_EntitledListMixin, PortalCreateReadUpdateViewSet):
+class FixRequestViewSet(EntitledListMixin, PortalCreateReadUpdateViewSet):
     """The customers' fix requests (plans with software_performance_reports), by engagement
     and customer rank. Named contacts create and rank them (`rank/`); staff set the vendor
     status and target release (PATCH)."""
