@@ -149,9 +149,11 @@ def build_calendar(user: User, occurrences: QuerySet[Occurrence], *, now: dateti
             event.add("last-modified", _utc(occurrence.completed_at or occurrence.created_at))
             calendar.add_component(event)
         # Maintenance windows (service function `maintenance`), see reviews.selectors_functions.
-        from reviews.selectors_functions import maintenance_feed_events
+        from reviews.selectors_functions import dated_feed_events, maintenance_feed_events
 
         for event in maintenance_feed_events(user, now=now, host=host, site=site):
+            calendar.add_component(event)
+        for event in dated_feed_events(user, now=now, host=host, site=site):
             calendar.add_component(event)
     return calendar.to_ical()
 

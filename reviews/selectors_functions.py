@@ -253,3 +253,82 @@ def maintenance_feed_events(user: User, *, now: datetime, host: str, site: str) 
         event.add("last-modified", window.created_at.astimezone(UTC))
         events.append(event)
     return events
+
+
+def dated_feed_events(user: User, *, now: datetime, host: str, site: str) -> list[Any]:
+    """Feed entries of the other dated service functions the user may see: changes (a one-hour
+    event at their scheduled time), upgrade milestones and risk reviews (all-day, on their date).
+    Each kind is one query, only for engagements whose plan includes its function."""
+    from icalendar import Event
+
+    from cases.models import Risk
+    from engagements.models import UpgradeMilestone
+
+    first, last = now - timedelta(days=30), now + timedelta(days=180)
+    mine = Q(engagement__manager=user) | Q(engagement__deputy=user)
+    changes = ChangeItem.objects.filter(
+        engagement__in=entitled_engagements("release_management"),
+        scheduled_at__gte=first,
+        scheduled_at__lte=last,
+    ).select_related("engagement")
+    milestones = UpgradeMilestone.objects.filter(
+        plan__engagement__in=entitled_engagements("upgrade_planning"),
+        due_date__gte=first.date(),
+        due_date__lte=last.date(),
+    ).select_related("plan__engagement")
+    risks = Risk.objects.filter(
+        engagement__in=entitled_engagements("risk_mitigation"),
+        status__in=Risk.ACTIVE_STATUSES,
+        next_review_date__gte=first.date(),
+        next_review_date__lte=last.date(),
+    ).select_related("engagement")
+    if user.is_provider_staff:
+        changes = changes.filter(mine)
+        milestones = milestones.filter(
+            Q(plan__engagement__manager=user) | Q(plan__engagement__deputy=user)
+        )
+        risks = risks.filter(mine)
+    events = []
+
+    def add(uid: str, summary: str, link: str, start: Any, end: Any, cancelled: bool = False):
+        event = Event()
+        event.add("uid", f"{uid}@{host}")
+        event.add("dtstamp", now.astimezone(UTC))
+        event.add("dtstart", start)
+        event.add("dtend", end)
+        event.add("summary", summary)
+        event.add("description", link)
+        event.add("url", link)
+        event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+        events.append(event)
+
+    for change in changes:
+        add(
+            f"change-{change.pk}",
+            _("Change: %(title)s (%(engagement)s)")
+            % {"title": change.title, "engagement": change.engagement.name},
+            f"{site}/engagements/{change.engagement_id}/changes/",
+            change.scheduled_at.astimezone(UTC),
+            (change.scheduled_at + timedelta(hours=1)).astimezone(UTC),
+            cancelled=change.status == ChangeItem.Status.CANCELLED,
+        )
+    for milestone in milestones:
+        engagement = milestone.plan.engagement
+        add(
+            f"upgrade-milestone-{milestone.pk}",
+            _("Upgrade milestone: %(title)s (%(engagement)s)")
+            % {"title": milestone.title, "engagement": engagement.name},
+            f"{site}/engagements/{engagement.pk}/upgrades/",
+            milestone.due_date,
+            milestone.due_date + timedelta(days=1),
+        )
+    for risk in risks:
+        add(
+            f"risk-review-{risk.pk}-{risk.next_review_date.isoformat()}",
+            _("Risk review: %(title)s (%(engagement)s)")
+            % {"title": risk.title, "engagement": risk.engagement.name},
+            f"{site}/engagements/{risk.engagement_id}/risks/",
+            risk.next_review_date,
+            risk.next_review_date + timedelta(days=1),
+        )
+    return events

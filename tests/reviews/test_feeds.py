@@ -213,3 +213,57 @@ def test_last_fetch_is_recorded_at_most_once_a_minute(world):
     fetch(url)
     feed.refresh_from_db()
     assert feed.last_fetched_at > first - timedelta(minutes=2)
+
+
+def test_dated_service_functions_are_in_the_feed_where_entitled(world):
+    """Changes, upgrade milestones and risk reviews of A's Premium engagement appear in A's
+    PoC's feed; B's (whose Standard plan lacks risk mitigation) never do."""
+    from datetime import date
+
+    from cases.models import Risk
+    from engagements.models import UpgradeMilestone, UpgradePlan
+    from reviews.models import ChangeItem
+
+    a, b = world.a.objects["engagement"], world.b.objects["engagement"]
+    soon = timezone.now() + timedelta(days=5)
+    review_day = (timezone.now() + timedelta(days=9)).date()
+    for engagement in (a, b):
+        ChangeItem.objects.create(
+            engagement=engagement,
+            title=f"Patch {engagement.pk}",
+            kind="software",
+            scheduled_at=soon,
+            created_by=engagement.manager,
+        )
+        plan_ = UpgradePlan.objects.create(
+            engagement=engagement,
+            current_version="1",
+            target_version="2",
+            created_by=engagement.manager,
+        )
+        UpgradeMilestone.objects.create(
+            plan=plan_, title=f"Cutover {engagement.pk}", due_date=review_day
+        )
+        Risk.objects.create(
+            engagement=engagement,
+            title=f"Disk {engagement.pk}",
+            likelihood=3,
+            impact=4,
+            score=12,
+            next_review_date=review_day,
+            created_by=engagement.manager,
+        )
+    found = events(fetch(feed_url(world.a.poc)))
+    assert f"change-{ChangeItem.objects.get(engagement=a).pk}@" in " ".join(found)
+    milestone = UpgradeMilestone.objects.get(plan__engagement=a)
+    assert any(key.startswith(f"upgrade-milestone-{milestone.pk}@") for key in found)
+    risk = Risk.objects.get(engagement=a)
+    risk_key = next(key for key in found if key.startswith(f"risk-review-{risk.pk}-"))
+    assert found[risk_key]["dtstart"].dt == review_day and isinstance(
+        found[risk_key]["dtstart"].dt, date
+    )
+    for model, field in ((ChangeItem, "engagement"), (Risk, "engagement")):
+        foreign = model.objects.get(**{field: b})
+        assert not any(
+            f"-{foreign.pk}@" in key and key.startswith(("change", "risk")) for key in found
+        )
