@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases.models import Case
+from cases.selectors import high_risks
 from cases.services import open_case_count
 from engagements.models import (
     AfterHoursRequest,
@@ -341,6 +342,7 @@ def weekly_board(request: HttpRequest) -> HttpResponse:
         "attention_count": len(missed)
         + sum(1 for occurrence in sessions if occurrence.state == "overdue"),
         "risks": case_risks(ids, now),
+        "high_risks": list(high_risks(ids)[:BOARD_LIMIT]),
         "requested": requested,
         "after_hours": pending_after_hours(AfterHoursRequest.objects.filter(engagement_id__in=ids)),
         "over_cap": [row for row in rows if row.hours.over_cap or row.overage_flag],
