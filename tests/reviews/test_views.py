@@ -588,9 +588,21 @@ def test_board_lists_high_risks(world):
     from cases.models import Risk
 
     engagement = world.a.objects["engagement"]
-    Risk.objects.create(engagement=engagement, title="Storage saturation", likelihood=4, impact=5,
-                        score=20, created_by=world.manager)
-    Risk.objects.create(engagement=engagement, title="Minor naming issue", likelihood=1, impact=2,
-                        score=2, created_by=world.manager)
+    Risk.objects.create(
+        engagement=engagement,
+        title="Storage saturation",
+        likelihood=4,
+        impact=5,
+        score=20,
+        created_by=world.manager,
+    )
+    Risk.objects.create(
+        engagement=engagement,
+        title="Minor naming issue",
+        likelihood=1,
+        impact=2,
+        score=2,
+        created_by=world.manager,
+    )
     page = page_client(world.manager).get(reverse("weekly_board")).content.decode()
     assert "Storage saturation" in page and "Minor naming issue" not in page
