@@ -206,6 +206,35 @@ def maintenance_update(
     return window
 
 
+def _move_status(
+    *, acting_user: User, item, status: str, transitions: dict, action: str, message: str
+):
+    """Move a maintenance window or change along its allowed transitions (409 otherwise),
+    with one audit entry. The caller has locked the row and checked who may do it."""
+    choices = type(item).Status
+    if status not in choices.values:
+        raise InvalidInput(fields={"status": [_("Unknown status.")]})
+    if status == item.status:
+        return item
+    if status not in transitions.get(item.status, set()):
+        raise Conflict(
+            message
+            % {"current": item.get_status_display().lower(), "new": choices(status).label.lower()}
+        )
+    before = item.status
+    item.status = status
+    item.save(update_fields=["status"])
+    audit(
+        actor=acting_user,
+        action=action,
+        instance=item,
+        before={"status": before},
+        after={"status": status},
+        organization_id=item.engagement.organization_id,
+    )
+    return item
+
+
 @transaction.atomic
 def maintenance_update_status(
     *, acting_user: User, window: MaintenanceWindow, status: str
@@ -214,10 +243,14 @@ def maintenance_update_status(
     window = _locked_window(window)
     _require_staff(acting_user, window.engagement)
     require_entitlement(window.engagement, MAINTENANCE)
-    if status not in MaintenanceWindow.Status.values:
-        raise InvalidInput(fields={"status": [_("Unknown status.")]})
-    if status == window.status:
-        return window
+    return _move_status(
+        acting_user=acting_user,
+        item=window,
+        status=status,
+        transitions=MAINTENANCE_TRANSITIONS,
+        action="maintenance.status",
+        message=_("A %(current)s window cannot become %(new)s."),
+    )
     if status not in MAINTENANCE_TRANSITIONS.get(window.status, set()):
         raise Conflict(
             _("A %(current)s window cannot become %(new)s.")
@@ -425,10 +458,14 @@ def change_update_status(*, acting_user: User, change: ChangeItem, status: str) 
     change = _locked_change(change)
     _require_staff(acting_user, change.engagement)
     require_entitlement(change.engagement, RELEASE_MANAGEMENT)
-    if status not in ChangeItem.Status.values:
-        raise InvalidInput(fields={"status": [_("Unknown status.")]})
-    if status == change.status:
-        return change
+    return _move_status(
+        acting_user=acting_user,
+        item=change,
+        status=status,
+        transitions=CHANGE_TRANSITIONS,
+        action="change.status",
+        message=_("A %(current)s change cannot become %(new)s."),
+    )
     if status not in CHANGE_TRANSITIONS.get(change.status, set()):
         raise Conflict(
             _("A %(current)s change cannot become %(new)s.")
