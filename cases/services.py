@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Attachment, Case, CaseEvent, RootCauseAnalysis
-from engagements.business_time import add_business_days
+from engagements.business_time import BusinessCalendar, add_business_days
 from engagements.entitlements import require_entitlement
 from engagements.models import Cadence, Engagement
 from engagements.selectors import (
@@ -92,9 +92,13 @@ def _has_room(manager: User | None, cap: int) -> bool:
 # --- Raising ---------------------------------------------------------------------------------
 
 
-def response_deadlines(engagement: Engagement, received_at: datetime) -> tuple[datetime, datetime]:
-    """(75 % reminder time, response due time) by the plan's target on the engagement calendar."""
-    calendar = engagement_calendar(engagement)
+def response_deadlines(
+    engagement: Engagement, received_at: datetime, calendar: BusinessCalendar | None = None
+) -> tuple[datetime, datetime]:
+    """(75 % reminder time, response due time) by the plan's target on the engagement calendar
+    (pass it when already loaded, see `engagement_calendars`)."""
+    if calendar is None:
+        calendar = engagement_calendar(engagement)
     target = Decimal(engagement.plan.response_target_business_days)
     return (
         add_business_days(calendar, received_at, target * Decimal("0.75")),

@@ -44,9 +44,10 @@ from cases.forms import (
     raisable_engagements,
 )
 from cases.models import Attachment, Case, CaseEvent, RootCauseAnalysis
+from engagements.business_time import BusinessCalendar
 from engagements.entitlements import is_entitled
 from engagements.models import Cadence, Engagement, Plan
-from engagements.selectors import is_active_contact
+from engagements.selectors import engagement_calendars, is_active_contact
 from engagements.views import response_target_text
 from portal.accounts.models import User
 from portal.errors import DomainError, InvalidInput
@@ -266,8 +267,10 @@ class DuePreview:
     due_at: datetime
 
 
-def due_preview(engagement: Engagement, now: datetime) -> DuePreview:
-    _reminder, due_at = services.response_deadlines(engagement, now)
+def due_preview(
+    engagement: Engagement, now: datetime, calendar: BusinessCalendar | None = None
+) -> DuePreview:
+    _reminder, due_at = services.response_deadlines(engagement, now, calendar)
     return DuePreview(
         engagement=engagement,
         target=response_target_text(engagement.plan.response_target_business_days),
@@ -319,13 +322,17 @@ def case_create(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     selected_pk = form["engagement"].value()
     selected = next((e for e in choices if str(e.pk) == str(selected_pk)), None)
+    calendars = engagement_calendars(choices[:PREVIEW_LIMIT])  # two queries, not two each
     return render(
         request,
         "cases/case_form.html",
         {
             "form": form,
-            "previews": [due_preview(engagement, now) for engagement in choices[:PREVIEW_LIMIT]],
-            "preview": due_preview(selected, now) if selected else None,
+            "previews": [
+                due_preview(engagement, now, calendars[engagement.pk])
+                for engagement in choices[:PREVIEW_LIMIT]
+            ],
+            "preview": due_preview(selected, now, calendars.get(selected.pk)) if selected else None,
         },
     )
 

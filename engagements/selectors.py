@@ -95,6 +95,46 @@ def engagement_calendar(
 ) -> BusinessCalendar:
     """The engagement's calendar: its zone and hours, holidays of its country plus the dates
     admins added, and (unless told otherwise) its approved after-hours windows."""
+    added = EngagementHoliday.objects.filter(engagement=engagement).values_list("date", flat=True)
+    windows: tuple[tuple[datetime, datetime], ...] = ()
+    if with_after_hours:
+        windows = tuple(
+            AfterHoursRequest.objects.filter(
+                engagement=engagement, status=AfterHoursRequest.Status.APPROVED
+            ).values_list("starts_at", "ends_at")
+        )
+    return _calendar(engagement, years, added, windows)
+
+
+def engagement_calendars(engagements: Iterable[Engagement]) -> dict[int, BusinessCalendar]:
+    """`engagement_calendar` (after-hours windows included) of several engagements, by id,
+    in two queries whatever their number."""
+    engagements = list(engagements)
+    ids = [engagement.pk for engagement in engagements]
+    added: dict[int, list[date]] = {pk: [] for pk in ids}
+    for pk, day in EngagementHoliday.objects.filter(engagement_id__in=ids).values_list(
+        "engagement_id", "date"
+    ):
+        added[pk].append(day)
+    windows: dict[int, list[tuple[datetime, datetime]]] = {pk: [] for pk in ids}
+    for pk, starts_at, ends_at in AfterHoursRequest.objects.filter(
+        engagement_id__in=ids, status=AfterHoursRequest.Status.APPROVED
+    ).values_list("engagement_id", "starts_at", "ends_at"):
+        windows[pk].append((starts_at, ends_at))
+    return {
+        engagement.pk: _calendar(
+            engagement, None, added[engagement.pk], tuple(windows[engagement.pk])
+        )
+        for engagement in engagements
+    }
+
+
+def _calendar(
+    engagement: Engagement,
+    years: Iterable[int] | None,
+    added: Iterable[date],
+    windows: tuple[tuple[datetime, datetime], ...],
+) -> BusinessCalendar:
     if years is None:
         this_year = engagement.local_today().year
         years = range(
@@ -106,16 +146,7 @@ def engagement_calendar(
         if (engagement.holiday_country)
         else set()
     )
-    holidays.update(
-        EngagementHoliday.objects.filter(engagement=engagement).values_list("date", flat=True)
-    )
-    windows: tuple[tuple[datetime, datetime], ...] = ()
-    if with_after_hours:
-        windows = tuple(
-            AfterHoursRequest.objects.filter(
-                engagement=engagement, status=AfterHoursRequest.Status.APPROVED
-            ).values_list("starts_at", "ends_at")
-        )
+    holidays.update(added)
     return BusinessCalendar(
         zone=engagement.zone,
         hours=parse_business_hours(engagement.business_hours),

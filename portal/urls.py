@@ -12,6 +12,7 @@ admin.site.site_header = "Service Portal administration"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("ping", views.ping, name="ping"),
     path("audit/", views.audit_log, name="audit_log"),
     path("organizations/", tenancy_views.organization_list, name="organization_list"),
     path("organizations/new/", tenancy_views.organization_create, name="organization_create"),

@@ -97,6 +97,14 @@ def _broker_ok() -> bool:
 
 @never_cache
 @require_GET
+def ping(request: HttpRequest) -> JsonResponse:
+    """A constant JSON answer with no database or cache access: the framework's ceiling in the
+    HTTP benchmark (bench/bench_http.py)."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     """Database and broker reachability, and the age of the last beat-scheduled heartbeat."""
     try:
