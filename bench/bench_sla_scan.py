@@ -1,6 +1,6 @@
 """Benchmark (not a test): the SLA scanner over 100,000 open items on PostgreSQL.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench \
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_sla_bench \
         .venv/bin/python bench/bench_sla_scan.py
 
 Creates the database's schema if needed, loads 100,000 open unanswered items across 300
@@ -86,6 +86,11 @@ def load() -> None:
 def main() -> None:
     call_command("migrate", verbosity=0)
     with system_scope("benchmark"):
+        if Organization.objects.filter(slug="org-00001").exists():
+            raise SystemExit(
+                "This database holds the generated data set, which this script would delete: "
+                "use an empty database (or bench/bench_sla_scan_dataset.py for the data set)."
+            )
         for model in (SlaReminder, OutboxEmail, Notification):
             model.objects.all().delete()
         if Case.objects.filter(subject__startswith="bench").count() != TOTAL:

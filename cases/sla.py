@@ -34,16 +34,25 @@ class ScanResult:
     already_sent: int = 0
 
 
-def _due(threshold: str, now: datetime) -> list[int]:
-    """Unanswered open items past `threshold` with no reminder of that kind yet (indexed)."""
+def _due(
+    threshold: str, now: datetime, after: tuple[datetime, int] | None = None
+) -> list[tuple[datetime, int]]:
+    """(threshold time, id) of unanswered open items past `threshold` with no reminder of that
+    kind yet, in that order (indexed); with `after`, only those after it (keyset paging: each
+    batch continues where the last ended instead of walking the already-reminded items again)."""
     field = "reminder_due_at" if threshold == SlaReminder.Threshold.AT_RISK else "response_due_at"
-    return list(
-        Case._base_manager.filter(
-            first_response_at__isnull=True, status__in=Case.OPEN_STATUSES, **{f"{field}__lte": now}
+    items = Case._base_manager.filter(
+        first_response_at__isnull=True, status__in=Case.OPEN_STATUSES, **{f"{field}__lte": now}
+    )
+    if after is not None:
+        moment, last_id = after
+        items = items.filter(**{f"{field}__gte": moment}).exclude(
+            **{field: moment, "id__lte": last_id}
         )
-        .exclude(sla_reminders__threshold=threshold)
+    return list(
+        items.exclude(sla_reminders__threshold=threshold)
         .order_by(field, "id")
-        .values_list("id", flat=True)[:BATCH]
+        .values_list(field, "id")[:BATCH]
     )
 
 
@@ -137,10 +146,12 @@ def scan(now: datetime | None = None) -> ScanResult:
     result = ScanResult()
     admins = list(provider_admins())
     for threshold in (SlaReminder.Threshold.AT_RISK, SlaReminder.Threshold.BREACHED):
+        after = None
         while True:
-            batch = _due(threshold, now)
-            if not batch:
+            due = _due(threshold, now, after)
+            if not due:
                 break
+            batch = [case_id for _moment, case_id in due]
             claimed = _send_batch(batch, threshold, now, admins)
             result.already_sent += len(batch) - claimed
             if threshold == SlaReminder.Threshold.AT_RISK:
@@ -149,4 +160,5 @@ def scan(now: datetime | None = None) -> ScanResult:
                 result.breached += claimed
             if not claimed:
                 break  # the rest was claimed by a concurrent scanner
+            after = due[-1]
     return result

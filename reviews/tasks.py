@@ -25,15 +25,14 @@ RETRY = {
 @shared_task(name="reviews.tasks.schedule_all", **RETRY)
 def schedule_all() -> dict[str, int]:
     """Daily: every active engagement's rolling horizon. Idempotent; safe to run at once."""
-    totals = {"engagements": 0, "created": 0, "moved": 0, "cancelled": 0}
     with system_scope("daily scheduling of calls and deliverables"):
-        for engagement_id in scheduler.active_engagement_ids(timezone.now().date()):
-            result = scheduler.schedule_engagement(Engagement.objects.get(pk=engagement_id))
-            totals["engagements"] += 1
-            totals["created"] += result.created
-            totals["moved"] += result.moved
-            totals["cancelled"] += result.cancelled
-    return totals
+        totals = scheduler.schedule_all(timezone.now().date())
+    return {
+        "engagements": totals.engagements,
+        "created": totals.created,
+        "moved": totals.moved,
+        "cancelled": totals.cancelled,
+    }
 
 
 @shared_task(name="reviews.tasks.schedule_engagement", **RETRY)
