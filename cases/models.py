@@ -109,6 +109,13 @@ class Case(TenantOwned):
             # The manager's cap and queue: open items per assignee.
             models.Index(fields=["assignee", "status"], name="case_assignee_status"),
             models.Index(fields=["engagement", "status", "received_at"], name="case_engagement"),
+            # The weekly board: an engagement's unanswered items past their reminder time,
+            # without reading the engagement's whole history.
+            models.Index(
+                fields=["engagement", "reminder_due_at"],
+                name="case_unanswered_engagement",
+                condition=Q(first_response_at__isnull=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -107,7 +107,7 @@ def deliverable_labels() -> dict[str, str]:
 
 def _labelled(occurrences: list[Occurrence], labels: dict[str, str]) -> list[Occurrence]:
     """Name what each occurrence delivers and how, without a query per row."""
-    methods = dict(Method.choices)
+    methods = {value: str(label) for value, label in Method.choices}  # translated once
     for occurrence in occurrences:
         occurrence.label = labels.get(occurrence.deliverable, occurrence.deliverable)
         occurrence.method_label = methods.get(occurrence.method, occurrence.method)
@@ -131,9 +131,10 @@ STATE_LABELS = {
 
 
 def _with_state(occurrences: list[Occurrence], now: datetime) -> list[Occurrence]:
+    labels = {state: str(label) for state, label in STATE_LABELS.items()}  # translated once
     for occurrence in occurrences:
         occurrence.state = occurrence_state(occurrence, now)
-        occurrence.state_label = STATE_LABELS[occurrence.state]
+        occurrence.state_label = labels[occurrence.state]
     return occurrences
 
 
@@ -214,24 +215,39 @@ def board_engagements(user: User) -> list[Engagement]:
     )
 
 
-def case_risks(engagement_ids: list[int], now: datetime, limit: int = BOARD_LIMIT) -> CaseRisks:
-    """Open, unanswered items past their 75 % reminder: at risk until due, then breached."""
-    cases = (
+def case_risks(engagements: list[Engagement], now: datetime, limit: int = BOARD_LIMIT) -> CaseRisks:
+    """Open, unanswered items past their 75 % reminder: at risk until due, then breached.
+
+    One query per section, so breached items (which sort first) cannot crowd the at-risk ones
+    out of a shared limit. Each item gets its engagement from `engagements` (already loaded)
+    rather than a join."""
+    by_id = {engagement.pk: engagement for engagement in engagements}
+    unanswered = (
         Case.objects.filter(
-            engagement_id__in=engagement_ids,
+            engagement_id__in=list(by_id),
             status__in=Case.OPEN_STATUSES,
             first_response_at__isnull=True,
             reminder_due_at__lte=now,
         )
-        .select_related("engagement__organization", "engagement__plan", "assignee")
+        .select_related("assignee")
         .order_by("response_due_at", "id")
     )
-    risks = CaseRisks()
-    for case in cases[: 2 * limit]:
-        target = risks.breached if case.response_due_at <= now else risks.at_risk
-        if len(target) < limit:
-            target.append(case)
-    return risks
+    # Labels translated once, not per row (get_FOO_display translates every choice each time).
+    kinds = {value: str(label) for value, label in Case.Kind.choices}
+    severities = {value: str(label) for value, label in Case.Severity.choices}
+
+    def rows(queryset: QuerySet[Case]) -> list[Case]:
+        cases = list(queryset[:limit])
+        for case in cases:
+            case.engagement = by_id[case.engagement_id]
+            case.kind_label = kinds.get(case.kind, case.kind)
+            case.severity_label = severities.get(case.severity, str(case.severity))
+        return cases
+
+    return CaseRisks(
+        at_risk=rows(unanswered.filter(response_due_at__gt=now)),
+        breached=rows(unanswered.filter(response_due_at__lte=now)),
+    )
 
 
 def manager_loads() -> list[User]:
@@ -341,7 +357,7 @@ def weekly_board(request: HttpRequest) -> HttpResponse:
         "missed_days": MISSED_DAYS,
         "attention_count": len(missed)
         + sum(1 for occurrence in sessions if occurrence.state == "overdue"),
-        "risks": case_risks(ids, now),
+        "risks": case_risks(shown, now),
         "high_risks": list(high_risks(ids)[:BOARD_LIMIT]),
         "requested": requested,
         "after_hours": pending_after_hours(AfterHoursRequest.objects.filter(engagement_id__in=ids)),

@@ -17,8 +17,10 @@ from django.utils import timezone
 from cases.models import Case
 from engagements.models import AfterHoursRequest, Contact, OverageFlag, TimeEntry
 from engagements.selectors import week_start
+from portal.tenancy.scoping import tenant_scope
 from reviews.models import ActionItem, Occurrence
 from reviews.scheduler import schedule_engagement
+from reviews.views import case_risks
 from tests.conftest import page_client
 from tests.factories import EngagementFactory, MembershipFactory, UserFactory, plan
 
@@ -152,6 +154,35 @@ def test_board_shows_this_weeks_sessions_and_items_at_risk(world):
     assert "Login outage" in body and reverse("case_detail", args=[breached.pk]) in body
     assert "Question about invoices" not in body and "Tenant B trouble" not in body
     assert "1 of 30" in body  # the manager's open items against the cap
+
+
+def test_board_at_risk_items_are_not_crowded_out_by_breached_ones(world):
+    engagement = engagement_of(world)
+    now = timezone.now()
+    for n in range(3):
+        unanswered_case(
+            engagement,
+            world.a.poc,
+            subject=f"Overdue {n}",
+            reminder_due_at=now - timedelta(days=3, hours=n),
+            response_due_at=now - timedelta(days=2, hours=n),
+        )
+    almost_due = unanswered_case(
+        engagement,
+        world.a.poc,
+        subject="Almost due",
+        reminder_due_at=now - timedelta(hours=1),
+        response_due_at=now + timedelta(hours=2),
+    )
+    with tenant_scope(world.manager) as scope:
+        assert scope.engagement_ids  # the scope's own query, before counting
+        with CaptureQueriesContext(connection) as queries:
+            risks = case_risks([engagement], now, limit=1)
+            names = [str(case.engagement) for case in risks.at_risk + risks.breached]
+    assert [case.pk for case in risks.at_risk] == [almost_due.pk]
+    assert [case.subject for case in risks.breached] == ["Overdue 2"]  # the longest overdue
+    assert names == [engagement.name, engagement.name]
+    assert len(queries) == 2  # one per section; engagements come from the board's list
 
 
 def test_board_shows_hours_overage_and_requests_to_act_on(world):
