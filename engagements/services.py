@@ -72,6 +72,8 @@ def entitlement_matrix_set(
     if unknown:
         raise InvalidInput(fields={"cells": [_("Unknown plan or function in the matrix.")]})
     current = {(e.plan_id, e.function_id): e for e in Entitlement.objects.select_for_update()}
+    codes = dict(ServiceFunction.objects.values_list("id", "code"))
+    before = _entitlement_codes(current, codes)
     removed = 0
     for cell, entitlement in current.items():
         if cell not in wanted:
@@ -82,7 +84,27 @@ def entitlement_matrix_set(
         entitlement = Entitlement(plan_id=plan_id, function_id=function_id)
         _with_history_user(entitlement, acting_user).save()
         added += 1
+    after = _entitlement_codes(wanted, codes)
+    for plan in Plan.objects.filter(pk__in=plans).order_by("position", "id"):
+        if before.get(plan.pk, []) != after.get(plan.pk, []):
+            audit(
+                actor=acting_user,
+                action="plan.entitlements",
+                instance=plan,
+                before={"entitlements": before.get(plan.pk, [])},
+                after={"entitlements": after.get(plan.pk, [])},
+            )
     return added, removed
+
+
+def _entitlement_codes(
+    cells: Iterable[tuple[int, int]], codes: dict[int, str]
+) -> dict[int, list[str]]:
+    """{plan id: sorted function codes} of a set of matrix cells."""
+    by_plan: dict[int, list[str]] = {}
+    for plan_id, function_id in cells:
+        by_plan.setdefault(plan_id, []).append(codes[function_id])
+    return {plan_id: sorted(found) for plan_id, found in by_plan.items()}
 
 
 @transaction.atomic
@@ -98,9 +120,11 @@ def cadence_set(
     existing = (
         Cadence.objects.select_for_update().filter(plan=plan, deliverable=deliverable).first()
     )
+    before = _cadence_state(existing)
     if not methods:
         if existing is not None:
             _with_history_user(existing, acting_user).delete()
+            _audit_cadence(acting_user, plan, deliverable, before, None)
         return None
     errors: dict[str, list[str]] = {}
     if any(method not in Method.values for method in methods) or len(set(methods)) != len(methods):
@@ -115,7 +139,30 @@ def cadence_set(
     cadence.methods = list(methods)
     cadence.frequency = frequency
     _with_history_user(cadence, acting_user).save()
+    _audit_cadence(acting_user, plan, deliverable, before, _cadence_state(cadence))
     return cadence
+
+
+def _cadence_state(cadence: Cadence | None) -> dict[str, object] | None:
+    if cadence is None:
+        return None
+    return {"methods": list(cadence.methods), "frequency": cadence.frequency}
+
+
+def _audit_cadence(
+    acting_user: User,
+    plan: Plan,
+    deliverable: ServiceFunction,
+    before: dict[str, object] | None,
+    after: dict[str, object] | None,
+) -> None:
+    audit(
+        actor=acting_user,
+        action="plan.cadence",
+        instance=plan,
+        before=None if before is None else {"deliverable": deliverable.code, **before},
+        after=None if after is None else {"deliverable": deliverable.code, **after},
+    )
 
 
 PLAN_FIELDS = (
@@ -142,6 +189,10 @@ def plan_save(
         if not code or Plan.objects.filter(code=code).exists():
             raise InvalidInput(fields={"code": [_("Give a new, unique plan code.")]})
         plan = Plan(code=code, position=Plan.objects.count())
+        before = None
+    else:
+        plan = Plan.objects.select_for_update().get(pk=plan.pk)
+        before = snapshot(plan)
     for name, value in fields.items():
         setattr(plan, name, value)
     try:
@@ -149,6 +200,15 @@ def plan_save(
     except ValidationError as exc:
         raise InvalidInput(fields=exc.message_dict) from exc
     _with_history_user(plan, acting_user).save()
+    after = snapshot(plan)
+    if before != after:
+        audit(
+            actor=acting_user,
+            action="plan.create" if before is None else "plan.update",
+            instance=plan,
+            before=before,
+            after=after,
+        )
     return plan
 
 
@@ -168,9 +228,19 @@ def service_function_save(
         function = ServiceFunction(code=code, position=ServiceFunction.objects.count())
     if not name.strip():
         raise InvalidInput(fields={"name": [_("This field may not be blank.")]})
+    before = snapshot(function) if function.pk else None
     function.name = name.strip()
     function.description = description
     _with_history_user(function, acting_user).save()
+    after = snapshot(function)
+    if before != after:
+        audit(
+            actor=acting_user,
+            action="service_function.create" if before is None else "service_function.update",
+            instance=function,
+            before=before,
+            after=after,
+        )
     return function
 
 
@@ -299,12 +369,28 @@ def engagement_holiday_add(
         )
     holiday = EngagementHoliday(engagement=engagement, date=day, name=name)
     _with_history_user(holiday, acting_user).save()
+    audit(
+        actor=acting_user,
+        action="engagement.holiday_add",
+        instance=engagement,
+        after={"date": day.isoformat(), "name": name},
+        organization_id=engagement.organization_id,
+    )
     return holiday
 
 
 @transaction.atomic
 def engagement_holiday_remove(*, acting_user: User, holiday: EngagementHoliday) -> None:
+    engagement = holiday.engagement
+    before = {"date": holiday.date.isoformat(), "name": holiday.name}
     _with_history_user(holiday, acting_user).delete()
+    audit(
+        actor=acting_user,
+        action="engagement.holiday_remove",
+        instance=engagement,
+        before=before,
+        organization_id=engagement.organization_id,
+    )
 
 
 # --- Named contacts --------------------------------------------------------------------------
@@ -369,6 +455,7 @@ def contact_remove(*, acting_user: User, contact: Contact) -> Contact:
             action="contact.remove",
             instance=contact,
             before={"engagement": contact.engagement_id, "user": contact.user_id},
+            after={"removed_at": contact.removed_at.isoformat()},
             organization_id=contact.engagement.organization_id,
         )
     return contact

@@ -1,10 +1,15 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from portal import notification_views, views
 from portal.accounts import views as account_views
+from portal.csp import api_docs_csp
 from portal.tenancy import views as tenancy_views
 
 admin.site.site_header = "Service Portal administration"
@@ -47,8 +52,16 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("portal.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),
+    path(
+        "api/docs/",
+        api_docs_csp(SpectacularSwaggerSplitView.as_view(url_name="api_schema")),
+        name="api_docs",
+    ),
+    path(
+        "api/redoc/",
+        api_docs_csp(SpectacularRedocView.as_view(url_name="api_schema")),
+        name="api_redoc",
+    ),
     path("django-admin/", admin.site.urls),
 ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions
 from rest_framework.request import Request
 
@@ -13,7 +14,7 @@ from portal.accounts.models import ApiToken
 class TokenScopePermission(permissions.BasePermission):
     """A token narrows its owner's rights: reads need `read`, writes need `write`."""
 
-    message = "The token's scopes do not allow this request."
+    message = _("The token's scopes do not allow this request.")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         token = request.auth
@@ -28,7 +29,7 @@ class TokenScopePermission(permissions.BasePermission):
 
 
 class IsProviderAdmin(permissions.BasePermission):
-    message = "Only provider admins may do this."
+    message = _("Only provider admins may do this.")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return bool(
@@ -39,7 +40,7 @@ class IsProviderAdmin(permissions.BasePermission):
 class AdminWritesOthersRead(permissions.BasePermission):
     """Everyone signed in reads what their scope shows; only provider admins write."""
 
-    message = "Only provider admins may change this."
+    message = _("Only provider admins may change this.")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         if request.method in permissions.SAFE_METHODS:

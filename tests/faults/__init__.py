@@ -1,0 +1,1 @@
+"""Fault tests: workers killed mid-run, the broker restarted, database connections dropped."""

@@ -1,0 +1,161 @@
+"""The audit trail of who changed plans, engagements and contacts: each change, whether made on
+a page or through the API, leaves one entry with the actor, the time, and before/after; the
+audit log shows it to provider admins and to no one else."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from engagements import services
+from engagements.models import Contact, Entitlement, Plan, ServiceFunction
+from portal.audit import AuditEntry
+from tests.conftest import page_client, signed_in
+from tests.factories import ManagerFactory, MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def only_entry(action: str, **lookup) -> AuditEntry:
+    entries = list(AuditEntry.objects.filter(action=action, **lookup))
+    assert len(entries) == 1, [str(entry) for entry in AuditEntry.objects.all()]
+    entry = entries[0]
+    assert (timezone.now() - entry.at).total_seconds() < 60
+    return entry
+
+
+def test_plan_settings_change_through_the_api_is_audited(world):
+    plan = Plan.objects.get(code="standard")
+    old_cap = plan.max_contacts
+    response = signed_in(world.admin).patch(
+        f"/api/v1/plans/{plan.pk}/", {"max_contacts": old_cap + 2}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    entry = only_entry("plan.update", object_id=str(plan.pk))
+    assert entry.actor == world.admin and entry.object_type == "engagements.plan"
+    assert entry.before["max_contacts"] == old_cap
+    assert entry.after["max_contacts"] == old_cap + 2
+    # Saving without a change writes nothing.
+    signed_in(world.admin).patch(
+        f"/api/v1/plans/{plan.pk}/", {"max_contacts": old_cap + 2}, format="json"
+    )
+    assert AuditEntry.objects.filter(action="plan.update").count() == 1
+
+
+def test_entitlement_matrix_change_on_the_page_is_audited_per_plan(world):
+    standard = Plan.objects.get(code="standard")
+    dropped = Entitlement.objects.filter(plan=standard).select_related("function").first()
+    wanted = set(Entitlement.objects.values_list("plan_id", "function_id")) - {
+        (standard.pk, dropped.function_id)
+    }
+    before_codes = sorted(
+        Entitlement.objects.filter(plan=standard).values_list("function__code", flat=True)
+    )
+    client = page_client(world.admin)
+    shown = client.get(reverse("catalog_matrix")).context["form"].fields["shown"].initial
+    response = client.post(
+        reverse("catalog_matrix"),
+        {"shown": shown, **{f"cell-{plan}-{function}": "on" for plan, function in wanted}},
+    )
+    assert response.status_code == 302
+    entry = only_entry("plan.entitlements")
+    assert entry.actor == world.admin and entry.object_id == str(standard.pk)
+    assert entry.before == {"entitlements": before_codes}
+    assert entry.after == {
+        "entitlements": [code for code in before_codes if code != dropped.function.code]
+    }
+
+
+def test_cadence_change_is_audited(world):
+    plan = Plan.objects.get(code="premium")
+    deliverable = ServiceFunction.objects.get(code="service_review")
+    services.cadence_set(
+        acting_user=world.admin,
+        plan=plan,
+        deliverable=deliverable,
+        methods=["in_person"],
+        frequency="quarterly",
+    )
+    entry = only_entry("plan.cadence")
+    assert entry.actor == world.admin and entry.object_id == str(plan.pk)
+    assert entry.after == {
+        "deliverable": "service_review",
+        "methods": ["in_person"],
+        "frequency": "quarterly",
+    }
+    assert entry.before is None or entry.before["deliverable"] == "service_review"
+
+
+def test_engagement_manager_plan_and_term_changes_are_audited(world):
+    engagement = world.a.objects["engagement"]
+    new_manager = ManagerFactory(email="new.manager@provider.test")
+    response = signed_in(world.admin).patch(
+        f"/api/v1/engagements/{engagement.pk}/",
+        {"manager": new_manager.pk, "plan": "standard", "end_date": "2030-12-31"},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    entry = only_entry("engagement.update", object_id=str(engagement.pk))
+    assert entry.actor == world.admin
+    assert entry.organization_id == world.a.organization.pk
+    assert entry.before["manager"] == world.manager.pk
+    assert entry.after["manager"] == new_manager.pk
+    assert entry.before["plan"] == Plan.objects.get(code="premium").pk
+    assert entry.after["plan"] == Plan.objects.get(code="standard").pk
+    assert entry.after["end_date"] == "2030-12-31"
+
+
+def test_engagement_holidays_are_audited(world):
+    engagement = world.a.objects["engagement"]
+    holiday = services.engagement_holiday_add(
+        acting_user=world.manager, engagement=engagement, day=date(2030, 5, 5), name="Closed"
+    )
+    services.engagement_holiday_remove(acting_user=world.manager, holiday=holiday)
+    added = only_entry("engagement.holiday_add")
+    removed = only_entry("engagement.holiday_remove")
+    assert added.actor == removed.actor == world.manager
+    assert added.after == removed.before == {"date": "2030-05-05", "name": "Closed"}
+
+
+def test_contacts_added_and_removed_through_the_api_are_audited(world):
+    engagement = world.a.objects["engagement"]
+    person = MembershipFactory(
+        organization=world.a.organization, role="member", user=UserFactory()
+    ).user
+    admin = signed_in(world.admin)
+    response = admin.post(
+        f"/api/v1/engagements/{engagement.pk}/contacts/", {"user": person.pk}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    contact = Contact.objects.get(engagement=engagement, user=person)
+    added = only_entry("contact.add", object_id=str(contact.pk))
+    assert added.actor == world.admin
+    assert added.after == {"engagement": engagement.pk, "user": person.pk}
+    response = admin.delete(f"/api/v1/engagements/{engagement.pk}/contacts/{contact.pk}/")
+    assert response.status_code == 204
+    removed = only_entry("contact.remove", object_id=str(contact.pk))
+    assert removed.actor == world.admin
+    assert removed.before == {"engagement": engagement.pk, "user": person.pk}
+    assert removed.after["removed_at"]
+    assert removed.organization_id == world.a.organization.pk
+
+
+def test_the_audit_log_is_for_provider_admins_only(world):
+    plan = Plan.objects.get(code="standard")
+    services.plan_save(acting_user=world.admin, plan=plan, max_contacts=plan.max_contacts + 1)
+    services.contact_remove(
+        acting_user=world.admin,
+        contact=Contact.objects.get(engagement=world.b.objects["engagement"], user=world.b.poc),
+    )
+    response = page_client(world.admin).get(reverse("audit_log"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "plan.update" in page and "contact.remove" in page and world.admin.name in page
+    # Customers of any tenant, including the one whose contact changed, and managers: refused.
+    for user in (world.a.poc, world.a.member, world.b.poc, world.manager):
+        client = page_client(user)
+        assert client.get(reverse("audit_log")).status_code == 403, user
+        assert "contact.remove" not in client.get(reverse("dashboard")).content.decode()
