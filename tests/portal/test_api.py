@@ -213,6 +213,22 @@ def test_throttling_answers_429_in_the_format(world, settings):
         UserRateThrottle.THROTTLE_RATES = original
 
 
+def test_an_unreachable_cache_does_not_take_the_api_down(world, settings, caplog):
+    """Throttling keeps its history in the cache (Redis): while Redis restarts the API still
+    answers, unthrottled, instead of 500s (tests/faults restarts a real Redis for the worker)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        }
+    }
+    client = signed_in(world.a.poc)
+    response = client.get("/api/v1/users/")
+    assert response.status_code == 200, response.content
+    assert "the cache is unreachable" in caplog.text
+
+
 # --- Paging and query counts -----------------------------------------------------------------
 
 
