@@ -23,7 +23,7 @@ class ApiTokenForm(forms.Form):
         max_value=730,
         initial=90,
         required=False,
-        help_text=_("Leave empty for a token that does not expire."),
+        help_text=_("Leave empty for the portal's default term (a year unless configured)."),
     )
 
     def expires_at(self):

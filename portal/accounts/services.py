@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -123,7 +123,10 @@ def api_token_create(
     scopes: list[str],
     expires_at: datetime | None = None,
 ) -> tuple[ApiToken, str]:
-    """Issue a token for `user`; returns it with the plain text, which is shown only once."""
+    """Issue a token for `user`; returns it with the plain text, which is shown only once.
+    With no expiry given it expires after API_TOKEN_DEFAULT_DAYS (0: never)."""
+    if expires_at is None and settings.API_TOKEN_DEFAULT_DAYS > 0:
+        expires_at = timezone.now() + timedelta(days=settings.API_TOKEN_DEFAULT_DAYS)
     scopes = sorted(set(scopes))
     bad = [scope for scope in scopes if scope not in ApiToken.Scope.values]
     errors: dict[str, list[str]] = {}

@@ -98,3 +98,14 @@ def test_expired_and_revoked_tokens_are_401_for_reads_and_writes(world):
                 getattr(client, method)(url, data, format="json"), 401, "authentication_failed"
             )
     assert not Organization.objects.filter(name__in=["Denied Inc", "Renamed"]).exists()
+
+
+def test_a_token_issued_without_an_expiry_expires_after_the_default_term(world, settings):
+    settings.API_TOKEN_DEFAULT_DAYS = 30
+    token, _plain = api_token_create(user=world.a.poc, name="default term", scopes=["read"])
+    expected = timezone.now() + timedelta(days=30)
+    assert abs(token.expires_at - expected) < timedelta(minutes=1)
+
+    settings.API_TOKEN_DEFAULT_DAYS = 0  # 0: tokens without an expiry never expire
+    token, _plain = api_token_create(user=world.a.poc, name="no term", scopes=["read"])
+    assert token.expires_at is None

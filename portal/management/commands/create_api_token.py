@@ -16,7 +16,10 @@ class Command(BaseCommand):
         parser.add_argument("--scopes", nargs="+", default=["read"], choices=ApiToken.Scope.values)
         parser.add_argument("--name", default="command line")
         parser.add_argument(
-            "--expires-days", type=int, default=None, help="Days until it expires (default: never)."
+            "--expires-days",
+            type=int,
+            default=None,
+            help="Days until it expires (default: API_TOKEN_DEFAULT_DAYS, 365 unless configured).",
         )
 
     def handle(self, *args: object, **options: object) -> None:
