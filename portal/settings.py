@@ -280,7 +280,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.PortalCursorPagination",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["portal.api.filters.StrictDjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": [
         "portal.api.throttling.AnonRateThrottle",
         "portal.api.throttling.UserRateThrottle",
@@ -305,6 +305,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Every operation documents the errors it can answer, each with the one error body (§8).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.api.schema.document_errors",
+    ],
     # One stable enum name per choice set: integrations generate clients from these names.
     "ENUM_NAME_OVERRIDES": {
         "UserKindEnum": "portal.accounts.models.User.Kind",

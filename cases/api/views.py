@@ -325,7 +325,8 @@ class CaseViewSet(PortalReadCreateViewSet):
             acting_user=request.user,
             engagement=data["engagement"],
             kind=data["kind"],
-            severity=data["severity"],
+            # Optional in the schema (the model's default): absent is medium, not a 500.
+            severity=data.get("severity", Case.Severity.MEDIUM),
             subject=data["subject"],
             description=data.get("description", ""),
             received_at=data.get("received_at"),
@@ -496,9 +497,8 @@ class CaseViewSet(PortalReadCreateViewSet):
         parameters=[ATTACHMENT_ID],
         request=None,
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The file."
-            ),
+            # The stored file's own type (image/png, application/pdf, ...).
+            (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
             404: ERRORS[404],
         },
     )

@@ -9,10 +9,11 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.fields import BooleanField
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -91,8 +92,15 @@ class ReadCreateDeleteViewSet(
     pass
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+def _flag(request: Request, name: str) -> bool:
+    """A boolean query parameter: absent is false, anything but a boolean is a 400."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return False
+    try:
+        return BooleanField().run_validation(raw.strip())
+    except ValidationError as exc:
+        raise ValidationError({name: exc.detail}) from exc
 
 
 # --- The catalog -----------------------------------------------------------------------------
@@ -270,7 +278,7 @@ class EngagementViewSet(PortalCreateReadUpdateViewSet):
             )
             return Response(self.get_serializer(contact).data, status=status.HTTP_201_CREATED)
         contacts = Contact.objects.filter(engagement=engagement)
-        if not _truthy(request.query_params.get("include_removed")):
+        if not _flag(request, "include_removed"):
             contacts = contacts.filter(removed_at__isnull=True)
         return Response(self.get_serializer(contacts, many=True).data)
 
@@ -441,7 +449,13 @@ class AfterHoursRequestViewSet(PortalReadCreateViewSet):
             AfterHoursRequestSerializer(decided, context=self.get_serializer_context()).data
         )
 
-    @extend_schema(request=AfterHoursApproveSerializer, responses=AfterHoursRequestSerializer)
+    @extend_schema(
+        request=AfterHoursApproveSerializer,
+        responses={
+            200: AfterHoursRequestSerializer,
+            409: OpenApiResponse(description="conflict: the request was already decided"),
+        },
+    )
     @action(
         detail=True,
         methods=["post"],
@@ -452,7 +466,13 @@ class AfterHoursRequestViewSet(PortalReadCreateViewSet):
         """Approve a pending request: its window counts as business time."""
         return self._decide(request, approve=True)
 
-    @extend_schema(request=AfterHoursDeclineSerializer, responses=AfterHoursRequestSerializer)
+    @extend_schema(
+        request=AfterHoursDeclineSerializer,
+        responses={
+            200: AfterHoursRequestSerializer,
+            409: OpenApiResponse(description="conflict: the request was already decided"),
+        },
+    )
     @action(
         detail=True,
         methods=["post"],

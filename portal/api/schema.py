@@ -1,0 +1,70 @@
+"""OpenAPI schema post-processing: every error an operation can answer is documented.
+
+Every API error has one shape (SPEC §8): `{"code": "...", "detail": "...", "fields": {...}}`.
+The views document their business errors (403 `not_entitled`, 409 `conflict`, ...) with a
+description; this hook gives each of those the `Error` body and adds the errors that the
+framework answers for any operation: 401 and 403 (authentication, token scopes), 429
+(throttling), 400 where the operation takes query parameters or a body, 404 where a path or
+cursor names something, and 413/415 where it takes a body.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR_COMPONENT = "Error"
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "Every API error: a stable code, a message and per-field messages.",
+    "properties": {
+        "code": {"type": "string", "description": "Stable error code, e.g. `not_found`."},
+        "detail": {"type": "string"},
+        "fields": {
+            "type": "object",
+            "additionalProperties": {},
+            "description": "Messages by input field (lists, or objects for nested input).",
+        },
+    },
+    "required": ["code", "detail", "fields"],
+}
+DESCRIPTIONS = {
+    "400": "validation_error or parse_error",
+    "401": "not_authenticated or authentication_failed",
+    "403": "permission_denied",
+    "404": "not_found",
+    "413": "request_too_large",
+    "415": "unsupported_media_type",
+    "429": "throttled",
+}
+METHODS = ("get", "put", "post", "patch", "delete")
+
+
+def _error_codes(operation: dict[str, Any]) -> list[str]:
+    parameters = operation.get("parameters", [])
+    codes = ["401", "403", "429"]
+    if operation.get("requestBody") or any(p.get("in") == "query" for p in parameters):
+        codes.append("400")
+    if any(p.get("in") == "path" or p.get("name") == "cursor" for p in parameters):
+        codes.append("404")
+    if operation.get("requestBody"):
+        codes += ["413", "415"]
+    return codes
+
+
+def document_errors(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict:
+    """drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"])."""
+    result.setdefault("components", {}).setdefault("schemas", {})[ERROR_COMPONENT] = ERROR_SCHEMA
+    body = {"application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}}}
+    for path_item in result.get("paths", {}).values():
+        for method in METHODS:
+            operation = path_item.get(method)
+            if operation is None:
+                continue
+            responses = operation.setdefault("responses", {})
+            for code in _error_codes(operation):
+                responses.setdefault(code, {"description": DESCRIPTIONS[code]})
+            for code, response in responses.items():
+                if code.startswith(("4", "5")) and "content" not in response:
+                    response["content"] = body
+            operation["responses"] = dict(sorted(responses.items()))
+    return result
