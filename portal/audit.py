@@ -30,7 +30,11 @@ class AuditEntry(models.Model):
     class Meta:
         app_label = "portal"
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object"),
+            # /api/v1/audit-entries/?organization=: one tenant's trail, newest first
+            models.Index(fields=["organization_id", "-id"], name="audit_organization"),
+        ]
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
 

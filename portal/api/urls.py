@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from cases.api import urls as cases_api
 from engagements.api import urls as engagements_api
 from portal.accounts.api.views import UserViewSet
+from portal.api.audit import AuditEntryViewSet
 from portal.errors import page_not_found as api_not_found
 from portal.tenancy.api.views import OrganizationViewSet
 from reviews.api import urls as reviews_api
@@ -15,6 +16,7 @@ router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("users", UserViewSet, basename="user")
 router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("audit-entries", AuditEntryViewSet, basename="audit-entry")
 
 urlpatterns = router.urls + engagements_api.urlpatterns + cases_api.urlpatterns
 urlpatterns += reviews_api.urlpatterns

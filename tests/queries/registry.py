@@ -182,6 +182,10 @@ covered(
     "advocacy-item-list",
     "upgrade-plan-list",
 )
+covered(
+    "tests/security/test_audit.py::test_audit_api_queries_do_not_grow_with_entries",
+    "audit-entry-list",
+)
 covered("tests/cases/test_views.py::test_case_list_issues_constant_queries", "case_list")
 covered("tests/cases/test_views.py::test_case_detail_issues_constant_queries", "case_detail")
 covered(
@@ -400,4 +404,5 @@ exempt(
     "action-item-detail",
     "consulting-request-detail",
     "training-resource-detail",
+    "audit-entry-detail",
 )

@@ -159,3 +159,58 @@ def test_the_audit_log_is_for_provider_admins_only(world):
         client = page_client(user)
         assert client.get(reverse("audit_log")).status_code == 403, user
         assert "contact.remove" not in client.get(reverse("dashboard")).content.decode()
+
+
+def test_the_audit_api_lists_filters_and_is_for_provider_admins_only(world):
+    plan = Plan.objects.get(code="standard")
+    services.plan_save(acting_user=world.admin, plan=plan, max_contacts=plan.max_contacts + 1)
+    contact = Contact.objects.get(engagement=world.b.objects["engagement"], user=world.b.poc)
+    services.contact_remove(acting_user=world.admin, contact=contact)
+
+    admin = signed_in(world.admin)
+    rows = admin.get("/api/v1/audit-entries/", {"action": "contact.remove"}).json()["results"]
+    assert [row["object_id"] for row in rows] == [str(contact.pk)]
+    assert rows[0]["actor"] == world.admin.pk and rows[0]["actor_name"] == world.admin.name
+    assert rows[0]["organization_id"] == world.b.organization.pk
+    assert rows[0]["before"] == {"engagement": contact.engagement_id, "user": world.b.poc.pk}
+
+    by_plan = admin.get(
+        "/api/v1/audit-entries/", {"object_type": "engagements.plan", "object_id": plan.pk}
+    ).json()["results"]
+    assert {row["action"] for row in by_plan} == {"plan.update"}
+    by_tenant = admin.get(
+        "/api/v1/audit-entries/", {"organization": world.b.organization.pk}
+    ).json()["results"]
+    assert by_tenant and all(row["organization_id"] == world.b.organization.pk for row in by_tenant)
+    assert admin.get("/api/v1/audit-entries/", {"at_after": "yesterday"}).status_code == 400
+
+    entry = AuditEntry.objects.filter(action="contact.remove").get()
+    for user in (world.a.poc, world.a.member, world.b.poc, world.manager):
+        client = signed_in(user)
+        for url in ("/api/v1/audit-entries/", f"/api/v1/audit-entries/{entry.pk}/"):
+            response = client.get(url)
+            assert response.status_code == 403, (user, url)
+            assert response.json()["code"] == "permission_denied"
+
+
+def test_audit_api_queries_do_not_grow_with_entries(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin = signed_in(world.admin)
+
+    def count(entries: int) -> int:
+        actors = [ManagerFactory() for _ in range(entries - AuditEntry.objects.count())]
+        for actor in actors:
+            AuditEntry.objects.create(
+                actor=actor, action="test.grow", object_type="x", object_id="1"
+            )
+        admin.get("/api/v1/audit-entries/")  # warm
+        with CaptureQueriesContext(connection) as queries:
+            response = admin.get("/api/v1/audit-entries/", {"page_size": 50})
+        assert response.status_code == 200
+        assert len(response.json()["results"]) == entries
+        return len(queries)
+
+    AuditEntry.objects.all().delete()
+    assert count(3) == count(30)
