@@ -10,9 +10,10 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.db import connection
+from django.template import engines
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cases.models import Case
 from engagements.models import AfterHoursRequest, Contact, OverageFlag, TimeEntry
@@ -20,7 +21,7 @@ from engagements.selectors import week_start
 from portal.tenancy.scoping import tenant_scope
 from reviews.models import ActionItem, Occurrence
 from reviews.scheduler import schedule_engagement
-from reviews.views import case_risks
+from reviews.views import RowText, case_risks
 from tests.conftest import page_client
 from tests.factories import EngagementFactory, MembershipFactory, UserFactory, plan
 
@@ -185,6 +186,55 @@ def test_board_at_risk_items_are_not_crowded_out_by_breached_ones(world):
     assert len(queries) == 2  # one per section; engagements come from the board's list
 
 
+def test_board_rows_built_in_python_escape_what_people_typed(world):
+    """The board's session and item rows are filled in Python (issue 7), not by the template's
+    autoescaping: markup in a subject, an engagement's name or a request note stays text."""
+    engagement = engagement_of(world)
+    engagement.name = "R&D <i>platform</i>"
+    engagement.save()
+    now = timezone.now()
+    unanswered_case(
+        engagement,
+        world.a.poc,
+        subject="<script>alert(1)</script>",
+        reminder_due_at=now - timedelta(hours=1),
+        response_due_at=now + timedelta(hours=2),
+    )
+    session(engagement, start=this_week(world.manager, 2))
+    body = page(page_client(world.manager), "weekly_board")
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert "<i>platform</i>" not in body and "R&amp;D &lt;i&gt;platform&lt;/i&gt;" in body
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_board_row_text_matches_the_template_filters_it_replaces(language):
+    """The board formats its cells in Python (issue 7): the same text as `date`, `{% url %}` and
+    `{% blocktranslate %}` (values escaped) in both languages and the viewer's zone."""
+    template = engines["django"].from_string(
+        '{% load i18n %}{{ v|date:"D j M, H:i" }}|{{ v|date:"D j, H:i" }}|{{ v|date:"c" }}|'
+        '{{ v|date:"j M Y" }}|{% url "occurrence_detail" 42 %}|'
+        "{% blocktranslate with when=name %}Flagged {{ when }}{% endblocktranslate %}"
+    )
+    now = datetime(2026, 11, 28, 7, 0, tzinfo=zoneinfo.ZoneInfo("UTC"))
+    moments = [now + timedelta(days=day, hours=13 * day, minutes=7 * day) for day in range(-40, 40)]
+    with translation.override(language), timezone.override(zoneinfo.ZoneInfo("Asia/Seoul")):
+        text = RowText(now)
+        for moment in moments:
+            name = "<b>R&D</b>"
+            ours = "|".join(
+                [
+                    text.day_time(moment),
+                    text.weekday_time(moment),
+                    text.iso(moment),
+                    text.day_month_year(moment),
+                    text.url("occurrence_detail", 42),
+                    text.message(translation.gettext("Flagged %(when)s"), when=name),
+                ]
+            )
+            assert ours == template.render({"v": moment, "name": name})
+
+
 def test_board_shows_hours_overage_and_requests_to_act_on(world):
     engagement = engagement_of(world)
     today = engagement.local_today()
@@ -231,6 +281,8 @@ def test_admin_board_shows_every_engagement_one_at_a_time_and_every_managers_loa
     only_b = page(client, "weekly_board", engagement=b.pk)
     assert reverse("occurrence_detail", args=[call_b.pk]) in only_b
     assert reverse("occurrence_detail", args=[call_a.pk]) not in only_b
+    assert f'<option value="{b.pk}" selected>' in only_b
+    assert f'<option value="{a.pk}">' in only_b and " selected>" not in body
 
 
 # --- Sessions: the list and one session -----------------------------------------------------------
