@@ -103,7 +103,7 @@ def engagement_calendar(
                 engagement=engagement, status=AfterHoursRequest.Status.APPROVED
             ).values_list("starts_at", "ends_at")
         )
-    return _calendar(engagement, years, added, windows)
+    return calendar_from(engagement, years, added, windows)
 
 
 def engagement_calendars(engagements: Iterable[Engagement]) -> dict[int, BusinessCalendar]:
@@ -122,19 +122,21 @@ def engagement_calendars(engagements: Iterable[Engagement]) -> dict[int, Busines
     ).values_list("engagement_id", "starts_at", "ends_at"):
         windows[pk].append((starts_at, ends_at))
     return {
-        engagement.pk: _calendar(
+        engagement.pk: calendar_from(
             engagement, None, added[engagement.pk], tuple(windows[engagement.pk])
         )
         for engagement in engagements
     }
 
 
-def _calendar(
+def calendar_from(
     engagement: Engagement,
     years: Iterable[int] | None,
     added: Iterable[date],
-    windows: tuple[tuple[datetime, datetime], ...],
+    windows: tuple[tuple[datetime, datetime], ...] = (),
 ) -> BusinessCalendar:
+    """The calendar of an engagement from holidays and after-hours windows already read (the
+    callers that build many calendars read those in bulk)."""
     if years is None:
         this_year = engagement.local_today().year
         years = range(

@@ -19,16 +19,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from engagements.business_time import BusinessCalendar, country_holidays, is_business_time
+from engagements.business_time import BusinessCalendar, is_business_time
 from engagements.models import (
     Absence,
     Cadence,
     Engagement,
     EngagementHoliday,
     Frequency,
-    parse_business_hours,
 )
-from engagements.selectors import engagement_calendar
+from engagements.selectors import calendar_from, engagement_calendar
 from reviews.models import WEEKLY_CALL, Occurrence
 
 HORIZON_DAYS = 90
@@ -216,17 +215,7 @@ def _calendar(
     """`engagement_calendar` without after-hours windows (from the prefetched holidays)."""
     if prefetched is None or engagement.pk not in prefetched.holidays:
         return engagement_calendar(engagement, years=years, with_after_hours=False)
-    holidays = (
-        set(country_holidays(engagement.holiday_country, tuple(years)))
-        if engagement.holiday_country
-        else set()
-    )
-    holidays.update(prefetched.holidays[engagement.pk])
-    return BusinessCalendar(
-        zone=engagement.zone,
-        hours=parse_business_hours(engagement.business_hours),
-        holidays=frozenset(holidays),
-    )
+    return calendar_from(engagement, years, prefetched.holidays[engagement.pk])
 
 
 # Columns that differ between the occurrences one run inserts for an engagement; every other
