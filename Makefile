@@ -6,7 +6,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 # The demo runs with DEBUG on, on SQLite and the filesystem broker unless DATABASE_URL/REDIS_URL say otherwise.
-RUN_ENV := DEBUG=$${DEBUG:-1} PORT=$(PORT) HOST=$(HOST)
+# Links in e-mails point at the address actually served (honcho gives each process a PORT of its
+# own, so the worker that sends them cannot read it from PORT).
+LINK_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
+RUN_ENV := DEBUG=$${DEBUG:-1} PORT=$(PORT) HOST=$(HOST) SITE_URL=$${SITE_URL:-http://$(LINK_HOST):$(PORT)}
 # Tests run the production code path (DEBUG off) over plain HTTP, with their own var/ folder.
 TEST_ENV := DEBUG=0 SECRET_KEY=test-only-secret-key-not-for-production-use-0123456789 \
 	SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0 STATIC_MANIFEST=0 \
@@ -15,7 +18,7 @@ TEST_ENV := DEBUG=0 SECRET_KEY=test-only-secret-key-not-for-production-use-01234
 DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-7f3c9a1e5b2d8f4a6c0e9b3d7a1f5c8e2b6d0a4f9c3e7b1d ALLOWED_HOSTS=portal.example.com \
 	PORTAL_VAR_DIR=$(CURDIR)/var/deploy-check
 
-.PHONY: install messages run test lint format check-deploy migrate demo clean
+.PHONY: install messages run test lint format check-deploy migrate demo totp clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +44,10 @@ run: messages demo
 	@echo "Service Portal: http://$(HOST):$(PORT)/   (API docs: http://$(HOST):$(PORT)/api/docs/)"
 	@echo "Starting web, Celery worker and Celery beat; Ctrl-C stops them all."
 	PATH=$(CURDIR)/$(BIN):$$PATH $(RUN_ENV) $(BIN)/honcho start -f Procfile
+
+# The demo admin's current TOTP code (the secret is public demo data; DEBUG only).
+totp: install
+	@DEBUG=1 $(BIN)/python manage.py demo_totp_code
 
 lint: install
 	$(BIN)/ruff check .

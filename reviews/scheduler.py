@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from engagements.business_time import BusinessCalendar, is_business_time
@@ -28,6 +28,7 @@ from engagements.models import (
     Frequency,
 )
 from engagements.selectors import calendar_from, engagement_calendar
+from portal.db import insert_ignoring_conflicts
 from reviews.models import WEEKLY_CALL, Occurrence
 
 HORIZON_DAYS = 90
@@ -224,44 +225,13 @@ _VARYING = ("deliverable", "period", "scheduled_start", "duration_minutes", "met
 
 
 def _insert_new(engagement: Engagement, rows: list[dict[str, object]]) -> int:
-    """INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING RETURNING: one statement of a
-    fixed text (so it is parsed once), and it tells how many rows were new. An occurrence of
-    the period that exists already (completed, missed, cancelled, or created by a concurrent
-    run, whose commit this waits for) is left as it is.
+    """Insert the new occurrences, leaving any of a period that exists already (completed,
+    missed, cancelled, or created by a concurrent run) as it is; returns how many were new.
 
     `rows` hold the _VARYING columns by attribute name; every other column comes from one
     unsaved Occurrence of the engagement (a first run creates ~70,000 rows: building a model
     instance for each cost more than the insert)."""
-    if not rows:
-        return 0
-    first = Occurrence(engagement=engagement)
-    quote = connection.ops.quote_name
-    columns, values, arrays, params, array_params = [], [], [], [], []
-    for f in Occurrence._meta.concrete_fields:
-        if f.primary_key:
-            continue
-        columns.append(quote(f.column))
-        cast = f.db_type(connection)
-        if f.name in _VARYING:
-            values.append(f"u.{f.column}")
-            arrays.append(f"%s::{cast}[]")
-            array_params.append([row[f.attname] for row in rows])
-        else:
-            values.append(f"%s::{cast}")
-            params.append(f.get_db_prep_save(f.pre_save(first, True), connection))
-    names = ", ".join(
-        Occurrence._meta.get_field(name).column
-        for name in (f.name for f in Occurrence._meta.concrete_fields)
-        if name in _VARYING
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(Occurrence._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
-            f"SELECT {', '.join(values)} FROM unnest({', '.join(arrays)}) AS u({names}) "
-            "ON CONFLICT DO NOTHING RETURNING id",
-            params + array_params,
-        )
-        return len(cursor.fetchall())
+    return insert_ignoring_conflicts(Occurrence(engagement=engagement), _VARYING, rows)
 
 
 @dataclass

@@ -209,13 +209,25 @@ def test_persistent_connection_dropped_between_requests_is_replaced(server, mana
 
 
 def test_database_unreachable_answers_503_until_it_is_back(manager_session, monkeypatch):
-    """PostgreSQL down (restarting): not even a connection can be opened. In process, with the
-    connection pointed at a port nothing listens on."""
+    """The database down: not even a connection can be opened. In process; PostgreSQL with the
+    connection pointed at a port nothing listens on, SQLite (the embedded default) with a
+    database file that cannot be opened."""
     api = Client(raise_request_exception=False, headers=manager_session["headers"])
     page = Client(raise_request_exception=False, headers={"Accept-Language": "en"})
     page.cookies["sessionid"] = manager_session["cookies"]["sessionid"]
-    connection.close()
-    monkeypatch.setitem(connection.settings_dict, "PORT", str(free_port()))
+    if connection.vendor == "postgresql":
+        connection.close()
+        monkeypatch.setitem(connection.settings_dict, "PORT", str(free_port()))
+    else:
+        import sqlite3
+
+        def cannot_open(*args: object, **kwargs: object) -> None:
+            raise sqlite3.OperationalError("unable to open database file")
+
+        # The test database lives in memory while a connection holds it: set the open one
+        # aside (monkeypatch keeps it) so that the next query has to connect anew, and fails.
+        monkeypatch.setattr(connection, "connection", None)
+        monkeypatch.setattr(connection, "get_new_connection", cannot_open)
     response = api.get(API)
     assert response.status_code == 503
     assert response.json()["code"] == "service_unavailable"

@@ -142,6 +142,31 @@ def test_beat_and_worker_run_schedules_without_any_server(tmp_path):
         wait_for_heartbeat(cache, HEARTBEAT_CACHE_KEY, process)
     finally:
         stop(process)
+    # Every folder of the transport, the control exchanges included, is under the var folder:
+    # nothing is written into the repository (kombu's default control folder is `./control`).
+    assert sorted(path.name for path in (tmp_path / "broker" / "control").iterdir()) == [
+        "celery.exchange",
+        "celery.pidbox.exchange",
+    ]
+
+
+def test_every_broker_folder_is_under_the_var_folder(tmp_path):
+    result = run_python(
+        "from django.conf import settings\n"
+        "for key, value in sorted(settings.CELERY_BROKER_TRANSPORT_OPTIONS.items()):\n"
+        "    if key.endswith('folder') or key.startswith('data_folder'): print(key, value)",
+        embedded_env(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    folders = dict(line.split(" ", 1) for line in result.stdout.splitlines())
+    assert set(folders) == {
+        "control_folder",
+        "data_folder_in",
+        "data_folder_out",
+        "processed_folder",
+    }
+    for folder in folders.values():
+        assert Path(folder).is_relative_to(tmp_path), folder
 
 
 def test_beat_and_worker_run_schedules_on_redis(tmp_path, require_redis):

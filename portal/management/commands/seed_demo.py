@@ -21,5 +21,5 @@ class Command(BaseCommand):
             self.stdout.write(f"  {person.email:<32} {person.kind:<9} {where}")
         self.stdout.write(
             f"The admin signs in with a TOTP code: add the secret {DEMO_ADMIN_TOTP_SECRET} to an "
-            "authenticator app, or run `python manage.py demo_totp_code`."
+            "authenticator app, or run `make totp` for the current code."
         )

@@ -1,0 +1,94 @@
+"""Database statements that differ by vendor, chosen by `connection.vendor` here and nowhere else.
+
+The portal runs on PostgreSQL in production and on SQLite as the embedded default (`make run` with
+no DATABASE_URL). Where PostgreSQL has a faster statement, it is used there; every other database
+gets a correct, portable path with the same result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.db import connection
+from django.db.models import Model
+
+
+def is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def insert_ignoring_conflicts(
+    template: Model, varying: Sequence[str], rows: Sequence[dict[str, object]]
+) -> int:
+    """Insert one row per item of `rows`, skipping any that would break a unique constraint;
+    return how many rows were new.
+
+    Every row takes the values of `template` (an unsaved instance: its defaults and foreign
+    keys) except the fields named in `varying`, whose values each row gives by attribute name.
+    A row that exists already (or that a concurrent transaction inserted, whose commit this
+    waits for) is left as it is.
+
+    PostgreSQL: one `INSERT … SELECT … FROM unnest(arrays) ON CONFLICT DO NOTHING RETURNING`
+    of a fixed text (parsed once, however many rows). Elsewhere: the same `INSERT … VALUES …
+    ON CONFLICT DO NOTHING` executed for each row, counting the rows it changed.
+    """
+    if not rows:
+        return 0
+    model = type(template)
+    quote = connection.ops.quote_name
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    fixed = {
+        f.attname: f.get_db_prep_save(f.pre_save(template, True), connection)
+        for f in fields
+        if f.name not in varying
+    }
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
+    if is_postgresql():
+        return _insert_unnest(fields, varying, fixed, rows, table, columns)
+    placeholders = ", ".join(["%s"] * len(fields))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+            "ON CONFLICT DO NOTHING",
+            [_row_params(fields, varying, fixed, row) for row in rows],
+        )
+        return max(cursor.rowcount, 0)
+
+
+def _row_params(
+    fields: Iterable, varying: Sequence[str], fixed: dict[str, object], row: dict[str, object]
+) -> list[object]:
+    return [
+        f.get_db_prep_save(row[f.attname], connection) if f.name in varying else fixed[f.attname]
+        for f in fields
+    ]
+
+
+def _insert_unnest(
+    fields: list,
+    varying: Sequence[str],
+    fixed: dict[str, object],
+    rows: Sequence[dict[str, object]],
+    table: str,
+    columns: str,
+) -> int:
+    values, arrays, params, array_params, names = [], [], [], [], []
+    for f in fields:
+        cast = f.db_type(connection)
+        if f.name in varying:
+            values.append(f"u.{f.column}")
+            arrays.append(f"%s::{cast}[]")
+            array_params.append([f.get_db_prep_save(row[f.attname], connection) for row in rows])
+            names.append(f.column)
+        else:
+            values.append(f"%s::{cast}")
+            params.append(fixed[f.attname])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608
+            f"SELECT {', '.join(values)} FROM unnest({', '.join(arrays)}) AS u({', '.join(names)}) "
+            "ON CONFLICT DO NOTHING RETURNING 1",
+            params + array_params,
+        )
+        return len(cursor.fetchall())
