@@ -7,7 +7,7 @@ Relations to tenant-owned models (organization, engagement) offer only what the 
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date, datetime
+from datetime import date
 from functools import reduce
 from operator import or_
 
@@ -50,10 +50,6 @@ def _status_condition(status: str, today: date) -> Q:
     if status == Engagement.Status.EXPIRED:
         return Q(end_date__lt=today)
     return Q(start_date__lte=today, end_date__gte=today)
-
-
-def _local_today(now: datetime, zone: str) -> date:
-    return now.astimezone(zoneinfo.ZoneInfo(zone)).date()
 
 
 class EngagementFilter(ScopedFilterSet):

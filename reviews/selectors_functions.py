@@ -130,16 +130,6 @@ def maintenance_upcoming(user: User, *, now: datetime | None = None, limit: int 
 # --- Release management ------------------------------------------------------------------------
 
 
-def acknowledgement_rows(changes: Iterable[ChangeItem]) -> dict[int, list[ChangeAcknowledgement]]:
-    """Who acknowledged each change, oldest first: one query."""
-    rows: dict[int, list[ChangeAcknowledgement]] = defaultdict(list)
-    for row in ChangeAcknowledgement.objects.filter(
-        change__in=[change.pk for change in changes]
-    ).select_related("user"):
-        rows[row.change_id].append(row)
-    return rows
-
-
 def unacknowledged_soon(
     engagements: Iterable[Engagement] | QuerySet[Engagement], *, now: datetime | None = None
 ) -> list[ChangeItem]:

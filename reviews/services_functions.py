@@ -251,26 +251,6 @@ def maintenance_update_status(
         action="maintenance.status",
         message=_("A %(current)s window cannot become %(new)s."),
     )
-    if status not in MAINTENANCE_TRANSITIONS.get(window.status, set()):
-        raise Conflict(
-            _("A %(current)s window cannot become %(new)s.")
-            % {
-                "current": window.get_status_display().lower(),
-                "new": MaintenanceWindow.Status(status).label.lower(),
-            }
-        )
-    before = window.status
-    window.status = status
-    window.save(update_fields=["status"])
-    audit(
-        actor=acting_user,
-        action="maintenance.status",
-        instance=window,
-        before={"status": before},
-        after={"status": status},
-        organization_id=window.engagement.organization_id,
-    )
-    return window
 
 
 def send_maintenance_notices(now: datetime | None = None) -> int:
@@ -466,26 +446,6 @@ def change_update_status(*, acting_user: User, change: ChangeItem, status: str) 
         action="change.status",
         message=_("A %(current)s change cannot become %(new)s."),
     )
-    if status not in CHANGE_TRANSITIONS.get(change.status, set()):
-        raise Conflict(
-            _("A %(current)s change cannot become %(new)s.")
-            % {
-                "current": change.get_status_display().lower(),
-                "new": ChangeItem.Status(status).label.lower(),
-            }
-        )
-    before = change.status
-    change.status = status
-    change.save(update_fields=["status"])
-    audit(
-        actor=acting_user,
-        action="change.status",
-        instance=change,
-        before={"status": before},
-        after={"status": status},
-        organization_id=change.engagement.organization_id,
-    )
-    return change
 
 
 def change_acknowledge(*, acting_user: User, change: ChangeItem) -> ChangeAcknowledgement:

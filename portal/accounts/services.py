@@ -98,24 +98,6 @@ def user_update(*, acting_user: User, user: User, **changes: object) -> User:
     return user
 
 
-@transaction.atomic
-def membership_set_role(*, acting_user: User, membership: Membership, role: str) -> Membership:
-    if role not in Membership.Role.values:
-        raise InvalidInput(fields={"role": [_("Choose poc or member.")]})
-    before = snapshot(membership)
-    membership.role = role
-    membership.save(update_fields=["role"])
-    audit(
-        actor=acting_user,
-        action="membership.role",
-        instance=membership,
-        before=before,
-        after=snapshot(membership),
-        organization_id=membership.organization_id,
-    )
-    return membership
-
-
 def api_token_create(
     *,
     user: User,
