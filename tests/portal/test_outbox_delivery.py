@@ -4,14 +4,23 @@ message in flight; the welcome e-mail goes through the same outbox; timeouts are
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
+from django.core.mail import get_connection
 from django.utils import timezone
 
 from portal import notifications
+from portal.accounts.models import User
 from portal.notifications import OutboxEmail, deliver_outbox, queue_email
+from tests.conftest import signed_in
+from tests.smtp import SmtpSink, free_port
 
 pytestmark = pytest.mark.django_db
 ROOT_DIR = Path(__file__).resolve().parents[2]
@@ -120,3 +129,82 @@ def test_a_run_stops_before_its_lease_runs_out(smtp_sink, settings):
     assert not OutboxEmail.objects.exclude(claim_token="").exists()
     settings.OUTBOX_LEASE_SECONDS = 60
     assert deliver_outbox() == (2, 0)
+
+
+# --- The welcome e-mail -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_provisioning_with_smtp_down_answers_201_and_the_welcome_waits_in_the_outbox(
+    world, settings
+):
+    closed = free_port()
+    sink = SmtpSink(closed)
+    for name, value in sink.django_settings().items():
+        setattr(settings, name, value)
+    response = signed_in(world.admin).post(
+        "/api/v1/users/",
+        {"email": "new.person@example.test", "name": "New Person", "kind": "manager"},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    user = User.objects.get(email="new.person@example.test")
+    welcome = OutboxEmail.objects.get(to=user.email)
+    assert welcome.sent_at is None and welcome.notification is None
+    assert "/accounts/password/reset/" in welcome.body
+
+    assert deliver_outbox() == (0, 1)  # the server is still down: kept, with the reason
+    welcome.refresh_from_db()
+    assert welcome.sent_at is None and welcome.attempts == 1 and welcome.last_error
+
+    sink.start()
+    try:
+        OutboxEmail.objects.update(send_after=timezone.now())  # the backoff has passed
+        assert deliver_outbox() == (1, 0)
+        assert sink.recipients() == [user.email]
+        assert sink.subjects() == {"Your Service Portal account": 1}
+    finally:
+        sink.stop()
+
+
+# --- Timeouts -----------------------------------------------------------------------------------
+
+
+def test_email_and_task_time_limits_are_in_force(settings):
+    from portal.celery import app
+
+    assert app.conf.task_soft_time_limit == django_settings.CELERY_TASK_SOFT_TIME_LIMIT > 0
+    assert app.conf.task_time_limit == django_settings.CELERY_TASK_TIME_LIMIT
+    assert app.conf.task_soft_time_limit < app.conf.task_time_limit
+    scheduler = app.tasks["reviews.tasks.schedule_all"]
+    assert scheduler.soft_time_limit == django_settings.SCHEDULER_SOFT_TIME_LIMIT
+    assert scheduler.time_limit == django_settings.SCHEDULER_TIME_LIMIT
+    assert scheduler.soft_time_limit > app.conf.task_soft_time_limit
+    # Every limit ends a task before Redis would hand it to another worker.
+    visibility = (django_settings.CELERY_BROKER_TRANSPORT_OPTIONS or {}).get("visibility_timeout")
+    if visibility:
+        assert scheduler.time_limit < visibility
+    assert django_settings.EMAIL_TIMEOUT > 0
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    assert get_connection().timeout == django_settings.EMAIL_TIMEOUT
+
+
+def test_time_limits_come_from_the_environment():
+    code = (
+        "import django, json; django.setup(); from django.conf import settings;"
+        "from portal.celery import app;"
+        "print(json.dumps([app.conf.task_soft_time_limit, app.conf.task_time_limit,"
+        " settings.EMAIL_TIMEOUT]))"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "CELERY_TASK_SOFT_TIME_LIMIT": "123",
+        "CELERY_TASK_TIME_LIMIT": "150",
+        "EMAIL_TIMEOUT": "4",
+    }
+    output = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT_DIR, env=env, capture_output=True, text=True
+    )
+    assert output.returncode == 0, output.stderr
+    assert json.loads(output.stdout.strip().splitlines()[-1]) == [123, 150, 4.0]
