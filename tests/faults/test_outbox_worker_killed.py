@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from django.utils import timezone
 
 from portal.notifications import OutboxEmail, queue_email
 from tests.faults.harness import sender, wait_for
@@ -23,7 +24,7 @@ MESSAGES = 24
 BATCH = 6
 KILLS = 3
 SENT_BEFORE_HOLD = 2  # each killed worker marks two sent, hands over a third and dies
-LEASE_SECONDS = 4
+LEASE_SECONDS = 8
 
 
 @pytest.fixture
@@ -69,10 +70,11 @@ def test_workers_killed_mid_delivery_lose_nothing_and_duplicate_at_most_one_each
         wait_for(lambda arrived=arrived: len(sink.messages) == arrived, "the held message")
         worker.kill()
         # What was marked sent stays sent; the message in flight and the rest of the batch
-        # wait for the dead worker's claim to expire.
+        # wait for the dead worker's claim to expire (an earlier dead worker's claim may have
+        # expired already, and its rows been claimed by the next worker).
         assert sent_rows() == (kill + 1) * SENT_BEFORE_HOLD
-        claimed = OutboxEmail.objects.filter(sent_at__isnull=True, claimed_until__isnull=False)
-        assert claimed.count() == (kill + 1) * (BATCH - SENT_BEFORE_HOLD)
+        leased = OutboxEmail.objects.filter(sent_at__isnull=True, claimed_until__gt=timezone.now())
+        assert leased.count() >= BATCH - SENT_BEFORE_HOLD
 
     last = start_worker("outbox-restarted", faults=mail_settings(sink))
 
