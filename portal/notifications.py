@@ -251,8 +251,10 @@ def deliver_outbox(batch: int | None = None) -> tuple[int, int]:
     `_claim`), then each message is sent and marked sent in its own short transaction, so a
     deliverer killed mid-run leaves at most the one message in flight to be sent again (when its
     claim has expired), never a batch. A message is only started while the claim still covers
-    the SMTP timeout, so an expired claim never lets two deliverers send one message at once.
-    A failure is retried later with backoff, its error kept in `last_error`."""
+    the SMTP timeout (plus a second), so a claim does not run out under a message being sent
+    unless the server stalls on several steps of one message; the rest of the batch is then
+    given back for the next run. A failure is retried later with backoff, its error kept in
+    `last_error`."""
     from celery.exceptions import SoftTimeLimitExceeded
 
     batch = batch or settings.OUTBOX_BATCH_SIZE
