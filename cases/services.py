@@ -30,6 +30,7 @@ from engagements.selectors import (
 from portal.accounts.models import User
 from portal.errors import Conflict, InvalidInput, NotAllowed
 from portal.files import IMAGES, PDF, FileKind, check_upload
+from portal.locks import atomic_retried, lock_users
 from portal.notifications import notify, provider_admins
 
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
@@ -77,15 +78,13 @@ def open_case_count(manager: User) -> int:
     return Case._base_manager.filter(assignee=manager, status__in=Case.OPEN_STATUSES).count()
 
 
-def _lock_manager(manager: User) -> None:
-    """Serialize assignments to one manager, so the cap holds under concurrency."""
-    User.objects.select_for_update().filter(pk=manager.pk).first()
-
-
 def _has_room(manager: User | None, cap: int) -> bool:
+    """Whether the manager may take one more open item. Locks the manager's row, so
+    assignments to one manager serialize and the cap holds under concurrency; a caller that
+    may try more than one manager locks them all first, in id order (`lock_users`)."""
     if manager is None or not manager.is_active:
         return False
-    _lock_manager(manager)
+    lock_users([manager])
     return open_case_count(manager) < cap
 
 
@@ -106,7 +105,7 @@ def response_deadlines(
     )
 
 
-@transaction.atomic
+@atomic_retried
 def case_raise(
     *,
     acting_user: User,
@@ -156,6 +155,9 @@ def case_raise(
     cap = engagement.plan.max_open_cases_per_manager
     first = responsible_manager(engagement, received_at)
     second = engagement.deputy if first == engagement.manager else engagement.manager
+    # Both rows at once in id order: one by one (manager, then deputy) two engagements with
+    # the two swapped would lock in opposite orders and deadlock.
+    lock_users([candidate for candidate in (first, second) if candidate and candidate.is_active])
     for candidate in (first, second):
         if _has_room(candidate, cap):
             case.assignee = candidate
@@ -263,7 +265,7 @@ def case_respond(*, acting_user: User, case: Case, body: str) -> CaseEvent:
     return case_comment(acting_user=acting_user, case=case, body=body, public=True)
 
 
-@transaction.atomic
+@atomic_retried
 def case_set_status(*, acting_user: User, case: Case, status: str, note: str = "") -> Case:
     """Move along new → responded → in progress ⇄ awaiting customer → resolved → closed;
     resolved or closed items may be reopened. A severity-0 incident needs an RCA to close."""
@@ -358,7 +360,7 @@ def case_resolve(*, acting_user: User, case: Case, note: str = "") -> Case:
     )
 
 
-@transaction.atomic
+@atomic_retried
 def case_assign(*, acting_user: User, case: Case, assignee: User | None) -> Case:
     """Assign to a manager (None: the provider queue). Refused with `manager_case_cap_reached`
     when they already hold the plan's cap of open items across all engagements."""

@@ -71,7 +71,11 @@ def entitlement_matrix_set(
     unknown = [cell for cell in wanted if cell[0] not in plans or cell[1] not in functions]
     if unknown:
         raise InvalidInput(fields={"cells": [_("Unknown plan or function in the matrix.")]})
-    current = {(e.plan_id, e.function_id): e for e in Entitlement.objects.select_for_update()}
+    # Every row, locked in id order (see portal.locks).
+    current = {
+        (e.plan_id, e.function_id): e
+        for e in Entitlement.objects.select_for_update().order_by("pk")
+    }
     codes = dict(ServiceFunction.objects.values_list("id", "code"))
     before = _entitlement_codes(current, codes)
     removed = 0

@@ -10,6 +10,9 @@ between requests).
 The error can surface in a view (caught here in process_exception), or inside another middleware
 or the API's exception handler (both turn it into a 500 first): a 5xx after which the request's
 connection is found dropped is taken to be this fault too.
+
+A transaction PostgreSQL aborted for a deadlock or a serialization failure that was not retried
+(see portal.locks) answers 503 "busy, try again" the same way (`busy`), not a 500.
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from portal.errors import error_body
+from portal.locks import is_lock_conflict
 
 logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
+BUSY_RETRY_AFTER_SECONDS = 1
 
 
 def _connection_lost() -> bool:
@@ -52,17 +57,15 @@ def _connection_lost() -> bool:
     return False
 
 
-def unavailable(request: HttpRequest) -> HttpResponse:
-    """The 503 answer, rendered without touching the database."""
+def _answer_503(
+    request: HttpRequest, detail: Callable[[], str], text: Callable[[], str], retry_after: int
+) -> HttpResponse:
+    """A 503 rendered without touching the database: the API's error format under /api/."""
     language = translation.get_language_from_request(request)
     with translation.override(language):
         if request.path.startswith("/api/"):
             response: HttpResponse = JsonResponse(
-                error_body(
-                    "service_unavailable",
-                    _("The service is temporarily unavailable. Please try again shortly."),
-                ),
-                status=503,
+                error_body("service_unavailable", detail()), status=503
             )
         else:
             title = _("Service unavailable")
@@ -73,16 +76,38 @@ def unavailable(request: HttpRequest) -> HttpResponse:
                     translation.get_language(),
                     title,
                     title,
-                    _(
-                        "The portal cannot reach its database at the moment. "
-                        "Please try again in a few seconds."
-                    ),
+                    text(),
                 ),
                 status=503,
             )
-    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Retry-After"] = str(retry_after)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def unavailable(request: HttpRequest) -> HttpResponse:
+    """The 503 answer to a lost database connection."""
+    return _answer_503(
+        request,
+        lambda: _("The service is temporarily unavailable. Please try again shortly."),
+        lambda: _(
+            "The portal cannot reach its database at the moment. Please try again in a few seconds."
+        ),
+        RETRY_AFTER_SECONDS,
+    )
+
+
+def busy(request: HttpRequest) -> HttpResponse:
+    """The 503 answer to a transaction aborted by a lock conflict: nothing was saved, and the
+    same request again will most likely succeed."""
+    return _answer_503(
+        request,
+        lambda: _("The service is busy and nothing was saved. Please try again."),
+        lambda: _(
+            "The portal was too busy to save your change, and nothing was saved. Please try again."
+        ),
+        BUSY_RETRY_AFTER_SECONDS,
+    )
 
 
 class DatabaseUnavailableMiddleware:
@@ -94,7 +119,10 @@ class DatabaseUnavailableMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         try:
             response = self.get_response(request)
-        except (OperationalError, InterfaceError):
+        except (OperationalError, InterfaceError) as error:
+            if is_lock_conflict(error):
+                logger.warning("Lock conflict left over under %s", request.path, exc_info=True)
+                return busy(request)
             # Raised again while an inner layer rendered its 500: the same lost connection.
             logger.warning("Database connection lost under %s", request.path, exc_info=True)
             return unavailable(request)
@@ -104,6 +132,9 @@ class DatabaseUnavailableMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if is_lock_conflict(exception):
+            logger.warning("Lock conflict left over under %s", request.path, exc_info=exception)
+            return busy(request)
         if isinstance(exception, (OperationalError, InterfaceError)) and _connection_lost():
             logger.warning("Database connection lost under %s", request.path, exc_info=exception)
             return unavailable(request)

@@ -10,14 +10,16 @@ Texts are rendered per recipient: customers read the engagement's language, staf
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import uuid
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import get_connection, send_mail
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -51,7 +53,11 @@ class Notification(models.Model):
 
 
 class OutboxEmail(models.Model):
-    """An e-mail waiting to be sent (or sent). Delivery retries with backoff until it succeeds."""
+    """An e-mail waiting to be sent (or sent). Delivery retries with backoff until it succeeds.
+
+    A deliverer claims due rows for a while (`claimed_until`, under its `claim_token`) in a
+    committed step of its own, so they are not sent by another deliverer meanwhile; a claim
+    whose deliverer died expires and the rows are claimed again."""
 
     to = models.EmailField()
     subject = models.CharField(max_length=250)
@@ -65,6 +71,8 @@ class OutboxEmail(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
 
     class Meta:
         app_label = "portal"
@@ -199,33 +207,100 @@ def provider_admins() -> models.QuerySet:
 MAX_BACKOFF = timedelta(hours=1)
 
 
-def deliver_outbox(batch: int = 50) -> tuple[int, int]:
-    """Send due e-mails; returns (sent, failed). Rows are claimed with SKIP LOCKED, so
-    concurrent deliverers never send one twice; a failure is retried later with backoff."""
-    sent = failed = 0
-    now = timezone.now()
+def queue_email(*, to: str, subject: str, body: str, language: str) -> OutboxEmail:
+    """Put an e-mail that belongs to no notification (a welcome, say) in the outbox. Call inside
+    the transaction that decides to send it: if that rolls back, nothing is sent."""
+    return OutboxEmail.objects.create(to=to, subject=subject, body=body, language=language)
+
+
+def _claim(batch: int, now: datetime) -> tuple[str, list[OutboxEmail]]:
+    """Claim up to `batch` due, unclaimed (or expired) rows for the lease, and commit the claim.
+
+    PostgreSQL: the rows are picked FOR UPDATE SKIP LOCKED, so a concurrent deliverer takes
+    others instead of waiting. SQLite has no row locks: its transactions take the write lock up
+    front, and the UPDATE repeats the conditions, so a row is claimed by one deliverer only."""
+    token = uuid.uuid4().hex
+    free = models.Q(claimed_until__isnull=True) | models.Q(claimed_until__lte=now)
+    due = OutboxEmail.objects.filter(free, sent_at__isnull=True, send_after__lte=now)
     with transaction.atomic():
-        rows = list(
-            OutboxEmail.objects.select_for_update(skip_locked=True)
-            .filter(sent_at__isnull=True, send_after__lte=now)
-            .order_by("send_after", "id")[:batch]
+        picked = due.order_by("send_after", "id")
+        if connection.features.has_select_for_update_skip_locked:
+            picked = picked.select_for_update(skip_locked=True)
+        ids = list(picked.values_list("id", flat=True)[:batch])
+        if not ids:
+            return token, []
+        due.filter(pk__in=ids).update(
+            claimed_until=now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS),
+            claim_token=token,
         )
-        if not rows:
-            return 0, 0
-        connection = get_connection()
-        for row in rows:
+    rows = list(OutboxEmail.objects.filter(claim_token=token).order_by("send_after", "id"))
+    return token, rows
+
+
+def _release(token: str, rows: Iterable[OutboxEmail]) -> None:
+    """Give back claimed rows this run did not get to: the next run takes them at once."""
+    OutboxEmail.objects.filter(
+        pk__in=[row.pk for row in rows], claim_token=token, sent_at__isnull=True
+    ).update(claimed_until=None, claim_token="")
+
+
+def deliver_outbox(batch: int | None = None) -> tuple[int, int]:
+    """Send due e-mails; returns (sent, failed).
+
+    Delivery is effectively once: the rows are claimed in a committed step of their own (see
+    `_claim`), then each message is sent and marked sent in its own short transaction, so a
+    deliverer killed mid-run leaves at most the one message in flight to be sent again (when its
+    claim has expired), never a batch. A message is only started while the claim still covers
+    the SMTP timeout (plus a second), so a claim does not run out under a message being sent
+    unless the server stalls on several steps of one message; the rest of the batch is then
+    given back for the next run. A failure is retried later with backoff, its error kept in
+    `last_error`."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    batch = batch or settings.OUTBOX_BATCH_SIZE
+    sent = failed = 0
+    token, rows = _claim(batch, timezone.now())
+    if not rows:
+        return 0, 0
+    smtp = get_connection()
+    margin = timedelta(seconds=(getattr(smtp, "timeout", None) or 0) + 1)
+    with contextlib.suppress(Exception):
+        smtp.open()  # one session for the batch; when it fails, each send says why
+    try:
+        for position, row in enumerate(rows):
+            now = timezone.now()
+            if row.claimed_until is None or now + margin >= row.claimed_until:
+                _release(token, rows[position:])
+                break
+            mine = OutboxEmail.objects.filter(pk=row.pk, claim_token=token, sent_at__isnull=True)
             try:
-                send_mail(row.subject, row.body, None, [row.to], connection=connection)
+                send_mail(row.subject, row.body, None, [row.to], connection=smtp)
+            except SoftTimeLimitExceeded:
+                _release(token, rows[position:])
+                raise
             except Exception as exc:
-                row.attempts += 1
-                row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                row.send_after = now + min(timedelta(minutes=2**row.attempts), MAX_BACKOFF)
-                row.save(update_fields=["attempts", "last_error", "send_after"])
+                with contextlib.suppress(Exception):
+                    smtp.close()  # a broken session: the next message opens a new one
+                attempts = row.attempts + 1
+                mine.update(
+                    attempts=attempts,
+                    last_error=f"{type(exc).__name__}: {exc}"[:2000],
+                    send_after=now + min(timedelta(minutes=2**attempts), MAX_BACKOFF),
+                    claimed_until=None,
+                    claim_token="",
+                )
                 failed += 1
-                logger.warning("E-mail to %s failed (attempt %d): %s", row.to, row.attempts, exc)
+                logger.warning("E-mail to %s failed (attempt %d): %s", row.to, attempts, exc)
             else:
-                row.sent_at = timezone.now()
-                row.attempts += 1
-                row.save(update_fields=["sent_at", "attempts"])
+                if not mine.update(
+                    sent_at=timezone.now(),
+                    attempts=row.attempts + 1,
+                    claimed_until=None,
+                    claim_token="",
+                ):
+                    logger.warning("E-mail %s was sent after its claim had expired", row.pk)
                 sent += 1
+    finally:
+        with contextlib.suppress(Exception):
+            smtp.close()
     return sent, failed

@@ -158,6 +158,13 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
+# No task runs forever: the soft limit raises SoftTimeLimitExceeded in the task (its transaction
+# rolls back), the hard limit kills the pool process. Both stay under the broker's visibility
+# timeout; a task that legitimately runs longer (the full scheduler run) sets its own.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
+SCHEDULER_SOFT_TIME_LIMIT = env.int("SCHEDULER_SOFT_TIME_LIMIT", default=1800)
+SCHEDULER_TIME_LIMIT = env.int("SCHEDULER_TIME_LIMIT", default=1900)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 REVIEW_REMINDER_BUSINESS_DAYS = env.int("REVIEW_REMINDER_BUSINESS_DAYS", default=1)
 MAINTENANCE_NOTICE_BUSINESS_DAYS = env.int("MAINTENANCE_NOTICE_BUSINESS_DAYS", default=2)
@@ -235,6 +242,12 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# Seconds an SMTP connect or command may block before the delivery counts as failed.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
+# The outbox: rows one delivery run claims, and for how long (a killed deliverer's claim
+# expires after this, and its rows are sent by the next run). Keep it well over EMAIL_TIMEOUT.
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=50)
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Service Portal <portal@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

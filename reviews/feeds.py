@@ -30,6 +30,7 @@ from icalendar import Calendar, Event
 from engagements.models import Method, ServiceFunction
 from portal.accounts.models import User
 from portal.audit import audit
+from portal.locks import lock_users
 from portal.tenancy.scoping import tenant_scope
 from reviews.models import WEEKLY_CALL, CalendarFeed, Occurrence
 
@@ -54,7 +55,7 @@ def active_feed(user: User) -> CalendarFeed | None:
 def calendar_feed_create(*, acting_user: User) -> tuple[CalendarFeed, str]:
     """Revoke the user's feed, if any, and make a new one. Returns it with its token, which
     is not stored (only its hash): show it once. Locks the user's row against a twin request."""
-    User.objects.select_for_update().filter(pk=acting_user.pk).first()
+    lock_users([acting_user])
     now = timezone.now()
     CalendarFeed.objects.filter(user=acting_user, revoked_at__isnull=True).update(revoked_at=now)
     token = secrets.token_urlsafe(32)

@@ -357,6 +357,7 @@ def schedule_engagement(
                 scheduled_start__gte=now,
             )
             .exclude(period__startswith=f"{Frequency.AS_NEEDED}:")
+            .order_by("pk")  # locked in id order (see portal.locks)
         }
     for key, occurrence in existing.items():
         scheduled = occurrence.status == Occurrence.Status.SCHEDULED

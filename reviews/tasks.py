@@ -3,6 +3,7 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -22,7 +23,13 @@ RETRY = {
 }
 
 
-@shared_task(name="reviews.tasks.schedule_all", **RETRY)
+@shared_task(
+    name="reviews.tasks.schedule_all",
+    # Every engagement's horizon in one run: longer than the default task limits allow.
+    soft_time_limit=settings.SCHEDULER_SOFT_TIME_LIMIT,
+    time_limit=settings.SCHEDULER_TIME_LIMIT,
+    **RETRY,
+)
 def schedule_all() -> dict[str, int]:
     """Daily: every active engagement's rolling horizon. Idempotent; safe to run at once."""
     with system_scope("daily scheduling of calls and deliverables"):

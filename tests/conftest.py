@@ -208,3 +208,17 @@ def _catalog_seeded(request: pytest.FixtureRequest) -> None:
         from django.apps import apps
 
         importlib.import_module("engagements.migrations.0002_seed_catalog").seed(apps, None)
+
+
+@pytest.fixture
+def smtp_sink(settings: Any) -> Iterator[Any]:
+    """A real SMTP server in the test process that Django's SMTP backend sends to."""
+    from tests.smtp import SmtpSink
+
+    sink = SmtpSink().start()
+    for name, value in sink.django_settings().items():
+        setattr(settings, name, value)
+    try:
+        yield sink
+    finally:
+        sink.stop()

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -15,23 +14,25 @@ from django.utils.translation import gettext as _
 from portal.accounts.models import ApiToken, User
 from portal.audit import audit, snapshot
 from portal.errors import InvalidInput
+from portal.notifications import queue_email
 from portal.tenancy.models import Membership, Organization
 
 
-def _send_welcome(user_id: int) -> None:
-    user = User.objects.get(pk=user_id)
+def _queue_welcome(user: User) -> None:
+    """The welcome e-mail goes through the outbox, written with the user: an SMTP outage
+    delays it and fails nothing (the delivery job retries)."""
     with translation.override(user.language):
-        send_mail(
-            subject=_("Your Service Portal account"),
-            message=_(
+        queue_email(
+            to=user.email,
+            subject=str(_("Your Service Portal account")),
+            body=_(
                 "An account was created for you at %(site)s.\nChoose your password here: %(url)s\n"
             )
             % {
                 "site": settings.SITE_URL,
                 "url": settings.SITE_URL + reverse("account_reset_password"),
             },
-            from_email=None,
-            recipient_list=[user.email],
+            language=user.language,
         )
 
 
@@ -50,7 +51,7 @@ def user_provision(
 ) -> User:
     """Create a person (admins only, checked by callers); customers join one organization.
 
-    Sends a welcome e-mail after commit.
+    Queues a welcome e-mail in the outbox (sent by the delivery job after commit).
     """
     email = email.strip().lower()
     errors: dict[str, list[str]] = {}
@@ -78,7 +79,7 @@ def user_provision(
         after=snapshot(user),
         organization_id=organization.pk if organization else None,
     )
-    transaction.on_commit(lambda: _send_welcome(user.pk))
+    _queue_welcome(user)
     return user
 
 

@@ -15,7 +15,9 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import set_rollback
 
+from portal.dbfaults import busy
 from portal.errors import DomainError, error_body
+from portal.locks import is_lock_conflict
 from portal.tenancy.scoping import ScopeError
 
 logger = logging.getLogger(__name__)
@@ -86,6 +88,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         if getattr(exc, "wait", None) is not None:
             response["Retry-After"] = str(int(exc.wait))
         return response
+    if is_lock_conflict(exc):
+        # Aborted by a deadlock or a serialization failure and not retried: 503, try again.
+        logger.warning("Lock conflict left over in the API", exc_info=exc)
+        return busy(context["request"])
     if isinstance(exc, ScopeError):
         logger.error("Unscoped query in the API", exc_info=exc)
     else:

@@ -7,6 +7,8 @@ at a lucky moment:
 - FAULTS_HOLD="sla:N" | "schedule:N" | "remind:N": after N committed SLA batches, scheduled
   engagements or occurrence reminders, the next one stops *inside its transaction*, after its
   writes, and waits there (until killed, or until FAULTS_GATE exists).
+- FAULTS_HOLD="deliver:N": after N e-mails handed to the SMTP server, the next one is handed over
+  and the delivery stops before marking it sent (the worst moment to die).
 - FAULTS_HOLD_ONCE=<file>: hold only if the file does not exist yet, and create it when holding,
   so the run that replaces a killed one goes through.
 - FAULTS_GATE=<file>: a held run continues once the file exists.
@@ -56,11 +58,12 @@ def _should_hold(kind: str, done: int) -> bool:
 
 def _install_failpoints() -> None:
     from cases import sla
+    from portal import notifications
     from reviews import reminders, scheduler
 
     if os.environ.get("FAULTS_SLA_BATCH"):
         sla.BATCH = int(os.environ["FAULTS_SLA_BATCH"])
-    counts = {"sla": 0, "schedule": 0, "remind": 0}
+    counts = {"sla": 0, "schedule": 0, "remind": 0, "deliver": 0}
 
     notify_claimed = sla.notify_claimed
 
@@ -91,7 +94,17 @@ def _install_failpoints() -> None:
         counts["remind"] += int(sent)
         return sent
 
+    send_mail = notifications.send_mail
+
+    def held_send_mail(*args, **kwargs):
+        result = send_mail(*args, **kwargs)  # the message is at the SMTP server now
+        if _should_hold("deliver", counts["deliver"]):
+            _hold("e-mail", counts["deliver"] + 1)
+        counts["deliver"] += 1
+        return result
+
     sla.notify_claimed = held_notify_claimed
+    notifications.send_mail = held_send_mail
     scheduler.schedule_engagement = held_schedule_engagement
     reminders._remind = held_remind
 

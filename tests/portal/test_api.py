@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from portal.accounts.models import ApiToken, User
 from portal.accounts.services import api_token_create, api_token_revoke
 from portal.audit import AuditEntry
+from portal.notifications import deliver_outbox
 from portal.tenancy.models import Membership, Organization
 from tests.conftest import signed_in
 from tests.factories import MembershipFactory, OrganizationFactory
@@ -270,20 +271,19 @@ def test_list_endpoints_issue_constant_queries(world, url):
 # --- Users and organizations -----------------------------------------------------------------
 
 
-def test_admin_provisions_a_customer(world, mailoutbox, django_capture_on_commit_callbacks):
+def test_admin_provisions_a_customer(world, mailoutbox):
     client = signed_in(world.admin)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            "/api/v1/users/",
-            {
-                "email": "New.Person@Example.test",
-                "name": "New Person",
-                "kind": "customer",
-                "organization": world.a.organization.pk,
-                "role": "poc",
-            },
-            format="json",
-        )
+    response = client.post(
+        "/api/v1/users/",
+        {
+            "email": "New.Person@Example.test",
+            "name": "New Person",
+            "kind": "customer",
+            "organization": world.a.organization.pk,
+            "role": "poc",
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["email"] == "new.person@example.test"
@@ -291,6 +291,8 @@ def test_admin_provisions_a_customer(world, mailoutbox, django_capture_on_commit
     user = User.objects.get(email="new.person@example.test")
     assert Membership.objects.get(user=user).role == "poc"
     assert AuditEntry.objects.filter(action="user.provision", object_id=str(user.pk)).exists()
+    assert mailoutbox == []  # the welcome waits in the outbox for the delivery job
+    assert deliver_outbox() == (1, 0)
     assert len(mailoutbox) == 1 and mailoutbox[0].to == ["new.person@example.test"]
 
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from portal.accounts.models import ApiToken, User
 from portal.audit import AuditEntry
+from portal.notifications import deliver_outbox
 from portal.tenancy.models import Membership, Organization
 from tests.conftest import page_client as signed_in
 from tests.factories import MembershipFactory, OrganizationFactory
@@ -53,26 +54,26 @@ def test_organization_form_shows_errors_and_saves_nothing(world):
     assert not Organization.objects.filter(name="Dup").exists()
 
 
-def test_admin_adds_a_person_to_an_organization(
-    world, mailoutbox, django_capture_on_commit_callbacks
-):
+def test_admin_adds_a_person_to_an_organization(world, mailoutbox):
     client = signed_in(world.admin)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            reverse("organization_person_add", args=[world.a.organization.pk]),
-            {
-                "email": "third@a.test",
-                "name": "Third Person",
-                "role": "poc",
-                "language": "ko",
-                "time_zone": "Asia/Seoul",
-            },
-        )
+    response = client.post(
+        reverse("organization_person_add", args=[world.a.organization.pk]),
+        {
+            "email": "third@a.test",
+            "name": "Third Person",
+            "role": "poc",
+            "language": "ko",
+            "time_zone": "Asia/Seoul",
+        },
+    )
     assert response.status_code == 302
     membership = Membership.objects.get(user__email="third@a.test")
     assert membership.organization == world.a.organization and membership.role == "poc"
     assert membership.user.language == "ko"
+    assert mailoutbox == []  # the welcome waits in the outbox for the delivery job
+    assert deliver_outbox() == (1, 0)
     assert mailoutbox[0].to == ["third@a.test"]
+    assert mailoutbox[0].subject == "서비스 포털 계정 안내"  # in the person's language
 
 
 def test_customers_cannot_use_admin_pages(world):
