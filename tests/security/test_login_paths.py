@@ -162,3 +162,20 @@ def test_an_admin_session_that_skipped_totp_is_signed_out(client):
         assert fresh.get(url).status_code == 302 and "_auth_user_id" not in fresh.session
     # A session that passed the TOTP step keeps working.
     assert page_client(admin).get("/audit/").status_code == 200
+
+
+def test_an_admin_who_sets_totp_up_in_this_session_keeps_it(client):
+    """The first sign-in of an admin without TOTP has no TOTP step; setting TOTP up in that
+    session is what the middleware asks for, so the session is not signed out afterwards."""
+    from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY
+
+    AdminFactory(email="new.admin@provider.test", totp=False)
+    client.post(reverse("account_login"), credentials("new.admin@provider.test", PASSWORD))
+    assert client.get("/audit/")["Location"] == reverse("mfa_activate_totp")
+    response = client.get(reverse("mfa_activate_totp"))
+    client.post(response["Location"], {"password": PASSWORD})  # allauth's reauthentication
+    assert client.get(reverse("mfa_activate_totp")).status_code == 200
+    secret = client.session[SECRET_SESSION_KEY]
+    response = client.post(reverse("mfa_activate_totp"), {"code": current_code(secret)})
+    assert response.status_code == 302, response.content[:500]
+    assert client.get("/audit/").status_code == 200
