@@ -12,7 +12,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
-from cases.services import ATTACHMENT_MAX_BYTES
+from cases.services import ATTACHMENT_MAX_BYTES, NOT_SERVING
 from engagements.forms import DATETIME_INPUT, StaffChoiceField, active_provider_staff
 from engagements.models import Engagement, Method
 from portal.accounts.models import User
@@ -106,10 +106,18 @@ class AssigneeChoiceField(StaffChoiceField):
         return _("%(person)s · %(count)d open") % {"person": label, "count": load}
 
 
-def staff_with_load() -> QuerySet[User]:
-    """Active provider staff with their open assigned items, in one query."""
-    return active_provider_staff().annotate(
-        open_items=Count("assigned_cases", filter=Q(assigned_cases__status__in=Case.OPEN_STATUSES))
+def staff_with_load(engagement: Engagement) -> QuerySet[User]:
+    """Who may hold the engagement's items (its active manager and deputy, see
+    `cases.services.assignable`) with their open assigned items, in one query."""
+    serving = [pk for pk in (engagement.manager_id, engagement.deputy_id) if pk]
+    return (
+        active_provider_staff()
+        .filter(pk__in=serving)
+        .annotate(
+            open_items=Count(
+                "assigned_cases", filter=Q(assigned_cases__status__in=Case.OPEN_STATUSES)
+            )
+        )
     )
 
 
@@ -119,11 +127,12 @@ class AssignForm(forms.Form):
         queryset=User.objects.none(),
         required=False,
         empty_label=_("Provider queue (unassigned)"),
+        error_messages={"invalid_choice": NOT_SERVING},
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = staff_with_load()
+        self.fields["assignee"].queryset = staff_with_load(case.engagement)
 
 
 class EscalateForm(forms.Form):

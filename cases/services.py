@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases.models import Attachment, Case, CaseEvent, RootCauseAnalysis
 from engagements.business_time import BusinessCalendar, add_business_days
@@ -51,6 +52,11 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+NOT_SERVING = gettext_lazy(
+    "Assign the item to the engagement's manager or deputy, or leave it in the provider queue."
+)
+
+
 class ManagerCaseCapReached(Conflict):
     code = "manager_case_cap_reached"
 
@@ -76,6 +82,18 @@ def _case_url(case: Case) -> str:
 def open_case_count(manager: User) -> int:
     """Open items assigned to the manager across all engagements (a count, no tenant data)."""
     return Case._base_manager.filter(assignee=manager, status__in=Case.OPEN_STATUSES).count()
+
+
+def assignable(engagement: Engagement) -> list[User]:
+    """Who may hold the engagement's items: its manager and its deputy, while active (SPEC §5:
+    an item goes to one of them or stays in the provider queue). Anyone else could not see the
+    item, yet would get its subject by notification and carry it against their cap."""
+    people = [engagement.manager, engagement.deputy]
+    return [person for person in people if person is not None and person.is_active]
+
+
+def may_hold(engagement: Engagement, user: User) -> bool:
+    return user.is_active and user.pk in (engagement.manager_id, engagement.deputy_id)
 
 
 def _has_room(manager: User | None, cap: int) -> bool:
@@ -319,7 +337,10 @@ def case_set_status(*, acting_user: User, case: Case, status: str, note: str = "
     if (
         reopened
         and case.assignee_id
-        and not _has_room(case.assignee, engagement.plan.max_open_cases_per_manager)
+        and (
+            not may_hold(engagement, case.assignee)
+            or not _has_room(case.assignee, engagement.plan.max_open_cases_per_manager)
+        )
     ):
         dropped, case.assignee = case.assignee_id, None
     case.save()
@@ -332,7 +353,7 @@ def case_set_status(*, acting_user: User, case: Case, status: str, note: str = "
             public=False,
             frm=dropped,
             to=None,
-            note="the assignee is at the cap: provider queue",
+            note="the assignee is at the cap or no longer serves: provider queue",
         )
     if staff and status in (Case.Status.RESOLVED, Case.Status.AWAITING_CUSTOMER):
         notify(
@@ -362,15 +383,16 @@ def case_resolve(*, acting_user: User, case: Case, note: str = "") -> Case:
 
 @atomic_retried
 def case_assign(*, acting_user: User, case: Case, assignee: User | None) -> Case:
-    """Assign to a manager (None: the provider queue). Refused with `manager_case_cap_reached`
-    when they already hold the plan's cap of open items across all engagements."""
+    """Assign to the engagement's manager or deputy (None: the provider queue); anyone else is
+    refused on `assignee`. Refused with `manager_case_cap_reached` when they already hold the
+    plan's cap of open items across all engagements."""
     case = _locked(case)
     engagement = case.engagement
     if not serves(acting_user, engagement):
         raise NotAllowed(_("Only the engagement's manager, deputy or an admin assigns items."))
     if assignee is not None:
-        if not assignee.is_provider_staff or not assignee.is_active:
-            raise InvalidInput(fields={"assignee": [_("Assign to active provider staff.")]})
+        if not may_hold(engagement, assignee):
+            raise InvalidInput(fields={"assignee": [NOT_SERVING]})
         cap = engagement.plan.max_open_cases_per_manager
         if assignee.pk != case.assignee_id and case.is_open and not _has_room(assignee, cap):
             raise ManagerCaseCapReached(

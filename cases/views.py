@@ -494,7 +494,9 @@ def _detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str,
     if context["may_escalate"]:
         context["escalate_form"] = EscalateForm()
     if roles.staff:
-        context["assign_form"] = AssignForm(initial={"assignee": case.assignee_id})
+        context["assign_form"] = forms.get("assign_form") or AssignForm(
+            case=case, initial={"assignee": case.assignee_id}
+        )
         if entitled["case_management"]:
             context["priority_form"] = PriorityForm(initial={"priority": case.priority})
         if needs_rca and rca is None and entitled["root_cause_analysis"]:
@@ -502,8 +504,9 @@ def _detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str,
     return context
 
 
-def _detail(request: HttpRequest, case: Case, **forms: Any) -> HttpResponse:
-    return render(request, "cases/case_detail.html", _detail_context(request, case, **forms))
+def _detail(request: HttpRequest, case: Case, status: int = 200, **forms: Any) -> HttpResponse:
+    context = _detail_context(request, case, **forms)
+    return render(request, "cases/case_detail.html", context, status=status)
 
 
 @login_required
@@ -624,20 +627,22 @@ def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case_or_404(pk)
     if not services.serves(request.user, case.engagement):
         raise PermissionDenied
-    form = AssignForm(request.POST)
+    form = AssignForm(request.POST, case=case)
     if not form.is_valid():
-        messages.error(request, _("Choose active provider staff, or the provider queue."))
-        return redirect(_detail_url(case, "assign"))
+        # Only the engagement's manager and deputy are offered; anyone else is a form error.
+        return _detail(request, case, assign_form=form, status=400)
     assignee = form.cleaned_data["assignee"]
     try:
         services.case_assign(acting_user=request.user, case=case, assignee=assignee)
     except DomainError as error:
         if error.status_code == 403:
             return _refused(request, error)
-        # The cap's refusal names the cap and where the item may go instead.
-        cap_reached = isinstance(error, services.ManagerCaseCapReached)
-        messages.error(request, error.detail if cap_reached else _error_text(error))
-        return redirect(_detail_url(case, "assign"))
+        if isinstance(error, services.ManagerCaseCapReached):
+            # The cap's refusal names the cap and where the item may go instead.
+            messages.error(request, error.detail)
+            return redirect(_detail_url(case, "assign"))
+        apply_domain_error(form, error)
+        return _detail(request, case, assign_form=form, status=400)
     if assignee is None:
         messages.success(request, _("The item is in the provider queue."))
     else:

@@ -687,9 +687,13 @@ def absence_list(request: HttpRequest) -> HttpResponse:
 @provider_staff_required
 @require_POST
 def absence_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    absence = get_object_or_404(Absence, pk=pk)
-    if not (request.user.is_provider_admin or absence.manager_id == request.user.pk):
-        raise PermissionDenied
+    # Another manager's absence answers 404 exactly like a missing one (no id oracle).
+    mine = (
+        Absence.objects.all()
+        if request.user.is_provider_admin
+        else Absence.objects.filter(manager=request.user)
+    )
+    absence = get_object_or_404(mine, pk=pk)
     services.absence_delete(acting_user=request.user, absence=absence)
     messages.success(request, _("Absence removed."))
     return redirect("absence_list")

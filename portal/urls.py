@@ -12,8 +12,6 @@ from portal.accounts import views as account_views
 from portal.csp import api_docs_csp
 from portal.tenancy import views as tenancy_views
 
-admin.site.site_header = "Service Portal administration"
-
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),

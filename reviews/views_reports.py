@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from cases.models import Case
@@ -175,7 +176,11 @@ def present(data: dict) -> dict[str, Any]:
 
 # --- Pages ------------------------------------------------------------------------------------
 
+# A customer's figures: never kept by a shared cache, nor on disk by the browser.
+no_store = cache_control(private=True, no_store=True)
 
+
+@no_store
 @login_required
 @require_GET
 def review_report(request: HttpRequest, pk: int) -> HttpResponse:
@@ -193,6 +198,7 @@ def review_report(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@no_store
 @login_required
 @require_GET
 def review_report_csv(request: HttpRequest, pk: int) -> HttpResponse:

@@ -150,9 +150,24 @@ def api_client() -> APIClient:
     return APIClient()
 
 
+def passed_totp(client: Client, user: Any) -> None:
+    """`force_login` skips allauth's sign-in steps; a provider admin's session counts only once
+    it passed the TOTP step (portal.accounts.middleware), so record that step as allauth does."""
+    if not user.is_provider_admin:
+        return
+    from allauth.account.internal.flows.login import record_authentication
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.session = client.session
+    record_authentication(request, user, "mfa", type="totp")
+    request.session.save()
+
+
 def signed_in(user: Any) -> APIClient:
     client = APIClient()
     client.force_login(user)
+    passed_totp(client, user)
     return client
 
 
@@ -160,6 +175,7 @@ def page_client(user: Any) -> Client:
     """A signed-in client that posts forms the way a browser does."""
     client = Client()
     client.force_login(user)
+    passed_totp(client, user)
     return client
 
 

@@ -187,7 +187,10 @@ class AssigneeField(ProviderStaffField):
 class AssignSerializer(StrictSerializer):
     assignee = AssigneeField(
         allow_null=True,
-        help_text=_("An active provider admin or service manager; null: the provider queue."),
+        help_text=_(
+            "The engagement's manager or deputy (anyone else answers 400 with a field error); "
+            "null: the provider queue."
+        ),
     )
 
 

@@ -403,8 +403,9 @@ class CaseViewSet(PortalReadCreateViewSet):
     )
     @action(detail=True, methods=["post"], serializer_class=AssignSerializer, filter_backends=[])
     def assign(self, request: Request, pk: str | None = None) -> Response:
-        """Assign to provider staff, or `null` for the provider queue; a manager at the cap of
-        open items answers 409 `manager_case_cap_reached`."""
+        """Assign to the engagement's manager or deputy (anyone else answers 400 on
+        `assignee`), or `null` for the provider queue; a manager at the cap of open items
+        answers 409 `manager_case_cap_reached`."""
         case = self.get_object()
         data = self._input(request)
         services.case_assign(acting_user=request.user, case=case, assignee=data["assignee"])

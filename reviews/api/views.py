@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import F, Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -200,7 +201,10 @@ class OccurrenceViewSet(PortalReadCreateViewSet):
                 "generated_at": now,
                 "data": reports.build_report(occurrence, as_of=now),
             }
-        return Response(ReportSerializer({"occurrence": occurrence.pk, **report}).data)
+        response = Response(ReportSerializer({"occurrence": occurrence.pk, **report}).data)
+        # A customer's figures: never kept by a shared cache, nor on disk by the browser.
+        patch_cache_control(response, private=True, no_store=True)
+        return response
 
 
 # --- Action items ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from portal.notifications import Notification, OutboxEmail
 from portal.tenancy.scoping import system_scope
 from tests.cases.conftest import engagement_with_contact, local
 from tests.conftest import PNG_BYTES
-from tests.factories import EngagementFactory, ManagerFactory, plan
+from tests.factories import EngagementFactory, plan
 
 pytestmark = pytest.mark.django_db
 
@@ -269,7 +269,7 @@ def fill_to_cap(manager, count=30):
 
 def test_assigning_past_the_cap_is_refused(premium):
     engagement, contact = premium
-    busy = ManagerFactory()
+    busy = engagement.deputy  # only the manager and the deputy may hold the item
     fill_to_cap(busy)
     case = services.case_raise(
         acting_user=contact, engagement=engagement, kind="inquiry", severity=2, subject="Q"
@@ -300,7 +300,7 @@ def test_new_items_skip_a_manager_at_the_cap(premium):
 def test_cap_holds_under_concurrent_assignments(require_postgres, monkeypatch):
     """Two assignments racing for a manager's last slot on PostgreSQL: exactly one wins."""
     engagement, contact = engagement_with_contact("premium")
-    target = ManagerFactory()
+    target = engagement.deputy
     fill_to_cap(target, 29)
     cases = [
         services.case_raise(

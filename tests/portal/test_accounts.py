@@ -10,6 +10,7 @@ from django.core import mail
 from django.urls import reverse
 
 from portal.accounts.models import User
+from tests.conftest import page_client
 from tests.factories import PASSWORD, AdminFactory, ManagerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -89,9 +90,9 @@ def assert_totp_setup_reachable(client):
     assert b"<svg" in response.content or b"data:image" in response.content  # the QR code
 
 
-def test_recovery_codes_are_offered(client):
+def test_recovery_codes_are_offered():
     admin = AdminFactory()
-    client.force_login(admin)
+    client = page_client(admin)
     response = client.get(reverse("mfa_index"))
     assert response.status_code == 200
     assert reverse("mfa_generate_recovery_codes") in response.content.decode()
