@@ -497,9 +497,14 @@ def test_worker_and_beat_have_healthchecks():
     assert re.search(r"\bcelery -A portal inspect ping\b", worker), worker
     assert "$$HOSTNAME" in worker or "${HOSTNAME}" in worker, "ping this worker, not any worker"
     beat = healthcheck_script("beat")
-    schedule = option_value(command("beat"), "--schedule", "-s")
-    assert schedule and schedule in beat, "the beat check reads the schedule file beat writes"
-    assert "getmtime" in beat
+    # The heartbeat file portal/beat.py touches: settings put it in PORTAL_VAR_DIR.
+    heartbeat = Path(dockerfile_env()["PORTAL_VAR_DIR"]) / "celerybeat-heartbeat"
+    assert re.search(
+        r'^BEAT_HEARTBEAT_FILE = str\(VAR_DIR / "celerybeat-heartbeat"\)$',
+        SETTINGS_FILE.read_text(),
+        re.MULTILINE,
+    )
+    assert f"'{heartbeat}'" in beat and "getmtime" in beat, beat
 
 
 def test_images_are_pinned_to_versions():
