@@ -175,3 +175,33 @@ def test_a_scrape_costs_the_same_queries_at_3_and_30_rows(token):
     large = grow(30)
     assert small == large, (small, large)
     assert small <= 2
+
+
+def test_gunicorn_workers_are_summed_through_the_multiprocess_folder(tmp_path):
+    """Two processes count requests into one PROMETHEUS_MULTIPROC_DIR; a scrape sees both."""
+    from tests.portal.test_observability import run_portal
+
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(folder), "METRICS_TOKEN": TOKEN}
+    serve = "from django.test import Client\nClient().get('/ping'); Client().get('/ping')\n"
+    for _worker in range(2):
+        result = run_portal(serve, tmp_path, **env)
+        assert result.returncode == 0, result.stderr
+    # What /metrics reads besides its scrape-time counts (those need a migrated database).
+    scrape_code = (
+        "from prometheus_client import generate_latest\n"
+        "from portal.metrics import _process_registry\n"
+        "print(generate_latest(_process_registry()).decode())\n"
+    )
+    result = run_portal(scrape_code, tmp_path, **env)
+    assert result.returncode == 0, result.stderr
+    found = {}
+    for family in text_string_to_metric_families(result.stdout):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    ping = {"view": "ping", "method": "GET", "status": "200"}
+    assert value(found, "portal_http_requests_total", **ping) == 4
+    assert (
+        value(found, "portal_http_request_duration_seconds_count", view="ping", method="GET") == 4
+    )
