@@ -24,8 +24,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[dev]"
+# The locked versions (with hashes; requirements/compile.sh regenerates them), then the project.
+$(VENV)/.installed: pyproject.toml requirements/dev-lock.txt | $(BIN)/python
+	$(BIN)/pip install -q --require-hashes -r requirements/dev-lock.txt
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed

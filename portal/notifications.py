@@ -304,3 +304,12 @@ def deliver_outbox(batch: int | None = None) -> tuple[int, int]:
         with contextlib.suppress(Exception):
             smtp.close()
     return sent, failed
+
+
+def outbox_resend(email_ids: Iterable[int]) -> int:
+    """Put these outbox e-mails up for delivery again at the next run of deliver_outbox: a failed
+    one is retried at once instead of after its backoff, a sent one is sent once more (an
+    operator's choice in the admin, e.g. after a mailbox bounced). Returns how many were reset."""
+    return OutboxEmail.objects.filter(pk__in=list(email_ids)).update(
+        sent_at=None, send_after=timezone.now(), attempts=0, last_error=""
+    )

@@ -11,6 +11,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from portal.observability import init_sentry, logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -53,6 +55,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response carries X-Request-ID, and metrics time the whole stack.
+    "portal.observability.RequestIdMiddleware",
+    "portal.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "portal.dbfaults.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -166,6 +171,10 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 SCHEDULER_SOFT_TIME_LIMIT = env.int("SCHEDULER_SOFT_TIME_LIMIT", default=1800)
 SCHEDULER_TIME_LIMIT = env.int("SCHEDULER_TIME_LIMIT", default=1900)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat touches this file at every tick, at least once a minute (the compose healthcheck reads it).
+CELERY_BEAT_SCHEDULER = "portal.beat:HeartbeatScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = 60
+BEAT_HEARTBEAT_FILE = str(VAR_DIR / "celerybeat-heartbeat")
 REVIEW_REMINDER_BUSINESS_DAYS = env.int("REVIEW_REMINDER_BUSINESS_DAYS", default=1)
 MAINTENANCE_NOTICE_BUSINESS_DAYS = env.int("MAINTENANCE_NOTICE_BUSINESS_DAYS", default=2)
 REVIEW_MISSED_GRACE_HOURS = env.int("REVIEW_MISSED_GRACE_HOURS", default=24)
@@ -387,7 +396,7 @@ CONTENT_SECURITY_POLICY = {
 }
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]  # probes and scrapers on the inside
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -395,10 +404,33 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
-}
+# --- Operations: logs, error tracking, metrics, proxies ----------------------------------------
+# Every line carries time, level, logger, request id and Celery task id; LOG_FORMAT=json writes
+# one JSON object per line (portal/observability.py).
+LOGGING = logging_config(
+    log_format=env.str("LOG_FORMAT", default="plain"), level=env.str("LOG_LEVEL", default="INFO")
+)
+# Celery keeps the LOGGING above instead of installing its own root handler and format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Errors go to Sentry only when a DSN is configured (Django and Celery, no personal data).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+init_sentry(
+    SENTRY_DSN,
+    environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+    release=env.str("SENTRY_RELEASE", default=""),
+    traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+)
+
+# /metrics (Prometheus) answers only a request with `Authorization: Bearer <METRICS_TOKEN>`;
+# without a token configured it is off (404). Under gunicorn set PROMETHEUS_MULTIPROC_DIR to an
+# empty folder per start (docker-compose.yml: a tmpfs) so every worker's counts are summed.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+
+# Reverse proxies in front of the portal that append to X-Forwarded-For (0: none, the header is
+# ignored as anyone can forge it). allauth's per-IP rate limits and the API's anonymous throttle
+# take the client address from it.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT

@@ -7,7 +7,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
-from portal import notification_views, views
+from portal import metrics, notification_views, views
 from portal.accounts import views as account_views
 from portal.csp import api_docs_csp
 from portal.tenancy import views as tenancy_views
@@ -16,6 +16,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
     path("ping", views.ping, name="ping"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("audit/", views.audit_log, name="audit_log"),
     path("organizations/", tenancy_views.organization_list, name="organization_list"),
     path("organizations/new/", tenancy_views.organization_create, name="organization_create"),
