@@ -309,7 +309,19 @@ def deliver_outbox(batch: int | None = None) -> tuple[int, int]:
 def outbox_resend(email_ids: Iterable[int]) -> int:
     """Put these outbox e-mails up for delivery again at the next run of deliver_outbox: a failed
     one is retried at once instead of after its backoff, a sent one is sent once more (an
-    operator's choice in the admin, e.g. after a mailbox bounced). Returns how many were reset."""
-    return OutboxEmail.objects.filter(pk__in=list(email_ids)).update(
-        sent_at=None, send_after=timezone.now(), attempts=0, last_error=""
+    operator's choice in the admin, e.g. after a mailbox bounced). One a deliverer is sending
+    right now (a live claim) is left to it. Returns how many were reset."""
+    now = timezone.now()
+    free = models.Q(claimed_until__isnull=True) | models.Q(claimed_until__lte=now)
+    return (
+        OutboxEmail.objects.filter(pk__in=list(email_ids))
+        .filter(free)
+        .update(
+            sent_at=None,
+            send_after=now,
+            attempts=0,
+            last_error="",
+            claimed_until=None,
+            claim_token="",
+        )
     )

@@ -15,6 +15,7 @@ from portal.accounts.models import ApiToken
 from portal.accounts.services import api_token_create
 from portal.audit import AuditEntry, audit
 from portal.notifications import OutboxEmail, deliver_outbox, outbox_resend
+from tests.conftest import page_client
 from tests.factories import AdminFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,9 +31,7 @@ def superuser():
 
 @pytest.fixture
 def admin_client(superuser) -> Client:
-    client = Client()
-    client.force_login(superuser)
-    return client
+    return page_client(superuser)
 
 
 def failed_email(**fields) -> OutboxEmail:
@@ -150,3 +149,19 @@ def test_revoke_revokes_through_the_service_and_audits(admin_client, superuser):
     # The token's hash is never shown.
     page = admin_client.get(reverse("admin:accounts_apitoken_change", args=[token.pk]))
     assert token.key_hash not in page.content.decode()
+
+
+def test_resend_leaves_an_email_a_deliverer_is_sending_to_it():
+    in_flight = failed_email(
+        claimed_until=timezone.now() + timedelta(minutes=1), claim_token="deliverer-1"
+    )
+    expired = failed_email(
+        to="late@example.test",
+        claimed_until=timezone.now() - timedelta(seconds=1),
+        claim_token="deliverer-0",
+    )
+    assert outbox_resend([in_flight.pk, expired.pk]) == 1
+    in_flight.refresh_from_db()
+    expired.refresh_from_db()
+    assert (in_flight.claim_token, in_flight.attempts) == ("deliverer-1", 4)
+    assert (expired.claim_token, expired.claimed_until, expired.attempts) == ("", None, 0)
