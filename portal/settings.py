@@ -119,6 +119,13 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
+            # Short socket timeouts: a Redis that is down or drops packets costs a request at
+            # most this long (rate limits then fail open, /healthz answers 503) instead of the
+            # operating system's connect timeout.
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("CACHE_CONNECT_TIMEOUT_SECONDS", default=0.5),
+                "socket_timeout": env.float("CACHE_SOCKET_TIMEOUT_SECONDS", default=1.0),
+            },
         }
     }
 else:
