@@ -195,11 +195,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.tasks.remind_risk_reviews",
         "schedule": env.float("RISK_REVIEW_INTERVAL_SECONDS", default=3600.0),
     },
+    "purge-idempotency-keys": {
+        "task": "portal.tasks.purge_idempotency_keys",
+        "schedule": env.float("IDEMPOTENCY_PURGE_INTERVAL_SECONDS", default=3600.0),
+    },
     "evaluate-overages": {
         "task": "engagements.tasks.evaluate_overages",
         "schedule": env.float("OVERAGE_INTERVAL_SECONDS", default=3600.0),
     },
 }
+
+# An API POST's Idempotency-Key (and a page form's one-time token) is kept this long; a second
+# request with a key still in flight waits at most IDEMPOTENCY_WAIT_SECONDS (PostgreSQL).
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
+IDEMPOTENCY_WAIT_SECONDS = env.float("IDEMPOTENCY_WAIT_SECONDS", default=10.0)
 
 # --- Accounts ----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -315,6 +324,7 @@ SPECTACULAR_SETTINGS = {
     # Every operation documents the errors it can answer, each with the one error body (§8).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.api.idempotency.document_header",
         "portal.api.schema.document_errors",
     ],
     # One stable enum name per choice set: integrations generate clients from these names.
