@@ -50,6 +50,7 @@ from engagements.models import Cadence, Engagement, Plan
 from engagements.selectors import engagement_calendars, is_active_contact
 from engagements.views import response_target_text
 from portal.accounts.models import User
+from portal.api import idempotency
 from portal.errors import DomainError, InvalidInput
 from portal.files import protected_file_response
 from portal.filters import ScopedFilterSet
@@ -290,10 +291,17 @@ def case_create(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied  # members, and contacts of no current engagement
     if len(choices) == 1 and not form.is_bound:
         form.fields["engagement"].initial = choices[0].pk
+    # The form carries a one-time token: a second submission of it (a double click, a resent
+    # POST) shows the item the first one raised instead of raising another.
+    form_key = idempotency.form_key(request, "case_create")
+    if (first := idempotency.form_replay(request, form_key)) is not None:
+        messages.info(request, _("This form was already sent; here is the item it raised."))
+        return redirect(first)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             with transaction.atomic():
+                claimed = idempotency.form_claim(request, form_key) if form_key else None
                 case = services.case_raise(
                     acting_user=user,
                     engagement=data["engagement"],
@@ -305,6 +313,11 @@ def case_create(request: HttpRequest) -> HttpResponse:
                 )
                 if data["file"]:
                     services.case_attach(acting_user=user, case=case, upload=data["file"])
+                if claimed is not None:
+                    idempotency.form_complete(claimed, reverse("case_detail", args=[case.pk]))
+        except idempotency.Replay as replay:  # the first submission committed meanwhile
+            messages.info(request, _("This form was already sent; here is the item it raised."))
+            return redirect(replay.record.location)
         except DomainError as error:
             if error.status_code == 403:
                 return _refused(request, error)
@@ -328,6 +341,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
         "cases/case_form.html",
         {
             "form": form,
+            "form_token": idempotency.form_token(request),
             "previews": [
                 due_preview(engagement, now, calendars[engagement.pk])
                 for engagement in choices[:PREVIEW_LIMIT]

@@ -125,6 +125,13 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
+            # Short socket timeouts: a Redis that is down or drops packets costs a request at
+            # most this long (rate limits then fail open, /healthz answers 503) instead of the
+            # operating system's connect timeout.
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("CACHE_CONNECT_TIMEOUT_SECONDS", default=0.5),
+                "socket_timeout": env.float("CACHE_SOCKET_TIMEOUT_SECONDS", default=1.0),
+            },
         }
     }
 else:
@@ -208,11 +215,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.tasks.remind_risk_reviews",
         "schedule": env.float("RISK_REVIEW_INTERVAL_SECONDS", default=3600.0),
     },
+    "purge-idempotency-keys": {
+        "task": "portal.tasks.purge_idempotency_keys",
+        "schedule": env.float("IDEMPOTENCY_PURGE_INTERVAL_SECONDS", default=3600.0),
+    },
     "evaluate-overages": {
         "task": "engagements.tasks.evaluate_overages",
         "schedule": env.float("OVERAGE_INTERVAL_SECONDS", default=3600.0),
     },
 }
+
+# An API POST's Idempotency-Key (and a page form's one-time token) is kept this long; a second
+# request with a key still in flight waits at most IDEMPOTENCY_WAIT_SECONDS (PostgreSQL).
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
+IDEMPOTENCY_WAIT_SECONDS = env.float("IDEMPOTENCY_WAIT_SECONDS", default=10.0)
 
 # --- Accounts ----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -334,6 +350,7 @@ SPECTACULAR_SETTINGS = {
     # Every operation documents the errors it can answer, each with the one error body (§8).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.api.idempotency.document_header",
         "portal.api.schema.document_errors",
     ],
     # One stable enum name per choice set: integrations generate clients from these names.

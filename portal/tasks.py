@@ -22,3 +22,11 @@ def deliver_outbox() -> dict[str, int]:
 
     sent, failed = deliver()
     return {"sent": sent, "failed": failed}
+
+
+@shared_task(name="portal.tasks.purge_idempotency_keys")
+def purge_idempotency_keys() -> int:
+    """Delete Idempotency-Keys older than IDEMPOTENCY_KEY_HOURS (a reuse replaces one anyway)."""
+    from portal.api.idempotency import purge_expired
+
+    return purge_expired()

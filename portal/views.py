@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from django.conf import settings
@@ -25,6 +26,8 @@ from portal.pages import admin_required
 from portal.tasks import HEARTBEAT_CACHE_KEY
 from portal.tenancy.models import Membership, Organization
 from reviews.views import upcoming_sessions
+
+logger = logging.getLogger(__name__)
 
 
 @login_required
@@ -86,13 +89,32 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(request, "audit_log.html", {"page": page})
 
 
+# /healthz answers within about two seconds even when Redis (cache and broker) is down or drops
+# packets: one broker connection attempt with a short timeout, and the cache client's own short
+# socket timeouts (settings.CACHES).
+BROKER_CONNECT_TIMEOUT_SECONDS = 1.0
+# The heartbeat is stale (the worker or beat is not running) after this many intervals.
+HEARTBEAT_STALE_INTERVALS = 3
+
+
 def _broker_ok() -> bool:
     try:
-        with celery_app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+        with celery_app.connection_for_write(
+            connect_timeout=BROKER_CONNECT_TIMEOUT_SECONDS
+        ) as conn:
+            conn.ensure_connection(max_retries=0, timeout=BROKER_CONNECT_TIMEOUT_SECONDS)
         return True
     except Exception:
         return False
+
+
+def _cache_heartbeat() -> tuple[bool, str | None]:
+    """Whether the cache answers, and the heartbeat stamp it holds."""
+    try:
+        return True, cache.get(HEARTBEAT_CACHE_KEY)
+    except Exception:
+        logger.warning("/healthz: the cache is unreachable", exc_info=True)
+        return False, None
 
 
 @never_cache
@@ -106,7 +128,10 @@ def ping(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Database and broker reachability, and the age of the last beat-scheduled heartbeat."""
+    """Database, broker and cache reachability, and the age of the last beat-scheduled
+    heartbeat. 503 names the failing components: any unreachable service, or a heartbeat older
+    than HEARTBEAT_STALE_INTERVALS intervals (beat or every worker stopped). No heartbeat yet
+    (a fresh start, an emptied cache) is reported as "unknown" and is not a failure."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -114,22 +139,34 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception:
         database = "error"
     broker = "ok" if _broker_ok() else "error"
-    stamp = cache.get(HEARTBEAT_CACHE_KEY)
+    cache_ok, stamp = _cache_heartbeat()
     heartbeat_age = (
         round((timezone.now() - datetime.fromisoformat(stamp)).total_seconds(), 1)
         if stamp
         else None
     )
-    healthy = database == "ok" and broker == "ok"
+    stale_after = HEARTBEAT_STALE_INTERVALS * settings.HEARTBEAT_INTERVAL_SECONDS
+    if heartbeat_age is None:
+        heartbeat = "unknown"
+    else:
+        heartbeat = "stale" if heartbeat_age > stale_after else "ok"
+    components = {
+        "database": database,
+        "broker": broker,
+        "cache": "ok" if cache_ok else "error",
+        "heartbeat": heartbeat,
+    }
+    failing = [name for name, state in components.items() if state in ("error", "stale")]
     return JsonResponse(
         {
-            "status": "ok" if healthy else "error",
-            "database": database,
+            "status": "error" if failing else "ok",
+            "failing": failing,
+            **components,
             "database_vendor": connection.vendor,
-            "broker": broker,
             "broker_transport": celery_app.conf.broker_url.split(":", 1)[0],
             "worker_heartbeat_age_seconds": heartbeat_age,
             "heartbeat_interval_seconds": settings.HEARTBEAT_INTERVAL_SECONDS,
+            "heartbeat_stale_after_seconds": stale_after,
         },
-        status=200 if healthy else 503,
+        status=503 if failing else 200,
     )

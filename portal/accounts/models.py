@@ -187,3 +187,34 @@ class ApiToken(models.Model):
 
     def allows(self, scope: str) -> bool:
         return scope in self.scopes
+
+
+class IdempotencyKey(models.Model):
+    """A client's `Idempotency-Key` of a POST (the API's header, or the one-time token of a
+    page form) and the answer its first request got, replayed for a retry within
+    `IDEMPOTENCY_KEY_HOURS`. Scoped by user; see portal/api/idempotency.py."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    key = models.CharField(_("key"), max_length=255)
+    # SHA-256 of the method, the path and the body: the same key with another request is a 409.
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    content_type = models.CharField(max_length=200, blank=True)
+    location = models.CharField(max_length=500, blank=True)
+    body = models.BinaryField(default=bytes)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -10,11 +10,13 @@ from rest_framework import mixins, viewsets
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from portal.api import idempotency
 from portal.tenancy.scoping import activate, deactivate, scope_for
 
 
 class ScopedAPIViewMixin:
-    """Opens the tenant scope of whoever the request authenticated as (session or token).
+    """Opens the tenant scope of whoever the request authenticated as (session or token), and
+    makes every POST idempotent under an `Idempotency-Key` header (portal/api/idempotency.py).
 
     The scope opens right after authentication, so permission checks, querysets, serializers
     and rendering all run inside it, and it closes when the response is rendered.
@@ -26,12 +28,27 @@ class ScopedAPIViewMixin:
         active = user.is_authenticated and user.is_active
         self._scope_token = activate(scope_for(user) if active else None)
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        # After authentication, permissions and throttling: a POST's Idempotency-Key.
+        self._idempotency = idempotency.begin(request)
+
+    def handle_exception(self, exc: Exception) -> HttpResponseBase:
+        if isinstance(exc, idempotency.Replay):
+            return exc.response()
+        return super().handle_exception(exc)  # type: ignore[misc]
+
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self._scope_token = None
+        self._idempotency = None
         try:
-            response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
-            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
-                response.render()
+            # A POST with an Idempotency-Key runs in one transaction with its key.
+            with idempotency.transaction_for(request):
+                response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+                if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                    response.render()
+                if self._idempotency is not None:
+                    idempotency.complete(self._idempotency, response)
             return response
         finally:
             if self._scope_token is not None:
