@@ -4,8 +4,8 @@ Every API error has one shape (SPEC §8): `{"code": "...", "detail": "...", "fie
 The views document their business errors (403 `not_entitled`, 409 `conflict`, ...) with a
 description; this hook gives each of those the `Error` body and adds the errors that the
 framework answers for any operation: 401 and 403 (authentication, token scopes), 429
-(throttling), 400 where the operation takes query parameters or a body, 404 where a path or
-cursor names something, and 413/415 where it takes a body.
+(throttling), 400 where the operation takes query parameters (an unknown one, or an unreadable
+cursor, too) or a body, 404 where a path names something, and 413/415 where it takes a body.
 """
 
 from __future__ import annotations
@@ -41,10 +41,8 @@ METHODS = ("get", "put", "post", "patch", "delete")
 
 def _error_codes(operation: dict[str, Any]) -> list[str]:
     parameters = operation.get("parameters", [])
-    codes = ["401", "403", "429"]
-    if operation.get("requestBody") or any(p.get("in") == "query" for p in parameters):
-        codes.append("400")
-    if any(p.get("in") == "path" or p.get("name") == "cursor" for p in parameters):
+    codes = ["400", "401", "403", "429"]  # every operation refuses unknown query parameters
+    if any(p.get("in") == "path" for p in parameters):
         codes.append("404")
     if operation.get("requestBody"):
         codes += ["413", "415"]
