@@ -21,6 +21,8 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from portal.text import header_safe
+
 logger = logging.getLogger(__name__)
 
 
@@ -92,7 +94,8 @@ def _rendered(
     language = recipient_language(user, engagement)
     with translation.override(language):
         title, body = render()
-        return language, str(title)[:200], str(body)
+        # The title is also the e-mail's Subject header: one line, whatever the record holds.
+        return language, header_safe(title)[:200], str(body)
 
 
 def _email_body(body: str, url: str) -> str:
@@ -215,7 +218,7 @@ def deliver_outbox(batch: int = 50) -> tuple[int, int]:
         connection = get_connection()
         for row in rows:
             try:
-                send_mail(row.subject, row.body, None, [row.to], connection=connection)
+                send_mail(header_safe(row.subject), row.body, None, [row.to], connection=connection)
             except Exception as exc:
                 row.attempts += 1
                 row.last_error = f"{type(exc).__name__}: {exc}"[:2000]

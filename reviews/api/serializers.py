@@ -17,7 +17,7 @@ from rest_framework import serializers
 from engagements.models import Engagement, Method, ServiceFunction
 from portal.accounts.models import User
 from portal.accounts.selectors import users_visible_to
-from portal.api.serializers import ScopedRelatedField, StrictSerializer
+from portal.api.serializers import MULTILINE, ScopedRelatedField, StrictSerializer
 from reviews.models import ActionItem, Occurrence
 
 # --- Fields ----------------------------------------------------------------------------------
@@ -133,7 +133,12 @@ class OccurrenceRequestSerializer(StrictSerializer):
     method = MethodField()
     preferred_start = serializers.DateTimeField()
     note = serializers.CharField(
-        required=False, allow_blank=True, max_length=4000, default="", trim_whitespace=True
+        required=False,
+        allow_blank=True,
+        max_length=4000,
+        default="",
+        trim_whitespace=True,
+        style=MULTILINE,
     )
 
     def validate_deliverable(self, value: str) -> str:
@@ -153,7 +158,7 @@ class CompleteSerializer(StrictSerializer):
     """What happened: the method actually used, minutes, attendees and action items."""
 
     method = MethodField()
-    minutes = serializers.CharField(max_length=50_000)
+    minutes = serializers.CharField(max_length=50_000, style=MULTILINE)
     attendees = VisibleUserField(many=True, required=False, default=list)
     other_attendees = serializers.CharField(
         required=False, allow_blank=True, max_length=300, default=""
@@ -165,7 +170,9 @@ class CompleteSerializer(StrictSerializer):
 
 
 class CancelSerializer(StrictSerializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, default="", style=MULTILINE
+    )
 
 
 class ActionItemDoneSerializer(StrictSerializer):
