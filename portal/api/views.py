@@ -10,6 +10,7 @@ from rest_framework import mixins, viewsets
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from portal.api.query import refuse_unknown_query_parameters
 from portal.tenancy.scoping import activate, deactivate, scope_for
 
 
@@ -25,6 +26,12 @@ class ScopedAPIViewMixin:
         user = request.user
         active = user.is_authenticated and user.is_active
         self._scope_token = activate(scope_for(user) if active else None)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """After authentication, permissions and throttling: refuse undocumented query
+        parameters, as StrictSerializerMixin refuses unknown body fields."""
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        refuse_unknown_query_parameters(request)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self._scope_token = None
