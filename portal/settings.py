@@ -312,6 +312,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "portal.api.schema.document_errors",
+        "portal.api.schema.nullable_any",
     ],
     # One stable enum name per choice set: integrations generate clients from these names.
     "ENUM_NAME_OVERRIDES": {

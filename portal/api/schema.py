@@ -66,3 +66,26 @@ def document_errors(result: dict[str, Any], generator: Any, request: Any, public
                     response["content"] = body
             operation["responses"] = dict(sorted(responses.items()))
     return result
+
+
+def _schemas(node: Any) -> Any:
+    """Every object in a schema document, walked without recursion."""
+    pending = [node]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            yield item
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
+def nullable_any(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict:
+    """A nullable field of any value (a JSONField such as the audit's `before`) is `{}`: in
+    OpenAPI 3.1 drf-spectacular writes `oneOf: [{}, {type: null}]`, which no null satisfies
+    (it matches both)."""
+    for node in _schemas(result):
+        options = node.get("oneOf")
+        if isinstance(options, list) and {} in options:
+            del node["oneOf"]
+    return result
