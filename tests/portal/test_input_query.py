@@ -3,8 +3,6 @@ operation of the API."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from cases.models import Case
@@ -47,7 +45,7 @@ def test_documented_query_parameters_are_not_refused_as_unknown(world):
             continue
         response = client.get(fill(path, case.pk), dict.fromkeys(names, "1"))
         assert response.status_code < 500, (path, response.content[:300])
-        assert unknown not in json.dumps(response.json().get("fields", {})), path
+        assert unknown not in response.content.decode(errors="replace"), path
 
 
 def test_the_audit_example_typo_no_longer_lists_every_row(world):
