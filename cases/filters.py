@@ -18,7 +18,7 @@ from django_filters.fields import MultipleChoiceField
 
 from cases.models import Case
 from engagements.models import Engagement
-from portal.filters import ScopedFilterSet
+from portal.filters import IdFilter, ScopedFilterSet
 
 # --- The SLA state -----------------------------------------------------------------------------
 
@@ -90,11 +90,11 @@ class MultipleValuesFilter(django_filters.MultipleChoiceFilter):
 
 class CaseFilter(ScopedFilterSet):
     engagement = django_filters.ModelChoiceFilter(queryset=Engagement.objects.all())
-    assignee = django_filters.NumberFilter(field_name="assignee_id")
+    assignee = IdFilter(field_name="assignee_id")
     unassigned = django_filters.BooleanFilter(
         field_name="assignee", lookup_expr="isnull", label=_("in the provider queue")
     )
-    raised_by = django_filters.NumberFilter(field_name="raised_by_id")
+    raised_by = IdFilter(field_name="raised_by_id")
     status = MultipleValuesFilter(choices=Case.Status.choices)
     kind = MultipleValuesFilter(choices=Case.Kind.choices)
     severity = MultipleValuesFilter(choices=Case.Severity.choices)

@@ -7,13 +7,13 @@ import django_filters
 from cases.filters import MultipleValuesFilter
 from cases.models import Case, FixRequest, Risk
 from engagements.models import Engagement
-from portal.filters import ScopedFilterSet
+from portal.filters import IdFilter, ScopedFilterSet
 
 
 class RiskFilter(ScopedFilterSet):
     engagement = django_filters.ModelChoiceFilter(queryset=Engagement.objects.all())
     status = MultipleValuesFilter(choices=Risk.Status.choices)
-    owner = django_filters.NumberFilter(field_name="owner_id")
+    owner = IdFilter(field_name="owner_id")
 
     class Meta:
         model = Risk

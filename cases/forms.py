@@ -16,7 +16,7 @@ from cases.services import ATTACHMENT_MAX_BYTES, NOT_SERVING
 from engagements.forms import DATETIME_INPUT, StaffChoiceField, active_provider_staff
 from engagements.models import Engagement, Method
 from portal.accounts.models import User
-from portal.forms import ScopedForm
+from portal.forms import PortalForm, ScopedForm
 
 FILE_HELP = lazy(
     lambda: (
@@ -78,7 +78,7 @@ class CaseForm(ScopedForm):
             del self.fields["received_at"]
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(PortalForm):
     body = forms.CharField(
         label=_("Reply"), widget=forms.Textarea(attrs={"rows": 4}), max_length=20000
     )
@@ -92,7 +92,7 @@ class ReplyForm(forms.Form):
             del self.fields["internal"]
 
 
-class StatusForm(forms.Form):
+class StatusForm(PortalForm):
     status = forms.ChoiceField(choices=Case.Status.choices)
     note = forms.CharField(label=_("Note"), max_length=2000, required=False)
 
@@ -121,7 +121,7 @@ def staff_with_load(engagement: Engagement) -> QuerySet[User]:
     )
 
 
-class AssignForm(forms.Form):
+class AssignForm(PortalForm):
     assignee = AssigneeChoiceField(
         label=_("Assignee"),
         queryset=User.objects.none(),
@@ -135,11 +135,11 @@ class AssignForm(forms.Form):
         self.fields["assignee"].queryset = staff_with_load(case.engagement)
 
 
-class EscalateForm(forms.Form):
+class EscalateForm(PortalForm):
     reason = forms.CharField(label=_("Reason"), max_length=2000, required=False)
 
 
-class PriorityForm(forms.Form):
+class PriorityForm(PortalForm):
     priority = forms.TypedChoiceField(
         label=_("Priority"),
         choices=[("", _("None")), *[(n, str(n)) for n in range(1, 6)]],
@@ -150,7 +150,7 @@ class PriorityForm(forms.Form):
     )
 
 
-class RcaForm(forms.Form):
+class RcaForm(PortalForm):
     """The root cause analysis of a severity-0 incident; methods come from the plan's RCA
     cadence."""
 
@@ -172,7 +172,7 @@ class RcaForm(forms.Form):
         ]
 
 
-class AttachForm(forms.Form):
+class AttachForm(PortalForm):
     file = forms.FileField(label=_("File"), help_text=FILE_HELP)
     internal = forms.BooleanField(label=_("Internal (not visible to the customer)"), required=False)
 

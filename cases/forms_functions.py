@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import Case, FixRequest, Risk
 from engagements.forms import StaffChoiceField, active_provider_staff
 from engagements.models import Engagement
-from portal.forms import ScopedForm
+from portal.forms import PortalForm, ScopedForm
 
 RATING = [(value, str(value)) for value in range(1, 6)]
 
@@ -50,7 +50,7 @@ class FixRequestForm(ScopedForm):
         self.fields["case"].queryset = Case.objects.filter(engagement=engagement)
 
 
-class VendorStatusForm(forms.Form):
+class VendorStatusForm(PortalForm):
     vendor_status = forms.ChoiceField(
         label=_("Vendor status"), choices=FixRequest.VendorStatus.choices
     )

@@ -24,7 +24,7 @@ from engagements.models import (
     ServiceFunction,
     TimeEntry,
 )
-from portal.filters import ScopedFilterSet
+from portal.filters import IdFilter, ScopedFilterSet
 from portal.tenancy.models import Organization
 
 
@@ -57,8 +57,8 @@ class EngagementFilter(ScopedFilterSet):
     plan = django_filters.ModelChoiceFilter(
         queryset=Plan.objects.all(), to_field_name="code", label=_("plan (code)")
     )
-    manager = django_filters.NumberFilter(field_name="manager_id")
-    deputy = django_filters.NumberFilter(field_name="deputy_id")
+    manager = IdFilter(field_name="manager_id")
+    deputy = IdFilter(field_name="deputy_id")
     status = django_filters.ChoiceFilter(
         choices=Engagement.Status.choices, method="filter_status", label=_("status")
     )
@@ -86,7 +86,7 @@ class EngagementFilter(ScopedFilterSet):
 
 
 class AbsenceFilter(ScopedFilterSet):
-    manager = django_filters.NumberFilter(field_name="manager_id")
+    manager = IdFilter(field_name="manager_id")
     kind = django_filters.ChoiceFilter(choices=Absence.Kind.choices)
 
     class Meta:
@@ -105,7 +105,7 @@ class AfterHoursRequestFilter(ScopedFilterSet):
 
 class TimeEntryFilter(ScopedFilterSet):
     engagement = django_filters.ModelChoiceFilter(queryset=Engagement.objects.all())
-    manager = django_filters.NumberFilter(field_name="manager_id")
+    manager = IdFilter(field_name="manager_id")
     activity = django_filters.ChoiceFilter(choices=TimeEntry.Activity.choices)
     # `date_after` and `date_before`, both inclusive.
     date = django_filters.DateFromToRangeFilter()

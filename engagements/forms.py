@@ -23,7 +23,7 @@ from engagements.models import (
     default_business_hours,
 )
 from portal.accounts.models import TIME_ZONE_CHOICES, User
-from portal.forms import ScopedForm
+from portal.forms import PortalForm, ScopedForm
 from portal.tenancy.models import Organization
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -243,12 +243,12 @@ def engagement_initial(engagement: Engagement) -> dict[str, Any]:
     }
 
 
-class HolidayForm(forms.Form):
+class HolidayForm(PortalForm):
     date = forms.DateField(label=_("Date"), widget=DATE_INPUT)
     name = forms.CharField(label=_("Name"), max_length=120, required=False)
 
 
-class ContactAddForm(forms.Form):
+class ContactAddForm(PortalForm):
     """Name a person of the engagement's organization who is not a named contact yet."""
 
     user = forms.ModelChoiceField(
@@ -279,7 +279,7 @@ class ContactAddForm(forms.Form):
 # --- After-hours support ---------------------------------------------------------------------
 
 
-class AfterHoursRequestForm(forms.Form):
+class AfterHoursRequestForm(PortalForm):
     """A window on one local date of the engagement's zone; an end at or before the start is
     on the next day (22:00–02:00)."""
 
@@ -314,7 +314,7 @@ class AfterHoursRequestForm(forms.Form):
         return starts_at, datetime.combine(end_day, ends, tzinfo=zone)
 
 
-class AfterHoursDecideForm(forms.Form):
+class AfterHoursDecideForm(PortalForm):
     decision = forms.ChoiceField(
         label=_("Decision"), choices=[("approve", _("Approve")), ("decline", _("Decline"))]
     )
@@ -344,7 +344,7 @@ def parse_duration(value: str) -> int | None:
     return int(hours) * 60 + int(minutes)
 
 
-class TimeEntryForm(forms.Form):
+class TimeEntryForm(PortalForm):
     date = forms.DateField(label=_("Date"), widget=DATE_INPUT)
     duration = forms.CharField(
         label=_("Time spent"),
@@ -386,7 +386,7 @@ class TimeEntryForm(forms.Form):
 # --- Absences ---------------------------------------------------------------------------------
 
 
-class AbsenceForm(forms.Form):
+class AbsenceForm(PortalForm):
     """Start and end are read in the viewer's zone (the portal activates it per request)."""
 
     manager = StaffChoiceField(

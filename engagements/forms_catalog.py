@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from engagements.models import Cadence, Frequency, Method, Plan, ServiceFunction
 from engagements.services import PLAN_FIELDS
+from portal.forms import PortalForm
 
 Cell = tuple[int, int]  # (plan id, function id)
 
@@ -26,7 +27,7 @@ def cell_key(plan_id: int, function_id: int) -> str:
     return f"{plan_id}-{function_id}"
 
 
-class _GridForm(forms.Form):
+class _GridForm(PortalForm):
     shown = forms.CharField(widget=forms.HiddenInput)
 
     error_messages = {
@@ -217,7 +218,7 @@ class CadenceGridForm(_GridForm):
                 self.add_error(target, message)
 
 
-class PlanForm(forms.Form):
+class PlanForm(PortalForm):
     """A plan's settings; the code only when creating (it is fixed afterwards)."""
 
     def __init__(self, *args: Any, plan: Plan | None = None, **kwargs: Any) -> None:
@@ -233,7 +234,7 @@ class PlanForm(forms.Form):
             )
 
 
-class ServiceFunctionForm(forms.Form):
+class ServiceFunctionForm(PortalForm):
     """A function's name and description; the code only when creating."""
 
     def __init__(self, *args: Any, function: ServiceFunction | None = None, **kwargs: Any) -> None:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from engagements.models import AdvocacyItem, Engagement, UpgradePlan
 from portal.accounts.models import User
-from portal.forms import ScopedForm
+from portal.forms import PortalForm, ScopedForm
 
 TEXT_MAX = 20_000
 
@@ -25,14 +25,14 @@ def _text(label: Any, help_text: Any = "") -> forms.CharField:
     )
 
 
-class CustomerProfileForm(forms.Form):
+class CustomerProfileForm(PortalForm):
     roadmap = _text(_("Roadmap"), _("Where the customer is heading with the platform."))
     use_cases = _text(_("Use cases"))
     priorities = _text(_("Priorities"))
     key_dates = _text(_("Key dates"), _("Go-lives, freezes, audits, renewals."))
 
 
-class AdvocacyItemForm(forms.Form):
+class AdvocacyItemForm(PortalForm):
     kind = forms.ChoiceField(label=_("Kind"), choices=AdvocacyItem.Kind.choices)
     title = forms.CharField(label=_("Title"), max_length=200)
     description = _text(_("Description"))
@@ -46,7 +46,7 @@ class AdvocacyStaffForm(AdvocacyItemForm):
     )
 
 
-class UpgradePlanForm(forms.Form):
+class UpgradePlanForm(PortalForm):
     current_version = forms.CharField(label=_("Current version"), max_length=100)
     target_version = forms.CharField(label=_("Target version"), max_length=100)
     status = forms.ChoiceField(label=_("Status"), choices=UpgradePlan.Status.choices)

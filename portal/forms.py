@@ -1,4 +1,5 @@
-"""Form base: choice fields over tenant-owned models offer only what the actor may see."""
+"""Form bases: text without control characters, and choice fields over tenant-owned models that
+offer only what the actor may see. Every form of the portal derives from one of these."""
 
 from __future__ import annotations
 
@@ -7,9 +8,31 @@ from typing import Any
 from django import forms
 
 from portal.tenancy.scoping import TenantOwned
+from portal.text import ControlCharacterValidator
 
 
-class ScopedFormMixin:
+class TextFormMixin:
+    """Every text field refuses control characters (portal.text): a one-line field every C0
+    character and DEL, a text area (multi-line) all but line breaks and tabs. NUL is already
+    refused by Django's CharField itself."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[misc]
+        for field in self.fields.values():  # type: ignore[attr-defined]
+            if isinstance(field, forms.CharField):
+                multiline = isinstance(field.widget, forms.Textarea)
+                field.validators.append(ControlCharacterValidator(multiline=multiline))
+
+
+class PortalForm(TextFormMixin, forms.Form):
+    pass
+
+
+class PortalModelForm(TextFormMixin, forms.ModelForm):
+    pass
+
+
+class ScopedFormMixin(TextFormMixin):
     """Re-derives the querysets of model choice fields inside the request's tenant scope.
 
     Querysets built at import time are unscoped and refuse to run; this gives each form the

@@ -23,6 +23,8 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from portal.text import header_safe
+
 logger = logging.getLogger(__name__)
 
 
@@ -100,7 +102,8 @@ def _rendered(
     language = recipient_language(user, engagement)
     with translation.override(language):
         title, body = render()
-        return language, str(title)[:200], str(body)
+        # The title is also the e-mail's Subject header: one line, whatever the record holds.
+        return language, header_safe(title)[:200], str(body)
 
 
 def _email_body(body: str, url: str) -> str:
@@ -274,7 +277,7 @@ def deliver_outbox(batch: int | None = None) -> tuple[int, int]:
                 break
             mine = OutboxEmail.objects.filter(pk=row.pk, claim_token=token, sent_at__isnull=True)
             try:
-                send_mail(row.subject, row.body, None, [row.to], connection=smtp)
+                send_mail(header_safe(row.subject), row.body, None, [row.to], connection=smtp)
             except SoftTimeLimitExceeded:
                 _release(token, rows[position:])
                 raise

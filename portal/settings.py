@@ -316,7 +316,7 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "portal.api.permissions.TokenScopePermission",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["portal.api.parsers.PortalJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -346,12 +346,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # OpenAPI 3.1: a nullable object is `oneOf: [$ref, {type: null}]`, which validators and
+    # client generators read alike (3.0's `allOf` + `nullable` has no type for `nullable`).
+    "OAS_VERSION": "3.1.0",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # Every operation documents the errors it can answer, each with the one error body (§8).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "portal.api.idempotency.document_header",
         "portal.api.schema.document_errors",
+        "portal.api.schema.nullable_any",
     ],
     # One stable enum name per choice set: integrations generate clients from these names.
     "ENUM_NAME_OVERRIDES": {

@@ -10,7 +10,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from engagements.models import Engagement, Method
-from portal.filters import ScopedFilterSet
+from portal.filters import IdFilter, ScopedFilterSet
 from reviews.models import ActionItem, Occurrence
 
 
@@ -43,7 +43,7 @@ class OccurrenceFilter(ScopedFilterSet):
 class ActionItemFilter(ScopedFilterSet):
     occurrence = django_filters.ModelChoiceFilter(queryset=Occurrence.objects.all())
     done = django_filters.BooleanFilter()
-    owner = django_filters.NumberFilter(field_name="owner_id")
+    owner = IdFilter(field_name="owner_id")
 
     class Meta:
         model = ActionItem

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from engagements.models import Cadence, Engagement, Entitlement, Frequency, Method
 from portal.accounts.models import User
-from portal.forms import ScopedForm
+from portal.forms import PortalForm, ScopedForm
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -37,7 +37,7 @@ def method_choices(codes: list[str]) -> list[tuple[str, str]]:
 # --- Completing an occurrence -------------------------------------------------------------------
 
 
-class CompleteForm(forms.Form):
+class CompleteForm(PortalForm):
     """What happened. Any known method parses; the service refuses one the plan does not allow,
     so the select offers only the allowed ones."""
 
@@ -72,7 +72,7 @@ class CompleteForm(forms.Form):
         return [self.people[pk] for pk in self.cleaned_data.get("attendees", [])]
 
 
-class ActionItemForm(forms.Form):
+class ActionItemForm(PortalForm):
     """One row of the completion form; a blank row is ignored."""
 
     description = forms.CharField(label=_("Action"), max_length=300, required=False)
@@ -106,7 +106,7 @@ ActionItemFormSet = forms.formset_factory(
 )
 
 
-class CancelForm(forms.Form):
+class CancelForm(PortalForm):
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
 
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.forms import PortalForm
 from reviews.forms import DATETIME_INPUT
 from reviews.models import ChangeItem, MaintenanceWindow
 
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
 
 
-class MaintenanceWindowForm(forms.Form):
+class MaintenanceWindowForm(PortalForm):
     title = forms.CharField(label=_("Title"), max_length=200)
     starts_at = forms.DateTimeField(
         label=_("Starts"), widget=DATETIME_INPUT, help_text=_("Your local time.")
@@ -28,7 +29,7 @@ class MaintenanceWindowForm(forms.Form):
     )
 
 
-class ChangeItemForm(forms.Form):
+class ChangeItemForm(PortalForm):
     title = forms.CharField(label=_("Title"), max_length=200)
     kind = forms.ChoiceField(label=_("Kind"), choices=ChangeItem.Kind.choices)
     scheduled_at = forms.DateTimeField(
@@ -40,9 +41,9 @@ class ChangeItemForm(forms.Form):
     )
 
 
-class MaintenanceStatusForm(forms.Form):
+class MaintenanceStatusForm(PortalForm):
     status = forms.ChoiceField(choices=MaintenanceWindow.Status.choices)
 
 
-class ChangeStatusForm(forms.Form):
+class ChangeStatusForm(PortalForm):
     status = forms.ChoiceField(choices=ChangeItem.Status.choices)

@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from engagements.models import Method
+from portal.forms import PortalForm
 from reviews.forms import DATETIME_INPUT
 from reviews.models import ConsultingRequest, Publication
 from reviews.services_publications import CONSULTING_METHODS
@@ -14,14 +15,14 @@ from reviews.services_publications import CONSULTING_METHODS
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
 
 
-class PublicationForm(forms.Form):
+class PublicationForm(PortalForm):
     kind = forms.ChoiceField(label=_("Kind"), choices=Publication.Kind.choices)
     title = forms.CharField(label=_("Title"), max_length=200)
     body = forms.CharField(label=_("Text"), max_length=20000, widget=forms.Textarea)
     major = forms.BooleanField(label=_("Major announcement"), required=False)
 
 
-class TrainingResourceForm(forms.Form):
+class TrainingResourceForm(PortalForm):
     title = forms.CharField(label=_("Title"), max_length=200)
     url = forms.URLField(label=_("Link"), max_length=500, assume_scheme="https")
     description = forms.CharField(
@@ -29,7 +30,7 @@ class TrainingResourceForm(forms.Form):
     )
 
 
-class ConsultingRequestForm(forms.Form):
+class ConsultingRequestForm(PortalForm):
     topic = forms.CharField(label=_("Topic"), max_length=200)
     environment_details = forms.CharField(
         label=_("Environment details"), max_length=8000, required=False, widget=TEXTAREA
@@ -39,7 +40,7 @@ class ConsultingRequestForm(forms.Form):
     )
 
 
-class ConsultingScheduleForm(forms.Form):
+class ConsultingScheduleForm(PortalForm):
     starts_at = forms.DateTimeField(
         label=_("Starts"), widget=DATETIME_INPUT, help_text=_("Your local time.")
     )
@@ -55,5 +56,5 @@ class ConsultingScheduleForm(forms.Form):
         ]
 
 
-class ConsultingStatusForm(forms.Form):
+class ConsultingStatusForm(PortalForm):
     status = forms.ChoiceField(choices=ConsultingRequest.Status.choices)

@@ -14,7 +14,12 @@ from cases.filters import Sla, case_sla
 from cases.models import Attachment, Case, CaseEvent, RootCauseAnalysis
 from engagements.api.serializers import ProviderStaffField
 from engagements.models import Engagement
-from portal.api.serializers import ScopedRelatedField, StrictModelSerializer, StrictSerializer
+from portal.api.serializers import (
+    MULTILINE,
+    ScopedRelatedField,
+    StrictModelSerializer,
+    StrictSerializer,
+)
 
 TEXT_MAX = 20_000
 
@@ -148,11 +153,11 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
 
 class RespondSerializer(StrictSerializer):
-    body = serializers.CharField(max_length=TEXT_MAX)
+    body = serializers.CharField(max_length=TEXT_MAX, style=MULTILINE)
 
 
 class CommentSerializer(StrictSerializer):
-    body = serializers.CharField(max_length=TEXT_MAX)
+    body = serializers.CharField(max_length=TEXT_MAX, style=MULTILINE)
     public = serializers.BooleanField(
         default=True,
         help_text=_("False: an internal note of provider staff (customers' are always public)."),
@@ -160,11 +165,15 @@ class CommentSerializer(StrictSerializer):
 
 
 class EscalateSerializer(StrictSerializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=TEXT_MAX, style=MULTILINE
+    )
 
 
 class ResolveSerializer(StrictSerializer):
-    note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=TEXT_MAX, style=MULTILINE
+    )
 
 
 class StatusSerializer(StrictSerializer):
@@ -176,7 +185,9 @@ class StatusSerializer(StrictSerializer):
             "again to reopen."
         ),
     )
-    note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=TEXT_MAX, style=MULTILINE
+    )
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -201,8 +212,8 @@ class PrioritySerializer(StrictSerializer):
 
 
 class RootCauseAnalysisInputSerializer(StrictSerializer):
-    findings = serializers.CharField(max_length=TEXT_MAX)
-    corrective_actions = serializers.CharField(max_length=TEXT_MAX)
+    findings = serializers.CharField(max_length=TEXT_MAX, style=MULTILINE)
+    corrective_actions = serializers.CharField(max_length=TEXT_MAX, style=MULTILINE)
     # The methods depend on the plan's RCA cadence: the service names them when refusing.
     delivery_method = serializers.CharField(
         max_length=12,

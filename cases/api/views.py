@@ -24,7 +24,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import Cursor
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -72,21 +72,25 @@ class KeysetCursorPagination(PortalCursorPagination):
             values.append(value.isoformat() if isinstance(value, datetime) else str(value))
         return json.dumps(values)
 
+    def clean_cursor(self, cursor: Cursor) -> Cursor:
+        return cursor  # the position holds every field: `_position_filter` reads it
+
     def _position_filter(self, position: str, reverse: bool) -> Q:
         try:
             values = json.loads(position)
-        except ValueError as exc:
-            raise NotFound(self.invalid_cursor_message) from exc
+        except (ValueError, RecursionError) as exc:
+            raise self.invalid_cursor() from exc
         if (
             not isinstance(values, list)
             or len(values) != len(self.ordering)
             or not all(isinstance(value, str) for value in values)
         ):
-            raise NotFound(self.invalid_cursor_message)
+            raise self.invalid_cursor()
         clauses = []
         equal = Q()
-        for field, value in zip(self.ordering, values, strict=True):
+        for field, raw in zip(self.ordering, values, strict=True):
             name = field.lstrip("-")
+            value = self.clean_position(field, raw)
             lookup = "lt" if field.startswith("-") != reverse else "gt"
             clauses.append(equal & Q(**{f"{name}__{lookup}": value}))
             equal &= Q(**{name: value})
@@ -96,6 +100,7 @@ class KeysetCursorPagination(PortalCursorPagination):
         self, queryset: QuerySet, request: Request, view: Any = None
     ) -> list[Model] | None:
         self.request = request
+        self.model = queryset.model
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()
         self.ordering = self.get_ordering(request, queryset, view)

@@ -27,7 +27,12 @@ from engagements.models import (
     TimeEntry,
 )
 from portal.accounts.models import User
-from portal.api.serializers import ScopedRelatedField, StrictModelSerializer, StrictSerializer
+from portal.api.serializers import (
+    MULTILINE,
+    ScopedRelatedField,
+    StrictModelSerializer,
+    StrictSerializer,
+)
 from portal.tenancy.models import Organization
 
 # --- Fields ----------------------------------------------------------------------------------
@@ -324,12 +329,14 @@ class AfterHoursRequestSerializer(StrictModelSerializer):
 
 
 class AfterHoursApproveSerializer(StrictSerializer):
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, default="", style=MULTILINE
+    )
 
 
 class AfterHoursDeclineSerializer(StrictSerializer):
     note = serializers.CharField(
-        max_length=2000, help_text=_("Why the request is declined (required).")
+        max_length=2000, help_text=_("Why the request is declined (required)."), style=MULTILINE
     )
 
 

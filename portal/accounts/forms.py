@@ -5,9 +5,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.models import TIME_ZONE_CHOICES, ApiToken, User
+from portal.forms import PortalForm, PortalModelForm
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(PortalForm):
     name = forms.CharField(
         label=_("Name"), max_length=100, help_text=_("What uses this token, e.g. “CRM sync”.")
     )
@@ -31,7 +32,7 @@ class ApiTokenForm(forms.Form):
         return timezone.now() + timedelta(days=days) if days else None
 
 
-class StaffPersonForm(forms.Form):
+class StaffPersonForm(PortalForm):
     email = forms.EmailField(label=_("E-mail address"))
     name = forms.CharField(label=_("Name"), max_length=150)
     kind = forms.ChoiceField(
@@ -47,7 +48,7 @@ class StaffPersonForm(forms.Form):
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES, initial="UTC")
 
 
-class PreferencesForm(forms.ModelForm):
+class PreferencesForm(PortalModelForm):
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES)
 
     class Meta:

@@ -15,6 +15,7 @@ from portal.accounts.models import User
 from portal.api.permissions import IsProviderAdmin
 from portal.api.views import PortalReadOnlyViewSet
 from portal.audit import AuditEntry
+from portal.filters import IdFilter
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
@@ -43,7 +44,7 @@ class AuditEntryFilter(django_filters.FilterSet):
     action_prefix = django_filters.CharFilter(field_name="action", lookup_expr="startswith")
     object_type = django_filters.CharFilter()
     object_id = django_filters.CharFilter()
-    organization = django_filters.NumberFilter(field_name="organization_id")
+    organization = IdFilter(field_name="organization_id")
     at_after = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
     at_before = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
 

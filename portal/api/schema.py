@@ -4,8 +4,8 @@ Every API error has one shape (SPEC §8): `{"code": "...", "detail": "...", "fie
 The views document their business errors (403 `not_entitled`, 409 `conflict`, ...) with a
 description; this hook gives each of those the `Error` body and adds the errors that the
 framework answers for any operation: 401 and 403 (authentication, token scopes), 429
-(throttling), 400 where the operation takes query parameters or a body, 404 where a path or
-cursor names something, and 413/415 where it takes a body.
+(throttling), 400 where the operation takes query parameters (an unknown one, or an unreadable
+cursor, too) or a body, 404 where a path names something, and 413/415 where it takes a body.
 """
 
 from __future__ import annotations
@@ -41,10 +41,8 @@ METHODS = ("get", "put", "post", "patch", "delete")
 
 def _error_codes(operation: dict[str, Any]) -> list[str]:
     parameters = operation.get("parameters", [])
-    codes = ["401", "403", "429"]
-    if operation.get("requestBody") or any(p.get("in") == "query" for p in parameters):
-        codes.append("400")
-    if any(p.get("in") == "path" or p.get("name") == "cursor" for p in parameters):
+    codes = ["400", "401", "403", "429"]  # every operation refuses unknown query parameters
+    if any(p.get("in") == "path" for p in parameters):
         codes.append("404")
     if operation.get("requestBody"):
         codes += ["413", "415"]
@@ -67,4 +65,27 @@ def document_errors(result: dict[str, Any], generator: Any, request: Any, public
                 if code.startswith(("4", "5")) and "content" not in response:
                     response["content"] = body
             operation["responses"] = dict(sorted(responses.items()))
+    return result
+
+
+def _schemas(node: Any) -> Any:
+    """Every object in a schema document, walked without recursion."""
+    pending = [node]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            yield item
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
+def nullable_any(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict:
+    """A nullable field of any value (a JSONField such as the audit's `before`) is `{}`: in
+    OpenAPI 3.1 drf-spectacular writes `oneOf: [{}, {type: null}]`, which no null satisfies
+    (it matches both)."""
+    for node in _schemas(result):
+        options = node.get("oneOf")
+        if isinstance(options, list) and {} in options:
+            del node["oneOf"]
     return result

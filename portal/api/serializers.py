@@ -9,15 +9,61 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from portal.text import NUL_MESSAGE, contains_nul, control_character_error
+
+TEXTAREA = "textarea.html"
+# The style of a declared multi-line CharField (comments, notes, minutes).
+MULTILINE = {"base_template": TEXTAREA}
+
+
+def is_multiline(field: serializers.Field) -> bool:
+    """Multi-line text is what DRF renders as a text area: ModelSerializer gives a model
+    TextField that style, and a declared CharField says `style={"base_template": TEXTAREA}`."""
+    return field.style.get("base_template") == TEXTAREA
+
+
+def _text_error(field: serializers.Field, value: Any) -> Any:
+    """The message for a value holding a NUL anywhere (PostgreSQL stores none, in text or
+    JSON), or for text with a control character its field refuses (portal.text)."""
+    if contains_nul(value):
+        return NUL_MESSAGE
+    if isinstance(field, serializers.ListField):
+        field, values = field.child, value if isinstance(value, list) else []
+    else:
+        values = [value]
+    if not isinstance(field, serializers.CharField):
+        return None
+    multiline = is_multiline(field)
+    for text in values:
+        if isinstance(text, str):
+            message = control_character_error(text, multiline=multiline)
+            if message is not None:
+                return message
+    return None
+
 
 class StrictSerializerMixin:
-    """Unknown fields are an error, not silently dropped: a typo must not lose data."""
+    """Input is taken as sent or refused with a 400 naming the field, never silently changed:
+    an unknown field (a typo must not lose data), a read-only one (`status` on create), a NUL
+    character in any value, or a control character in text (portal.text: none in one-line
+    text, only line breaks and tabs in multi-line text)."""
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields))  # type: ignore[attr-defined]
-            if unknown:
-                raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
+            fields = self.fields  # type: ignore[attr-defined]
+            errors: dict[str, list[Any]] = {}
+            for name in sorted(data, key=str):
+                field = fields.get(name)
+                if field is None:
+                    errors[name] = [_("Unknown field.")]
+                elif field.read_only:
+                    errors[name] = [_("This field is read-only.")]
+                else:
+                    message = _text_error(field, data[name])
+                    if message is not None:
+                        errors[name] = [message]
+            if errors:
+                raise serializers.ValidationError(errors)
         return super().to_internal_value(data)  # type: ignore[misc]
 
 

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from portal.api import idempotency
+from portal.api.query import refuse_unknown_query_parameters
 from portal.tenancy.scoping import activate, deactivate, scope_for
 
 
@@ -29,8 +30,11 @@ class ScopedAPIViewMixin:
         self._scope_token = activate(scope_for(user) if active else None)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """After authentication, permissions and throttling: refuse undocumented query
+        parameters (as StrictSerializerMixin refuses unknown body fields), then take a POST's
+        Idempotency-Key."""
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
-        # After authentication, permissions and throttling: a POST's Idempotency-Key.
+        refuse_unknown_query_parameters(request)
         self._idempotency = idempotency.begin(request)
 
     def handle_exception(self, exc: Exception) -> HttpResponseBase:

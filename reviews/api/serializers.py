@@ -10,14 +10,13 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from engagements.models import Engagement, Method, ServiceFunction
 from portal.accounts.models import User
 from portal.accounts.selectors import users_visible_to
-from portal.api.serializers import ScopedRelatedField, StrictSerializer
+from portal.api.serializers import MULTILINE, ScopedRelatedField, StrictSerializer
 from reviews.models import ActionItem, Occurrence
 
 # --- Fields ----------------------------------------------------------------------------------
@@ -100,7 +99,7 @@ class OccurrenceSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_report_url(self, occurrence: Occurrence) -> str | None:
         if not occurrence.is_review:
             return None
@@ -133,7 +132,12 @@ class OccurrenceRequestSerializer(StrictSerializer):
     method = MethodField()
     preferred_start = serializers.DateTimeField()
     note = serializers.CharField(
-        required=False, allow_blank=True, max_length=4000, default="", trim_whitespace=True
+        required=False,
+        allow_blank=True,
+        max_length=4000,
+        default="",
+        trim_whitespace=True,
+        style=MULTILINE,
     )
 
     def validate_deliverable(self, value: str) -> str:
@@ -153,7 +157,7 @@ class CompleteSerializer(StrictSerializer):
     """What happened: the method actually used, minutes, attendees and action items."""
 
     method = MethodField()
-    minutes = serializers.CharField(max_length=50_000)
+    minutes = serializers.CharField(max_length=50_000, style=MULTILINE)
     attendees = VisibleUserField(many=True, required=False, default=list)
     other_attendees = serializers.CharField(
         required=False, allow_blank=True, max_length=300, default=""
@@ -165,7 +169,9 @@ class CompleteSerializer(StrictSerializer):
 
 
 class CancelSerializer(StrictSerializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, default="", style=MULTILINE
+    )
 
 
 class ActionItemDoneSerializer(StrictSerializer):

@@ -201,9 +201,10 @@ def test_api_create_update_and_list(world):
     response = client.patch(f"{RISKS}{body['id']}/", {"impact": 1}, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["score"] == 2
-    # Score is computed, not written.
+    # Score is computed, not written: sending it is refused, naming the field.
     response = client.patch(f"{RISKS}{body['id']}/", {"score": 25}, format="json")
-    assert response.status_code == 200 and response.json()["score"] == 2
+    assert response.status_code == 400 and list(response.json()["fields"]) == ["score"]
+    assert client.get(f"{RISKS}{body['id']}/").json()["score"] == 2
 
     listed = signed_in(world.a.member).get(RISKS, {"engagement": engagement.pk})
     assert [row["title"] for row in listed.json()["results"]] == ["Certificate expiry"]

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from portal.accounts import services
 from portal.accounts.filters import UserFilter
-from portal.accounts.models import TIME_ZONE_CHOICES, User
+from portal.accounts.models import User
 from portal.accounts.selectors import users_visible_to
 from portal.api.permissions import AdminWritesOthersRead
 from portal.api.serializers import ScopedRelatedField, StrictModelSerializer
@@ -29,7 +29,6 @@ class UserSerializer(StrictModelSerializer):
     organization = ScopedRelatedField(model=Organization, required=False, allow_null=True)
     role = serializers.ChoiceField(choices=Membership.Role.choices, required=False, allow_null=True)
     memberships = serializers.SerializerMethodField()
-    time_zone = serializers.ChoiceField(choices=TIME_ZONE_CHOICES, required=False)
 
     class Meta:
         model = User
