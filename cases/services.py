@@ -431,6 +431,28 @@ def case_assign(*, acting_user: User, case: Case, assignee: User | None) -> Case
 
 
 @transaction.atomic
+def cases_release_from_former_staff(*, engagement_id: int) -> int:
+    """After the engagement's manager or deputy changed: its open items held by someone who no
+    longer serves it go back to the provider queue (they could no longer see them, yet would
+    carry them against their cap and get their reminders). Returns how many were released."""
+    engagement = Engagement.objects.filter(pk=engagement_id).first()
+    if engagement is None:
+        return 0
+    held = list(
+        Case.objects.select_for_update()
+        .filter(engagement=engagement, status__in=Case.OPEN_STATUSES, assignee__isnull=False)
+        .exclude(assignee_id__in=[engagement.manager_id, engagement.deputy_id])
+        .order_by("pk")
+    )
+    for case in held:
+        previous = case.assignee_id
+        case.assignee = None
+        case.save(update_fields=["assignee", "updated_at"])
+        _event(case, CaseEvent.Kind.ASSIGNMENT, None, public=False, frm=previous, to=None)
+    return len(held)
+
+
+@transaction.atomic
 def case_escalate(*, acting_user: User, case: Case, reason: str = "") -> Case:
     """Escalate where the plan includes escalation management; notifies manager and admins."""
     case = _locked(case)

@@ -169,3 +169,31 @@ def test_reopening_drops_an_assignee_who_no_longer_serves(world):
     services.case_set_status(acting_user=world.admin, case=case, status=Case.Status.IN_PROGRESS)
     case.refresh_from_db()
     assert case.assignee is None
+
+
+def test_a_new_manager_takes_the_engagement_and_the_former_ones_items_go_to_the_queue(world):
+    """Changing the engagement's manager (through the service, as the API and page do) leaves no
+    open item with the person who stopped serving it: they could not open it any more, yet it
+    would count against their cap and send them its reminders."""
+    from django.test import TestCase
+
+    from engagements.services import engagement_update
+
+    engagement = engagement_of(world)
+    kept = raise_case(world, subject="Deputy holds this")
+    services.case_assign(acting_user=world.manager, case=kept, assignee=engagement.deputy)
+    moved = raise_case(world, subject="Manager holds this")
+    services.case_assign(acting_user=world.manager, case=moved, assignee=world.manager)
+    done = raise_case(world, subject="Closed already")
+    services.case_assign(acting_user=world.manager, case=done, assignee=world.manager)
+    services.case_resolve(acting_user=world.manager, case=done)
+    successor = ManagerFactory(email="successor@provider.test", name="Sue Successor")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        engagement_update(acting_user=world.admin, engagement=engagement, manager=successor)
+    for case in (kept, moved, done):
+        case.refresh_from_db()
+    assert kept.assignee == engagement.deputy
+    assert moved.assignee is None
+    assert done.assignee == world.manager  # a closed item keeps who handled it
+    assert services.open_case_count(world.manager) == 0
+    assert moved.events.filter(kind="assignment", data__to=None).exists()
