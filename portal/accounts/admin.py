@@ -3,8 +3,6 @@ never created or edited here: a token's secret is shown once, to its owner."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -13,44 +11,29 @@ from django.utils.translation import ngettext
 
 from portal.accounts.models import ApiToken
 from portal.accounts.services import api_token_revoke
+from portal.admin import ReadOnlyAdmin
+
+TOKEN_FIELDS = (
+    "name",
+    "key_id",
+    "user",
+    "scopes",
+    "created_at",
+    "expires_at",
+    "last_used_at",
+    "revoked_at",
+)
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = (
-        "name",
-        "key_id",
-        "user",
-        "scopes",
-        "created_at",
-        "expires_at",
-        "last_used_at",
-        "revoked_at",
-    )
+class ApiTokenAdmin(ReadOnlyAdmin):
+    list_display = TOKEN_FIELDS
     list_filter = (("revoked_at", admin.EmptyFieldListFilter), "created_at")
     search_fields = ("name", "key_id", "user__email")
     list_select_related = ("user",)
-    readonly_fields = (
-        "name",
-        "key_id",
-        "user",
-        "scopes",
-        "created_at",
-        "expires_at",
-        "last_used_at",
-        "revoked_at",
-    )
+    readonly_fields = TOKEN_FIELDS
     exclude = ("key_hash",)
     actions = ("revoke",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("accounts.change_apitoken")

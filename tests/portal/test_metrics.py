@@ -13,9 +13,10 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from cases.models import Case
-from cases.services import case_raise, case_respond
+from cases.services import case_respond
 from portal.notifications import OutboxEmail
 from tests.cases.conftest import engagement_with_contact
+from tests.cases.test_sla import raise_at
 from tests.portal import observability_app
 
 pytestmark = pytest.mark.django_db
@@ -129,25 +130,14 @@ def test_celery_task_outcomes_are_counted(token):
     ) in after
 
 
-def raise_case(engagement, received_at, subject):
-    return case_raise(
-        acting_user=engagement.manager,
-        engagement=engagement,
-        kind="inquiry",
-        severity=2,
-        subject=subject,
-        received_at=received_at,
-    )
-
-
 def test_outbox_backlog_and_sla_breaches_are_counted_at_scrape(token):
     engagement, _contact = engagement_with_contact("premium", "UTC")
     long_ago = datetime(2024, 3, 4, 9, tzinfo=UTC)
-    raise_case(engagement, long_ago, "breached")
-    raise_case(engagement, long_ago, "breached too")
-    answered = raise_case(engagement, long_ago, "answered")
+    raise_at(engagement, None, long_ago, "breached")
+    raise_at(engagement, None, long_ago, "breached too")
+    answered = raise_at(engagement, None, long_ago, "answered")
     case_respond(acting_user=engagement.manager, case=answered, body="On it.")
-    raise_case(engagement, timezone.now(), "fresh")
+    raise_at(engagement, None, timezone.now(), "fresh")
     OutboxEmail.objects.create(to="x@example.test", subject="sent", body=".", sent_at=long_ago)
     unsent = OutboxEmail.objects.filter(sent_at__isnull=True).count()
     OutboxEmail.objects.create(to="y@example.test", subject="waiting", body=".")
@@ -163,7 +153,7 @@ def test_a_scrape_costs_the_same_queries_at_3_and_30_rows(token):
 
     def grow(to: int) -> int:
         while Case.objects.count() < to:
-            raise_case(engagement, datetime(2024, 3, 4, 9, tzinfo=UTC), "old")
+            raise_at(engagement, None, datetime(2024, 3, 4, 9, tzinfo=UTC), "old")
         OutboxEmail.objects.bulk_create(
             OutboxEmail(to=f"r{index}@example.test", subject="s", body=".") for index in range(to)
         )
