@@ -10,13 +10,8 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from cases.models import FixRequest, Risk
-from engagements.entitlements import is_entitled
+from engagements.entitlements import FunctionCode, entitled_engagements, is_entitled
 from engagements.models import Engagement
-
-
-def entitled_to(function_code: str) -> dict[str, str]:
-    """The lookup narrowing a query to engagements whose plan includes the function."""
-    return {"engagement__plan__entitlements__function__code": function_code}
 
 
 def high_risks(engagement_ids: Iterable[int], *, threshold: int | None = None) -> QuerySet[Risk]:
@@ -29,7 +24,7 @@ def high_risks(engagement_ids: Iterable[int], *, threshold: int | None = None) -
             engagement_id__in=list(engagement_ids),
             status__in=Risk.ACTIVE_STATUSES,
             score__gt=limit,
-            **entitled_to("risk_mitigation"),
+            engagement__in=entitled_engagements(FunctionCode.RISK_MITIGATION),
         )
         .select_related("engagement", "owner")
         .order_by("-score", "next_review_date", "id")
@@ -49,7 +44,7 @@ def fix_requests_for_report(engagement: Engagement) -> FixReport:
     """The engagement's fix requests for its service review report (empty where the plan lacks
     software performance reports). One query, plus the entitlement lookup."""
     report = FixReport(by_status=dict.fromkeys(FixRequest.VendorStatus.values, 0))
-    if not is_entitled(engagement, "software_performance_reports"):
+    if not is_entitled(engagement, FunctionCode.SOFTWARE_PERFORMANCE_REPORTS):
         return report
     for fix in FixRequest.objects.filter(engagement=engagement).select_related("case"):
         report.by_status[fix.vendor_status] += 1

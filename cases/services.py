@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from cases.models import Attachment, Case, CaseEvent, RootCauseAnalysis
 from engagements.business_time import BusinessCalendar, add_business_days
-from engagements.entitlements import require_entitlement
+from engagements.entitlements import FunctionCode, require_entitlement
 from engagements.models import Cadence, Engagement
 from engagements.selectors import (
     engagement_calendar,
@@ -457,7 +457,7 @@ def case_escalate(*, acting_user: User, case: Case, reason: str = "") -> Case:
     """Escalate where the plan includes escalation management; notifies manager and admins."""
     case = _locked(case)
     engagement = case.engagement
-    require_entitlement(engagement, "escalation_management")
+    require_entitlement(engagement, FunctionCode.ESCALATION_MANAGEMENT)
     if not serves(acting_user, engagement) and not is_active_contact(engagement, acting_user):
         raise NotAllowed(_("Only named contacts and the engagement's staff can escalate."))
     if not case.is_open:
@@ -486,7 +486,7 @@ def case_escalate(*, acting_user: User, case: Case, reason: str = "") -> Case:
 def case_set_priority(*, acting_user: User, case: Case, priority: int | None) -> Case:
     """Priority management is part of case management (TSAM and Premium)."""
     case = _locked(case)
-    require_entitlement(case.engagement, "case_management")
+    require_entitlement(case.engagement, FunctionCode.CASE_MANAGEMENT)
     if not serves(acting_user, case.engagement):
         raise NotAllowed(_("Only the engagement's staff set priorities."))
     if priority is not None and not 1 <= int(priority) <= 5:
@@ -512,11 +512,13 @@ def case_record_rca(
     allows."""
     case = _locked(case)
     engagement = case.engagement
-    require_entitlement(engagement, "root_cause_analysis")
+    require_entitlement(engagement, FunctionCode.ROOT_CAUSE_ANALYSIS)
     if not serves(acting_user, engagement):
         raise NotAllowed(_("Only the engagement's staff record root cause analyses."))
     allowed = (
-        Cadence.objects.filter(plan=engagement.plan, deliverable__code="root_cause_analysis")
+        Cadence.objects.filter(
+            plan=engagement.plan, deliverable__code=FunctionCode.ROOT_CAUSE_ANALYSIS
+        )
         .values_list("methods", flat=True)
         .first()
         or []

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import Case, FixRequest, Risk, RiskReviewReminder
 from cases.services import NotAllowed, serves
-from engagements.entitlements import require_entitlement
+from engagements.entitlements import FunctionCode, require_entitlement
 from engagements.models import Engagement
 from engagements.selectors import is_active_contact
 from portal.accounts.models import User
@@ -28,8 +28,6 @@ from portal.audit import audit, snapshot
 from portal.errors import InvalidInput
 from portal.notifications import notify
 
-RISK_FUNCTION = "risk_mitigation"
-FIX_FUNCTION = "software_performance_reports"
 RANK_OFFSET = 1_000_000  # parks open ranks out of the way while they are re-numbered
 
 RISK_FIELDS = (
@@ -93,7 +91,7 @@ def risk_create(
 ) -> Risk:
     """Add a risk to the engagement's register (staff serving it, or admins); the owner
     defaults to the engagement's manager."""
-    require_entitlement(engagement, RISK_FUNCTION)
+    require_entitlement(engagement, FunctionCode.RISK_MITIGATION)
     _require_staff(acting_user, engagement, _("Only the engagement's staff record risks."))
     values = {
         "title": title,
@@ -139,7 +137,7 @@ def risk_update(*, acting_user: User, risk: Risk, **changes: Any) -> Risk:
         .get(pk=risk.pk)
     )
     engagement = risk.engagement
-    require_entitlement(engagement, RISK_FUNCTION)
+    require_entitlement(engagement, FunctionCode.RISK_MITIGATION)
     _require_staff(acting_user, engagement, _("Only the engagement's staff change risks."))
     before = snapshot(risk)
     values = {name: getattr(risk, name) for name in RISK_FIELDS}
@@ -277,7 +275,7 @@ def fix_request_create(
 ) -> FixRequest:
     """A named contact (or the engagement's staff) asks for a fix; it goes last in the
     customer's ranking unless `customer_rank` places it (the others move down)."""
-    require_entitlement(engagement, FIX_FUNCTION)
+    require_entitlement(engagement, FunctionCode.SOFTWARE_PERFORMANCE_REPORTS)
     if not serves(acting_user, engagement) and not is_active_contact(engagement, acting_user):
         raise NotAllowed(_("Only the engagement's named contacts and staff request fixes."))
     errors: dict[str, list[str]] = {}
@@ -337,7 +335,7 @@ def fix_request_rank(
     """The named contacts' ranking: `ordered_ids` lists every open request of the engagement
     exactly once, most important first; they get the ranks 1..n at once. Any other id
     (closed, another engagement's or tenant's, missing) refuses the whole order alike."""
-    require_entitlement(engagement, FIX_FUNCTION)
+    require_entitlement(engagement, FunctionCode.SOFTWARE_PERFORMANCE_REPORTS)
     if not is_active_contact(engagement, acting_user):
         raise NotAllowed(_("Only the engagement's named contacts rank fix requests."))
     _lock_engagement(engagement)
@@ -380,7 +378,7 @@ def fix_request_set_vendor_status(
         .get(pk=fix_request.pk)
     )
     engagement = fix.engagement
-    require_entitlement(engagement, FIX_FUNCTION)
+    require_entitlement(engagement, FunctionCode.SOFTWARE_PERFORMANCE_REPORTS)
     _require_staff(acting_user, engagement, _("Only the engagement's staff set the vendor status."))
     if vendor_status not in FixRequest.VendorStatus.values:
         raise InvalidInput(fields={"vendor_status": [_("Choose one of the vendor statuses.")]})

@@ -45,7 +45,7 @@ from cases.forms import (
 )
 from cases.models import Attachment, Case, CaseEvent, RootCauseAnalysis
 from engagements.business_time import BusinessCalendar
-from engagements.entitlements import is_entitled
+from engagements.entitlements import FunctionCode, is_entitled
 from engagements.models import Cadence, Engagement, Plan
 from engagements.selectors import engagement_calendars, is_active_contact
 from engagements.views import response_target_text
@@ -452,7 +452,9 @@ def _status_actions(case: Case, roles: Roles) -> list[tuple[str, str]]:
 
 def _rca_methods(engagement: Engagement) -> list[str]:
     return (
-        Cadence.objects.filter(plan=engagement.plan, deliverable__code="root_cause_analysis")
+        Cadence.objects.filter(
+            plan=engagement.plan, deliverable__code=FunctionCode.ROOT_CAUSE_ANALYSIS
+        )
         .values_list("methods", flat=True)
         .first()
         or []
@@ -483,7 +485,11 @@ def _detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str,
     rca = RootCauseAnalysis.objects.filter(case=case).select_related("author").first()
     entitled = {
         code: is_entitled(engagement, code)
-        for code in ("escalation_management", "case_management", "root_cause_analysis")
+        for code in (
+            FunctionCode.ESCALATION_MANAGEMENT,
+            FunctionCode.CASE_MANAGEMENT,
+            FunctionCode.ROOT_CAUSE_ANALYSIS,
+        )
     }
     context: dict[str, Any] = {
         "case": case,
@@ -497,7 +503,7 @@ def _detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str,
         "needs_rca": needs_rca,
         "entitled": entitled,
         "status_actions": _status_actions(case, roles),
-        "may_escalate": entitled["escalation_management"]
+        "may_escalate": entitled[FunctionCode.ESCALATION_MANAGEMENT]
         and roles.may_write
         and case.is_open
         and case.escalated_at is None,
@@ -511,9 +517,9 @@ def _detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str,
         context["assign_form"] = forms.get("assign_form") or AssignForm(
             case=case, initial={"assignee": case.assignee_id}
         )
-        if entitled["case_management"]:
+        if entitled[FunctionCode.CASE_MANAGEMENT]:
             context["priority_form"] = PriorityForm(initial={"priority": case.priority})
-        if needs_rca and rca is None and entitled["root_cause_analysis"]:
+        if needs_rca and rca is None and entitled[FunctionCode.ROOT_CAUSE_ANALYSIS]:
             context["rca_form"] = forms.get("rca_form") or RcaForm(methods=_rca_methods(engagement))
     return context
 

@@ -22,7 +22,7 @@ from cases import services_functions as services
 from cases.forms_functions import FixRequestForm, RiskForm, VendorStatusForm
 from cases.models import FixRequest, Risk
 from cases.services import NotAllowed, serves
-from engagements.gates import engagement_page
+from engagements.entitlements import FunctionCode, entitled_page
 from engagements.models import Engagement
 from engagements.selectors import is_active_contact
 from portal.errors import InvalidInput
@@ -34,7 +34,7 @@ View = Callable[..., HttpResponse]
 # --- Risks -------------------------------------------------------------------------------------
 
 
-@engagement_page(services.RISK_FUNCTION)
+@entitled_page(FunctionCode.RISK_MITIGATION)
 def risk_list(request: HttpRequest, engagement: Engagement) -> HttpResponse:
     risks = Risk.objects.filter(engagement=engagement).select_related("owner")
     return render(
@@ -80,13 +80,13 @@ def _risk_form_page(
 
 
 @require_http_methods(["GET", "POST"])
-@engagement_page(services.RISK_FUNCTION)
+@entitled_page(FunctionCode.RISK_MITIGATION)
 def risk_create(request: HttpRequest, engagement: Engagement) -> HttpResponse:
     return _risk_form_page(request, engagement, None)
 
 
 @require_http_methods(["GET", "POST"])
-@engagement_page(services.RISK_FUNCTION)
+@entitled_page(FunctionCode.RISK_MITIGATION)
 def risk_edit(request: HttpRequest, engagement: Engagement, risk_pk: int) -> HttpResponse:
     risk = get_object_or_404(Risk.objects.filter(engagement=engagement), pk=risk_pk)
     return _risk_form_page(request, engagement, risk)
@@ -95,7 +95,7 @@ def risk_edit(request: HttpRequest, engagement: Engagement, risk_pk: int) -> Htt
 # --- Fix requests ------------------------------------------------------------------------------
 
 
-@engagement_page(services.FIX_FUNCTION)
+@entitled_page(FunctionCode.SOFTWARE_PERFORMANCE_REPORTS)
 def fix_request_list(request: HttpRequest, engagement: Engagement) -> HttpResponse:
     fixes = list(FixRequest.objects.filter(engagement=engagement).select_related("case"))
     ranked = sorted((fix for fix in fixes if fix.is_open), key=lambda f: (f.customer_rank, f.pk))
@@ -118,7 +118,7 @@ def fix_request_list(request: HttpRequest, engagement: Engagement) -> HttpRespon
 
 
 @require_http_methods(["GET", "POST"])
-@engagement_page(services.FIX_FUNCTION)
+@entitled_page(FunctionCode.SOFTWARE_PERFORMANCE_REPORTS)
 def fix_request_create(request: HttpRequest, engagement: Engagement) -> HttpResponse:
     if not (serves(request.user, engagement) or is_active_contact(engagement, request.user)):
         raise NotAllowed(_("Only the engagement's named contacts and staff request fixes."))
@@ -154,7 +154,7 @@ def _order_from_post(request: HttpRequest) -> list[int]:
 
 
 @require_POST
-@engagement_page(services.FIX_FUNCTION)
+@entitled_page(FunctionCode.SOFTWARE_PERFORMANCE_REPORTS)
 def fix_request_rank(request: HttpRequest, engagement: Engagement) -> HttpResponse:
     try:
         services.fix_request_rank(
@@ -168,7 +168,7 @@ def fix_request_rank(request: HttpRequest, engagement: Engagement) -> HttpRespon
 
 
 @require_http_methods(["GET", "POST"])
-@engagement_page(services.FIX_FUNCTION)
+@entitled_page(FunctionCode.SOFTWARE_PERFORMANCE_REPORTS)
 def fix_request_vendor(request: HttpRequest, engagement: Engagement, fix_pk: int) -> HttpResponse:
     fix = get_object_or_404(FixRequest.objects.filter(engagement=engagement), pk=fix_pk)
     if not serves(request.user, engagement):

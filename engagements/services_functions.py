@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from engagements.entitlements import require_entitlement
+from engagements.entitlements import FunctionCode, require_entitlement
 from engagements.models import (
     AdvocacyItem,
     CustomerProfile,
@@ -32,10 +32,6 @@ from portal.accounts.models import User
 from portal.audit import audit, snapshot
 from portal.errors import InvalidInput, NotAllowed
 from portal.tenancy.models import Membership
-
-PROFILE_FUNCTION = "customer_intelligence"
-ADVOCACY_FUNCTION = "customer_advocacy"
-UPGRADE_FUNCTION = "upgrade_planning"
 
 PROFILE_FIELDS = CustomerProfile.TEXT_FIELDS
 ADVOCACY_TEXT_FIELDS = ("kind", "title", "description")
@@ -97,7 +93,7 @@ def customer_profile_update(
     made on the first change. Each change is a new history record naming the acting user.
     `changes` takes the fields of `PROFILE_FIELDS`."""
     _refuse_unknown(changes, PROFILE_FIELDS)
-    require_entitlement(engagement, PROFILE_FUNCTION)
+    require_entitlement(engagement, FunctionCode.CUSTOMER_INTELLIGENCE)
     _require_staff_or_contact(
         acting_user, engagement, _("Only the engagement's staff and named contacts edit it.")
     )
@@ -182,7 +178,7 @@ def advocacy_item_create(
     description: str = "",
 ) -> AdvocacyItem:
     """A named contact or the engagement's staff adds an item to the advocacy log (open)."""
-    require_entitlement(engagement, ADVOCACY_FUNCTION)
+    require_entitlement(engagement, FunctionCode.CUSTOMER_ADVOCACY)
     _require_staff_or_contact(
         acting_user, engagement, _("Only the engagement's named contacts and staff add items.")
     )
@@ -227,7 +223,7 @@ def advocacy_item_update(*, acting_user: User, item: AdvocacyItem, **changes: An
         .get(pk=item.pk)
     )
     engagement = item.engagement
-    require_entitlement(engagement, ADVOCACY_FUNCTION)
+    require_entitlement(engagement, FunctionCode.CUSTOMER_ADVOCACY)
     if not may_edit_advocacy_text(acting_user, item):
         raise NotAllowed(_("Only the engagement's staff change this item."))
     if not serves(acting_user, engagement) and set(changes) & set(ADVOCACY_STAFF_FIELDS):
@@ -275,7 +271,7 @@ def upgrade_plan_create(
     notes: str = "",
 ) -> UpgradePlan:
     """Plan an upgrade of the engagement (staff serving it, or admins)."""
-    require_entitlement(engagement, UPGRADE_FUNCTION)
+    require_entitlement(engagement, FunctionCode.UPGRADE_PLANNING)
     _require_staff(acting_user, engagement, _("Only the engagement's staff plan upgrades."))
     values = {"current_version": current_version, "target_version": target_version}
     _check_plan({**values, "status": status})
@@ -308,7 +304,7 @@ def upgrade_plan_update(*, acting_user: User, plan: UpgradePlan, **changes: Any)
         .get(pk=plan.pk)
     )
     engagement = plan.engagement
-    require_entitlement(engagement, UPGRADE_FUNCTION)
+    require_entitlement(engagement, FunctionCode.UPGRADE_PLANNING)
     _require_staff(acting_user, engagement, _("Only the engagement's staff change upgrade plans."))
     before = snapshot(plan)
     values = {name: getattr(plan, name) for name in PLAN_FIELDS}
@@ -365,7 +361,7 @@ def upgrade_milestone_add(
     """Add a milestone to an upgrade plan (staff serving the engagement, or admins)."""
     plan = UpgradePlan.objects.select_related("engagement__plan").get(pk=plan.pk)
     engagement = plan.engagement
-    require_entitlement(engagement, UPGRADE_FUNCTION)
+    require_entitlement(engagement, FunctionCode.UPGRADE_PLANNING)
     _require_staff(acting_user, engagement, _("Only the engagement's staff add milestones."))
     _check_milestone(engagement, {"title": title, "owner": owner, "done": False})
     milestone = UpgradeMilestone.objects.create(
@@ -405,7 +401,7 @@ def upgrade_milestone_update(
         .get(pk=milestone.pk)
     )
     engagement = milestone.plan.engagement
-    require_entitlement(engagement, UPGRADE_FUNCTION)
+    require_entitlement(engagement, FunctionCode.UPGRADE_PLANNING)
     if not may_mark_milestone(acting_user, milestone, engagement):
         raise NotAllowed(_("Only the engagement's staff and the milestone's owner change it."))
     if not serves(acting_user, engagement) and set(changes) - {"done"}:

@@ -39,7 +39,7 @@ from engagements.business_time import (
     is_business_time,
     next_opening,
 )
-from engagements.entitlements import is_entitled
+from engagements.entitlements import is_entitled, prime_function_codes
 from engagements.forms import (
     AbsenceForm,
     AfterHoursDecideForm,
@@ -57,7 +57,6 @@ from engagements.models import (
     Contact,
     Engagement,
     EngagementHoliday,
-    Entitlement,
     OverageFlag,
     ServiceFunction,
     TimeEntry,
@@ -812,14 +811,7 @@ def engagement_cards(
     ]
     if not engagements:
         return []
-    # Fill the entitlement gate's per-plan cache for every card in one query.
-    codes: dict[int, set[str]] = defaultdict(set)
-    for plan_id, code in Entitlement.objects.filter(
-        plan_id__in={engagement.plan_id for engagement in engagements}
-    ).values_list("plan_id", "function__code"):
-        codes[plan_id].add(code)
-    for engagement in engagements:
-        engagement.plan._function_codes = frozenset(codes[engagement.plan_id])
+    prime_function_codes(engagements)  # the entitlement gate's per-plan cache, one query
     functions = list(ServiceFunction.objects.all())
     staff_ids = {engagement.manager_id for engagement in engagements} | {
         engagement.deputy_id for engagement in engagements if engagement.deputy_id

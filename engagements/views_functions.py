@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from engagements import services_functions as services
+from engagements.entitlements import FunctionCode, entitled_page
 from engagements.forms_functions import (
     AdvocacyItemForm,
     AdvocacyStaffForm,
@@ -26,7 +27,6 @@ from engagements.forms_functions import (
     UpgradeMilestoneForm,
     UpgradePlanForm,
 )
-from engagements.gates import engagement_page
 from engagements.models import AdvocacyItem, Engagement, UpgradeMilestone, UpgradePlan
 from engagements.selectors import is_active_contact, serves
 from portal.errors import InvalidInput, NotAllowed
@@ -36,7 +36,7 @@ from portal.pages import apply_domain_error
 
 
 @require_http_methods(["GET", "POST"])
-@engagement_page(services.PROFILE_FUNCTION)
+@entitled_page(FunctionCode.CUSTOMER_INTELLIGENCE)
 def customer_profile(request: HttpRequest, engagement: Engagement) -> HttpResponse:
     profile = services.customer_profile_of(engagement)
     may_edit = services.may_edit_profile(request.user, engagement)
@@ -71,7 +71,7 @@ def customer_profile(request: HttpRequest, engagement: Engagement) -> HttpRespon
 # --- Advocacy items -----------------------------------------------------------------------------
 
 
-@engagement_page(services.ADVOCACY_FUNCTION)
+@entitled_page(FunctionCode.CUSTOMER_ADVOCACY)
 def advocacy_list(request: HttpRequest, engagement: Engagement) -> HttpResponse:
     items = AdvocacyItem.objects.filter(engagement=engagement).select_related("raised_by")
     staff = serves(request.user, engagement)
@@ -90,7 +90,7 @@ def advocacy_list(request: HttpRequest, engagement: Engagement) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@engagement_page(services.ADVOCACY_FUNCTION)
+@entitled_page(FunctionCode.CUSTOMER_ADVOCACY)
 def advocacy_create(request: HttpRequest, engagement: Engagement) -> HttpResponse:
     if not (serves(request.user, engagement) or is_active_contact(engagement, request.user)):
         raise NotAllowed(_("Only the engagement's named contacts and staff add items."))
@@ -113,7 +113,7 @@ def advocacy_create(request: HttpRequest, engagement: Engagement) -> HttpRespons
 
 
 @require_http_methods(["GET", "POST"])
-@engagement_page(services.ADVOCACY_FUNCTION)
+@entitled_page(FunctionCode.CUSTOMER_ADVOCACY)
 def advocacy_edit(request: HttpRequest, engagement: Engagement, item_pk: int) -> HttpResponse:
     item = get_object_or_404(
         AdvocacyItem.objects.filter(engagement=engagement).select_related("engagement"),
@@ -143,7 +143,7 @@ def advocacy_edit(request: HttpRequest, engagement: Engagement, item_pk: int) ->
 # --- Upgrade plans ------------------------------------------------------------------------------
 
 
-@engagement_page(services.UPGRADE_FUNCTION)
+@entitled_page(FunctionCode.UPGRADE_PLANNING)
 def upgrade_plan_list(request: HttpRequest, engagement: Engagement) -> HttpResponse:
     plans = UpgradePlan.objects.filter(engagement=engagement).prefetch_related(
         Prefetch("milestones", queryset=UpgradeMilestone.objects.select_related("owner"))
@@ -195,13 +195,13 @@ def _plan_form_page(
 
 
 @require_http_methods(["GET", "POST"])
-@engagement_page(services.UPGRADE_FUNCTION)
+@entitled_page(FunctionCode.UPGRADE_PLANNING)
 def upgrade_plan_create(request: HttpRequest, engagement: Engagement) -> HttpResponse:
     return _plan_form_page(request, engagement, None)
 
 
 @require_http_methods(["GET", "POST"])
-@engagement_page(services.UPGRADE_FUNCTION)
+@entitled_page(FunctionCode.UPGRADE_PLANNING)
 def upgrade_plan_edit(request: HttpRequest, engagement: Engagement, plan_pk: int) -> HttpResponse:
     plan = get_object_or_404(UpgradePlan.objects.filter(engagement=engagement), pk=plan_pk)
     return _plan_form_page(request, engagement, plan)
@@ -248,7 +248,7 @@ def _milestone_form_page(
 
 
 @require_http_methods(["GET", "POST"])
-@engagement_page(services.UPGRADE_FUNCTION)
+@entitled_page(FunctionCode.UPGRADE_PLANNING)
 def upgrade_milestone_create(
     request: HttpRequest, engagement: Engagement, plan_pk: int
 ) -> HttpResponse:
@@ -257,7 +257,7 @@ def upgrade_milestone_create(
 
 
 @require_http_methods(["GET", "POST"])
-@engagement_page(services.UPGRADE_FUNCTION)
+@entitled_page(FunctionCode.UPGRADE_PLANNING)
 def upgrade_milestone_edit(
     request: HttpRequest, engagement: Engagement, milestone_pk: int
 ) -> HttpResponse:
@@ -269,7 +269,7 @@ def upgrade_milestone_edit(
 
 
 @require_POST
-@engagement_page(services.UPGRADE_FUNCTION)
+@entitled_page(FunctionCode.UPGRADE_PLANNING)
 def upgrade_milestone_done(
     request: HttpRequest, engagement: Engagement, milestone_pk: int
 ) -> HttpResponse:

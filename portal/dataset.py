@@ -740,6 +740,7 @@ class _Generator:
 
 def _load_plans() -> dict[str, _Plan]:
     """The catalog's three plans (seeded by the catalog migration; re-seeded if missing)."""
+    from engagements.entitlements import FunctionCode
     from engagements.models import Cadence, Entitlement, Plan
     from reviews.models import WEEKLY_CALL
     from reviews.scheduler import SCHEDULED_FREQUENCIES, Wanted
@@ -770,7 +771,7 @@ def _load_plans() -> dict[str, _Plan]:
             max_open=plan.max_open_cases_per_manager,
             weekly_call=plan.weekly_call,
             case_management=Entitlement.objects.filter(
-                plan=plan, function__code="case_management"
+                plan=plan, function__code=FunctionCode.CASE_MANAGEMENT
             ).exists(),
             wanted=wanted,
         )

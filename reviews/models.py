@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from engagements.entitlements import FunctionCode
 from portal.tenancy.scoping import TenantOwned
 
 WEEKLY_CALL = "weekly_call"
@@ -101,7 +102,7 @@ class Occurrence(TenantOwned):
 
     @property
     def is_review(self) -> bool:
-        return self.deliverable == "service_review"
+        return self.deliverable == FunctionCode.SERVICE_REVIEW
 
 
 class ActionItem(TenantOwned):
@@ -345,11 +346,6 @@ class ChangeAcknowledgement(TenantOwned):
 
 # --- Service functions: vendor news, roadmap announcements, enablement, consulting --------------
 
-VENDOR_SPOKESPERSON = "vendor_spokesperson"
-PRODUCT_ROADMAP = "product_roadmap"
-CUSTOMER_ENABLEMENT = "customer_enablement"
-ENVIRONMENT_CONSULTING = "environment_consulting"
-
 
 class Publication(models.Model):
     """Vendor news or a roadmap/supportability announcement: provider-wide, not tenant-owned.
@@ -361,7 +357,10 @@ class Publication(models.Model):
         NEWS = "news", _("Vendor news")
         ROADMAP = "roadmap", _("Roadmap and supportability")
 
-    AUDIENCE = {Kind.NEWS: VENDOR_SPOKESPERSON, Kind.ROADMAP: PRODUCT_ROADMAP}
+    AUDIENCE = {
+        Kind.NEWS: FunctionCode.VENDOR_SPOKESPERSON,
+        Kind.ROADMAP: FunctionCode.PRODUCT_ROADMAP,
+    }
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     title = models.CharField(_("title"), max_length=200)

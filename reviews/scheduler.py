@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from engagements.business_time import BusinessCalendar, is_business_time
+from engagements.entitlements import FunctionCode
 from engagements.models import (
     Absence,
     Cadence,
@@ -34,7 +35,7 @@ from reviews.models import WEEKLY_CALL, Occurrence
 HORIZON_DAYS = 90
 ABSENCE_LOOKAHEAD_DAYS = 60  # a slot moved off an absence may land this far past the horizon
 RUN_CHUNK = 500  # engagements a full run reads (and prefetches for) at once
-DURATION_MINUTES = {WEEKLY_CALL: 30, "service_review": 60}
+DURATION_MINUTES = {WEEKLY_CALL: 30, FunctionCode.SERVICE_REVIEW: 60}
 SCHEDULED_FREQUENCIES = (Frequency.WEEKLY, Frequency.MONTHLY, Frequency.QUARTERLY)
 
 
@@ -174,7 +175,9 @@ def _back_to_back(
         by_start.setdefault(when, []).append(key)
     placed = dict(desired)
     for when, keys in by_start.items():
-        keys.sort(key=lambda key: (key[0] != WEEKLY_CALL, key[0] != "service_review", key))
+        keys.sort(
+            key=lambda key: (key[0] != WEEKLY_CALL, key[0] != FunctionCode.SERVICE_REVIEW, key)
+        )
         start = when
         for key in keys:
             wanted, _when = desired[key]

@@ -19,22 +19,16 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from engagements.business_time import BusinessCalendar
+from engagements.entitlements import FunctionCode, entitled_engagements
 from engagements.models import Contact, Engagement
 from engagements.selectors import engagement_calendar
 from portal.accounts.models import User
 from reviews.models import ChangeAcknowledgement, ChangeItem, MaintenanceWindow
 from reviews.reminders import business_days_before
 
-MAINTENANCE = "maintenance"
-RELEASE_MANAGEMENT = "release_management"
 ACKNOWLEDGE_BUSINESS_DAYS = 3
 # Three business days before can be a long weekend plus holidays away: look two weeks ahead.
 SOON_HORIZON = timedelta(days=14)
-
-
-def entitled_engagements(function_code: str) -> QuerySet[Engagement]:
-    """Engagements (in scope) whose plan includes the function: one join, no query per plan."""
-    return Engagement.objects.filter(plan__entitlements__function__code=function_code)
 
 
 # --- Maintenance conflicts ---------------------------------------------------------------------
@@ -117,7 +111,7 @@ def maintenance_upcoming(user: User, *, now: datetime | None = None, limit: int 
     organizations'; staff: the ones they serve), of plans that include maintenance. One query."""
     now = now or timezone.now()
     windows = MaintenanceWindow.objects.filter(
-        engagement__in=entitled_engagements(MAINTENANCE),
+        engagement__in=entitled_engagements(FunctionCode.MAINTENANCE),
         status__in=(MaintenanceWindow.Status.PLANNED, MaintenanceWindow.Status.CONFIRMED),
         ends_at__gt=now,
         starts_at__lte=now + timedelta(days=90),
@@ -144,7 +138,7 @@ def unacknowledged_soon(
     changes = list(
         ChangeItem.objects.filter(
             engagement_id__in=engagement_ids,
-            engagement__in=entitled_engagements(RELEASE_MANAGEMENT),
+            engagement__in=entitled_engagements(FunctionCode.RELEASE_MANAGEMENT),
             status__in=(ChangeItem.Status.PLANNED, ChangeItem.Status.SCHEDULED),
             scheduled_at__gt=now,
             scheduled_at__lte=now + SOON_HORIZON,
@@ -193,7 +187,7 @@ def feed_maintenance_windows(user: User, *, now: datetime) -> QuerySet[Maintenan
     """Windows for the user's calendar feed, like its occurrences: 30 days back, 180 ahead;
     customers their organizations' (the scope), staff the engagements they serve. One query."""
     windows = MaintenanceWindow.objects.filter(
-        engagement__in=entitled_engagements(MAINTENANCE),
+        engagement__in=entitled_engagements(FunctionCode.MAINTENANCE),
         status__in=(
             MaintenanceWindow.Status.PLANNED,
             MaintenanceWindow.Status.CONFIRMED,
@@ -257,17 +251,17 @@ def dated_feed_events(user: User, *, now: datetime, host: str, site: str) -> lis
     first, last = now - timedelta(days=30), now + timedelta(days=180)
     mine = Q(engagement__manager=user) | Q(engagement__deputy=user)
     changes = ChangeItem.objects.filter(
-        engagement__in=entitled_engagements("release_management"),
+        engagement__in=entitled_engagements(FunctionCode.RELEASE_MANAGEMENT),
         scheduled_at__gte=first,
         scheduled_at__lte=last,
     ).select_related("engagement")
     milestones = UpgradeMilestone.objects.filter(
-        plan__engagement__in=entitled_engagements("upgrade_planning"),
+        plan__engagement__in=entitled_engagements(FunctionCode.UPGRADE_PLANNING),
         due_date__gte=first.date(),
         due_date__lte=last.date(),
     ).select_related("plan__engagement")
     risks = Risk.objects.filter(
-        engagement__in=entitled_engagements("risk_mitigation"),
+        engagement__in=entitled_engagements(FunctionCode.RISK_MITIGATION),
         status__in=Risk.ACTIVE_STATUSES,
         next_review_date__gte=first.date(),
         next_review_date__lte=last.date(),

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, QuerySet
 
+from engagements.entitlements import FunctionCode, entitled_engagements
 from engagements.models import Cadence, Engagement, Method
 from portal.accounts.models import User
 from portal.tenancy.models import Membership
-from reviews.models import CUSTOMER_ENABLEMENT, Publication, PublicationReceipt
+from reviews.models import Publication, PublicationReceipt
 
 LATEST_LIMIT = 5
 
@@ -61,16 +62,7 @@ def offers_enablement_sessions(user: User) -> bool:
     if user.is_provider_staff:
         return True
     methods = Cadence.objects.filter(
-        plan__engagements__in=Engagement.objects.filter(
-            plan__entitlements__function__code=CUSTOMER_ENABLEMENT
-        ),
-        deliverable__code=CUSTOMER_ENABLEMENT,
+        plan__engagements__in=entitled_engagements(FunctionCode.CUSTOMER_ENABLEMENT),
+        deliverable__code=FunctionCode.CUSTOMER_ENABLEMENT,
     ).values_list("methods", flat=True)
     return any(method != Method.SELF_PACED for row in methods for method in row or [])
-
-
-def has_entitled_engagement(user: User, function_code: str) -> bool:
-    """Staff always; a customer when one of their engagements' plans includes the function."""
-    if user.is_provider_staff:
-        return True
-    return Engagement.objects.filter(plan__entitlements__function__code=function_code).exists()

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from engagements.entitlements import require_entitlement
+from engagements.entitlements import FunctionCode, require_entitlement
 from engagements.models import Cadence, Engagement, Frequency
 from engagements.selectors import is_active_contact, serves
 from portal.accounts.models import User
@@ -20,7 +20,6 @@ from portal.audit import audit
 from portal.errors import Conflict, InvalidInput, NotAllowed
 from portal.notifications import notify
 from reviews.models import (
-    ENVIRONMENT_CONSULTING,
     WEEKLY_CALL,
     ActionItem,
     Occurrence,
@@ -32,7 +31,7 @@ WEEKLY_CALL_METHODS = ["video", "phone", "in_person"]
 
 def allowed_methods(engagement: Engagement, deliverable: str) -> list[str]:
     """Methods the engagement's plan allows for a deliverable (the weekly call: any live one)."""
-    if deliverable in (WEEKLY_CALL, ENVIRONMENT_CONSULTING):
+    if deliverable in (WEEKLY_CALL, FunctionCode.ENVIRONMENT_CONSULTING):
         # Neither has a Table 2 cadence: both are live sessions.
         return list(WEEKLY_CALL_METHODS)
     methods = (

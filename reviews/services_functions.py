@@ -17,7 +17,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from engagements.business_time import BusinessCalendar
-from engagements.entitlements import require_entitlement
+from engagements.entitlements import FunctionCode, entitled_engagements, require_entitlement
 from engagements.models import Contact, Engagement
 from engagements.selectors import engagement_calendar, is_active_contact
 from portal.accounts.models import User
@@ -26,7 +26,6 @@ from portal.errors import Conflict, InvalidInput
 from portal.notifications import notify
 from reviews.models import ChangeAcknowledgement, ChangeItem, MaintenanceWindow
 from reviews.reminders import business_days_before
-from reviews.selectors_functions import MAINTENANCE, RELEASE_MANAGEMENT, entitled_engagements
 from reviews.services import NotAllowed, serves
 
 MAINTENANCE_FIELDS = ("title", "starts_at", "ends_at", "systems_affected", "expected_impact")
@@ -140,7 +139,7 @@ def maintenance_plan(
 ) -> MaintenanceWindow:
     """The manager, deputy or an admin plans a window; named contacts are notified once."""
     _require_staff(acting_user, engagement)
-    require_entitlement(engagement, MAINTENANCE)
+    require_entitlement(engagement, FunctionCode.MAINTENANCE)
     fields = {
         "title": title.strip(),
         "starts_at": starts_at,
@@ -179,7 +178,7 @@ def maintenance_update(
     re-arms the notice before it."""
     window = _locked_window(window)
     _require_staff(acting_user, window.engagement)
-    require_entitlement(window.engagement, MAINTENANCE)
+    require_entitlement(window.engagement, FunctionCode.MAINTENANCE)
     if not window.is_open:
         raise Conflict(_("A done or cancelled window cannot be changed."))
     unknown = set(changes) - set(MAINTENANCE_FIELDS)
@@ -242,7 +241,7 @@ def maintenance_update_status(
     """planned → confirmed → done; an open window can be cancelled. 409 otherwise."""
     window = _locked_window(window)
     _require_staff(acting_user, window.engagement)
-    require_entitlement(window.engagement, MAINTENANCE)
+    require_entitlement(window.engagement, FunctionCode.MAINTENANCE)
     return _move_status(
         acting_user=acting_user,
         item=window,
@@ -261,7 +260,7 @@ def send_maintenance_notices(now: datetime | None = None) -> int:
     lead_days = settings.MAINTENANCE_NOTICE_BUSINESS_DAYS
     candidates = (
         MaintenanceWindow.objects.filter(
-            engagement__in=entitled_engagements(MAINTENANCE),
+            engagement__in=entitled_engagements(FunctionCode.MAINTENANCE),
             status__in=(MaintenanceWindow.Status.PLANNED, MaintenanceWindow.Status.CONFIRMED),
             notice_sent_at__isnull=True,
             starts_at__gt=now,
@@ -358,7 +357,7 @@ def change_plan(
     """The manager, deputy or an admin announces a change; named contacts are notified once
     and asked to acknowledge it."""
     _require_staff(acting_user, engagement)
-    require_entitlement(engagement, RELEASE_MANAGEMENT)
+    require_entitlement(engagement, FunctionCode.RELEASE_MANAGEMENT)
     fields = {
         "title": title.strip(),
         "kind": kind,
@@ -408,7 +407,7 @@ def change_update(*, acting_user: User, change: ChangeItem, **changes: object) -
     """The engagement's staff edit an open change (title, kind, date, impact, rollback plan)."""
     change = _locked_change(change)
     _require_staff(acting_user, change.engagement)
-    require_entitlement(change.engagement, RELEASE_MANAGEMENT)
+    require_entitlement(change.engagement, FunctionCode.RELEASE_MANAGEMENT)
     if not change.is_open:
         raise Conflict(_("A change that is done, cancelled or rolled back cannot be edited."))
     unknown = set(changes) - set(CHANGE_FIELDS)
@@ -437,7 +436,7 @@ def change_update_status(*, acting_user: User, change: ChangeItem, status: str) 
     """planned ⇄ scheduled → done → rolled back; an open change can be cancelled. 409 otherwise."""
     change = _locked_change(change)
     _require_staff(acting_user, change.engagement)
-    require_entitlement(change.engagement, RELEASE_MANAGEMENT)
+    require_entitlement(change.engagement, FunctionCode.RELEASE_MANAGEMENT)
     return _move_status(
         acting_user=acting_user,
         item=change,
@@ -452,7 +451,7 @@ def change_acknowledge(*, acting_user: User, change: ChangeItem) -> ChangeAcknow
     """A named contact acknowledges the change. Idempotent: acknowledging again returns the
     first acknowledgement and writes nothing."""
     engagement = change.engagement
-    require_entitlement(engagement, RELEASE_MANAGEMENT)
+    require_entitlement(engagement, FunctionCode.RELEASE_MANAGEMENT)
     if not is_active_contact(engagement, acting_user):
         raise NotAllowed(_("Only the engagement's named contacts acknowledge changes."))
     existing = ChangeAcknowledgement.objects.filter(change=change, user=acting_user).first()

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from engagements.entitlements import require_entitlement
+from engagements.entitlements import FunctionCode, require_entitlement
 from engagements.models import Engagement, Frequency, Method
 from engagements.selectors import is_active_contact, serves
 from portal.accounts.models import User
@@ -26,7 +26,6 @@ from portal.audit import audit, snapshot
 from portal.errors import Conflict, InvalidInput, NotAllowed
 from portal.notifications import notify
 from reviews.models import (
-    ENVIRONMENT_CONSULTING,
     ConsultingRequest,
     Occurrence,
     Publication,
@@ -174,7 +173,7 @@ def consulting_request(
     desired_dates: str = "",
 ) -> ConsultingRequest:
     """A named contact asks for environment consulting; the manager and deputy are notified."""
-    require_entitlement(engagement, ENVIRONMENT_CONSULTING)
+    require_entitlement(engagement, FunctionCode.ENVIRONMENT_CONSULTING)
     if not is_active_contact(engagement, acting_user):
         raise NotAllowed(_("Only the engagement's named contacts request consulting."))
     if not topic.strip():
@@ -236,7 +235,7 @@ def consulting_schedule(
     request = _locked_request(request)
     engagement = request.engagement
     _require_staff(acting_user, engagement)
-    require_entitlement(engagement, ENVIRONMENT_CONSULTING)
+    require_entitlement(engagement, FunctionCode.ENVIRONMENT_CONSULTING)
     if request.status != ConsultingRequest.Status.REQUESTED:
         raise Conflict(
             _("A %(status)s request cannot be scheduled.")
@@ -255,7 +254,7 @@ def consulting_schedule(
         raise InvalidInput(fields=errors)
     session = Occurrence.objects.create(
         engagement=engagement,
-        deliverable=ENVIRONMENT_CONSULTING,
+        deliverable=FunctionCode.ENVIRONMENT_CONSULTING,
         period=f"{Frequency.AS_NEEDED}:consulting-{request.pk}",
         scheduled_start=starts_at,
         duration_minutes=duration_minutes,
@@ -297,7 +296,7 @@ def consulting_update_status(
     """Staff decline a request, or close a scheduled one as done. 409 otherwise."""
     request = _locked_request(request)
     _require_staff(acting_user, request.engagement)
-    require_entitlement(request.engagement, ENVIRONMENT_CONSULTING)
+    require_entitlement(request.engagement, FunctionCode.ENVIRONMENT_CONSULTING)
     if status not in ConsultingRequest.Status.values:
         raise InvalidInput(fields={"status": [_("Unknown status.")]})
     if status == request.status:

@@ -14,16 +14,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from engagements.entitlements import require_entitlement
+from engagements.entitlements import FunctionCode, entitled_page
 from engagements.models import Contact, Engagement
 from portal.accounts.models import User
-from portal.errors import DomainError, NotEntitled
+from portal.errors import DomainError
 from portal.pages import apply_domain_error, get_scoped_or_404
 from reviews import services_functions as services
 from reviews.forms_functions import (
@@ -33,7 +33,7 @@ from reviews.forms_functions import (
     MaintenanceWindowForm,
 )
 from reviews.models import ChangeAcknowledgement, ChangeItem, MaintenanceWindow
-from reviews.selectors_functions import MAINTENANCE, RELEASE_MANAGEMENT, annotate_conflicts
+from reviews.selectors_functions import annotate_conflicts
 from reviews.services import serves
 
 PAST_LIMIT = 50
@@ -59,13 +59,6 @@ CHANGE_NEXT = {
 }
 
 
-def _engagement_or_404(pk: int) -> Engagement:
-    """Through the request's scope: not yours and missing look alike."""
-    return get_object_or_404(
-        Engagement.objects.select_related("organization", "plan", "manager", "deputy"), pk=pk
-    )
-
-
 def _refused(request: HttpRequest, error: DomainError) -> HttpResponse:
     return render(request, "403.html", {"detail": error.detail}, status=403)
 
@@ -88,14 +81,10 @@ def _status_choices(nexts: dict, status: str, labels: dict) -> list[tuple[str, s
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def maintenance_list(request: HttpRequest, pk: int) -> HttpResponse:
+@entitled_page(FunctionCode.MAINTENANCE)
+def maintenance_list(request: HttpRequest, engagement: Engagement) -> HttpResponse:
     """The engagement's maintenance windows, flagged when they conflict; its staff plan new
     ones here."""
-    engagement = _engagement_or_404(pk)
-    try:
-        require_entitlement(engagement, MAINTENANCE)
-    except NotEntitled as error:
-        return _refused(request, error)
     user: User = request.user
     staff = serves(user, engagement)
     if request.method == "POST" and not staff:
@@ -135,23 +124,19 @@ def maintenance_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _staff_window(
-    request: HttpRequest, pk: int, window_pk: int
-) -> tuple[Engagement, MaintenanceWindow]:
-    engagement = _engagement_or_404(pk)
+    request: HttpRequest, engagement: Engagement, window_pk: int
+) -> MaintenanceWindow:
     window = get_scoped_or_404(MaintenanceWindow, pk=window_pk, engagement=engagement)
-    require_entitlement(engagement, MAINTENANCE)
     if not serves(request.user, engagement):
         raise PermissionDenied
-    return engagement, window
+    return window
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def maintenance_edit(request: HttpRequest, pk: int, window_pk: int) -> HttpResponse:
-    try:
-        engagement, window = _staff_window(request, pk, window_pk)
-    except NotEntitled as error:
-        return _refused(request, error)
+@entitled_page(FunctionCode.MAINTENANCE)
+def maintenance_edit(request: HttpRequest, engagement: Engagement, window_pk: int) -> HttpResponse:
+    window = _staff_window(request, engagement, window_pk)
     initial = {
         name: getattr(window, name)
         for name in ("title", "starts_at", "ends_at", "systems_affected", "expected_impact")
@@ -180,11 +165,11 @@ def _maintenance_url(engagement: Engagement, window: MaintenanceWindow) -> str:
 
 @login_required
 @require_POST
-def maintenance_status(request: HttpRequest, pk: int, window_pk: int) -> HttpResponse:
-    try:
-        engagement, window = _staff_window(request, pk, window_pk)
-    except NotEntitled as error:
-        return _refused(request, error)
+@entitled_page(FunctionCode.MAINTENANCE)
+def maintenance_status(
+    request: HttpRequest, engagement: Engagement, window_pk: int
+) -> HttpResponse:
+    window = _staff_window(request, engagement, window_pk)
     form = MaintenanceStatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a status."))
@@ -209,14 +194,10 @@ def _change_url(engagement: Engagement, change: ChangeItem) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def change_list(request: HttpRequest, pk: int) -> HttpResponse:
+@entitled_page(FunctionCode.RELEASE_MANAGEMENT)
+def change_list(request: HttpRequest, engagement: Engagement) -> HttpResponse:
     """The engagement's changes with who acknowledged each; its staff announce new ones here,
     named contacts acknowledge."""
-    engagement = _engagement_or_404(pk)
-    try:
-        require_entitlement(engagement, RELEASE_MANAGEMENT)
-    except NotEntitled as error:
-        return _refused(request, error)
     user: User = request.user
     staff = serves(user, engagement)
     if request.method == "POST" and not staff:
@@ -268,21 +249,17 @@ def change_list(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _change(request: HttpRequest, pk: int, change_pk: int) -> tuple[Engagement, ChangeItem]:
-    engagement = _engagement_or_404(pk)
+def _change(engagement: Engagement, change_pk: int) -> ChangeItem:
     change = get_scoped_or_404(ChangeItem, pk=change_pk, engagement=engagement)
     change.engagement = engagement
-    require_entitlement(engagement, RELEASE_MANAGEMENT)
-    return engagement, change
+    return change
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def change_edit(request: HttpRequest, pk: int, change_pk: int) -> HttpResponse:
-    try:
-        engagement, change = _change(request, pk, change_pk)
-    except NotEntitled as error:
-        return _refused(request, error)
+@entitled_page(FunctionCode.RELEASE_MANAGEMENT)
+def change_edit(request: HttpRequest, engagement: Engagement, change_pk: int) -> HttpResponse:
+    change = _change(engagement, change_pk)
     if not serves(request.user, engagement):
         raise PermissionDenied
     initial = {
@@ -307,11 +284,9 @@ def change_edit(request: HttpRequest, pk: int, change_pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def change_status(request: HttpRequest, pk: int, change_pk: int) -> HttpResponse:
-    try:
-        engagement, change = _change(request, pk, change_pk)
-    except NotEntitled as error:
-        return _refused(request, error)
+@entitled_page(FunctionCode.RELEASE_MANAGEMENT)
+def change_status(request: HttpRequest, engagement: Engagement, change_pk: int) -> HttpResponse:
+    change = _change(engagement, change_pk)
     if not serves(request.user, engagement):
         raise PermissionDenied
     form = ChangeStatusForm(request.POST)
@@ -331,10 +306,13 @@ def change_status(request: HttpRequest, pk: int, change_pk: int) -> HttpResponse
 
 @login_required
 @require_POST
-def change_acknowledge(request: HttpRequest, pk: int, change_pk: int) -> HttpResponse:
+@entitled_page(FunctionCode.RELEASE_MANAGEMENT)
+def change_acknowledge(
+    request: HttpRequest, engagement: Engagement, change_pk: int
+) -> HttpResponse:
     """A named contact acknowledges the change (again: nothing changes)."""
+    change = _change(engagement, change_pk)
     try:
-        engagement, change = _change(request, pk, change_pk)
         services.change_acknowledge(acting_user=request.user, change=change)
     except DomainError as error:
         return _refused(request, error)

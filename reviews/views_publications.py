@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from engagements.entitlements import require_entitlement
-from engagements.models import Engagement, ServiceFunction
+from engagements.entitlements import FunctionCode, entitled_page, require_any_entitlement
+from engagements.models import Engagement
 from engagements.selectors import is_active_contact, serves
 from portal.accounts.models import User
 from portal.errors import DomainError, NotEntitled
@@ -35,18 +35,15 @@ from reviews.forms_publications import (
     TrainingResourceForm,
 )
 from reviews.models import (
-    CUSTOMER_ENABLEMENT,
-    ENVIRONMENT_CONSULTING,
     ConsultingRequest,
     TrainingResource,
 )
 from reviews.selectors_publications import (
-    has_entitled_engagement,
     offers_enablement_sessions,
     visible_publications,
     visible_receipts,
 )
-from reviews.views_functions import _engagement_or_404, _error_text, _refused
+from reviews.views_functions import _error_text, _refused
 
 LIST_LIMIT = 200
 
@@ -117,24 +114,16 @@ def publication_create(request: HttpRequest) -> HttpResponse:
 # --- The enablement catalog --------------------------------------------------------------------
 
 
-def _not_entitled(request: HttpRequest, function_code: str) -> HttpResponse:
-    function = ServiceFunction.objects.filter(code=function_code).first()
-    error = NotEntitled(
-        _("The plans of your engagements do not include %(function)s.")
-        % {"function": function.name if function else function_code},
-        fields={"function": [function_code]},
-    )
-    return _refused(request, error)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def enablement_catalog(request: HttpRequest) -> HttpResponse:
     """Self-paced trainings for everyone whose plan includes customer enablement, with a link
     to request a live session where the plan delivers one; admins add trainings here."""
     user: User = request.user
-    if not has_entitled_engagement(user, CUSTOMER_ENABLEMENT):
-        return _not_entitled(request, CUSTOMER_ENABLEMENT)
+    try:
+        require_any_entitlement(user, FunctionCode.CUSTOMER_ENABLEMENT)
+    except NotEntitled as error:
+        return _refused(request, error)
     if request.method == "POST" and not user.is_provider_admin:
         raise PermissionDenied
     form = TrainingResourceForm(request.POST or None) if user.is_provider_admin else None
@@ -153,7 +142,8 @@ def enablement_catalog(request: HttpRequest) -> HttpResponse:
             "resources": list(TrainingResource.objects.all()),
             "form": form,
             "offers_sessions": offers_enablement_sessions(user),
-            "request_url": reverse("occurrence_request") + f"?deliverable={CUSTOMER_ENABLEMENT}",
+            "request_url": reverse("occurrence_request")
+            + f"?deliverable={FunctionCode.CUSTOMER_ENABLEMENT}",
         },
     )
 
@@ -178,14 +168,9 @@ def _consulting_url(engagement: Engagement, row: ConsultingRequest | None = None
     return f"{url}#consulting-{row.pk}" if row is not None else url
 
 
-@login_required
-def consulting_list(request: HttpRequest, pk: int) -> HttpResponse:
+@entitled_page(FunctionCode.ENVIRONMENT_CONSULTING)
+def consulting_list(request: HttpRequest, engagement: Engagement) -> HttpResponse:
     """The engagement's consulting requests and their sessions."""
-    engagement = _engagement_or_404(pk)
-    try:
-        require_entitlement(engagement, ENVIRONMENT_CONSULTING)
-    except NotEntitled as error:
-        return _refused(request, error)
     user: User = request.user
     rows = list(
         ConsultingRequest.objects.filter(engagement=engagement)
@@ -207,13 +192,9 @@ def consulting_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def consulting_create(request: HttpRequest, pk: int) -> HttpResponse:
+@entitled_page(FunctionCode.ENVIRONMENT_CONSULTING)
+def consulting_create(request: HttpRequest, engagement: Engagement) -> HttpResponse:
     """A named contact asks for environment consulting."""
-    engagement = _engagement_or_404(pk)
-    try:
-        require_entitlement(engagement, ENVIRONMENT_CONSULTING)
-    except NotEntitled as error:
-        return _refused(request, error)
     if not is_active_contact(engagement, request.user):
         raise PermissionDenied
     form = ConsultingRequestForm(request.POST or None)
@@ -235,25 +216,23 @@ def consulting_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _staff_request(
-    request: HttpRequest, pk: int, request_pk: int
-) -> tuple[Engagement, ConsultingRequest]:
-    engagement = _engagement_or_404(pk)
+    request: HttpRequest, engagement: Engagement, request_pk: int
+) -> ConsultingRequest:
     row = get_scoped_or_404(ConsultingRequest, pk=request_pk, engagement=engagement)
     row.engagement = engagement
-    require_entitlement(engagement, ENVIRONMENT_CONSULTING)
     if not serves(request.user, engagement):
         raise PermissionDenied
-    return engagement, row
+    return row
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def consulting_schedule(request: HttpRequest, pk: int, request_pk: int) -> HttpResponse:
+@entitled_page(FunctionCode.ENVIRONMENT_CONSULTING)
+def consulting_schedule(
+    request: HttpRequest, engagement: Engagement, request_pk: int
+) -> HttpResponse:
     """The engagement's staff turn a request into a session."""
-    try:
-        engagement, row = _staff_request(request, pk, request_pk)
-    except NotEntitled as error:
-        return _refused(request, error)
+    row = _staff_request(request, engagement, request_pk)
     form = ConsultingScheduleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -272,12 +251,12 @@ def consulting_schedule(request: HttpRequest, pk: int, request_pk: int) -> HttpR
 
 @login_required
 @require_POST
-def consulting_status(request: HttpRequest, pk: int, request_pk: int) -> HttpResponse:
+@entitled_page(FunctionCode.ENVIRONMENT_CONSULTING)
+def consulting_status(
+    request: HttpRequest, engagement: Engagement, request_pk: int
+) -> HttpResponse:
     """Staff decline a request or close a scheduled one as done."""
-    try:
-        engagement, row = _staff_request(request, pk, request_pk)
-    except NotEntitled as error:
-        return _refused(request, error)
+    row = _staff_request(request, engagement, request_pk)
     form = ConsultingStatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a status."))

@@ -22,6 +22,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from cases.models import Case
+from engagements.entitlements import FunctionCode
 from engagements.models import Frequency
 from reviews.models import Occurrence, ReportSnapshot
 from reviews.reports import REPORT_VERSION, build_report, report_csv_rows
@@ -30,7 +31,7 @@ from reviews.reports import REPORT_VERSION, build_report, report_csv_rows
 
 
 def _reviews() -> QuerySet[Occurrence]:
-    return Occurrence.objects.filter(deliverable="service_review").select_related(
+    return Occurrence.objects.filter(deliverable=FunctionCode.SERVICE_REVIEW).select_related(
         "engagement__organization", "engagement__plan", "report_snapshot"
     )
 

@@ -49,7 +49,7 @@ from cases.api.serializers import (
 )
 from cases.filters import CaseFilter
 from cases.models import Attachment, Case, CaseEvent
-from engagements.entitlements import require_entitlement
+from engagements.entitlements import FunctionCode, require_entitlement
 from engagements.models import Engagement
 from portal.api.pagination import PortalCursorPagination
 from portal.api.views import PortalReadCreateViewSet
@@ -561,5 +561,5 @@ class CaseViewSet(PortalReadCreateViewSet):
         if not raw.isdigit():
             raise ValidationError({"engagement": [_("A valid integer is required.")]})
         engagement = get_object_or_404(Engagement.objects.select_related("plan"), pk=int(raw))
-        require_entitlement(engagement, "case_management")
+        require_entitlement(engagement, FunctionCode.CASE_MANAGEMENT)
         return Response(TrendsSerializer(case_trends(engagement, now=timezone.now())).data)

@@ -19,15 +19,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cases.api.views import KeysetCursorPagination
-from cases.selectors import entitled_to
 from engagements import services_functions as services
-from engagements.entitlements import require_entitlement
+from engagements.entitlements import EntitledViewSetMixin, FunctionCode, require_entitlement
 from engagements.filters_functions import (
     AdvocacyItemFilter,
     CustomerProfileFilter,
     UpgradePlanFilter,
 )
-from engagements.gates import EntitledListMixin
 from engagements.models import (
     AdvocacyItem,
     CustomerProfile,
@@ -180,7 +178,7 @@ class UpgradePlanPagination(KeysetCursorPagination):
 
 @extend_schema(tags=["customer profiles"])
 class CustomerProfileViewSet(
-    EntitledListMixin,
+    EntitledViewSetMixin,
     PortalViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -190,7 +188,8 @@ class CustomerProfileViewSet(
     """Customer profiles by engagement id: `/customer-profiles/<engagement>/` reads one (empty
     before the first edit); the engagement's staff and named contacts change it (PATCH/PUT)."""
 
-    function_code = services.PROFILE_FUNCTION
+    function_code = FunctionCode.CUSTOMER_INTELLIGENCE
+    hide_unentitled_rows = True  # a row of an engagement without it answers 404
     queryset = CustomerProfile.objects.all()
     serializer_class = CustomerProfileSerializer
     filterset_class = CustomerProfileFilter
@@ -200,7 +199,7 @@ class CustomerProfileViewSet(
     http_method_names = ["get", "put", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[CustomerProfile]:
-        return CustomerProfile.objects.filter(**entitled_to(self.function_code))
+        return CustomerProfile.objects.all()
 
     def _engagement(self) -> Engagement:
         engagement = get_object_or_404(
@@ -225,12 +224,13 @@ class CustomerProfileViewSet(
 
 
 @extend_schema(tags=["advocacy items"])
-class AdvocacyItemViewSet(EntitledListMixin, PortalCreateReadUpdateViewSet):
+class AdvocacyItemViewSet(EntitledViewSetMixin, PortalCreateReadUpdateViewSet):
     """The advocacy logs of the engagements the actor may see (plans with customer_advocacy),
     newest first. Named contacts and staff add items; staff set status and outcome; the contact
     who raised an item may reword it while it is open."""
 
-    function_code = services.ADVOCACY_FUNCTION
+    function_code = FunctionCode.CUSTOMER_ADVOCACY
+    hide_unentitled_rows = True  # a row of an engagement without it answers 404
     queryset = AdvocacyItem.objects.all()
     serializer_class = AdvocacyItemSerializer
     filterset_class = AdvocacyItemFilter
@@ -238,7 +238,7 @@ class AdvocacyItemViewSet(EntitledListMixin, PortalCreateReadUpdateViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[AdvocacyItem]:
-        return AdvocacyItem.objects.filter(**entitled_to(self.function_code))
+        return AdvocacyItem.objects.all()
 
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         serializer = self.get_serializer(data=request.data)
@@ -263,11 +263,12 @@ class AdvocacyItemViewSet(EntitledListMixin, PortalCreateReadUpdateViewSet):
 
 
 @extend_schema(tags=["upgrade plans"])
-class UpgradePlanViewSet(EntitledListMixin, PortalCreateReadUpdateViewSet):
+class UpgradePlanViewSet(EntitledViewSetMixin, PortalCreateReadUpdateViewSet):
     """Upgrade plans of the engagements the actor may see (plans with upgrade_planning), with
     their milestones. Staff serving the engagement create and change them; customers read."""
 
-    function_code = services.UPGRADE_FUNCTION
+    function_code = FunctionCode.UPGRADE_PLANNING
+    hide_unentitled_rows = True  # a row of an engagement without it answers 404
     queryset = UpgradePlan.objects.all()
     serializer_class = UpgradePlanSerializer
     filterset_class = UpgradePlanFilter
@@ -275,7 +276,7 @@ class UpgradePlanViewSet(EntitledListMixin, PortalCreateReadUpdateViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[UpgradePlan]:
-        return UpgradePlan.objects.filter(**entitled_to(self.function_code)).prefetch_related(
+        return UpgradePlan.objects.prefetch_related(
             Prefetch("milestones", queryset=UpgradeMilestone.objects.all())
         )
 

@@ -8,7 +8,7 @@ from django import template
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from engagements.entitlements import is_entitled
+from engagements.entitlements import FunctionCode, is_entitled
 from engagements.models import Engagement, Method
 
 register = template.Library()
@@ -16,8 +16,9 @@ register = template.Library()
 
 @register.filter
 def entitled(engagement: Engagement, function_code: str) -> bool:
-    """`engagement|entitled:"case_management"`: does the engagement's plan include it?"""
-    return is_entitled(engagement, function_code)
+    """`engagement|entitled:"<code>"`: does the engagement's plan include it? (An unknown code
+    fails: a typo does not hide a link quietly.)"""
+    return is_entitled(engagement, FunctionCode(function_code))
 
 
 @register.filter

@@ -23,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from engagements.entitlements import require_entitlement
+from engagements.entitlements import FunctionCode, require_entitlement
 from portal.api.pagination import PortalCursorPagination
 from portal.api.views import PortalReadCreateViewSet, PortalViewSetMixin
 from reviews import reports, services
@@ -190,7 +190,7 @@ class OccurrenceViewSet(PortalReadCreateViewSet):
         occurrence = self.get_object()
         if not occurrence.is_review:
             raise NotFound()
-        require_entitlement(occurrence.engagement, "service_review")
+        require_entitlement(occurrence.engagement, FunctionCode.SERVICE_REVIEW)
         snapshot = ReportSnapshot.objects.filter(occurrence=occurrence).first()
         if snapshot is not None:
             report = {"frozen": True, "generated_at": snapshot.created_at, "data": snapshot.data}

@@ -18,8 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from engagements.entitlements import require_entitlement
-from engagements.models import Engagement
+from engagements.entitlements import EntitledViewSetMixin, FunctionCode
 from portal.api.pagination import PortalCursorPagination
 from portal.api.views import PortalViewSetMixin
 from reviews import services_functions as services
@@ -31,12 +30,7 @@ from reviews.api.serializers_functions import (
 )
 from reviews.filters_functions import ChangeItemFilter, MaintenanceWindowFilter
 from reviews.models import ChangeAcknowledgement, ChangeItem, MaintenanceWindow
-from reviews.selectors_functions import (
-    MAINTENANCE,
-    RELEASE_MANAGEMENT,
-    annotate_conflicts,
-    entitled_engagements,
-)
+from reviews.selectors_functions import annotate_conflicts
 
 ERRORS = {
     400: OpenApiResponse(description="validation_error"),
@@ -55,6 +49,7 @@ class ChangePagination(PortalCursorPagination):
 
 
 class FunctionViewSet(
+    EntitledViewSetMixin,
     PortalViewSetMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
@@ -64,24 +59,8 @@ class FunctionViewSet(
 ):
     """Read, create and PATCH rows of one service function, gated by the entitlement."""
 
-    function_code: str
     http_method_names = ["get", "post", "patch", "head", "options"]
     lookup_value_regex = "[0-9]+"
-
-    def entitled_rows(self, queryset: QuerySet) -> QuerySet:
-        """Lists show only rows of engagements whose plan includes the function; naming an
-        engagement that lacks it is refused."""
-        named = self.request.query_params.get("engagement")
-        if named and named.isdigit():
-            engagement = Engagement.objects.select_related("plan").filter(pk=int(named)).first()
-            if engagement is not None:  # a missing one fails as the filter's validation error
-                require_entitlement(engagement, self.function_code)
-        return queryset.filter(engagement__in=entitled_engagements(self.function_code))
-
-    def get_object(self) -> Any:
-        row = super().get_object()
-        require_entitlement(row.engagement, self.function_code)
-        return row
 
     def _input(self, serializer_class: type[BaseSerializer], request: Request) -> dict[str, Any]:
         serializer = serializer_class(data=request.data, context=self.get_serializer_context())
@@ -104,17 +83,14 @@ class MaintenanceWindowViewSet(FunctionViewSet):
     and `PATCH`es it: its fields while open, or `status` (planned → confirmed → done, or
     cancelled). `conflicts` flags overlaps with approved after-hours requests and holidays."""
 
-    function_code = MAINTENANCE
+    function_code = FunctionCode.MAINTENANCE
     queryset = MaintenanceWindow.objects.all()
     serializer_class = MaintenanceWindowSerializer
     filterset_class = MaintenanceWindowFilter
     pagination_class = WindowPagination
 
     def get_queryset(self) -> QuerySet[MaintenanceWindow]:
-        queryset = MaintenanceWindow.objects.select_related("engagement__plan")
-        if self.action == "list":
-            queryset = self.entitled_rows(queryset)
-        return queryset
+        return MaintenanceWindow.objects.select_related("engagement__plan")
 
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -160,22 +136,19 @@ class ChangeItemViewSet(FunctionViewSet):
     The engagement's manager, deputy or an admin `POST`s and `PATCH`es changes; named contacts
     `acknowledge` them (idempotent)."""
 
-    function_code = RELEASE_MANAGEMENT
+    function_code = FunctionCode.RELEASE_MANAGEMENT
     queryset = ChangeItem.objects.all()
     serializer_class = ChangeItemSerializer
     filterset_class = ChangeItemFilter
     pagination_class = ChangePagination
 
     def get_queryset(self) -> QuerySet[ChangeItem]:
-        queryset = ChangeItem.objects.select_related("engagement__plan").prefetch_related(
+        return ChangeItem.objects.select_related("engagement__plan").prefetch_related(
             Prefetch(
                 "acknowledgements",
                 queryset=ChangeAcknowledgement.objects.select_related("user"),
             )
         )
-        if self.action == "list":
-            queryset = self.entitled_rows(queryset)
-        return queryset
 
     @extend_schema(responses={201: ChangeItemSerializer, **ERRORS})
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:

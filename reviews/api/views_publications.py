@@ -13,17 +13,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from engagements.models import ServiceFunction
+from engagements.entitlements import FunctionCode, require_any_entitlement
 from portal.api.pagination import PortalCursorPagination
 from portal.api.views import PortalViewSetMixin
-from portal.errors import NotEntitled
 from reviews import services_publications as services
 from reviews.api.serializers_publications import (
     ConsultingRequestSerializer,
@@ -34,14 +32,11 @@ from reviews.api.serializers_publications import (
 from reviews.api.views_functions import ERRORS, FunctionViewSet
 from reviews.filters_publications import ConsultingRequestFilter, PublicationFilter
 from reviews.models import (
-    CUSTOMER_ENABLEMENT,
-    ENVIRONMENT_CONSULTING,
     ConsultingRequest,
     Publication,
     TrainingResource,
 )
 from reviews.selectors_publications import (
-    has_entitled_engagement,
     visible_publications,
     visible_receipts,
 )
@@ -122,13 +117,7 @@ class TrainingResourceViewSet(ReadCreateViewSet):
 
     def initial(self, request: Request, *args: object, **kwargs: object) -> None:
         super().initial(request, *args, **kwargs)
-        if not has_entitled_engagement(request.user, CUSTOMER_ENABLEMENT):
-            function = ServiceFunction.objects.filter(code=CUSTOMER_ENABLEMENT).first()
-            raise NotEntitled(
-                _("The plans of your engagements do not include %(function)s.")
-                % {"function": function.name if function else CUSTOMER_ENABLEMENT},
-                fields={"function": [CUSTOMER_ENABLEMENT]},
-            )
+        require_any_entitlement(request.user, FunctionCode.CUSTOMER_ENABLEMENT)
 
     @extend_schema(responses={201: TrainingResourceSerializer, **ERRORS})
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
@@ -147,7 +136,7 @@ class ConsultingRequestViewSet(FunctionViewSet):
     """Environment consulting requests (Premium) of the engagements the actor may see, newest
     first. Named contacts `POST` one; the engagement's staff `schedule` it as a session."""
 
-    function_code = ENVIRONMENT_CONSULTING
+    function_code = FunctionCode.ENVIRONMENT_CONSULTING
     http_method_names = ["get", "post", "head", "options"]
     queryset = ConsultingRequest.objects.all()
     serializer_class = ConsultingRequestSerializer
@@ -155,10 +144,7 @@ class ConsultingRequestViewSet(FunctionViewSet):
     pagination_class = CreatedPagination
 
     def get_queryset(self) -> QuerySet[ConsultingRequest]:
-        queryset = ConsultingRequest.objects.select_related("engagement__plan")
-        if self.action == "list":
-            queryset = self.entitled_rows(queryset)
-        return queryset
+        return ConsultingRequest.objects.select_related("engagement__plan")
 
     @extend_schema(responses={201: ConsultingRequestSerializer, **ERRORS})
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
