@@ -3,3 +3,13 @@ from django.apps import AppConfig
 
 class CasesConfig(AppConfig):
     name = "cases"
+
+    def ready(self) -> None:
+        from cases.sla import breached_open_count
+        from portal.metrics import register_scrape_gauge
+
+        register_scrape_gauge(
+            "portal_sla_breached_open",
+            "Open cases past their response objective with no first response yet.",
+            breached_open_count,
+        )

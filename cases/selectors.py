@@ -10,13 +10,8 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from cases.models import FixRequest, Risk
-from engagements.entitlements import is_entitled
+from engagements.entitlements import entitled_to, is_entitled
 from engagements.models import Engagement
-
-
-def entitled_to(function_code: str) -> dict[str, str]:
-    """The lookup narrowing a query to engagements whose plan includes the function."""
-    return {"engagement__plan__entitlements__function__code": function_code}
 
 
 def high_risks(engagement_ids: Iterable[int], *, threshold: int | None = None) -> QuerySet[Risk]:

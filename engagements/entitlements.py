@@ -21,6 +21,11 @@ def plan_function_codes(plan: Plan) -> frozenset[str]:
     return cached
 
 
+def entitled_to(function_code: str) -> dict[str, str]:
+    """The lookup narrowing a query to engagements whose plan includes the function."""
+    return {"engagement__plan__entitlements__function__code": function_code}
+
+
 def is_entitled(engagement: Engagement, function_code: str) -> bool:
     return function_code in plan_function_codes(engagement.plan)
 

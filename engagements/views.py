@@ -699,7 +699,7 @@ def absence_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("absence_list")
 
 
-# --- Dashboard panels (portal.views.dashboard) ------------------------------------------------
+# --- Dashboard panels (portal.site.views.dashboard) -------------------------------------------
 
 
 @dataclass

@@ -18,10 +18,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cases.api.views import KeysetCursorPagination
-from cases.selectors import entitled_to
 from engagements import services_functions as services
-from engagements.entitlements import require_entitlement
+from engagements.entitlements import entitled_to, require_entitlement
 from engagements.filters_functions import (
     AdvocacyItemFilter,
     CustomerProfileFilter,
@@ -36,6 +34,7 @@ from engagements.models import (
     UpgradePlan,
 )
 from portal.accounts.models import User
+from portal.api.pagination import KeysetCursorPagination
 from portal.api.serializers import ScopedRelatedField, StrictModelSerializer
 from portal.api.views import PortalCreateReadUpdateViewSet, PortalViewSetMixin
 
