@@ -13,19 +13,16 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from engagements.entitlements import require_entitlement
 from engagements.models import Engagement
-from portal.errors import DomainError, NotAllowed, NotEntitled
+from portal.errors import NotAllowed, NotEntitled
+from portal.pages import refused
 
 View = Callable[..., HttpResponse]
-
-
-def refused(request: HttpRequest, error: DomainError) -> HttpResponse:
-    return render(request, "403.html", {"detail": error.detail}, status=403)
 
 
 def engagement_page(function_code: str) -> Callable[[View], View]:

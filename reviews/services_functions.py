@@ -15,11 +15,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from engagements.business_time import BusinessCalendar
 from engagements.entitlements import require_entitlement
 from engagements.models import Contact, Engagement
-from engagements.selectors import engagement_calendar, is_active_contact
+from engagements.selectors import engagement_calendar, is_active_contact, require_staff
 from portal.accounts.models import User
 from portal.audit import audit, snapshot
 from portal.errors import Conflict, InvalidInput
@@ -27,10 +28,11 @@ from portal.notifications import notify
 from reviews.models import ChangeAcknowledgement, ChangeItem, MaintenanceWindow
 from reviews.reminders import business_days_before
 from reviews.selectors_functions import MAINTENANCE, RELEASE_MANAGEMENT, entitled_engagements
-from reviews.services import NotAllowed, serves
+from reviews.services import NotAllowed
 
 MAINTENANCE_FIELDS = ("title", "starts_at", "ends_at", "systems_affected", "expected_impact")
 CHANGE_FIELDS = ("title", "kind", "scheduled_at", "impact", "rollback_plan")
+STAFF_ONLY = gettext_lazy("Only the engagement's manager, deputy or an admin plans this.")
 
 MAINTENANCE_TRANSITIONS: dict[str, set[str]] = {
     MaintenanceWindow.Status.PLANNED: {
@@ -56,11 +58,6 @@ CHANGE_TRANSITIONS: dict[str, set[str]] = {
     },
     ChangeItem.Status.DONE: {ChangeItem.Status.ROLLED_BACK},
 }
-
-
-def _require_staff(acting_user: User, engagement: Engagement) -> None:
-    if not serves(acting_user, engagement):
-        raise NotAllowed(_("Only the engagement's manager, deputy or an admin plans this."))
 
 
 def named_contacts(engagement: Engagement) -> list[User]:
@@ -139,7 +136,7 @@ def maintenance_plan(
     expected_impact: str = "",
 ) -> MaintenanceWindow:
     """The manager, deputy or an admin plans a window; named contacts are notified once."""
-    _require_staff(acting_user, engagement)
+    require_staff(acting_user, engagement, STAFF_ONLY)
     require_entitlement(engagement, MAINTENANCE)
     fields = {
         "title": title.strip(),
@@ -178,7 +175,7 @@ def maintenance_update(
     """The engagement's staff edit an open window (title, times, systems, impact). Moving it
     re-arms the notice before it."""
     window = _locked_window(window)
-    _require_staff(acting_user, window.engagement)
+    require_staff(acting_user, window.engagement, STAFF_ONLY)
     require_entitlement(window.engagement, MAINTENANCE)
     if not window.is_open:
         raise Conflict(_("A done or cancelled window cannot be changed."))
@@ -241,7 +238,7 @@ def maintenance_update_status(
 ) -> MaintenanceWindow:
     """planned → confirmed → done; an open window can be cancelled. 409 otherwise."""
     window = _locked_window(window)
-    _require_staff(acting_user, window.engagement)
+    require_staff(acting_user, window.engagement, STAFF_ONLY)
     require_entitlement(window.engagement, MAINTENANCE)
     return _move_status(
         acting_user=acting_user,
@@ -357,7 +354,7 @@ def change_plan(
 ) -> ChangeItem:
     """The manager, deputy or an admin announces a change; named contacts are notified once
     and asked to acknowledge it."""
-    _require_staff(acting_user, engagement)
+    require_staff(acting_user, engagement, STAFF_ONLY)
     require_entitlement(engagement, RELEASE_MANAGEMENT)
     fields = {
         "title": title.strip(),
@@ -407,7 +404,7 @@ def _locked_change(change: ChangeItem) -> ChangeItem:
 def change_update(*, acting_user: User, change: ChangeItem, **changes: object) -> ChangeItem:
     """The engagement's staff edit an open change (title, kind, date, impact, rollback plan)."""
     change = _locked_change(change)
-    _require_staff(acting_user, change.engagement)
+    require_staff(acting_user, change.engagement, STAFF_ONLY)
     require_entitlement(change.engagement, RELEASE_MANAGEMENT)
     if not change.is_open:
         raise Conflict(_("A change that is done, cancelled or rolled back cannot be edited."))
@@ -436,7 +433,7 @@ def change_update(*, acting_user: User, change: ChangeItem, **changes: object) -
 def change_update_status(*, acting_user: User, change: ChangeItem, status: str) -> ChangeItem:
     """planned ⇄ scheduled → done → rolled back; an open change can be cancelled. 409 otherwise."""
     change = _locked_change(change)
-    _require_staff(acting_user, change.engagement)
+    require_staff(acting_user, change.engagement, STAFF_ONLY)
     require_entitlement(change.engagement, RELEASE_MANAGEMENT)
     return _move_status(
         acting_user=acting_user,

@@ -24,7 +24,7 @@ from engagements.entitlements import require_entitlement
 from engagements.models import Contact, Engagement
 from portal.accounts.models import User
 from portal.errors import DomainError, NotEntitled
-from portal.pages import apply_domain_error, get_scoped_or_404
+from portal.pages import apply_domain_error, error_text, get_scoped_or_404, refused
 from reviews import services_functions as services
 from reviews.forms_functions import (
     ChangeItemForm,
@@ -66,19 +66,6 @@ def _engagement_or_404(pk: int) -> Engagement:
     )
 
 
-def _refused(request: HttpRequest, error: DomainError) -> HttpResponse:
-    return render(request, "403.html", {"detail": error.detail}, status=403)
-
-
-def _error_text(error: DomainError) -> str:
-    details = [
-        str(message)
-        for messages_ in error.fields.values()
-        for message in (messages_ if isinstance(messages_, list) else [messages_])
-    ]
-    return " ".join(details) if details else error.detail
-
-
 def _status_choices(nexts: dict, status: str, labels: dict) -> list[tuple[str, str]]:
     return [(value, labels[value]) for value in nexts.get(status, [])]
 
@@ -95,7 +82,7 @@ def maintenance_list(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         require_entitlement(engagement, MAINTENANCE)
     except NotEntitled as error:
-        return _refused(request, error)
+        return refused(request, error)
     user: User = request.user
     staff = serves(user, engagement)
     if request.method == "POST" and not staff:
@@ -151,7 +138,7 @@ def maintenance_edit(request: HttpRequest, pk: int, window_pk: int) -> HttpRespo
     try:
         engagement, window = _staff_window(request, pk, window_pk)
     except NotEntitled as error:
-        return _refused(request, error)
+        return refused(request, error)
     initial = {
         name: getattr(window, name)
         for name in ("title", "starts_at", "ends_at", "systems_affected", "expected_impact")
@@ -184,7 +171,7 @@ def maintenance_status(request: HttpRequest, pk: int, window_pk: int) -> HttpRes
     try:
         engagement, window = _staff_window(request, pk, window_pk)
     except NotEntitled as error:
-        return _refused(request, error)
+        return refused(request, error)
     form = MaintenanceStatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a status."))
@@ -194,7 +181,7 @@ def maintenance_status(request: HttpRequest, pk: int, window_pk: int) -> HttpRes
                 acting_user=request.user, window=window, status=form.cleaned_data["status"]
             )
         except DomainError as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, _("Status changed."))
     return redirect(_maintenance_url(engagement, window))
@@ -216,7 +203,7 @@ def change_list(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         require_entitlement(engagement, RELEASE_MANAGEMENT)
     except NotEntitled as error:
-        return _refused(request, error)
+        return refused(request, error)
     user: User = request.user
     staff = serves(user, engagement)
     if request.method == "POST" and not staff:
@@ -282,7 +269,7 @@ def change_edit(request: HttpRequest, pk: int, change_pk: int) -> HttpResponse:
     try:
         engagement, change = _change(request, pk, change_pk)
     except NotEntitled as error:
-        return _refused(request, error)
+        return refused(request, error)
     if not serves(request.user, engagement):
         raise PermissionDenied
     initial = {
@@ -311,7 +298,7 @@ def change_status(request: HttpRequest, pk: int, change_pk: int) -> HttpResponse
     try:
         engagement, change = _change(request, pk, change_pk)
     except NotEntitled as error:
-        return _refused(request, error)
+        return refused(request, error)
     if not serves(request.user, engagement):
         raise PermissionDenied
     form = ChangeStatusForm(request.POST)
@@ -323,7 +310,7 @@ def change_status(request: HttpRequest, pk: int, change_pk: int) -> HttpResponse
                 acting_user=request.user, change=change, status=form.cleaned_data["status"]
             )
         except DomainError as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, _("Status changed."))
     return redirect(_change_url(engagement, change))
@@ -337,6 +324,6 @@ def change_acknowledge(request: HttpRequest, pk: int, change_pk: int) -> HttpRes
         engagement, change = _change(request, pk, change_pk)
         services.change_acknowledge(acting_user=request.user, change=change)
     except DomainError as error:
-        return _refused(request, error)
+        return refused(request, error)
     messages.success(request, _("Change acknowledged."))
     return redirect(_change_url(engagement, change))

@@ -25,7 +25,7 @@ from engagements.models import Engagement, ServiceFunction
 from engagements.selectors import is_active_contact, serves
 from portal.accounts.models import User
 from portal.errors import DomainError, NotEntitled
-from portal.pages import apply_domain_error, get_scoped_or_404
+from portal.pages import apply_domain_error, error_text, get_scoped_or_404, refused
 from reviews import services_publications as services
 from reviews.forms_publications import (
     ConsultingRequestForm,
@@ -46,7 +46,7 @@ from reviews.selectors_publications import (
     visible_publications,
     visible_receipts,
 )
-from reviews.views_functions import _engagement_or_404, _error_text, _refused
+from reviews.views_functions import _engagement_or_404
 
 LIST_LIMIT = 200
 
@@ -124,7 +124,7 @@ def _not_entitled(request: HttpRequest, function_code: str) -> HttpResponse:
         % {"function": function.name if function else function_code},
         fields={"function": [function_code]},
     )
-    return _refused(request, error)
+    return refused(request, error)
 
 
 @login_required
@@ -185,7 +185,7 @@ def consulting_list(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         require_entitlement(engagement, ENVIRONMENT_CONSULTING)
     except NotEntitled as error:
-        return _refused(request, error)
+        return refused(request, error)
     user: User = request.user
     rows = list(
         ConsultingRequest.objects.filter(engagement=engagement)
@@ -213,7 +213,7 @@ def consulting_create(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         require_entitlement(engagement, ENVIRONMENT_CONSULTING)
     except NotEntitled as error:
-        return _refused(request, error)
+        return refused(request, error)
     if not is_active_contact(engagement, request.user):
         raise PermissionDenied
     form = ConsultingRequestForm(request.POST or None)
@@ -253,7 +253,7 @@ def consulting_schedule(request: HttpRequest, pk: int, request_pk: int) -> HttpR
     try:
         engagement, row = _staff_request(request, pk, request_pk)
     except NotEntitled as error:
-        return _refused(request, error)
+        return refused(request, error)
     form = ConsultingScheduleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -277,7 +277,7 @@ def consulting_status(request: HttpRequest, pk: int, request_pk: int) -> HttpRes
     try:
         engagement, row = _staff_request(request, pk, request_pk)
     except NotEntitled as error:
-        return _refused(request, error)
+        return refused(request, error)
     form = ConsultingStatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a status."))
@@ -287,7 +287,7 @@ def consulting_status(request: HttpRequest, pk: int, request_pk: int) -> HttpRes
                 acting_user=request.user, request=row, status=form.cleaned_data["status"]
             )
         except DomainError as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, _("Status changed."))
     return redirect(_consulting_url(engagement, row))
