@@ -15,8 +15,11 @@ WIRING = {"portal.settings", "portal.celery", "portal.wsgi", "portal.site", "por
 APPS = {"engagements", "cases", "reviews"}
 
 
+PYPROJECT = Path(__file__).parents[2] / "pyproject.toml"
+
+
 def contracts() -> dict[str, dict]:
-    config = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    config = tomllib.loads(PYPROJECT.read_text())
     return {contract["name"]: contract for contract in config["tool"]["importlinter"]["contracts"]}
 
 
@@ -39,3 +42,10 @@ def test_apps_are_layered_reviews_over_cases_over_engagements() -> None:
     layers = contracts()["Apps import downwards only: reviews > cases > engagements"]
     assert layers["type"] == "layers"
     assert layers["layers"] == ["reviews", "cases", "engagements"]
+
+
+def test_the_contracts_hold() -> None:
+    """What `make lint` runs, so that pytest alone also notices an import running back up."""
+    from importlinter.cli import lint_imports
+
+    assert lint_imports(config_filename=str(PYPROJECT), no_cache=True, no_logo=True) == 0
