@@ -6,3 +6,11 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from cases import receivers  # noqa: F401 - connects the signal receivers
+        from cases.sla import breached_open_count
+        from portal.metrics import register_scrape_gauge
+
+        register_scrape_gauge(
+            "portal_sla_breached_open",
+            "Open cases past their response objective with no first response yet.",
+            breached_open_count,
+        )

@@ -8,17 +8,15 @@ values, repeated (`?status=new&status=in_progress`) or comma-separated (`?status
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import django_filters
 from django.db.models import F, Q, QuerySet, TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_filters.fields import MultipleChoiceField
 
 from cases.models import Case
 from engagements.models import Engagement
-from portal.filters import IdFilter, ScopedFilterSet
+from portal.filters import IdFilter, MultipleValuesFilter, ScopedFilterSet
 
 # --- The SLA state -----------------------------------------------------------------------------
 
@@ -69,23 +67,6 @@ def sla_condition(state: str, now: datetime) -> Q:
 
 
 # --- The FilterSet -----------------------------------------------------------------------------
-
-
-class CommaMultipleChoiceField(MultipleChoiceField):
-    """Several values, repeated or comma-separated."""
-
-    def to_python(self, value: Any) -> list[str]:
-        values = super().to_python(value)
-        return [part.strip() for item in values for part in item.split(",") if part.strip()]
-
-
-class MultipleValuesFilter(django_filters.MultipleChoiceFilter):
-    field_class = CommaMultipleChoiceField
-
-    def filter(self, qs: QuerySet, value: list[str]) -> QuerySet:
-        if not value:
-            return qs
-        return qs.filter(**{f"{self.field_name}__in": value})
 
 
 class CaseFilter(ScopedFilterSet):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import django_filters
 
-from cases.filters import MultipleValuesFilter
 from cases.models import Case, FixRequest, Risk
 from engagements.models import Engagement
-from portal.filters import IdFilter, ScopedFilterSet
+from portal.filters import IdFilter, MultipleValuesFilter, ScopedFilterSet
 
 
 class RiskFilter(ScopedFilterSet):

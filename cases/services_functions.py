@@ -22,7 +22,7 @@ from cases.models import Case, FixRequest, Risk, RiskReviewReminder
 from cases.services import NotAllowed, serves
 from engagements.entitlements import FunctionCode, require_entitlement
 from engagements.models import Engagement
-from engagements.selectors import is_active_contact
+from engagements.selectors import is_active_contact, require_staff
 from portal.accounts.models import User
 from portal.audit import audit, snapshot
 from portal.errors import InvalidInput
@@ -70,11 +70,6 @@ def _check_risk(values: dict[str, Any]) -> None:
         raise InvalidInput(fields=errors)
 
 
-def _require_staff(acting_user: User, engagement: Engagement, message: str) -> None:
-    if not serves(acting_user, engagement):
-        raise NotAllowed(message)
-
-
 @transaction.atomic
 def risk_create(
     *,
@@ -92,7 +87,7 @@ def risk_create(
     """Add a risk to the engagement's register (staff serving it, or admins); the owner
     defaults to the engagement's manager."""
     require_entitlement(engagement, FunctionCode.RISK_MITIGATION)
-    _require_staff(acting_user, engagement, _("Only the engagement's staff record risks."))
+    require_staff(acting_user, engagement, _("Only the engagement's staff record risks."))
     values = {
         "title": title,
         "likelihood": likelihood,
@@ -138,7 +133,7 @@ def risk_update(*, acting_user: User, risk: Risk, **changes: Any) -> Risk:
     )
     engagement = risk.engagement
     require_entitlement(engagement, FunctionCode.RISK_MITIGATION)
-    _require_staff(acting_user, engagement, _("Only the engagement's staff change risks."))
+    require_staff(acting_user, engagement, _("Only the engagement's staff change risks."))
     before = snapshot(risk)
     values = {name: getattr(risk, name) for name in RISK_FIELDS}
     values.update(changes)
@@ -379,7 +374,7 @@ def fix_request_set_vendor_status(
     )
     engagement = fix.engagement
     require_entitlement(engagement, FunctionCode.SOFTWARE_PERFORMANCE_REPORTS)
-    _require_staff(acting_user, engagement, _("Only the engagement's staff set the vendor status."))
+    require_staff(acting_user, engagement, _("Only the engagement's staff set the vendor status."))
     if vendor_status not in FixRequest.VendorStatus.values:
         raise InvalidInput(fields={"vendor_status": [_("Choose one of the vendor statuses.")]})
     _lock_engagement(engagement)

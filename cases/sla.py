@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from cases.models import Case, SlaReminder
 from engagements.models import Absence
 from portal.notifications import notify_claimed, provider_admins
+from portal.tenancy.scoping import system_scope
 
 logger = logging.getLogger(__name__)
 BATCH = 200
@@ -162,3 +163,14 @@ def scan(now: datetime | None = None) -> ScanResult:
                 break  # the rest was claimed by a concurrent scanner
             after = due[-1]
     return result
+
+
+def breached_open_count() -> int:
+    """Open items past their response objective with no first response yet, in every tenant:
+    the gauge `portal_sla_breached_open` of /metrics (registered in `CasesConfig.ready`)."""
+    with system_scope("metrics: SLA breaches across all engagements"):
+        return Case.objects.filter(
+            status__in=Case.OPEN_STATUSES,
+            first_response_at__isnull=True,
+            response_due_at__lte=timezone.now(),
+        ).count()

@@ -51,10 +51,10 @@ from engagements.selectors import engagement_calendars, is_active_contact
 from engagements.views import response_target_text
 from portal.accounts.models import User
 from portal.api import idempotency
-from portal.errors import DomainError, InvalidInput
+from portal.errors import DomainError
 from portal.files import protected_file_response
 from portal.filters import ScopedFilterSet
-from portal.pages import apply_domain_error, get_scoped_or_404
+from portal.pages import apply_domain_error, error_text, get_scoped_or_404, refused
 
 PAGE_SIZE = 50
 PREVIEW_LIMIT = 10  # engagements whose due time the form lists (the rest: on selection)
@@ -92,23 +92,6 @@ class Roles:
 def _roles(user: User, case: Case) -> Roles:
     staff = services.serves(user, case.engagement)
     return Roles(staff=staff, contact=not staff and is_active_contact(case.engagement, user))
-
-
-def _refused(request: HttpRequest, error: DomainError) -> HttpResponse:
-    """A refusal of rights (not allowed, not entitled) as the 403 page, with its reason."""
-    return render(request, "403.html", {"detail": error.detail}, status=403)
-
-
-def _error_text(error: DomainError) -> str:
-    """A service's refusal as sentences for a message: the detail, then what to fix."""
-    details = [
-        str(message)
-        for messages_ in error.fields.values()
-        for message in (messages_ if isinstance(messages_, list) else [messages_])
-    ]
-    if isinstance(error, InvalidInput) and details:
-        return " ".join(details)
-    return " ".join([error.detail, *details])
 
 
 def _detail_url(case: Case, anchor: str = "") -> str:
@@ -320,7 +303,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
             return redirect(replay.record.location)
         except DomainError as error:
             if error.status_code == 403:
-                return _refused(request, error)
+                return refused(request, error)
             apply_domain_error(form, error)
         else:
             messages.success(
@@ -555,7 +538,7 @@ def case_reply(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except DomainError as error:
             if error.status_code == 403:
-                return _refused(request, error)
+                return refused(request, error)
             apply_domain_error(form, error)
         else:
             case = _case_or_404(pk)
@@ -588,7 +571,7 @@ def case_attach(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except DomainError as error:
             if error.status_code == 403:
-                return _refused(request, error)
+                return refused(request, error)
             apply_domain_error(form, error)
         else:
             messages.success(request, _("File attached."))
@@ -632,8 +615,8 @@ def case_status(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except DomainError as error:
         if error.status_code == 403:
-            return _refused(request, error)
-        messages.error(request, _error_text(error))
+            return refused(request, error)
+        messages.error(request, error_text(error, with_detail=True))
         return redirect(_detail_url(case, "actions"))
     messages.success(
         request, _("The item is now %(status)s.") % {"status": case.get_status_display().lower()}
@@ -656,7 +639,7 @@ def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
         services.case_assign(acting_user=request.user, case=case, assignee=assignee)
     except DomainError as error:
         if error.status_code == 403:
-            return _refused(request, error)
+            return refused(request, error)
         if isinstance(error, services.ManagerCaseCapReached):
             # The cap's refusal names the cap and where the item may go instead.
             messages.error(request, error.detail)
@@ -683,8 +666,8 @@ def case_escalate(request: HttpRequest, pk: int) -> HttpResponse:
         services.case_escalate(acting_user=request.user, case=case, reason=reason)
     except DomainError as error:
         if error.status_code == 403:
-            return _refused(request, error)
-        messages.error(request, _error_text(error))
+            return refused(request, error)
+        messages.error(request, error_text(error, with_detail=True))
         return redirect(_detail_url(case, "actions"))
     messages.success(
         request, _("Escalated: the service manager and the provider's admins are notified.")
@@ -708,8 +691,8 @@ def case_priority(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except DomainError as error:
         if error.status_code == 403:
-            return _refused(request, error)
-        messages.error(request, _error_text(error))
+            return refused(request, error)
+        messages.error(request, error_text(error, with_detail=True))
         return redirect(_detail_url(case, "priority"))
     messages.success(request, _("Priority saved."))
     return redirect(_detail_url(case))
@@ -727,7 +710,7 @@ def case_rca(request: HttpRequest, pk: int) -> HttpResponse:
             services.case_record_rca(acting_user=request.user, case=case, **form.cleaned_data)
         except DomainError as error:
             if error.status_code == 403:
-                return _refused(request, error)
+                return refused(request, error)
             apply_domain_error(form, error)
         else:
             messages.success(request, _("Root cause analysis recorded."))

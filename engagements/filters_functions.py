@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import django_filters
 
-from cases.filters import MultipleValuesFilter
 from engagements.models import AdvocacyItem, CustomerProfile, Engagement, UpgradePlan
-from portal.filters import ScopedFilterSet
+from portal.filters import MultipleValuesFilter, ScopedFilterSet
 
 
 class CustomerProfileFilter(ScopedFilterSet):

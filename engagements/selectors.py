@@ -21,6 +21,7 @@ from engagements.models import (
     parse_business_hours,
 )
 from portal.accounts.models import User
+from portal.errors import NotAllowed
 
 # --- Hooks for tenancy: what a manager serves (these build scopes, so they use the base manager)
 
@@ -53,6 +54,12 @@ def staff_ids_serving(organization_ids: Iterable[int]) -> list[int]:
 def serves(user: User, engagement: Engagement) -> bool:
     """Provider staff who work the engagement: its manager, its deputy, or an admin."""
     return user.is_provider_admin or user.pk in (engagement.manager_id, engagement.deputy_id)
+
+
+def require_staff(acting_user: User, engagement: Engagement, message: str) -> None:
+    """Refuse (`NotAllowed`, saying `message`) anyone but the staff who serve the engagement."""
+    if not serves(acting_user, engagement):
+        raise NotAllowed(message)
 
 
 # --- Absences and the responsible manager ----------------------------------------------------

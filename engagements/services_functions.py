@@ -27,7 +27,7 @@ from engagements.models import (
     UpgradeMilestone,
     UpgradePlan,
 )
-from engagements.selectors import is_active_contact, serves
+from engagements.selectors import is_active_contact, require_staff, serves
 from portal.accounts.models import User
 from portal.audit import audit, snapshot
 from portal.errors import InvalidInput, NotAllowed
@@ -58,11 +58,6 @@ def _refuse_unknown(changes: dict[str, Any], allowed: tuple[str, ...]) -> None:
     unknown = set(changes) - set(allowed)
     if unknown:
         raise InvalidInput(fields={name: [_("Unknown field.")] for name in sorted(unknown)})
-
-
-def _require_staff(acting_user: User, engagement: Engagement, message: str) -> None:
-    if not serves(acting_user, engagement):
-        raise NotAllowed(message)
 
 
 def _require_staff_or_contact(acting_user: User, engagement: Engagement, message: str) -> None:
@@ -272,7 +267,7 @@ def upgrade_plan_create(
 ) -> UpgradePlan:
     """Plan an upgrade of the engagement (staff serving it, or admins)."""
     require_entitlement(engagement, FunctionCode.UPGRADE_PLANNING)
-    _require_staff(acting_user, engagement, _("Only the engagement's staff plan upgrades."))
+    require_staff(acting_user, engagement, _("Only the engagement's staff plan upgrades."))
     values = {"current_version": current_version, "target_version": target_version}
     _check_plan({**values, "status": status})
     plan = UpgradePlan.objects.create(
@@ -305,7 +300,7 @@ def upgrade_plan_update(*, acting_user: User, plan: UpgradePlan, **changes: Any)
     )
     engagement = plan.engagement
     require_entitlement(engagement, FunctionCode.UPGRADE_PLANNING)
-    _require_staff(acting_user, engagement, _("Only the engagement's staff change upgrade plans."))
+    require_staff(acting_user, engagement, _("Only the engagement's staff change upgrade plans."))
     before = snapshot(plan)
     values = {name: getattr(plan, name) for name in PLAN_FIELDS}
     values.update(changes)
@@ -362,7 +357,7 @@ def upgrade_milestone_add(
     plan = UpgradePlan.objects.select_related("engagement__plan").get(pk=plan.pk)
     engagement = plan.engagement
     require_entitlement(engagement, FunctionCode.UPGRADE_PLANNING)
-    _require_staff(acting_user, engagement, _("Only the engagement's staff add milestones."))
+    require_staff(acting_user, engagement, _("Only the engagement's staff add milestones."))
     _check_milestone(engagement, {"title": title, "owner": owner, "done": False})
     milestone = UpgradeMilestone.objects.create(
         plan=plan,

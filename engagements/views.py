@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -72,7 +72,13 @@ from engagements.selectors import (
 )
 from portal.accounts.models import User
 from portal.errors import DomainError
-from portal.pages import admin_required, apply_domain_error, get_scoped_or_404
+from portal.pages import (
+    admin_required,
+    apply_domain_error,
+    error_text,
+    get_scoped_or_404,
+    provider_staff_required,
+)
 
 UPCOMING_HOLIDAY_DAYS = 60
 UPCOMING_ABSENCE_DAYS = 30
@@ -102,29 +108,6 @@ def _is_staff_of(user: User, engagement: Engagement) -> bool:
 def _require_admin(user: User) -> None:
     if not user.is_provider_admin:
         raise PermissionDenied
-
-
-def provider_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed-in provider staff (admins and service managers) only; customers get 403."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_provider_staff:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _error_text(error: DomainError) -> str:
-    """A service's refusal as one sentence for a message."""
-    details = [
-        str(message)
-        for messages_ in error.fields.values()
-        for message in (messages_ if isinstance(messages_, list) else [messages_])
-    ]
-    return " ".join(details) if details else error.detail
 
 
 def _rename_fields(error: DomainError, names: dict[str, str]) -> DomainError:
@@ -402,7 +385,7 @@ def engagement_holiday_add(request: HttpRequest, pk: int) -> HttpResponse:
                 name=form.cleaned_data["name"],
             )
         except DomainError as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(
                 request, _("%(date)s added as a holiday.") % {"date": holiday.date.isoformat()}
@@ -443,7 +426,7 @@ def engagement_contact_add(request: HttpRequest, pk: int) -> HttpResponse:
             % {"count": active, "limit": engagement.plan.max_contacts, "detail": error.detail},
         )
     except DomainError as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(
             request, _("%(person)s is now a named contact.") % {"person": person.get_full_name()}
@@ -555,7 +538,7 @@ def after_hours_decide(request: HttpRequest, pk: int, request_pk: int) -> HttpRe
             note=form.cleaned_data["note"],
         )
     except DomainError as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, _("Request approved.") if approve else _("Request declined."))
     return redirect(target)
@@ -698,7 +681,7 @@ def absence_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("absence_list")
 
 
-# --- Dashboard panels (portal.views.dashboard) ------------------------------------------------
+# --- Dashboard panels (portal.site.views.dashboard) -------------------------------------------
 
 
 @dataclass

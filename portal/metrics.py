@@ -6,7 +6,9 @@
 - `portal_celery_tasks_total{task,outcome}`: succeeded / failed / retried, counted by Celery
   signals in whichever process ran the task, in the shared cache (portal/observability.py).
 - `portal_outbox_unsent`: e-mails in the outbox not sent yet; `portal_sla_breached_open`: open
-  cases past their response objective with no first response. Both are counted at scrape time.
+  cases past their response objective with no first response. Both are counted at scrape time;
+  the second is the cases app's, registered with `register_scrape_gauge` (the kernel imports no
+  app).
 
 A scrape costs a constant number of queries (two counts, one cache read), whatever the data.
 Without METRICS_TOKEN the endpoint is off (404): "loopback only" would expose it to the world
@@ -24,7 +26,6 @@ from itertools import product
 from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -82,6 +83,16 @@ class MetricsMiddleware:
         return response
 
 
+# Gauges counted at scrape time that apps register in their AppConfig.ready(): name ->
+# (help text, count). The kernel knows no app's models.
+_scrape_gauges: dict[str, tuple[str, Callable[[], int]]] = {}
+
+
+def register_scrape_gauge(name: str, documentation: str, count: Callable[[], int]) -> None:
+    """Report `count()` as the gauge `name` at every scrape; keep it one statement."""
+    _scrape_gauges[name] = (documentation, count)
+
+
 def celery_task_names() -> list[str]:
     from portal.celery import app
 
@@ -99,7 +110,8 @@ class ScrapeCollector:
     def collect(self) -> Iterator[Metric]:
         yield self._task_outcomes()
         yield self._outbox_unsent()
-        yield self._sla_breached()
+        for name, (documentation, count) in _scrape_gauges.items():
+            yield GaugeMetricFamily(name, documentation, value=count())
 
     def _task_outcomes(self) -> Metric:
         family = CounterMetricFamily(
@@ -123,22 +135,6 @@ class ScrapeCollector:
             "portal_outbox_unsent",
             "E-mails in the outbox not sent yet (due now or waiting to be retried).",
             value=OutboxEmail.objects.filter(sent_at__isnull=True).count(),
-        )
-
-    def _sla_breached(self) -> Metric:
-        from cases.models import Case
-        from portal.tenancy.scoping import system_scope
-
-        with system_scope("metrics: SLA breaches across all engagements"):
-            breached = Case.objects.filter(
-                status__in=Case.OPEN_STATUSES,
-                first_response_at__isnull=True,
-                response_due_at__lte=timezone.now(),
-            ).count()
-        return GaugeMetricFamily(
-            "portal_sla_breached_open",
-            "Open cases past their response objective with no first response yet.",
-            value=breached,
         )
 
 

@@ -10,22 +10,34 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 
-from portal.errors import DomainError
+from portal.errors import DomainError, InvalidInput
+
+View = Callable[..., HttpResponse]
 
 
-def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed-in provider admins only; others get 403."""
+def _signed_in_and(allowed: Callable[[Any], bool], view: View) -> View:
+    """The view for signed-in users that `allowed` accepts; others get 403."""
 
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_provider_admin:
+        if not allowed(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def admin_required(view: View) -> View:
+    """Signed-in provider admins only; others get 403."""
+    return _signed_in_and(lambda user: user.is_provider_admin, view)
+
+
+def provider_staff_required(view: View) -> View:
+    """Signed-in provider staff (admins and service managers) only; customers get 403."""
+    return _signed_in_and(lambda user: user.is_provider_staff, view)
 
 
 def get_scoped_or_404(model: type[models.Model], **lookup: Any) -> Any:
@@ -44,3 +56,21 @@ def apply_domain_error(form: Any, error: DomainError) -> None:
             form.add_error(target, message)
     if not error.fields:
         form.add_error(None, error.detail)
+
+
+def refused(request: HttpRequest, error: DomainError) -> HttpResponse:
+    """A refusal of rights (not allowed, not entitled) as the 403 page, with its reason."""
+    return render(request, "403.html", {"detail": error.detail}, status=403)
+
+
+def error_text(error: DomainError, *, with_detail: bool = False) -> str:
+    """A service's refusal as sentences for a message: what to fix (the field messages), else
+    the detail. `with_detail`: a refusal other than invalid input leads with its detail."""
+    details = [
+        str(message)
+        for messages_ in error.fields.values()
+        for message in (messages_ if isinstance(messages_, list) else [messages_])
+    ]
+    if with_detail and not (isinstance(error, InvalidInput) and details):
+        return " ".join([error.detail, *details])
+    return " ".join(details) if details else error.detail

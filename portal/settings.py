@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "engagements",
     "reviews",
     "cases",
+    # Wiring apart from the kernel: the demo and data-set builders and their commands.
+    "portal.demo",
 ]
 
 MIDDLEWARE = [
@@ -77,7 +79,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "portal.urls"
+ROOT_URLCONF = "portal.site.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
 
 TEMPLATES = [

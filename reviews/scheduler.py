@@ -165,7 +165,7 @@ def _duration(deliverable: str) -> timedelta:
     return timedelta(minutes=DURATION_MINUTES.get(deliverable, 45))
 
 
-def _back_to_back(
+def back_to_back(
     desired: dict[tuple[str, str], tuple[Wanted, datetime]],
 ) -> dict[tuple[str, str], tuple[Wanted, datetime]]:
     """Sessions landing at the same time are placed one after the other (the weekly call
@@ -278,7 +278,7 @@ def desired_occurrences(
                 when = slot(engagement, calendar, start, absent)
                 if when is not None:
                     desired[(wanted.deliverable, wanted.period(start))] = (wanted, when)
-        desired = _back_to_back(desired)
+        desired = back_to_back(desired)
     return desired
 
 

@@ -15,21 +15,23 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from engagements.business_time import BusinessCalendar
 from engagements.entitlements import FunctionCode, entitled_engagements, require_entitlement
 from engagements.models import Contact, Engagement
-from engagements.selectors import engagement_calendar, is_active_contact
+from engagements.selectors import engagement_calendar, is_active_contact, require_staff
 from portal.accounts.models import User
 from portal.audit import audit, snapshot
 from portal.errors import Conflict, InvalidInput
 from portal.notifications import notify
 from reviews.models import ChangeAcknowledgement, ChangeItem, MaintenanceWindow
 from reviews.reminders import business_days_before
-from reviews.services import NotAllowed, serves
+from reviews.services import NotAllowed
 
 MAINTENANCE_FIELDS = ("title", "starts_at", "ends_at", "systems_affected", "expected_impact")
 CHANGE_FIELDS = ("title", "kind", "scheduled_at", "impact", "rollback_plan")
+STAFF_ONLY = gettext_lazy("Only the engagement's manager, deputy or an admin plans this.")
 
 MAINTENANCE_TRANSITIONS: dict[str, set[str]] = {
     MaintenanceWindow.Status.PLANNED: {
@@ -55,11 +57,6 @@ CHANGE_TRANSITIONS: dict[str, set[str]] = {
     },
     ChangeItem.Status.DONE: {ChangeItem.Status.ROLLED_BACK},
 }
-
-
-def _require_staff(acting_user: User, engagement: Engagement) -> None:
-    if not serves(acting_user, engagement):
-        raise NotAllowed(_("Only the engagement's manager, deputy or an admin plans this."))
 
 
 def named_contacts(engagement: Engagement) -> list[User]:
@@ -138,7 +135,7 @@ def maintenance_plan(
     expected_impact: str = "",
 ) -> MaintenanceWindow:
     """The manager, deputy or an admin plans a window; named contacts are notified once."""
-    _require_staff(acting_user, engagement)
+    require_staff(acting_user, engagement, STAFF_ONLY)
     require_entitlement(engagement, FunctionCode.MAINTENANCE)
     fields = {
         "title": title.strip(),
@@ -177,7 +174,7 @@ def maintenance_update(
     """The engagement's staff edit an open window (title, times, systems, impact). Moving it
     re-arms the notice before it."""
     window = _locked_window(window)
-    _require_staff(acting_user, window.engagement)
+    require_staff(acting_user, window.engagement, STAFF_ONLY)
     require_entitlement(window.engagement, FunctionCode.MAINTENANCE)
     if not window.is_open:
         raise Conflict(_("A done or cancelled window cannot be changed."))
@@ -240,7 +237,7 @@ def maintenance_update_status(
 ) -> MaintenanceWindow:
     """planned → confirmed → done; an open window can be cancelled. 409 otherwise."""
     window = _locked_window(window)
-    _require_staff(acting_user, window.engagement)
+    require_staff(acting_user, window.engagement, STAFF_ONLY)
     require_entitlement(window.engagement, FunctionCode.MAINTENANCE)
     return _move_status(
         acting_user=acting_user,
@@ -356,7 +353,7 @@ def change_plan(
 ) -> ChangeItem:
     """The manager, deputy or an admin announces a change; named contacts are notified once
     and asked to acknowledge it."""
-    _require_staff(acting_user, engagement)
+    require_staff(acting_user, engagement, STAFF_ONLY)
     require_entitlement(engagement, FunctionCode.RELEASE_MANAGEMENT)
     fields = {
         "title": title.strip(),
@@ -406,7 +403,7 @@ def _locked_change(change: ChangeItem) -> ChangeItem:
 def change_update(*, acting_user: User, change: ChangeItem, **changes: object) -> ChangeItem:
     """The engagement's staff edit an open change (title, kind, date, impact, rollback plan)."""
     change = _locked_change(change)
-    _require_staff(acting_user, change.engagement)
+    require_staff(acting_user, change.engagement, STAFF_ONLY)
     require_entitlement(change.engagement, FunctionCode.RELEASE_MANAGEMENT)
     if not change.is_open:
         raise Conflict(_("A change that is done, cancelled or rolled back cannot be edited."))
@@ -435,7 +432,7 @@ def change_update(*, acting_user: User, change: ChangeItem, **changes: object) -
 def change_update_status(*, acting_user: User, change: ChangeItem, status: str) -> ChangeItem:
     """planned ⇄ scheduled → done → rolled back; an open change can be cancelled. 409 otherwise."""
     change = _locked_change(change)
-    _require_staff(acting_user, change.engagement)
+    require_staff(acting_user, change.engagement, STAFF_ONLY)
     require_entitlement(change.engagement, FunctionCode.RELEASE_MANAGEMENT)
     return _move_status(
         acting_user=acting_user,

@@ -17,10 +17,11 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from engagements.entitlements import FunctionCode, require_entitlement
 from engagements.models import Engagement, Frequency, Method
-from engagements.selectors import is_active_contact, serves
+from engagements.selectors import is_active_contact, require_staff
 from portal.accounts.models import User
 from portal.audit import audit, snapshot
 from portal.errors import Conflict, InvalidInput, NotAllowed
@@ -34,6 +35,7 @@ from reviews.models import (
 )
 
 CONSULTING_METHODS = [Method.IN_PERSON.value, Method.VIDEO.value, Method.PHONE.value]
+STAFF_ONLY = gettext_lazy("Only the engagement's manager, deputy or an admin schedules this.")
 CONSULTING_TRANSITIONS: dict[str, set[str]] = {
     ConsultingRequest.Status.REQUESTED: {ConsultingRequest.Status.DECLINED},
     ConsultingRequest.Status.SCHEDULED: {
@@ -216,11 +218,6 @@ def _locked_request(request: ConsultingRequest) -> ConsultingRequest:
     )
 
 
-def _require_staff(acting_user: User, engagement: Engagement) -> None:
-    if not serves(acting_user, engagement):
-        raise NotAllowed(_("Only the engagement's manager, deputy or an admin schedules this."))
-
-
 @transaction.atomic
 def consulting_schedule(
     *,
@@ -234,7 +231,7 @@ def consulting_schedule(
     `environment_consulting`, in person, by video or by phone); the requester is notified."""
     request = _locked_request(request)
     engagement = request.engagement
-    _require_staff(acting_user, engagement)
+    require_staff(acting_user, engagement, STAFF_ONLY)
     require_entitlement(engagement, FunctionCode.ENVIRONMENT_CONSULTING)
     if request.status != ConsultingRequest.Status.REQUESTED:
         raise Conflict(
@@ -295,7 +292,7 @@ def consulting_update_status(
 ) -> ConsultingRequest:
     """Staff decline a request, or close a scheduled one as done. 409 otherwise."""
     request = _locked_request(request)
-    _require_staff(acting_user, request.engagement)
+    require_staff(acting_user, request.engagement, STAFF_ONLY)
     require_entitlement(request.engagement, FunctionCode.ENVIRONMENT_CONSULTING)
     if status not in ConsultingRequest.Status.values:
         raise InvalidInput(fields={"status": [_("Unknown status.")]})

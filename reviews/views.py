@@ -49,10 +49,10 @@ from engagements.models import Plan as PlanModel
 from engagements.selectors import HoursSummary, is_active_contact, week_start
 from engagements.templatetags.engagements import hours as hours_text
 from engagements.templatetags.engagements import share_of
-from engagements.views import hours_summaries, pending_after_hours, provider_staff_required
+from engagements.views import hours_summaries, pending_after_hours
 from portal.accounts.models import User
 from portal.errors import DomainError, NotEntitled
-from portal.pages import apply_domain_error
+from portal.pages import apply_domain_error, error_text, provider_staff_required, refused
 from reviews import services
 from reviews.filters import OccurrenceFilter
 from reviews.forms import (
@@ -87,20 +87,6 @@ def _occurrence_or_404(pk: int) -> Occurrence:
         ),
         pk=pk,
     )
-
-
-def _refused(request: HttpRequest, error: DomainError) -> HttpResponse:
-    """A refusal of rights (not allowed, not entitled) as the 403 page, with its reason."""
-    return render(request, "403.html", {"detail": error.detail}, status=403)
-
-
-def _error_text(error: DomainError) -> str:
-    details = [
-        str(message)
-        for messages_ in error.fields.values()
-        for message in (messages_ if isinstance(messages_, list) else [messages_])
-    ]
-    return " ".join(details) if details else error.detail
 
 
 def deliverable_labels() -> dict[str, str]:
@@ -844,7 +830,7 @@ def occurrence_complete(request: HttpRequest, pk: int) -> HttpResponse:
                 action_items=[row.item() for row in rows],
             )
         except services.NotAllowed as error:
-            return _refused(request, error)
+            return refused(request, error)
         except DomainError as error:
             _show_complete_error(form, rows, error)
         else:
@@ -884,9 +870,9 @@ def occurrence_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.occurrence_cancel(acting_user=request.user, occurrence=occurrence, reason=reason)
     except services.NotAllowed as error:
-        return _refused(request, error)
+        return refused(request, error)
     except DomainError as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, _("Session cancelled."))
     return redirect("occurrence_detail", pk=occurrence.pk)
@@ -905,7 +891,7 @@ def action_item_toggle(request: HttpRequest, pk: int) -> HttpResponse:
             acting_user=request.user, item=item, done=not item.done
         )
     except services.NotAllowed as error:
-        return _refused(request, error)
+        return refused(request, error)
     if request.headers.get("HX-Request") == "true":
         item.may_toggle = True
         return render(request, "reviews/_action_item.html", {"item": item})
@@ -966,7 +952,7 @@ def occurrence_request(request: HttpRequest) -> HttpResponse:
                     note=data["note"],
                 )
             except services.NotAllowed as error:
-                return _refused(request, error)
+                return refused(request, error)
             except NotEntitled as error:
                 form.add_error("deliverable", error.detail)
             except DomainError as error:

@@ -24,7 +24,7 @@ from engagements.entitlements import FunctionCode, entitled_page
 from engagements.models import Contact, Engagement
 from portal.accounts.models import User
 from portal.errors import DomainError
-from portal.pages import apply_domain_error, get_scoped_or_404
+from portal.pages import apply_domain_error, error_text, get_scoped_or_404, refused
 from reviews import services_functions as services
 from reviews.forms_functions import (
     ChangeItemForm,
@@ -57,19 +57,6 @@ CHANGE_NEXT = {
     ChangeItem.Status.SCHEDULED: [ChangeItem.Status.DONE, ChangeItem.Status.CANCELLED],
     ChangeItem.Status.DONE: [ChangeItem.Status.ROLLED_BACK],
 }
-
-
-def _refused(request: HttpRequest, error: DomainError) -> HttpResponse:
-    return render(request, "403.html", {"detail": error.detail}, status=403)
-
-
-def _error_text(error: DomainError) -> str:
-    details = [
-        str(message)
-        for messages_ in error.fields.values()
-        for message in (messages_ if isinstance(messages_, list) else [messages_])
-    ]
-    return " ".join(details) if details else error.detail
 
 
 def _status_choices(nexts: dict, status: str, labels: dict) -> list[tuple[str, str]]:
@@ -179,7 +166,7 @@ def maintenance_status(
                 acting_user=request.user, window=window, status=form.cleaned_data["status"]
             )
         except DomainError as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, _("Status changed."))
     return redirect(_maintenance_url(engagement, window))
@@ -298,7 +285,7 @@ def change_status(request: HttpRequest, engagement: Engagement, change_pk: int) 
                 acting_user=request.user, change=change, status=form.cleaned_data["status"]
             )
         except DomainError as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, _("Status changed."))
     return redirect(_change_url(engagement, change))
@@ -315,6 +302,6 @@ def change_acknowledge(
     try:
         services.change_acknowledge(acting_user=request.user, change=change)
     except DomainError as error:
-        return _refused(request, error)
+        return refused(request, error)
     messages.success(request, _("Change acknowledged."))
     return redirect(_change_url(engagement, change))

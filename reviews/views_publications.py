@@ -25,7 +25,7 @@ from engagements.models import Engagement
 from engagements.selectors import is_active_contact, serves
 from portal.accounts.models import User
 from portal.errors import DomainError, NotEntitled
-from portal.pages import apply_domain_error, get_scoped_or_404
+from portal.pages import apply_domain_error, error_text, get_scoped_or_404, refused
 from reviews import services_publications as services
 from reviews.forms_publications import (
     ConsultingRequestForm,
@@ -43,7 +43,6 @@ from reviews.selectors_publications import (
     visible_publications,
     visible_receipts,
 )
-from reviews.views_functions import _error_text, _refused
 
 LIST_LIMIT = 200
 
@@ -123,7 +122,7 @@ def enablement_catalog(request: HttpRequest) -> HttpResponse:
     try:
         require_any_entitlement(user, FunctionCode.CUSTOMER_ENABLEMENT)
     except NotEntitled as error:
-        return _refused(request, error)
+        return refused(request, error)
     if request.method == "POST" and not user.is_provider_admin:
         raise PermissionDenied
     form = TrainingResourceForm(request.POST or None) if user.is_provider_admin else None
@@ -266,7 +265,7 @@ def consulting_status(
                 acting_user=request.user, request=row, status=form.cleaned_data["status"]
             )
         except DomainError as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, _("Status changed."))
     return redirect(_consulting_url(engagement, row))

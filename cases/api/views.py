@@ -8,15 +8,12 @@ tenant's item answers 404 before anything else is looked at.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from datetime import date, datetime, time, timedelta
-from functools import reduce
-from operator import or_
 from pathlib import Path
 from typing import Any
 
-from django.db.models import Count, Model, Q, QuerySet
+from django.db.models import Count, Model, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +22,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import Cursor
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -51,111 +47,13 @@ from cases.filters import CaseFilter
 from cases.models import Attachment, Case, CaseEvent
 from engagements.entitlements import FunctionCode, require_entitlement
 from engagements.models import Engagement
-from portal.api.pagination import PortalCursorPagination
+from portal.api.pagination import KeysetCursorPagination
 from portal.api.views import PortalReadCreateViewSet
 from portal.files import protected_file_response
 
 TREND_WEEKS = 12
 
 # --- Pagination --------------------------------------------------------------------------------
-
-
-class KeysetCursorPagination(PortalCursorPagination):
-    """A cursor over every field of the ordering (which ends in a unique field), not only the
-    first as DRF's: pages stay exact and cheap even when the first field has many ties
-    (severity), so no offsets are needed."""
-
-    def _get_position_from_instance(self, instance: Any, ordering: tuple[str, ...]) -> str:
-        values = []
-        for field in ordering:
-            value = getattr(instance, field.lstrip("-"))
-            values.append(value.isoformat() if isinstance(value, datetime) else str(value))
-        return json.dumps(values)
-
-    def clean_cursor(self, cursor: Cursor) -> Cursor:
-        return cursor  # the position holds every field: `_position_filter` reads it
-
-    def _position_filter(self, position: str, reverse: bool) -> Q:
-        try:
-            values = json.loads(position)
-        except (ValueError, RecursionError) as exc:
-            raise self.invalid_cursor() from exc
-        if (
-            not isinstance(values, list)
-            or len(values) != len(self.ordering)
-            or not all(isinstance(value, str) for value in values)
-        ):
-            raise self.invalid_cursor()
-        clauses = []
-        equal = Q()
-        for field, raw in zip(self.ordering, values, strict=True):
-            name = field.lstrip("-")
-            value = self.clean_position(field, raw)
-            lookup = "lt" if field.startswith("-") != reverse else "gt"
-            clauses.append(equal & Q(**{f"{name}__{lookup}": value}))
-            equal &= Q(**{name: value})
-        return reduce(or_, clauses)
-
-    def paginate_queryset(
-        self, queryset: QuerySet, request: Request, view: Any = None
-    ) -> list[Model] | None:
-        self.request = request
-        self.model = queryset.model
-        self.page_size = self.get_page_size(request)
-        self.base_url = request.build_absolute_uri()
-        self.ordering = self.get_ordering(request, queryset, view)
-        self.cursor = self.decode_cursor(request)
-        reverse = bool(self.cursor and self.cursor.reverse)
-        position = self.cursor.position if self.cursor else None
-        ordering = [
-            (field[1:] if field.startswith("-") else f"-{field}") if reverse else field
-            for field in self.ordering
-        ]
-        queryset = queryset.order_by(*ordering)
-        if position is not None:
-            queryset = queryset.filter(self._position_filter(position, reverse))
-        results = self._rows(queryset, self.page_size + 1)
-        page = results[: self.page_size]
-        has_following = len(results) > len(page)
-        following = (
-            self._get_position_from_instance(results[-1], self.ordering) if has_following else None
-        )
-        if reverse:
-            page.reverse()
-            self.has_next, self.has_previous = position is not None, has_following
-            self.next_position, self.previous_position = position, following
-        else:
-            self.has_next, self.has_previous = has_following, position is not None
-            self.next_position, self.previous_position = following, position
-        self.page = page
-        self.display_page_controls = self.has_next or self.has_previous
-        return page
-
-    def _rows(self, queryset: QuerySet, limit: int) -> list[Model]:
-        return list(queryset[:limit])
-
-    def get_next_link(self) -> str | None:
-        if not self.has_next:
-            return None
-        position = (
-            self._get_position_from_instance(self.page[-1], self.ordering)
-            if self.page
-            else self.next_position
-        )
-        return self.encode_cursor(self._cursor(position=position, reverse=False))
-
-    def get_previous_link(self) -> str | None:
-        if not self.has_previous:
-            return None
-        position = (
-            self._get_position_from_instance(self.page[0], self.ordering)
-            if self.page
-            else self.previous_position
-        )
-        return self.encode_cursor(self._cursor(position=position, reverse=True))
-
-    def _cursor(self, *, position: str | None, reverse: bool) -> Cursor:
-        return Cursor(offset=0, reverse=reverse, position=position)
 
 
 class TimelinePagination(KeysetCursorPagination):

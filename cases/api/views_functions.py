@@ -20,12 +20,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cases import services_functions as services
-from cases.api.views import KeysetCursorPagination
 from cases.filters_functions import FixRequestFilter, RiskFilter
 from cases.models import Case, FixRequest, Risk
 from engagements.api.serializers import ProviderStaffField
 from engagements.entitlements import EntitledViewSetMixin, FunctionCode
 from engagements.models import Engagement
+from portal.api.pagination import KeysetCursorPagination
 from portal.api.serializers import ScopedRelatedField, StrictModelSerializer, StrictSerializer
 from portal.api.views import PortalCreateReadUpdateViewSet
 

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import permissions, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.fields import BooleanField
@@ -57,8 +57,8 @@ from portal.api.pagination import PortalCursorPagination
 from portal.api.permissions import AdminWritesOthersRead
 from portal.api.views import (
     PortalCreateReadUpdateViewSet,
+    PortalReadCreateDeleteViewSet,
     PortalReadCreateViewSet,
-    PortalViewSetMixin,
 )
 
 DEFAULT_PERMISSIONS = PortalCreateReadUpdateViewSet.permission_classes
@@ -79,17 +79,6 @@ class StaffWritesOthersRead(permissions.BasePermission):
         if request.method in permissions.SAFE_METHODS:
             return True
         return bool(request.user.is_authenticated and request.user.is_provider_staff)
-
-
-class ReadCreateDeleteViewSet(
-    PortalViewSetMixin,
-    mixins.CreateModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.DestroyModelMixin,
-    mixins.ListModelMixin,
-    viewsets.GenericViewSet,
-):
-    pass
 
 
 def _flag(request: Request, name: str) -> bool:
@@ -343,7 +332,7 @@ class EngagementViewSet(PortalCreateReadUpdateViewSet):
 
 
 @extend_schema(tags=["absences"])
-class AbsenceViewSet(ReadCreateDeleteViewSet):
+class AbsenceViewSet(PortalReadCreateDeleteViewSet):
     """Managers' absences. Provider staff see all (they cover for each other) and record or
     remove their own (admins anyone's); customers see, without the note, the absences of the
     managers and deputies of their engagements."""
@@ -488,7 +477,7 @@ class AfterHoursRequestViewSet(PortalReadCreateViewSet):
 
 
 @extend_schema(tags=["time entries"])
-class TimeEntryViewSet(ReadCreateDeleteViewSet):
+class TimeEntryViewSet(PortalReadCreateDeleteViewSet):
     """Manager time per engagement. Customers read the time on their engagements; managers log
     and remove their own on engagements they serve; admins log for any manager."""
 

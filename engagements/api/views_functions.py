@@ -13,12 +13,11 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cases.api.views import KeysetCursorPagination
 from engagements import services_functions as services
 from engagements.entitlements import EntitledViewSetMixin, FunctionCode, require_entitlement
 from engagements.filters_functions import (
@@ -34,8 +33,9 @@ from engagements.models import (
     UpgradePlan,
 )
 from portal.accounts.models import User
+from portal.api.pagination import KeysetCursorPagination
 from portal.api.serializers import ScopedRelatedField, StrictModelSerializer
-from portal.api.views import PortalCreateReadUpdateViewSet, PortalViewSetMixin
+from portal.api.views import PortalCreateReadUpdateViewSet, PortalReadUpdateViewSet
 
 TEXT_MAX = services.TEXT_MAX
 ERRORS = {
@@ -177,14 +177,7 @@ class UpgradePlanPagination(KeysetCursorPagination):
 
 
 @extend_schema(tags=["customer profiles"])
-class CustomerProfileViewSet(
-    EntitledViewSetMixin,
-    PortalViewSetMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class CustomerProfileViewSet(EntitledViewSetMixin, PortalReadUpdateViewSet):
     """Customer profiles by engagement id: `/customer-profiles/<engagement>/` reads one (empty
     before the first edit); the engagement's staff and named contacts change it (PATCH/PUT)."""
 

@@ -1,4 +1,5 @@
-"""Base classes of every API view: the actor's tenant scope, strict input, one error format."""
+"""Base classes of every API view: the actor's tenant scope, strict input, one error format;
+the viewset combinations every app uses (read, create, update, delete as each resource allows)."""
 
 from __future__ import annotations
 
@@ -100,3 +101,24 @@ class PortalReadCreateViewSet(
     viewsets.GenericViewSet,
 ):
     """Read and create; changes go through actions."""
+
+
+class PortalReadCreateDeleteViewSet(
+    PortalViewSetMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Read, create and delete; no updates."""
+
+
+class PortalReadUpdateViewSet(
+    PortalViewSetMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Read and update; rows are created elsewhere."""

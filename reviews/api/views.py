@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -25,7 +25,7 @@ from rest_framework.serializers import BaseSerializer
 
 from engagements.entitlements import FunctionCode, require_entitlement
 from portal.api.pagination import PortalCursorPagination
-from portal.api.views import PortalReadCreateViewSet, PortalViewSetMixin
+from portal.api.views import PortalReadCreateViewSet, PortalReadUpdateViewSet
 from reviews import reports, services
 from reviews.api.serializers import (
     ActionItemDoneSerializer,
@@ -56,16 +56,6 @@ class OccurrencePagination(PortalCursorPagination):
 
 class ActionItemPagination(PortalCursorPagination):
     ordering = ("id",)
-
-
-class ReadPatchViewSet(
-    PortalViewSetMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.ListModelMixin,
-    viewsets.GenericViewSet,
-):
-    http_method_names = ["get", "patch", "head", "options"]
 
 
 # --- Occurrences -------------------------------------------------------------------------------
@@ -211,7 +201,7 @@ class OccurrenceViewSet(PortalReadCreateViewSet):
 
 
 @extend_schema(tags=["reviews"])
-class ActionItemViewSet(ReadPatchViewSet):
+class ActionItemViewSet(PortalReadUpdateViewSet):
     """Action items of the occurrences the actor may see. `PATCH {"done": true}` ticks one off
     (the engagement's staff, its named contacts, or the item's owner)."""
 
@@ -220,6 +210,7 @@ class ActionItemViewSet(ReadPatchViewSet):
     filterset_class = ActionItemFilter
     pagination_class = ActionItemPagination
     lookup_value_regex = "[0-9]+"
+    http_method_names = ["get", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[ActionItem]:
         return ActionItem.objects.select_related("occurrence__engagement")

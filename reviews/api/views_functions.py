@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,7 +20,7 @@ from rest_framework.serializers import BaseSerializer
 
 from engagements.entitlements import EntitledViewSetMixin, FunctionCode
 from portal.api.pagination import PortalCursorPagination
-from portal.api.views import PortalViewSetMixin
+from portal.api.views import PortalCreateReadUpdateViewSet
 from reviews import services_functions as services
 from reviews.api.serializers_functions import (
     ChangeItemSerializer,
@@ -48,15 +48,7 @@ class ChangePagination(PortalCursorPagination):
     ordering = ("scheduled_at", "id")
 
 
-class FunctionViewSet(
-    EntitledViewSetMixin,
-    PortalViewSetMixin,
-    mixins.CreateModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.ListModelMixin,
-    viewsets.GenericViewSet,
-):
+class FunctionViewSet(EntitledViewSetMixin, PortalCreateReadUpdateViewSet):
     """Read, create and PATCH rows of one service function, gated by the entitlement."""
 
     http_method_names = ["get", "post", "patch", "head", "options"]

@@ -14,14 +14,14 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from engagements.entitlements import FunctionCode, require_any_entitlement
 from portal.api.pagination import PortalCursorPagination
-from portal.api.views import PortalViewSetMixin
+from portal.api.views import PortalReadCreateViewSet
 from reviews import services_publications as services
 from reviews.api.serializers_publications import (
     ConsultingRequestSerializer,
@@ -54,13 +54,7 @@ class CreatedPagination(PortalCursorPagination):
     ordering = ("-created_at", "-id")
 
 
-class ReadCreateViewSet(
-    PortalViewSetMixin,
-    mixins.CreateModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.ListModelMixin,
-    viewsets.GenericViewSet,
-):
+class ReadCreateViewSet(PortalReadCreateViewSet):
     lookup_value_regex = "[0-9]+"
 
     def _respond(self, row: Any, *, status_code: int = status.HTTP_200_OK) -> Response:

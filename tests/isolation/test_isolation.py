@@ -80,7 +80,7 @@ urlpatterns = [
     path("leaky/<int:pk>/", leaky_detail, name="leaky_detail"),
     path("leaky/", leaky_list, name="leaky_list"),
     path("forgetful/<int:pk>/", forgetful_detail, name="forgetful_detail"),
-    path("", include("portal.urls")),
+    path("", include("portal.site.urls")),
 ]
 
 

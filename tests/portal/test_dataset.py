@@ -14,7 +14,7 @@ from cases.models import Case, CaseEvent, SlaReminder
 from cases.services import response_deadlines
 from engagements.models import Contact, Engagement, TimeEntry
 from portal.accounts.models import User
-from portal.dataset import DatasetError, Sizes, apportion, generate
+from portal.demo.dataset import DatasetError, Sizes, apportion, generate
 from portal.tenancy.models import Membership, Organization
 from reviews.models import Occurrence
 from reviews.scheduler import schedule_engagement

@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from engagements.models import Contact, Engagement, OverageFlag, TimeEntry
 from portal.accounts.models import User
-from portal.demo import DEMO_PASSWORD, DEMO_PEOPLE
+from portal.demo.seed import DEMO_PASSWORD, DEMO_PEOPLE
 from portal.tenancy.models import Membership, Organization
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +59,7 @@ def test_the_printed_totp_hint_works_as_printed(capsys):
         yield_hotp_counters_from_time,
     )
 
-    from portal.demo import DEMO_ADMIN_TOTP_SECRET
+    from portal.demo.seed import DEMO_ADMIN_TOTP_SECRET
 
     call_command("seed_demo")
     hint = re.search(r"run `([^`]+)`", capsys.readouterr().out)

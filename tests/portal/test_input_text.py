@@ -107,7 +107,7 @@ def test_page_forms_refuse_control_characters_in_one_line_fields(world):
 def test_every_portal_form_applies_the_text_rule():
     from django import forms
 
-    import portal.urls  # noqa: F401  (imports every view and so every form)
+    import portal.site.urls  # noqa: F401  (imports every view and so every form)
     from portal.forms import TextFormMixin
 
     def subclasses(cls):

@@ -159,7 +159,7 @@ def n_plus_one(request):
 
 urlpatterns = [
     url_path("n-plus-one/", n_plus_one, name="n_plus_one"),
-    url_path("", include("portal.urls")),
+    url_path("", include("portal.site.urls")),
 ]
 
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from portal.demo import DEMO_ADMIN_TOTP_SECRET, DEMO_ORGANIZATIONS, DEMO_PASSWORD, seed_demo
+from portal.demo.seed import DEMO_ADMIN_TOTP_SECRET, DEMO_ORGANIZATIONS, DEMO_PASSWORD, seed_demo
 
 
 class Command(BaseCommand):

@@ -7,9 +7,10 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
-from portal import metrics, notification_views, views
+from portal import metrics, notification_views
 from portal.accounts import views as account_views
 from portal.csp import api_docs_csp
+from portal.site import views
 from portal.tenancy import views as tenancy_views
 
 urlpatterns = [
@@ -49,7 +50,7 @@ urlpatterns = [
     path("", include("reviews.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/v1/", include("portal.api.urls")),
+    path("api/v1/", include("portal.site.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path(
         "api/docs/",

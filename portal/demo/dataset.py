@@ -22,7 +22,7 @@ The rows obey what the services would have produced:
 * unanswered open items whose 75 % or due time had passed by `as_of` have their `SlaReminder`
   rows, as if the scanner had been running (its notifications are not generated);
 * occurrences are the plans' weekly/monthly/quarterly cadences and weekly calls in the past,
-  with the scheduler's periods and slots (`reviews.scheduler.slot` and `_back_to_back`), so a
+  with the scheduler's periods and slots (`reviews.scheduler.slot` and `back_to_back`), so a
   scheduler run creates only the future horizon; the most recent ones per engagement are kept;
 * an organization has at most the plan's `max_contacts` named contacts per engagement.
 
@@ -660,7 +660,7 @@ class _Generator:
 
     def _occurrences(self) -> Iterator[tuple]:
         from engagements.models import Engagement
-        from reviews.scheduler import DURATION_MINUTES, _back_to_back, period_starts, slot
+        from reviews.scheduler import DURATION_MINUTES, back_to_back, period_starts, slot
 
         rng = random.Random(self.seed * 7 + 2)  # noqa: S311 -- reproducible data, not security
         as_of = self.as_of
@@ -679,7 +679,7 @@ class _Generator:
                     when = slot(model, calendar, start, set())
                     if when is not None:
                         desired[(wanted.deliverable, wanted.period(start))] = (wanted, when)
-            placed = _back_to_back(desired)
+            placed = back_to_back(desired)
             rows = sorted(
                 (when, deliverable, period, wanted.method)
                 for (deliverable, period), (wanted, when) in placed.items()

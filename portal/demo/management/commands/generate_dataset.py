@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from portal.dataset import DATASET_PASSWORD, DEFAULT_SEED, DatasetError, Sizes, generate
+from portal.demo.dataset import DATASET_PASSWORD, DEFAULT_SEED, DatasetError, Sizes, generate
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from allauth.mfa.totp.internal.auth import (
 )
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.demo import DEMO_ADMIN_TOTP_SECRET
+from portal.demo.seed import DEMO_ADMIN_TOTP_SECRET
 
 
 class Command(BaseCommand):
