@@ -59,6 +59,8 @@ def _display(field: models.Field, value: object) -> str:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
+    if isinstance(field, models.DecimalField):
+        return str(formats.number_format(value, field.decimal_places))
     return str(formats.localize(value))
 
 
