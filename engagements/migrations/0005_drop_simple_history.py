@@ -50,9 +50,11 @@ def copy_history(apps, schema_editor):
             "id", "organization_id"
         )
     )
-    codes = {}
-    for record in apps.get_model("engagements", "HistoricalServiceFunction").objects.all():
-        codes[record.id] = record.code
+    # Function codes: the functions of now, and of history for those since deleted.
+    codes = dict(
+        apps.get_model("engagements", "HistoricalServiceFunction").objects.values_list("id", "code")
+    )
+    codes.update(apps.get_model("engagements", "ServiceFunction").objects.values_list("id", "code"))
     entries = []
     for model, prefix in (
         ("Plan", "plan"),
