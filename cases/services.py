@@ -29,6 +29,7 @@ from engagements.selectors import (
     serves,
 )
 from portal.accounts.models import User
+from portal.audit import audit
 from portal.errors import Conflict, InvalidInput, NotAllowed
 from portal.files import IMAGES, PDF, FileKind, check_upload
 from portal.locks import atomic_retried, lock_users
@@ -72,6 +73,60 @@ def _event(
 ) -> CaseEvent:
     return CaseEvent.objects.create(
         case=case, kind=kind, actor=actor, body=body, public=public, data=data
+    )
+
+
+# What the audit trail records of an item (SPEC: who changed what, before and after); the
+# timeline (CaseEvent) is what the customer reads, the audit trail is the record.
+AUDITED_FIELDS = (
+    "status",
+    "assignee",
+    "priority",
+    "escalated_at",
+    "escalated_by",
+    "first_response_at",
+    "first_response_by",
+    "resolved_at",
+    "closed_at",
+)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _state(case: Case) -> dict[str, object]:
+    """The audited fields of an item as plain JSON values (users by id)."""
+    return {
+        name: _plain(getattr(case, Case._meta.get_field(name).attname)) for name in AUDITED_FIELDS
+    }
+
+
+def _audit_case(
+    acting_user: User | None,
+    action: str,
+    case: Case,
+    before: dict[str, object] | None,
+    **added: object,
+) -> None:
+    """One audit entry for a change of an item: the fields that changed since `before` (None:
+    the item is new), and what the change added (`added`, e.g. the comment's event)."""
+    after = _state(case)
+    if before is None:
+        changed = {name: value for name, value in after.items() if value is not None}
+    else:
+        changed = {name: value for name, value in after.items() if before[name] != value}
+    if not changed and not added:
+        return
+    audit(
+        actor=acting_user,
+        action=action,
+        instance=case,
+        before=None if before is None else {name: before[name] for name in changed} or None,
+        after={**changed, **added},
+        organization_id=case.engagement.organization_id,
     )
 
 
@@ -191,6 +246,17 @@ def case_raise(
             to=None,
             note="both at their cap: provider queue",
         )
+    _audit_case(
+        acting_user,
+        "case.raise",
+        case,
+        None,
+        kind=case.kind,
+        severity=case.severity,
+        subject=case.subject,
+        received_at=received_at.isoformat(),
+        response_due_at=response_due_at.isoformat(),
+    )
     recipients = [case.assignee] if case.assignee else list(provider_admins())
     notify(
         users=recipients,
@@ -239,6 +305,7 @@ def case_comment(*, acting_user: User, case: Case, body: str, public: bool = Tru
     is_response = (
         staff and public and acting_user.pk in (engagement.manager_id, engagement.deputy_id)
     )
+    before = _state(case)
     event = _event(
         case,
         CaseEvent.Kind.RESPONSE if is_response else CaseEvent.Kind.COMMENT,
@@ -256,6 +323,14 @@ def case_comment(*, acting_user: User, case: Case, body: str, public: bool = Tru
         case.status = Case.Status.IN_PROGRESS
         case.save(update_fields=["status"])
         _event(case, CaseEvent.Kind.STATUS, None, frm="awaiting_customer", to="in_progress")
+    _audit_case(
+        acting_user,
+        "case.respond" if is_response else "case.comment",
+        case,
+        before,
+        event=event.pk,
+        public=public,
+    )
     if public:
         others = [case.raised_by] if staff else [case.assignee or engagement.manager]
         notify(
@@ -322,6 +397,7 @@ def case_set_status(*, acting_user: User, case: Case, status: str, note: str = "
             fields={"rca": [_("Record the root cause analysis first.")]},
         )
     previous = case.status
+    before = _state(case)
     now = timezone.now()
     case.status = status
     if status == Case.Status.RESOLVED:
@@ -355,6 +431,7 @@ def case_set_status(*, acting_user: User, case: Case, status: str, note: str = "
             to=None,
             note="the assignee is at the cap or no longer serves: provider queue",
         )
+    _audit_case(acting_user, "case.status", case, before)
     if staff and status in (Case.Status.RESOLVED, Case.Status.AWAITING_CUSTOMER):
         notify(
             users=[case.raised_by],
@@ -404,8 +481,10 @@ def case_assign(*, acting_user: User, case: Case, assignee: User | None) -> Case
                 fields={"assignee": [_("At the cap of %(cap)d open items.") % {"cap": cap}]},
             )
     previous = case.assignee_id
+    before = _state(case)
     case.assignee = assignee
     case.save(update_fields=["assignee", "updated_at"])
+    _audit_case(acting_user, "case.assign", case, before)
     _event(
         case,
         CaseEvent.Kind.ASSIGNMENT,
@@ -464,10 +543,12 @@ def case_escalate(*, acting_user: User, case: Case, reason: str = "") -> Case:
         raise Conflict(_("Only open items can be escalated."))
     if case.escalated_at is not None:
         raise Conflict(_("This item is already escalated."))
+    before = _state(case)
     case.escalated_at = timezone.now()
     case.escalated_by = acting_user
     case.save(update_fields=["escalated_at", "escalated_by", "updated_at"])
     _event(case, CaseEvent.Kind.ESCALATION, acting_user, body=reason)
+    _audit_case(acting_user, "case.escalate", case, before)
     notify(
         users=[engagement.manager, engagement.deputy, *provider_admins()],
         kind="case.escalated",
@@ -492,8 +573,10 @@ def case_set_priority(*, acting_user: User, case: Case, priority: int | None) ->
     if priority is not None and not 1 <= int(priority) <= 5:
         raise InvalidInput(fields={"priority": [_("Priority is 1 (highest) to 5.")]})
     previous = case.priority
+    before = _state(case)
     case.priority = priority
     case.save(update_fields=["priority", "updated_at"])
+    _audit_case(acting_user, "case.priority", case, before)
     _event(case, CaseEvent.Kind.PRIORITY, acting_user, frm=previous, to=priority)
     return case
 
@@ -549,6 +632,15 @@ def case_record_rca(
         author=acting_user,
     )
     _event(case, CaseEvent.Kind.RCA, acting_user, body=rca.findings, method=delivery_method)
+    _audit_case(
+        acting_user,
+        "case.rca",
+        case,
+        _state(case),
+        rca=rca.pk,
+        delivery_method=delivery_method,
+        delivered_at=delivered_at.isoformat(),
+    )
     return rca
 
 
@@ -581,5 +673,14 @@ def case_attach(
         body=attachment.original_name,
         public=attachment.public,
         attachment=attachment.pk,
+    )
+    _audit_case(
+        acting_user,
+        "case.attach",
+        case,
+        _state(case),
+        attachment=attachment.pk,
+        name=attachment.original_name,
+        public=attachment.public,
     )
     return attachment

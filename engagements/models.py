@@ -12,7 +12,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from portal.accounts.models import validate_time_zone
 from portal.tenancy.scoping import TenantOwned
@@ -52,7 +51,6 @@ class ServiceFunction(models.Model):
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
-    history = HistoricalRecords()
 
     class Meta:
         ordering = ["position", "id"]
@@ -103,7 +101,6 @@ class Plan(models.Model):
     functions = models.ManyToManyField(
         ServiceFunction, through="Entitlement", related_name="plans", verbose_name=_("functions")
     )
-    history = HistoricalRecords()
 
     class Meta:
         ordering = ["position", "id"]
@@ -119,7 +116,6 @@ class Entitlement(models.Model):
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="entitlements")
     function = models.ForeignKey(ServiceFunction, on_delete=models.CASCADE, related_name="+")
-    history = HistoricalRecords()
 
     class Meta:
         constraints = [
@@ -141,7 +137,6 @@ class Cadence(models.Model):
     )
     methods = models.JSONField(_("methods"), default=list, validators=[validate_methods])
     frequency = models.CharField(_("frequency"), max_length=12, choices=Frequency.choices)
-    history = HistoricalRecords()
 
     class Meta:
         ordering = ["plan_id", "deliverable__position"]
@@ -259,7 +254,6 @@ class Engagement(TenantOwned):
         help_text=_("Local time at which scheduled calls and reviews are placed."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    history = HistoricalRecords()
 
     class Meta:
         ordering = ["organization__name", "start_date", "id"]
@@ -315,7 +309,6 @@ class EngagementHoliday(TenantOwned):
     )
     date = models.DateField(_("date"))
     name = models.CharField(_("name"), max_length=120, blank=True)
-    history = HistoricalRecords()
 
     class Meta:
         ordering = ["date"]
@@ -391,7 +384,6 @@ class Absence(models.Model):
     ends_at = models.DateTimeField(_("ends"))
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    history = HistoricalRecords()
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -550,7 +542,7 @@ class OverageFlag(TenantOwned):
 
 class CustomerProfile(TenantOwned):
     """What the provider knows of the customer's situation: roadmap, use cases, priorities and
-    key dates. One per engagement; every change is kept (django-simple-history: who, when)."""
+    key dates. One per engagement; every change is in the audit trail (who, when, before, after)."""
 
     tenant_path = "engagement__organization"
     tenant_engagement_path = "engagement"
@@ -576,7 +568,6 @@ class CustomerProfile(TenantOwned):
         verbose_name=_("updated by"),
     )
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
-    history = HistoricalRecords()
 
     class Meta:
         ordering = ["engagement_id"]

@@ -1,6 +1,6 @@
 """Operations on the catalog and on engagements. Callers check who may call them; each
-operation validates its rule, writes history (django-simple-history) or an audit entry, and
-enqueues side effects after commit."""
+operation validates its rule, writes an audit entry (portal.audit) and enqueues side effects
+after commit."""
 
 from __future__ import annotations
 
@@ -49,11 +49,6 @@ class ContactLimitReached(Conflict):
     code = "contact_limit_reached"
 
 
-def _with_history_user(instance: object, user: User | None) -> object:
-    instance._history_user = user  # read by django-simple-history when it records the change
-    return instance
-
-
 # --- Catalog ---------------------------------------------------------------------------------
 
 
@@ -63,7 +58,7 @@ def entitlement_matrix_set(
 ) -> tuple[int, int]:
     """Make the matrix exactly `cells` ((plan id, function id) pairs); returns (added, removed).
 
-    Each added or removed ✓ is one history record with who and when.
+    Each plan whose ✓s change gets one audit entry: who, when, its functions before and after.
     """
     wanted = set(cells)
     plans = set(Plan.objects.values_list("id", flat=True))
@@ -81,12 +76,12 @@ def entitlement_matrix_set(
     removed = 0
     for cell, entitlement in current.items():
         if cell not in wanted:
-            _with_history_user(entitlement, acting_user).delete()
+            entitlement.delete()
             removed += 1
     added = 0
     for plan_id, function_id in sorted(wanted - set(current)):
         entitlement = Entitlement(plan_id=plan_id, function_id=function_id)
-        _with_history_user(entitlement, acting_user).save()
+        entitlement.save()
         added += 1
     after = _entitlement_codes(wanted, codes)
     for plan in Plan.objects.filter(pk__in=plans).order_by("position", "id"):
@@ -127,7 +122,7 @@ def cadence_set(
     before = _cadence_state(existing)
     if not methods:
         if existing is not None:
-            _with_history_user(existing, acting_user).delete()
+            existing.delete()
             _audit_cadence(acting_user, plan, deliverable, before, None)
         return None
     errors: dict[str, list[str]] = {}
@@ -142,7 +137,7 @@ def cadence_set(
         return existing
     cadence.methods = list(methods)
     cadence.frequency = frequency
-    _with_history_user(cadence, acting_user).save()
+    cadence.save()
     _audit_cadence(acting_user, plan, deliverable, before, _cadence_state(cadence))
     return cadence
 
@@ -203,7 +198,7 @@ def plan_save(
         plan.full_clean()
     except ValidationError as exc:
         raise InvalidInput(fields=exc.message_dict) from exc
-    _with_history_user(plan, acting_user).save()
+    plan.save()
     after = snapshot(plan)
     if before != after:
         audit(
@@ -235,7 +230,7 @@ def service_function_save(
     before = snapshot(function) if function.pk else None
     function.name = name.strip()
     function.description = description
-    _with_history_user(function, acting_user).save()
+    function.save()
     after = snapshot(function)
     if before != after:
         audit(
@@ -315,7 +310,7 @@ def engagement_create(
         raise InvalidInput(fields={name: [_("Unknown field.")] for name in unknown})
     _validate_engagement(values)
     engagement = Engagement(**values)
-    _with_history_user(engagement, acting_user).save()
+    engagement.save()
     audit(
         actor=acting_user,
         action="engagement.create",
@@ -340,7 +335,7 @@ def engagement_update(
     _validate_engagement(values)
     for name, value in changes.items():
         setattr(engagement, name, value)
-    _with_history_user(engagement, acting_user).save()
+    engagement.save()
     audit(
         actor=acting_user,
         action="engagement.update",
@@ -372,7 +367,7 @@ def engagement_holiday_add(
             fields={"date": [_("This date is already a holiday of the engagement.")]}
         )
     holiday = EngagementHoliday(engagement=engagement, date=day, name=name)
-    _with_history_user(holiday, acting_user).save()
+    holiday.save()
     audit(
         actor=acting_user,
         action="engagement.holiday_add",
@@ -387,7 +382,7 @@ def engagement_holiday_add(
 def engagement_holiday_remove(*, acting_user: User, holiday: EngagementHoliday) -> None:
     engagement = holiday.engagement
     before = {"date": holiday.date.isoformat(), "name": holiday.name}
-    _with_history_user(holiday, acting_user).delete()
+    holiday.delete()
     audit(
         actor=acting_user,
         action="engagement.holiday_remove",
@@ -495,15 +490,31 @@ def absence_record(
     if errors:
         raise InvalidInput(fields=errors)
     absence = Absence(manager=manager, kind=kind, starts_at=starts_at, ends_at=ends_at, note=note)
-    _with_history_user(absence, acting_user).save()
+    absence.save()
+    audit(
+        actor=acting_user, action="absence.record", instance=absence, after=_absence_state(absence)
+    )
     return absence
+
+
+def _absence_state(absence: Absence) -> dict[str, object]:
+    return {
+        "manager": absence.manager_id,
+        "kind": absence.kind,
+        "starts_at": absence.starts_at.isoformat(),
+        "ends_at": absence.ends_at.isoformat(),
+        "note": absence.note,
+    }
 
 
 @transaction.atomic
 def absence_delete(*, acting_user: User, absence: Absence) -> None:
     if acting_user != absence.manager and not acting_user.is_provider_admin:
         raise DomainError(_("You can only remove your own absences."))
-    _with_history_user(absence, acting_user).delete()
+    audit(
+        actor=acting_user, action="absence.delete", instance=absence, before=_absence_state(absence)
+    )
+    absence.delete()
 
 
 # --- After-hours support requests ------------------------------------------------------------

@@ -29,7 +29,7 @@ from engagements.models import (
 )
 from engagements.selectors import is_active_contact, require_staff, serves
 from portal.accounts.models import User
-from portal.audit import audit, snapshot
+from portal.audit import audit, changed_fields, snapshot, trail
 from portal.errors import InvalidInput, NotAllowed
 from portal.tenancy.models import Membership
 
@@ -85,7 +85,7 @@ def customer_profile_update(
     *, acting_user: User, engagement: Engagement, **changes: Any
 ) -> CustomerProfile:
     """Change the engagement's customer profile (staff serving it, admins, named contacts);
-    made on the first change. Each change is a new history record naming the acting user.
+    made on the first change. Each change is an audit entry naming the acting user.
     `changes` takes the fields of `PROFILE_FIELDS`."""
     _refuse_unknown(changes, PROFILE_FIELDS)
     require_entitlement(engagement, FunctionCode.CUSTOMER_INTELLIGENCE)
@@ -109,7 +109,6 @@ def customer_profile_update(
         setattr(profile, name, value.strip())
     profile.updated_by = acting_user
     profile.updated_at = timezone.now()
-    profile._history_user = acting_user  # read by django-simple-history when it records
     profile.save()
     audit(
         actor=acting_user,
@@ -123,29 +122,21 @@ def customer_profile_update(
 
 
 def customer_profile_changes(profile: CustomerProfile) -> list[dict[str, Any]]:
-    """The profile's history, newest first: who, when, which fields changed. Two queries."""
+    """The profile's history from the audit trail, newest first: who, when, which fields
+    changed. One query."""
     if profile.pk is None:
         return []
-    records = list(profile.history.select_related("history_user").order_by("history_date", "pk"))
     labels = {name: CustomerProfile._meta.get_field(name).verbose_name for name in PROFILE_FIELDS}
-    changes = []
-    previous = None
-    for record in records:
-        if previous is None:
-            fields = [name for name in PROFILE_FIELDS if getattr(record, name)]
-        else:
-            delta = record.diff_against(previous, included_fields=list(PROFILE_FIELDS))
-            fields = [change.field for change in delta.changes]
-        changes.append(
-            {
-                "user": record.history_user,
-                "at": record.history_date,
-                "fields": [labels[name] for name in PROFILE_FIELDS if name in fields],
-            }
+    return [
+        {
+            "user": entry.actor,
+            "at": entry.at,
+            "fields": [labels[name] for name in PROFILE_FIELDS if name in changed_fields(entry)],
+        }
+        for entry in trail(
+            CustomerProfile, object_id=profile.pk, actions=("customer_profile.update",)
         )
-        previous = record
-    changes.reverse()
-    return changes
+    ]
 
 
 # --- Advocacy items ---------------------------------------------------------------------------

@@ -4,9 +4,10 @@ configuration, not tenant data; everyone else gets 403."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -26,6 +27,7 @@ from engagements.forms_catalog import (
     ServiceFunctionForm,
 )
 from engagements.models import Cadence, Entitlement, Frequency, Method, Plan, ServiceFunction
+from portal.audit import AuditEntry, changed_fields, trail
 from portal.errors import DomainError
 from portal.pages import admin_required, apply_domain_error
 
@@ -44,53 +46,48 @@ class FieldChange:
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    record: Any
+    record: AuditEntry
     changes: list[FieldChange]
 
 
 def _display(field: models.Field, value: object) -> str:
     if value is None or value == "":
         return ""
+    with contextlib.suppress(ValidationError):  # the trail keeps plain JSON: "12.50"
+        value = field.to_python(value)
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
+    if isinstance(field, models.DecimalField):
+        return str(formats.number_format(value, field.decimal_places))
     return str(formats.localize(value))
 
 
 def _history_entries(
-    model: type[models.Model], records: Sequence[Any], fields: Sequence[str]
+    model: type[models.Model], entries: Sequence[AuditEntry], fields: Sequence[str]
 ) -> list[HistoryEntry]:
-    """Newest-first records (one more than shown, if there is one) → each with what it changed.
+    """Newest-first audit entries → each with the fields it changed, before and after.
 
-    The oldest record shown without an older one to compare with lists its values as "after".
-    """
-    entries = []
-    for index, record in enumerate(records[:HISTORY_LIMIT]):
-        older = records[index + 1] if index + 1 < len(records) else None
-        if older is None:
-            names = [name for name in fields if getattr(record, name) not in (None, "")]
-            before: dict[str, object] = {}
-        else:
-            delta = record.diff_against(older, included_fields=fields)
-            names = [name for name in fields if name in delta.changed_fields]
-            before = {change.field: change.old for change in delta.changes}
+    A creation lists the values it set as "after"."""
+    history = []
+    for entry in entries:
+        changed = changed_fields(entry)
+        before, after = entry.before or {}, entry.after or {}
         changes = []
-        for name in names:
+        for name in fields:
+            if name not in changed:
+                continue
             field = model._meta.get_field(name)
             changes.append(
                 FieldChange(
                     label=str(field.verbose_name).capitalize(),
                     before=_display(field, before.get(name)),
-                    after=_display(field, getattr(record, name)),
+                    after=_display(field, after.get(name)),
                 )
             )
-        entries.append(HistoryEntry(record, changes))
-    return entries
-
-
-def _newest_first(history: models.QuerySet, *related: str) -> models.QuerySet:
-    return history.select_related("history_user", *related).order_by("-history_date", "-history_id")
+        history.append(HistoryEntry(entry, changes))
+    return history
 
 
 def _validation_error_to_form(form: Any, error: ValidationError) -> None:
@@ -102,6 +99,40 @@ def _validation_error_to_form(form: Any, error: ValidationError) -> None:
 
 
 # --- The entitlement matrix --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MatrixHistoryRow:
+    record: AuditEntry
+    plan: str
+    function: str
+    change: Literal["+", "-"]
+
+
+def _names(
+    plans: Iterable[Plan], functions: Iterable[ServiceFunction]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """{plan id (as the audit trail keeps it): name}, {function code: name}."""
+    return (
+        {str(plan.pk): plan.name for plan in plans},
+        {function.code: function.name for function in functions},
+    )
+
+
+def _matrix_history(plans: list[Plan], functions: list[ServiceFunction]) -> list[MatrixHistoryRow]:
+    """The latest added or removed ✓s, newest first, from the plans' audit entries (one query)."""
+    plan_names, function_names = _names(plans, functions)
+    rows: list[MatrixHistoryRow] = []
+    for entry in trail(Plan, actions=("plan.entitlements",))[:HISTORY_LIMIT]:
+        before = set((entry.before or {}).get("entitlements", []))
+        after = set((entry.after or {}).get("entitlements", []))
+        plan = plan_names.get(entry.object_id, f"#{entry.object_id}")
+        for change, codes in (("+", after - before), ("-", before - after)):
+            rows.extend(
+                MatrixHistoryRow(entry, plan, function_names.get(code, code), change)
+                for code in sorted(codes)
+            )
+    return rows[:HISTORY_LIMIT]
 
 
 @admin_required
@@ -127,7 +158,7 @@ def catalog_matrix(request: HttpRequest) -> HttpResponse:
                 % {"added": added, "removed": removed},
             )
             return redirect("catalog_matrix")
-    history = _newest_first(Entitlement.history.all(), "plan", "function")[:HISTORY_LIMIT]
+    history = _matrix_history(plans, functions)
     return render(
         request,
         "engagements/catalog/matrix.html",
@@ -146,9 +177,39 @@ def catalog_matrix(request: HttpRequest) -> HttpResponse:
 
 @dataclass(frozen=True)
 class CadenceHistoryRow:
-    record: Any
+    record: AuditEntry
+    plan: str
+    deliverable: str
+    change: Literal["+", "~", "-"]
     methods: list[str]
     frequency: str
+
+
+def _cadence_history(
+    plans: list[Plan], functions: list[ServiceFunction]
+) -> list[CadenceHistoryRow]:
+    """The latest cadence changes, newest first, from the plans' audit entries (one query)."""
+    plan_names, function_names = _names(plans, functions)
+    method_labels = dict(Method.choices)
+    frequency_labels = dict(Frequency.choices)
+    rows = []
+    for entry in trail(Plan, actions=("plan.cadence",))[:HISTORY_LIMIT]:
+        state = entry.after or entry.before or {}
+        change: Literal["+", "~", "-"] = (
+            "+" if entry.before is None else "-" if entry.after is None else "~"
+        )
+        frequency = state.get("frequency") or ""
+        rows.append(
+            CadenceHistoryRow(
+                entry,
+                plan_names.get(entry.object_id, f"#{entry.object_id}"),
+                function_names.get(state.get("deliverable", ""), state.get("deliverable", "")),
+                change,
+                [str(method_labels.get(method, method)) for method in state.get("methods") or []],
+                str(frequency_labels.get(frequency, frequency)),
+            )
+        )
+    return rows
 
 
 @admin_required
@@ -196,16 +257,7 @@ def catalog_cadences(request: HttpRequest) -> HttpResponse:
                 % {"count": len(changes)},
             )
             return redirect("catalog_cadences")
-    method_labels = dict(Method.choices)
-    frequency_labels = dict(Frequency.choices)
-    history = [
-        CadenceHistoryRow(
-            record,
-            [str(method_labels.get(method, method)) for method in record.methods or []],
-            str(frequency_labels.get(record.frequency, record.frequency or "")),
-        )
-        for record in _newest_first(Cadence.history.all(), "plan", "deliverable")[:HISTORY_LIMIT]
-    ]
+    history = _cadence_history(plans, functions)
     return render(
         request,
         "engagements/catalog/cadences.html",
@@ -251,8 +303,8 @@ def _plan_form_page(request: HttpRequest, plan: Plan | None) -> HttpResponse:
             plan.refresh_from_db()  # the service may have set fields before refusing
     history: list[HistoryEntry] = []
     if plan is not None:
-        records = list(_newest_first(plan.history.all())[: HISTORY_LIMIT + 1])
-        history = _history_entries(Plan, records, ("code", *services.PLAN_FIELDS))
+        entries = trail(Plan, object_id=plan.pk, actions=("plan.create", "plan.update"))
+        history = _history_entries(Plan, entries[:HISTORY_LIMIT], ("code", *services.PLAN_FIELDS))
     return render(
         request,
         "engagements/catalog/plan_form.html",
@@ -305,8 +357,14 @@ def _function_form_page(request: HttpRequest, function: ServiceFunction | None) 
             function.refresh_from_db()
     history: list[HistoryEntry] = []
     if function is not None:
-        records = list(_newest_first(function.history.all())[: HISTORY_LIMIT + 1])
-        history = _history_entries(ServiceFunction, records, ("code", "name", "description"))
+        entries = trail(
+            ServiceFunction,
+            object_id=function.pk,
+            actions=("service_function.create", "service_function.update"),
+        )
+        history = _history_entries(
+            ServiceFunction, entries[:HISTORY_LIMIT], ("code", "name", "description")
+        )
     return render(
         request,
         "engagements/catalog/function_form.html",

@@ -68,3 +68,28 @@ def audit(
         before=before,
         after=after,
     )
+
+
+def trail(
+    model: type[models.Model], *, object_id: object = None, actions: tuple[str, ...] = ()
+) -> models.QuerySet[AuditEntry]:
+    """The audit entries of a model's objects (or of one), newest first, with their actors:
+    one query however many entries are read."""
+    entries = AuditEntry.objects.filter(object_type=model._meta.label_lower)
+    if object_id is not None:
+        entries = entries.filter(object_id=str(object_id))
+    if actions:
+        entries = entries.filter(action__in=actions)
+    return entries.select_related("actor").order_by("-at", "-id")
+
+
+def changed_fields(entry: AuditEntry) -> list[str]:
+    """The names whose value differs between an entry's before and after (a creation: the
+    names set to something; a removal: the names it had)."""
+    before, after = entry.before or {}, entry.after or {}
+    if entry.before is None:
+        return [name for name, value in after.items() if value not in (None, "", [])]
+    if entry.after is None:
+        return [name for name, value in before.items() if value not in (None, "", [])]
+    names = [*after, *(name for name in before if name not in after)]
+    return [name for name in names if before.get(name) != after.get(name)]

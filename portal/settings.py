@@ -45,7 +45,6 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
-    "simple_history",
     "portal.accounts",
     "portal.tenancy",
     "portal",
@@ -74,7 +73,6 @@ MIDDLEWARE = [
     "portal.tenancy.middleware.TenantScopeMiddleware",
     "portal.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "simple_history.middleware.HistoryRequestMiddleware",
     "portal.accounts.middleware.RequireAdminMfaMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -140,5 +140,11 @@ def api_token_revoke(*, token: ApiToken, acting_user: User) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit(actor=acting_user, action="api_token.revoke", instance=token)
+        audit(
+            actor=acting_user,
+            action="api_token.revoke",
+            instance=token,
+            before={"revoked_at": None},
+            after={"revoked_at": token.revoked_at.isoformat()},
+        )
     return token

@@ -54,7 +54,7 @@ def test_admin_toggles_cells_of_the_entitlement_matrix(
     assert checkbox(page, "standard", "case_management").is_checked()
 
     rows = page.locator("section.catalog-history tbody tr")
-    # Newest first: the two changes just made, above the seed's baseline records.
+    # Newest first: the two changes just made (the seed is not in the audit trail).
     texts = [rows.nth(index).inner_text() for index in range(2)]
     added = next(text for text in texts if "Case management" in text)
     removed = next(text for text in texts if "Release management" in text)

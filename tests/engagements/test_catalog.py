@@ -5,7 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from engagements import services
 from engagements.models import Cadence, Entitlement, Plan, ServiceFunction
+from portal.audit import AuditEntry
+from tests.factories import AdminFactory
 
 SHARED_SPEC = Path(__file__).resolve().parents[3] / "shared" / "SPEC.md"
 # A copy of the binding SPEC, kept in the repository so the comparison runs wherever the tests
@@ -118,12 +121,29 @@ def test_cadences_match_spec_table_2_every_cell():
 
 
 @pytest.mark.django_db
-def test_the_seed_is_the_first_history_record():
-    """So the first admin change shows what the SPEC said before it."""
-    assert Plan.history.filter(history_type="+").count() == 3
-    assert ServiceFunction.history.count() == 15
-    assert Entitlement.history.count() == Entitlement.objects.count()
-    assert Cadence.history.count() == Cadence.objects.count()
+def test_the_first_change_of_the_seed_shows_what_the_spec_said_before_it():
+    """The seed is nobody's change (no audit entry); the first admin change's entry carries
+    the seeded values as its "before"."""
+    assert not AuditEntry.objects.exists()
+    admin = AdminFactory()
+    plan = Plan.objects.get(code="standard")
+    seeded = (plan.max_contacts, sorted(plan.entitlements.values_list("function__code", flat=True)))
+    services.plan_save(acting_user=admin, plan=plan, max_contacts=seeded[0] + 1)
+    services.entitlement_matrix_set(
+        acting_user=admin,
+        cells=Entitlement.objects.exclude(
+            plan=plan, function__code="release_management"
+        ).values_list("plan_id", "function_id"),
+    )
+    changed = AuditEntry.objects.get(action="plan.update")
+    assert (changed.before["max_contacts"], changed.after["max_contacts"]) == (
+        seeded[0],
+        seeded[0] + 1,
+    )
+    matrix = AuditEntry.objects.get(action="plan.entitlements")
+    assert matrix.before == {"entitlements": seeded[1]}
+    assert "release_management" in seeded[1]
+    assert "release_management" not in matrix.after["entitlements"]
 
 
 def test_the_copy_matches_the_shared_spec():

@@ -7,13 +7,13 @@ from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from engagements import services
 from engagements.models import Cadence, Entitlement, Plan, ServiceFunction
+from portal.audit import AuditEntry
 from tests.conftest import page_client
 
 pytestmark = pytest.mark.django_db
@@ -30,13 +30,13 @@ PAGES = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _without_seed_history(db):
-    """The seed migration records a "+" baseline; these tests count only their own changes."""
-    from engagements.models import Plan, ServiceFunction
-
-    for model in (Entitlement, Cadence, Plan, ServiceFunction):
-        model.history.all().delete()
+def catalog_entries() -> list[AuditEntry]:
+    """The audit trail of the catalog (the seed writes none: it is nobody's change)."""
+    return list(
+        AuditEntry.objects.filter(
+            object_type__in=("engagements.plan", "engagements.servicefunction")
+        ).order_by("id")
+    )
 
 
 def url_of(name: str, needs_pk: bool) -> str:
@@ -151,7 +151,6 @@ def test_only_provider_admins_may_use_the_catalog_pages(world, role):
         "catalog_function_create": {"code": "sneaky", "name": "Sneaky"},
         "catalog_function_edit": {"name": "Renamed"},
     }
-    history_before = (0, 0)
     for name, needs_pk in PAGES:
         url = url_of(name, needs_pk)
         assert client.get(url).status_code == 403, f"GET {name}"
@@ -163,7 +162,7 @@ def test_only_provider_admins_may_use_the_catalog_pages(world, role):
         list(ServiceFunction.objects.values_list("code", "name")),
     )
     assert after == before
-    assert (Entitlement.history.count(), Cadence.history.count()) == history_before
+    assert catalog_entries() == []
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client):
@@ -212,12 +211,11 @@ def test_matrix_toggles_exactly_the_changed_cells_and_records_who(world):
     }
     text = page_text(response)
     assert "Entitlement matrix saved: 1 added, 1 removed." in text
-    records = list(Entitlement.history.select_related("plan", "function", "history_user"))
-    assert sorted((r.history_type, r.plan.code, r.function.code) for r in records) == [
-        ("+", "standard", "case_management"),
-        ("-", "standard", "release_management"),
-    ]
-    assert {r.history_user for r in records} == {world.admin}
+    [entry] = catalog_entries()
+    assert (entry.action, entry.actor) == ("plan.entitlements", world.admin)
+    assert entry.object_id == str(Plan.objects.get(code="standard").pk)
+    before, after = set(entry.before["entitlements"]), set(entry.after["entitlements"])
+    assert (after - before, before - after) == ({"case_management"}, {"release_management"})
     history = text.split('id="matrix-history"')[1]
     assert re.search(
         r"Ada Admin</td> <td>SaaS Standard Service Management</td> "
@@ -241,7 +239,7 @@ def test_saving_an_unchanged_matrix_changes_nothing(world):
     form = read_form(client.get(reverse("catalog_matrix")))
     response = client.post(reverse("catalog_matrix"), form.data, follow=True)
     assert "0 added, 0 removed" in page_text(response)
-    assert matrix() == before and not Entitlement.history.exists()
+    assert matrix() == before and catalog_entries() == []
 
 
 def test_a_stale_matrix_page_leaves_cells_it_did_not_show(world):
@@ -297,8 +295,16 @@ def test_admin_changes_a_cadence(world):
     assert "Cadences saved: 1 cell changed." in page_text(response)
     expected = before | {("standard", "service_review"): (["in_person", "video"], "monthly")}
     assert cadences() == expected
-    record = Cadence.history.get()
-    assert (record.history_type, record.history_user) == ("~", world.admin)
+    [entry] = catalog_entries()
+    assert (entry.action, entry.actor) == ("plan.cadence", world.admin)
+    assert (entry.before, entry.after) == (
+        {"deliverable": "service_review", "methods": ["video"], "frequency": "quarterly"},
+        {
+            "deliverable": "service_review",
+            "methods": ["in_person", "video"],
+            "frequency": "monthly",
+        },
+    )
     history = page_text(response).split('id="cadence-history"')[1]
     assert re.search(
         r"Ada Admin</td> <td>SaaS Standard Service Management</td> <td>Service review</td> "
@@ -314,7 +320,14 @@ def test_clearing_every_method_removes_the_cadence(world):
     del form.data[cadence_field("methods", "standard", "maintenance")]
     client.post(reverse("catalog_cadences"), form.data)
     assert ("standard", "maintenance") not in cadences()
-    assert Cadence.history.get().history_type == "-"
+    [entry] = catalog_entries()
+    assert (entry.action, entry.before["deliverable"], entry.after) == (
+        "plan.cadence",
+        "maintenance",
+        None,
+    )
+    history = page_text(client.get(reverse("catalog_cadences"))).split('id="cadence-history"')[1]
+    assert re.search(r"<td>Maintenance</td> <td><span[^>]*>- removed", history)
 
 
 def test_a_bad_cadence_cell_saves_nothing_and_is_marked(world):
@@ -332,7 +345,7 @@ def test_a_bad_cadence_cell_saves_nothing_and_is_marked(world):
 
     assert response.status_code == 200
     assert cadences() == before
-    assert not Cadence.history.exists()
+    assert catalog_entries() == []
     body = response.content.decode()
     assert "Nothing was saved." in body
     assert "Choose a frequency." in body
@@ -364,9 +377,6 @@ def test_plans_list_shows_their_settings(world):
 def test_plan_edit_records_before_and_after(world):
     plan = Plan.objects.get(code="standard")
     client = page_client(world.admin)
-    # The seed migration writes no history: record the seeded state first, as simple-history's
-    # populate_history does, so that the first edit has a "before".
-    call_command("populate_history", "engagements.Plan")
     data = plan_form_data(client, plan, weekly_hours_cap="12")
 
     response = client.post(reverse("catalog_plan_edit", kwargs={"pk": plan.pk}), data, follow=True)
@@ -381,8 +391,12 @@ def test_plan_edit_records_before_and_after(world):
         r"<td class=\"after\">12.00</td>",
         history,
     )
-    newest = plan.history.first()
-    assert newest.history_user == world.admin
+    [entry] = catalog_entries()
+    assert (entry.action, entry.actor) == ("plan.update", world.admin)
+    assert (entry.before["weekly_hours_cap"], Decimal(entry.after["weekly_hours_cap"])) == (
+        "10.00",
+        Decimal("12"),
+    )
 
 
 @pytest.mark.parametrize(
@@ -407,7 +421,7 @@ def test_invalid_plan_settings_are_refused(world, field, value, message):
     assert message in response.content.decode()
     assert 'aria-invalid="true"' in response.content.decode()
     assert plan_settings() == before
-    assert not Plan.history.exists()
+    assert catalog_entries() == []
 
 
 def test_admin_creates_a_plan(world):
@@ -429,7 +443,12 @@ def test_admin_creates_a_plan(world):
     plan = Plan.objects.get(code="enterprise")
     assert response["Location"] == reverse("catalog_plan_edit", kwargs={"pk": plan.pk})
     assert (plan.max_contacts, plan.weekly_hours_cap, plan.weekly_call) == (5, 20, True)
-    assert plan.history.get().history_user == world.admin
+    [entry] = catalog_entries()
+    assert (entry.action, entry.object_id, entry.actor) == (
+        "plan.create",
+        str(plan.pk),
+        world.admin,
+    )
     # A duplicate code is refused on the form.
     duplicate = client.post(
         reverse("catalog_plan_create"),
@@ -474,7 +493,12 @@ def test_renaming_a_function_keeps_its_code(world):
     assert "Service function Quarterly business review saved." in text
     history = text.split('id="record-history"')[1]
     assert "Ada Admin" in history and "Quarterly business review" in history
-    assert function.history.get().history_user == world.admin
+    [entry] = catalog_entries()
+    assert (entry.action, entry.actor) == ("service_function.update", world.admin)
+    assert (entry.before["name"], entry.after["name"]) == (
+        "Service review",
+        "Quarterly business review",
+    )
 
 
 def test_admin_creates_a_function_and_a_blank_name_is_refused(world):
@@ -509,7 +533,13 @@ def grow(admin, size: int) -> None:
         function = services.service_function_save(
             acting_user=admin, code=f"extra_{start + index}", name=f"Extra {start + index}"
         )
-        Entitlement.objects.create(plan=plan, function=function)
+        services.entitlement_matrix_set(
+            acting_user=admin,
+            cells=[
+                *Entitlement.objects.values_list("plan_id", "function_id"),
+                (plan.pk, function.pk),
+            ],
+        )
         services.cadence_set(
             acting_user=admin,
             plan=plan,

@@ -15,6 +15,7 @@ from engagements.models import AfterHoursRequest, Contact, Engagement, OverageFl
 from engagements.selectors import engagement_calendar, hours_summary, responsible_manager
 from engagements.services import ContactLimitReached
 from engagements.tasks import evaluate_overages
+from portal.audit import AuditEntry
 from portal.errors import DomainError, InvalidInput
 from portal.notifications import Notification
 from portal.tenancy.scoping import system_scope
@@ -98,9 +99,13 @@ def test_one_manager_serves_several_engagements_and_an_organization_holds_severa
 
 
 def test_history_records_who_changed_an_engagement(admin, engagement):
+    before = engagement.language
     services.engagement_update(acting_user=admin, engagement=engagement, language="ko")
-    latest = engagement.history.first()
-    assert latest.history_user == admin and latest.language == "ko"
+    latest = AuditEntry.objects.filter(
+        action="engagement.update", object_id=str(engagement.pk)
+    ).first()
+    assert latest.actor == admin
+    assert (latest.before["language"], latest.after["language"]) == (before, "ko")
 
 
 # --- Contacts --------------------------------------------------------------------------------

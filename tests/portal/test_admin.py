@@ -146,6 +146,10 @@ def test_revoke_revokes_through_the_service_and_audits(admin_client, superuser):
     assert not ApiToken.objects.usable().filter(pk=token.pk).exists()
     entry = AuditEntry.objects.get(action="api_token.revoke")
     assert (entry.actor, entry.object_id) == (superuser, str(token.pk))
+    assert (entry.before, entry.after) == (
+        {"revoked_at": None},
+        {"revoked_at": token.revoked_at.isoformat()},
+    )
     # The token's hash is never shown.
     page = admin_client.get(reverse("admin:accounts_apitoken_change", args=[token.pk]))
     assert token.key_hash not in page.content.decode()

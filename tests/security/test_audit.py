@@ -4,7 +4,7 @@ audit log shows it to provider admins and to no one else."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -118,6 +118,25 @@ def test_engagement_holidays_are_audited(world):
     removed = only_entry("engagement.holiday_remove")
     assert added.actor == removed.actor == world.manager
     assert added.after == removed.before == {"date": "2030-05-05", "name": "Closed"}
+
+
+def test_manager_absences_are_audited(world):
+    """Absences had only simple-history; they are in the one audit trail now."""
+    starts = timezone.now() + timedelta(days=3)
+    absence = services.absence_record(
+        acting_user=world.admin,
+        manager=world.manager,
+        kind="vacation",
+        starts_at=starts,
+        ends_at=starts + timedelta(days=2),
+    )
+    services.absence_delete(acting_user=world.admin, absence=absence)
+    recorded = only_entry("absence.record")
+    deleted = only_entry("absence.delete")
+    assert recorded.actor == deleted.actor == world.admin
+    assert recorded.after == deleted.before
+    assert (recorded.after["manager"], recorded.after["kind"]) == (world.manager.pk, "vacation")
+    assert recorded.after["starts_at"] == starts.isoformat()
 
 
 def test_contacts_added_and_removed_through_the_api_are_audited(world):
