@@ -524,9 +524,11 @@ def cases_release_from_former_staff(*, engagement_id: int) -> int:
         .order_by("pk")
     )
     for case in held:
+        before = _state(case)
         previous = case.assignee_id
         case.assignee = None
         case.save(update_fields=["assignee", "updated_at"])
+        _audit_case(None, "case.assign", case, before)
         _event(case, CaseEvent.Kind.ASSIGNMENT, None, public=False, frm=previous, to=None)
     return len(held)
 

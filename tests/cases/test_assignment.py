@@ -197,3 +197,7 @@ def test_a_new_manager_takes_the_engagement_and_the_former_ones_items_go_to_the_
     assert done.assignee == world.manager  # a closed item keeps who handled it
     assert services.open_case_count(world.manager) == 0
     assert moved.events.filter(kind="assignment", data__to=None).exists()
+    from portal.audit import AuditEntry
+
+    entry = AuditEntry.objects.filter(action="case.assign", object_id=str(moved.pk)).latest("id")
+    assert (entry.before, entry.after) == ({"assignee": world.manager.pk}, {"assignee": None})
