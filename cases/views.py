@@ -54,6 +54,7 @@ from portal.api import idempotency
 from portal.errors import DomainError, InvalidInput
 from portal.files import protected_file_response
 from portal.filters import ScopedFilterSet
+from portal.http import AuthenticatedHttpRequest
 from portal.pages import apply_domain_error, get_scoped_or_404
 
 PAGE_SIZE = 50
@@ -215,7 +216,7 @@ def manager_loads() -> tuple[list[User], int]:
 
 @login_required
 @require_GET
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Customers: their organizations' items. Managers: one queue across the engagements they
     serve, unanswered first by response due time, with their load against the cap. Admins:
     everything, the managers' loads and the provider queue. Constant queries."""
@@ -281,7 +282,7 @@ def due_preview(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def case_create(request: HttpRequest) -> HttpResponse:
+def case_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Named contacts raise items on their engagements; staff on the engagements they serve
     (and may backdate imports). The form shows the due time each engagement would give."""
     user: User = request.user
@@ -353,7 +354,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def case_due_preview(request: HttpRequest) -> HttpResponse:
+def case_due_preview(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The fragment the form swaps in (htmx) when the engagement changes."""
     engagement = get_scoped_or_404(Engagement, pk=request.GET.get("engagement"))
     if not raisable_engagements(request.user).filter(pk=engagement.pk).exists():
@@ -459,7 +460,7 @@ def _rca_methods(engagement: Engagement) -> list[str]:
     )
 
 
-def _detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, Any]:
+def _detail_context(request: AuthenticatedHttpRequest, case: Case, **forms: Any) -> dict[str, Any]:
     """Everything the item's page shows to this viewer, in constant queries."""
     user: User = request.user
     engagement = case.engagement
@@ -531,7 +532,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def case_reply(request: HttpRequest, pk: int) -> HttpResponse:
+def case_reply(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A comment; a public one by the manager or deputy is the response that stops the clock.
     With htmx, answers the conversation (and the header, out of band) instead of redirecting."""
     case = _case_or_404(pk)
@@ -566,7 +567,7 @@ def case_reply(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def case_attach(request: HttpRequest, pk: int) -> HttpResponse:
+def case_attach(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _case_or_404(pk)
     roles = _roles(request.user, case)
     if not roles.may_write:
@@ -592,7 +593,9 @@ def case_attach(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def case_attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
+def case_attachment_download(
+    request: AuthenticatedHttpRequest, pk: int, attachment_pk: int
+) -> HttpResponse:
     """A file of the item; customers get only the public ones (others answer 404)."""
     case = _case_or_404(pk)
     attachment = get_scoped_or_404(Attachment, pk=attachment_pk, case=case)
@@ -608,7 +611,7 @@ def case_attachment_download(request: HttpRequest, pk: int, attachment_pk: int) 
 
 @login_required
 @require_POST
-def case_status(request: HttpRequest, pk: int) -> HttpResponse:
+def case_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _case_or_404(pk)
     roles = _roles(request.user, case)
     if not roles.may_write:
@@ -637,7 +640,7 @@ def case_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
+def case_assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _case_or_404(pk)
     if not services.serves(request.user, case.engagement):
         raise PermissionDenied
@@ -666,7 +669,7 @@ def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def case_escalate(request: HttpRequest, pk: int) -> HttpResponse:
+def case_escalate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _case_or_404(pk)
     roles = _roles(request.user, case)
     if not roles.may_write:
@@ -688,7 +691,7 @@ def case_escalate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def case_priority(request: HttpRequest, pk: int) -> HttpResponse:
+def case_priority(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _case_or_404(pk)
     if not services.serves(request.user, case.engagement):
         raise PermissionDenied
@@ -711,7 +714,7 @@ def case_priority(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def case_rca(request: HttpRequest, pk: int) -> HttpResponse:
+def case_rca(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _case_or_404(pk)
     if not services.serves(request.user, case.engagement):
         raise PermissionDenied

@@ -26,6 +26,7 @@ from engagements.gates import engagement_page
 from engagements.models import Engagement
 from engagements.selectors import is_active_contact
 from portal.errors import InvalidInput
+from portal.http import AuthenticatedHttpRequest
 from portal.pages import apply_domain_error
 
 View = Callable[..., HttpResponse]
@@ -35,7 +36,7 @@ View = Callable[..., HttpResponse]
 
 
 @engagement_page(services.RISK_FUNCTION)
-def risk_list(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+def risk_list(request: AuthenticatedHttpRequest, engagement: Engagement) -> HttpResponse:
     risks = Risk.objects.filter(engagement=engagement).select_related("owner")
     return render(
         request,
@@ -50,7 +51,7 @@ def risk_list(request: HttpRequest, engagement: Engagement) -> HttpResponse:
 
 
 def _risk_form_page(
-    request: HttpRequest, engagement: Engagement, risk: Risk | None
+    request: AuthenticatedHttpRequest, engagement: Engagement, risk: Risk | None
 ) -> HttpResponse:
     if not serves(request.user, engagement):
         raise NotAllowed(_("Only the engagement's staff record and change risks."))
@@ -96,7 +97,7 @@ def risk_edit(request: HttpRequest, engagement: Engagement, risk_pk: int) -> Htt
 
 
 @engagement_page(services.FIX_FUNCTION)
-def fix_request_list(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+def fix_request_list(request: AuthenticatedHttpRequest, engagement: Engagement) -> HttpResponse:
     fixes = list(FixRequest.objects.filter(engagement=engagement).select_related("case"))
     ranked = sorted((fix for fix in fixes if fix.is_open), key=lambda f: (f.customer_rank, f.pk))
     closed = sorted(
@@ -119,7 +120,7 @@ def fix_request_list(request: HttpRequest, engagement: Engagement) -> HttpRespon
 
 @require_http_methods(["GET", "POST"])
 @engagement_page(services.FIX_FUNCTION)
-def fix_request_create(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+def fix_request_create(request: AuthenticatedHttpRequest, engagement: Engagement) -> HttpResponse:
     if not (serves(request.user, engagement) or is_active_contact(engagement, request.user)):
         raise NotAllowed(_("Only the engagement's named contacts and staff request fixes."))
     form = FixRequestForm(request.POST or None, engagement=engagement)
@@ -155,7 +156,7 @@ def _order_from_post(request: HttpRequest) -> list[int]:
 
 @require_POST
 @engagement_page(services.FIX_FUNCTION)
-def fix_request_rank(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+def fix_request_rank(request: AuthenticatedHttpRequest, engagement: Engagement) -> HttpResponse:
     try:
         services.fix_request_rank(
             acting_user=request.user, engagement=engagement, ordered_ids=_order_from_post(request)
@@ -169,7 +170,9 @@ def fix_request_rank(request: HttpRequest, engagement: Engagement) -> HttpRespon
 
 @require_http_methods(["GET", "POST"])
 @engagement_page(services.FIX_FUNCTION)
-def fix_request_vendor(request: HttpRequest, engagement: Engagement, fix_pk: int) -> HttpResponse:
+def fix_request_vendor(
+    request: AuthenticatedHttpRequest, engagement: Engagement, fix_pk: int
+) -> HttpResponse:
     fix = get_object_or_404(FixRequest.objects.filter(engagement=engagement), pk=fix_pk)
     if not serves(request.user, engagement):
         raise NotAllowed(_("Only the engagement's staff set the vendor status."))

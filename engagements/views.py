@@ -22,7 +22,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -73,6 +73,7 @@ from engagements.selectors import (
 )
 from portal.accounts.models import User
 from portal.errors import DomainError
+from portal.http import AuthenticatedHttpRequest
 from portal.pages import admin_required, apply_domain_error, get_scoped_or_404
 
 UPCOMING_HOLIDAY_DAYS = 60
@@ -110,7 +111,7 @@ def provider_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., 
 
     @login_required
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_provider_staff:
             raise PermissionDenied
         return view(request, *args, **kwargs)
@@ -151,7 +152,7 @@ def _with_overage(queryset: QuerySet[Engagement]) -> QuerySet[Engagement]:
 
 
 @login_required
-def engagement_list(request: HttpRequest) -> HttpResponse:
+def engagement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Admins: every engagement. Managers: those they manage or deputize. Customers: their
     organizations' engagements."""
     user: User = request.user
@@ -181,7 +182,7 @@ def engagement_list(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def engagement_create(request: HttpRequest) -> HttpResponse:
+def engagement_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = EngagementForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -196,7 +197,7 @@ def engagement_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def engagement_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def engagement_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     engagement = _engagement_or_404(pk)  # 404 before 403: reveal nothing
     _require_admin(request.user)
     form = EngagementForm(request.POST or None, engagement=engagement)
@@ -313,7 +314,7 @@ def response_target_text(days: Decimal) -> str:
 
 
 @login_required
-def engagement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def engagement_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     engagement = _engagement_or_404(pk)
     user: User = request.user
     now = timezone.now()
@@ -388,7 +389,7 @@ def engagement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def engagement_holiday_add(request: HttpRequest, pk: int) -> HttpResponse:
+def engagement_holiday_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     engagement = _engagement_or_404(pk)
     _require_admin(request.user)
     form = HolidayForm(request.POST)
@@ -413,7 +414,9 @@ def engagement_holiday_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def engagement_holiday_delete(request: HttpRequest, pk: int, holiday_pk: int) -> HttpResponse:
+def engagement_holiday_delete(
+    request: AuthenticatedHttpRequest, pk: int, holiday_pk: int
+) -> HttpResponse:
     engagement = _engagement_or_404(pk)
     holiday = get_scoped_or_404(EngagementHoliday, pk=holiday_pk, engagement=engagement)
     _require_admin(request.user)
@@ -426,7 +429,7 @@ def engagement_holiday_delete(request: HttpRequest, pk: int, holiday_pk: int) ->
 
 @login_required
 @require_POST
-def engagement_contact_add(request: HttpRequest, pk: int) -> HttpResponse:
+def engagement_contact_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     engagement = _engagement_or_404(pk)
     _require_admin(request.user)
     form = ContactAddForm(request.POST, engagement=engagement)
@@ -454,7 +457,9 @@ def engagement_contact_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def engagement_contact_remove(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+def engagement_contact_remove(
+    request: AuthenticatedHttpRequest, pk: int, contact_pk: int
+) -> HttpResponse:
     engagement = _engagement_or_404(pk)
     contact = get_scoped_or_404(Contact, pk=contact_pk, engagement=engagement)
     _require_admin(request.user)
@@ -471,7 +476,7 @@ def engagement_contact_remove(request: HttpRequest, pk: int, contact_pk: int) ->
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def after_hours_list(request: HttpRequest, pk: int) -> HttpResponse:
+def after_hours_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The engagement's requests; named contacts file new ones, the manager, the deputy and
     admins decide."""
     engagement = _engagement_or_404(pk)
@@ -537,7 +542,7 @@ def after_hours_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def after_hours_decide(request: HttpRequest, pk: int, request_pk: int) -> HttpResponse:
+def after_hours_decide(request: AuthenticatedHttpRequest, pk: int, request_pk: int) -> HttpResponse:
     engagement = _engagement_or_404(pk)
     support_request = get_scoped_or_404(AfterHoursRequest, pk=request_pk, engagement=engagement)
     if not _is_staff_of(request.user, engagement):
@@ -567,7 +572,7 @@ def after_hours_decide(request: HttpRequest, pk: int, request_pk: int) -> HttpRe
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def time_entries(request: HttpRequest, pk: int) -> HttpResponse:
+def time_entries(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Staff serving the engagement (and admins) log minutes; everyone who sees the engagement
     sees the weekly totals against the cap. Customers do not see the entries themselves."""
     engagement = _engagement_or_404(pk)
@@ -626,7 +631,7 @@ def time_entries(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def time_entry_delete(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
+def time_entry_delete(request: AuthenticatedHttpRequest, pk: int, entry_pk: int) -> HttpResponse:
     engagement = _engagement_or_404(pk)
     entry = get_scoped_or_404(TimeEntry, pk=entry_pk, engagement=engagement)
     user: User = request.user
@@ -642,7 +647,7 @@ def time_entry_delete(request: HttpRequest, pk: int, entry_pk: int) -> HttpRespo
 
 @provider_staff_required
 @require_http_methods(["GET", "POST"])
-def absence_list(request: HttpRequest) -> HttpResponse:
+def absence_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Current and upcoming absences of all provider staff, who cover for each other."""
     user: User = request.user
     form = AbsenceForm(request.POST or None, acting_user=user)
@@ -686,7 +691,7 @@ def absence_list(request: HttpRequest) -> HttpResponse:
 
 @provider_staff_required
 @require_POST
-def absence_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def absence_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # Another manager's absence answers 404 exactly like a missing one (no id oracle).
     mine = (
         Absence.objects.all()

@@ -27,6 +27,7 @@ from engagements.forms_catalog import (
 )
 from engagements.models import Cadence, Entitlement, Frequency, Method, Plan, ServiceFunction
 from portal.errors import DomainError
+from portal.http import AuthenticatedHttpRequest
 from portal.pages import admin_required, apply_domain_error
 
 HISTORY_LIMIT = 50
@@ -106,7 +107,7 @@ def _validation_error_to_form(form: Any, error: ValidationError) -> None:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def catalog_matrix(request: HttpRequest) -> HttpResponse:
+def catalog_matrix(request: AuthenticatedHttpRequest) -> HttpResponse:
     plans = list(Plan.objects.all())
     functions = list(ServiceFunction.objects.all())
     entitled = set(Entitlement.objects.values_list("plan_id", "function_id"))
@@ -153,7 +154,7 @@ class CadenceHistoryRow:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def catalog_cadences(request: HttpRequest) -> HttpResponse:
+def catalog_cadences(request: AuthenticatedHttpRequest) -> HttpResponse:
     plans = list(Plan.objects.all())
     functions = list(ServiceFunction.objects.all())
     cadences = {(c.plan_id, c.deliverable_id): c for c in Cadence.objects.all()}
@@ -233,7 +234,7 @@ def catalog_plans(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _plan_form_page(request: HttpRequest, plan: Plan | None) -> HttpResponse:
+def _plan_form_page(request: AuthenticatedHttpRequest, plan: Plan | None) -> HttpResponse:
     form = PlanForm(request.POST or None, plan=plan)
     if request.method == "POST" and form.is_valid():
         fields = dict(form.cleaned_data)
@@ -285,7 +286,9 @@ def catalog_functions(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _function_form_page(request: HttpRequest, function: ServiceFunction | None) -> HttpResponse:
+def _function_form_page(
+    request: AuthenticatedHttpRequest, function: ServiceFunction | None
+) -> HttpResponse:
     form = ServiceFunctionForm(request.POST or None, function=function)
     if request.method == "POST" and form.is_valid():
         try:

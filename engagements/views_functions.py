@@ -30,6 +30,7 @@ from engagements.gates import engagement_page
 from engagements.models import AdvocacyItem, Engagement, UpgradeMilestone, UpgradePlan
 from engagements.selectors import is_active_contact, serves
 from portal.errors import InvalidInput, NotAllowed
+from portal.http import AuthenticatedHttpRequest
 from portal.pages import apply_domain_error
 
 # --- Customer profile ---------------------------------------------------------------------------
@@ -37,7 +38,7 @@ from portal.pages import apply_domain_error
 
 @require_http_methods(["GET", "POST"])
 @engagement_page(services.PROFILE_FUNCTION)
-def customer_profile(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+def customer_profile(request: AuthenticatedHttpRequest, engagement: Engagement) -> HttpResponse:
     profile = services.customer_profile_of(engagement)
     may_edit = services.may_edit_profile(request.user, engagement)
     form = None
@@ -72,7 +73,7 @@ def customer_profile(request: HttpRequest, engagement: Engagement) -> HttpRespon
 
 
 @engagement_page(services.ADVOCACY_FUNCTION)
-def advocacy_list(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+def advocacy_list(request: AuthenticatedHttpRequest, engagement: Engagement) -> HttpResponse:
     items = AdvocacyItem.objects.filter(engagement=engagement).select_related("raised_by")
     staff = serves(request.user, engagement)
     contact = is_active_contact(engagement, request.user)
@@ -91,7 +92,7 @@ def advocacy_list(request: HttpRequest, engagement: Engagement) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @engagement_page(services.ADVOCACY_FUNCTION)
-def advocacy_create(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+def advocacy_create(request: AuthenticatedHttpRequest, engagement: Engagement) -> HttpResponse:
     if not (serves(request.user, engagement) or is_active_contact(engagement, request.user)):
         raise NotAllowed(_("Only the engagement's named contacts and staff add items."))
     form = AdvocacyItemForm(request.POST or None)
@@ -114,7 +115,9 @@ def advocacy_create(request: HttpRequest, engagement: Engagement) -> HttpRespons
 
 @require_http_methods(["GET", "POST"])
 @engagement_page(services.ADVOCACY_FUNCTION)
-def advocacy_edit(request: HttpRequest, engagement: Engagement, item_pk: int) -> HttpResponse:
+def advocacy_edit(
+    request: AuthenticatedHttpRequest, engagement: Engagement, item_pk: int
+) -> HttpResponse:
     item = get_object_or_404(
         AdvocacyItem.objects.filter(engagement=engagement).select_related("engagement"),
         pk=item_pk,
@@ -144,7 +147,7 @@ def advocacy_edit(request: HttpRequest, engagement: Engagement, item_pk: int) ->
 
 
 @engagement_page(services.UPGRADE_FUNCTION)
-def upgrade_plan_list(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+def upgrade_plan_list(request: AuthenticatedHttpRequest, engagement: Engagement) -> HttpResponse:
     plans = UpgradePlan.objects.filter(engagement=engagement).prefetch_related(
         Prefetch("milestones", queryset=UpgradeMilestone.objects.select_related("owner"))
     )
@@ -163,7 +166,7 @@ def upgrade_plan_list(request: HttpRequest, engagement: Engagement) -> HttpRespo
 
 
 def _plan_form_page(
-    request: HttpRequest, engagement: Engagement, plan: UpgradePlan | None
+    request: AuthenticatedHttpRequest, engagement: Engagement, plan: UpgradePlan | None
 ) -> HttpResponse:
     if not serves(request.user, engagement):
         raise NotAllowed(_("Only the engagement's staff plan upgrades."))
@@ -208,7 +211,7 @@ def upgrade_plan_edit(request: HttpRequest, engagement: Engagement, plan_pk: int
 
 
 def _milestone_form_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     engagement: Engagement,
     plan: UpgradePlan,
     milestone: UpgradeMilestone | None,
@@ -271,7 +274,7 @@ def upgrade_milestone_edit(
 @require_POST
 @engagement_page(services.UPGRADE_FUNCTION)
 def upgrade_milestone_done(
-    request: HttpRequest, engagement: Engagement, milestone_pk: int
+    request: AuthenticatedHttpRequest, engagement: Engagement, milestone_pk: int
 ) -> HttpResponse:
     """Staff, or the named contact who owns it: mark the milestone done (`done=1`) or not."""
     milestone = get_object_or_404(

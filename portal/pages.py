@@ -9,10 +9,11 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 
 from portal.errors import DomainError
+from portal.http import AuthenticatedHttpRequest
 
 
 def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -20,7 +21,7 @@ def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_provider_admin:
             raise PermissionDenied
         return view(request, *args, **kwargs)

@@ -24,6 +24,7 @@ from engagements.entitlements import require_entitlement
 from engagements.models import Contact, Engagement
 from portal.accounts.models import User
 from portal.errors import DomainError, NotEntitled
+from portal.http import AuthenticatedHttpRequest
 from portal.pages import apply_domain_error, get_scoped_or_404
 from reviews import services_functions as services
 from reviews.forms_functions import (
@@ -88,7 +89,7 @@ def _status_choices(nexts: dict, status: str, labels: dict) -> list[tuple[str, s
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def maintenance_list(request: HttpRequest, pk: int) -> HttpResponse:
+def maintenance_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The engagement's maintenance windows, flagged when they conflict; its staff plan new
     ones here."""
     engagement = _engagement_or_404(pk)
@@ -135,7 +136,7 @@ def maintenance_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _staff_window(
-    request: HttpRequest, pk: int, window_pk: int
+    request: AuthenticatedHttpRequest, pk: int, window_pk: int
 ) -> tuple[Engagement, MaintenanceWindow]:
     engagement = _engagement_or_404(pk)
     window = get_scoped_or_404(MaintenanceWindow, pk=window_pk, engagement=engagement)
@@ -147,7 +148,7 @@ def _staff_window(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def maintenance_edit(request: HttpRequest, pk: int, window_pk: int) -> HttpResponse:
+def maintenance_edit(request: AuthenticatedHttpRequest, pk: int, window_pk: int) -> HttpResponse:
     try:
         engagement, window = _staff_window(request, pk, window_pk)
     except NotEntitled as error:
@@ -180,7 +181,7 @@ def _maintenance_url(engagement: Engagement, window: MaintenanceWindow) -> str:
 
 @login_required
 @require_POST
-def maintenance_status(request: HttpRequest, pk: int, window_pk: int) -> HttpResponse:
+def maintenance_status(request: AuthenticatedHttpRequest, pk: int, window_pk: int) -> HttpResponse:
     try:
         engagement, window = _staff_window(request, pk, window_pk)
     except NotEntitled as error:
@@ -209,7 +210,7 @@ def _change_url(engagement: Engagement, change: ChangeItem) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def change_list(request: HttpRequest, pk: int) -> HttpResponse:
+def change_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The engagement's changes with who acknowledged each; its staff announce new ones here,
     named contacts acknowledge."""
     engagement = _engagement_or_404(pk)
@@ -278,7 +279,7 @@ def _change(request: HttpRequest, pk: int, change_pk: int) -> tuple[Engagement, 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def change_edit(request: HttpRequest, pk: int, change_pk: int) -> HttpResponse:
+def change_edit(request: AuthenticatedHttpRequest, pk: int, change_pk: int) -> HttpResponse:
     try:
         engagement, change = _change(request, pk, change_pk)
     except NotEntitled as error:
@@ -307,7 +308,7 @@ def change_edit(request: HttpRequest, pk: int, change_pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def change_status(request: HttpRequest, pk: int, change_pk: int) -> HttpResponse:
+def change_status(request: AuthenticatedHttpRequest, pk: int, change_pk: int) -> HttpResponse:
     try:
         engagement, change = _change(request, pk, change_pk)
     except NotEntitled as error:
@@ -331,7 +332,7 @@ def change_status(request: HttpRequest, pk: int, change_pk: int) -> HttpResponse
 
 @login_required
 @require_POST
-def change_acknowledge(request: HttpRequest, pk: int, change_pk: int) -> HttpResponse:
+def change_acknowledge(request: AuthenticatedHttpRequest, pk: int, change_pk: int) -> HttpResponse:
     """A named contact acknowledges the change (again: nothing changes)."""
     try:
         engagement, change = _change(request, pk, change_pk)

@@ -25,6 +25,7 @@ from engagements.models import Engagement, ServiceFunction
 from engagements.selectors import is_active_contact, serves
 from portal.accounts.models import User
 from portal.errors import DomainError, NotEntitled
+from portal.http import AuthenticatedHttpRequest
 from portal.pages import apply_domain_error, get_scoped_or_404
 from reviews import services_publications as services
 from reviews.forms_publications import (
@@ -55,7 +56,7 @@ LIST_LIMIT = 200
 
 
 @login_required
-def publication_list(request: HttpRequest) -> HttpResponse:
+def publication_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """News and roadmap announcements for the viewer, newest first, unread ones marked."""
     user: User = request.user
     kind = request.GET.get("kind", "")
@@ -74,7 +75,7 @@ def publication_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def publication_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def publication_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """One publication; a customer opening it leaves a read receipt. Its publisher and other
     staff see who of the entitled engagements' people read it."""
     user: User = request.user
@@ -96,7 +97,7 @@ def publication_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def publication_create(request: HttpRequest) -> HttpResponse:
+def publication_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Admins publish news and roadmap announcements; managers publish news."""
     user: User = request.user
     if not user.is_provider_staff:
@@ -129,7 +130,7 @@ def _not_entitled(request: HttpRequest, function_code: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def enablement_catalog(request: HttpRequest) -> HttpResponse:
+def enablement_catalog(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Self-paced trainings for everyone whose plan includes customer enablement, with a link
     to request a live session where the plan delivers one; admins add trainings here."""
     user: User = request.user
@@ -160,7 +161,7 @@ def enablement_catalog(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def training_resource_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def training_resource_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user: User = request.user
     if not user.is_provider_admin:
         raise PermissionDenied
@@ -179,7 +180,7 @@ def _consulting_url(engagement: Engagement, row: ConsultingRequest | None = None
 
 
 @login_required
-def consulting_list(request: HttpRequest, pk: int) -> HttpResponse:
+def consulting_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The engagement's consulting requests and their sessions."""
     engagement = _engagement_or_404(pk)
     try:
@@ -207,7 +208,7 @@ def consulting_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def consulting_create(request: HttpRequest, pk: int) -> HttpResponse:
+def consulting_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A named contact asks for environment consulting."""
     engagement = _engagement_or_404(pk)
     try:
@@ -235,7 +236,7 @@ def consulting_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _staff_request(
-    request: HttpRequest, pk: int, request_pk: int
+    request: AuthenticatedHttpRequest, pk: int, request_pk: int
 ) -> tuple[Engagement, ConsultingRequest]:
     engagement = _engagement_or_404(pk)
     row = get_scoped_or_404(ConsultingRequest, pk=request_pk, engagement=engagement)
@@ -248,7 +249,9 @@ def _staff_request(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def consulting_schedule(request: HttpRequest, pk: int, request_pk: int) -> HttpResponse:
+def consulting_schedule(
+    request: AuthenticatedHttpRequest, pk: int, request_pk: int
+) -> HttpResponse:
     """The engagement's staff turn a request into a session."""
     try:
         engagement, row = _staff_request(request, pk, request_pk)
@@ -272,7 +275,7 @@ def consulting_schedule(request: HttpRequest, pk: int, request_pk: int) -> HttpR
 
 @login_required
 @require_POST
-def consulting_status(request: HttpRequest, pk: int, request_pk: int) -> HttpResponse:
+def consulting_status(request: AuthenticatedHttpRequest, pk: int, request_pk: int) -> HttpResponse:
     """Staff decline a request or close a scheduled one as done."""
     try:
         engagement, row = _staff_request(request, pk, request_pk)

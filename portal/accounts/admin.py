@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 
 from portal.accounts.models import ApiToken
 from portal.accounts.services import api_token_revoke
+from portal.http import AuthenticatedHttpRequest
 
 
 @admin.register(ApiToken)
@@ -56,7 +57,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return request.user.has_perm("accounts.change_apitoken")
 
     @admin.action(description=_("Revoke the selected tokens"), permissions=("revoke",))
-    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+    def revoke(self, request: AuthenticatedHttpRequest, queryset: QuerySet[ApiToken]) -> None:
         revoked = 0
         for token in queryset.filter(revoked_at__isnull=True).select_related("user"):
             api_token_revoke(token=token, acting_user=request.user)

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from portal.api import idempotency
 from portal.api.query import refuse_unknown_query_parameters
+from portal.http import actor
 from portal.tenancy.scoping import activate, deactivate, scope_for
 
 
@@ -27,7 +28,7 @@ class ScopedAPIViewMixin:
         super().perform_authentication(request)  # type: ignore[misc]
         user = request.user
         active = user.is_authenticated and user.is_active
-        self._scope_token = activate(scope_for(user) if active else None)
+        self._scope_token = activate(scope_for(actor(request)) if active else None)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         """After authentication, permissions and throttling: refuse undocumented query

@@ -22,6 +22,7 @@ from engagements.entitlements import require_entitlement
 from engagements.models import Engagement
 from portal.api.pagination import PortalCursorPagination
 from portal.api.views import PortalViewSetMixin
+from portal.http import actor
 from reviews import services_functions as services
 from reviews.api.serializers_functions import (
     ChangeItemSerializer,
@@ -124,7 +125,7 @@ class MaintenanceWindowViewSet(FunctionViewSet):
     @extend_schema(responses={201: MaintenanceWindowSerializer, **ERRORS})
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         data = self._input(MaintenanceWindowSerializer, request)
-        window = services.maintenance_plan(acting_user=request.user, **data)
+        window = services.maintenance_plan(acting_user=actor(request), **data)
         return self._respond(window, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -140,10 +141,10 @@ class MaintenanceWindowViewSet(FunctionViewSet):
         data = dict(serializer.validated_data)
         new_status = data.pop("status", None)
         if data:
-            window = services.maintenance_update(acting_user=request.user, window=window, **data)
+            window = services.maintenance_update(acting_user=actor(request), window=window, **data)
         if new_status is not None:
             window = services.maintenance_update_status(
-                acting_user=request.user, window=window, status=new_status
+                acting_user=actor(request), window=window, status=new_status
             )
         return self._respond(window)
 
@@ -180,7 +181,7 @@ class ChangeItemViewSet(FunctionViewSet):
     @extend_schema(responses={201: ChangeItemSerializer, **ERRORS})
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         data = self._input(ChangeItemSerializer, request)
-        change = services.change_plan(acting_user=request.user, **data)
+        change = services.change_plan(acting_user=actor(request), **data)
         return self._respond(change, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -195,10 +196,10 @@ class ChangeItemViewSet(FunctionViewSet):
         data = dict(serializer.validated_data)
         new_status = data.pop("status", None)
         if data:
-            change = services.change_update(acting_user=request.user, change=change, **data)
+            change = services.change_update(acting_user=actor(request), change=change, **data)
         if new_status is not None:
             change = services.change_update_status(
-                acting_user=request.user, change=change, status=new_status
+                acting_user=actor(request), change=change, status=new_status
             )
         return self._respond(change)
 
@@ -211,5 +212,5 @@ class ChangeItemViewSet(FunctionViewSet):
     def acknowledge(self, request: Request, pk: str | None = None) -> Response:
         """A named contact acknowledges the change; again changes nothing."""
         change = self.get_object()
-        services.change_acknowledge(acting_user=request.user, change=change)
+        services.change_acknowledge(acting_user=actor(request), change=change)
         return self._respond(change)
