@@ -519,14 +519,16 @@ def _detail_context(request: AuthenticatedHttpRequest, case: Case, **forms: Any)
     return context
 
 
-def _detail(request: HttpRequest, case: Case, status: int = 200, **forms: Any) -> HttpResponse:
+def _detail(
+    request: AuthenticatedHttpRequest, case: Case, status: int = 200, **forms: Any
+) -> HttpResponse:
     context = _detail_context(request, case, **forms)
     return render(request, "cases/case_detail.html", context, status=status)
 
 
 @login_required
 @require_GET
-def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _detail(request, _case_or_404(pk))
 
 

@@ -82,13 +82,15 @@ def _risk_form_page(
 
 @require_http_methods(["GET", "POST"])
 @engagement_page(services.RISK_FUNCTION)
-def risk_create(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+def risk_create(request: AuthenticatedHttpRequest, engagement: Engagement) -> HttpResponse:
     return _risk_form_page(request, engagement, None)
 
 
 @require_http_methods(["GET", "POST"])
 @engagement_page(services.RISK_FUNCTION)
-def risk_edit(request: HttpRequest, engagement: Engagement, risk_pk: int) -> HttpResponse:
+def risk_edit(
+    request: AuthenticatedHttpRequest, engagement: Engagement, risk_pk: int
+) -> HttpResponse:
     risk = get_object_or_404(Risk.objects.filter(engagement=engagement), pk=risk_pk)
     return _risk_form_page(request, engagement, risk)
 

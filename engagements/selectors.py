@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import cast
 
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
@@ -68,7 +69,7 @@ def responsible_manager(engagement: Engagement, at: datetime | None = None) -> U
     """The manager, or the deputy while the manager is absent (SPEC §4)."""
     at = at or timezone.now()
     if engagement.deputy_id and absence_at(engagement.manager, at) is not None:
-        return engagement.deputy
+        return cast("User", engagement.deputy)  # deputy_id is set
     return engagement.manager
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,8 +50,12 @@ class ContactLimitReached(Conflict):
     code = "contact_limit_reached"
 
 
-def _with_history_user(instance: object, user: User | None) -> object:
-    instance._history_user = user  # read by django-simple-history when it records the change
+_M = TypeVar("_M", bound=models.Model)
+
+
+def _with_history_user(instance: _M, user: User | None) -> _M:
+    # read by django-simple-history when it records the change (it has no type information)
+    instance._history_user = user  # type: ignore[attr-defined]
     return instance
 
 
@@ -141,6 +146,7 @@ def cadence_set(
     if existing is not None and existing.methods == methods and existing.frequency == frequency:
         return existing
     cadence.methods = list(methods)
+    assert frequency is not None  # refused above unless one of Frequency.values
     cadence.frequency = frequency
     _with_history_user(cadence, acting_user).save()
     _audit_cadence(acting_user, plan, deliverable, before, _cadence_state(cadence))

@@ -10,11 +10,11 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import holidays as holidays_package
 from django.contrib import messages
@@ -75,6 +75,13 @@ from portal.accounts.models import User
 from portal.errors import DomainError
 from portal.http import AuthenticatedHttpRequest
 from portal.pages import admin_required, apply_domain_error, get_scoped_or_404
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class _UpcomingWindows(TypedDict):  # Prefetch(to_attr=) of the dashboard cards
+        upcoming_windows: list[AfterHoursRequest]
+
 
 UPCOMING_HOLIDAY_DAYS = 60
 UPCOMING_ABSENCE_DAYS = 30
@@ -727,14 +734,16 @@ class EngagementCard:
 
     @property
     def responsible(self) -> User:
-        return self.engagement.deputy if self.deputy_covers else self.engagement.manager
+        return (
+            cast("User", self.engagement.deputy) if self.deputy_covers else self.engagement.manager
+        )
 
     @property
     def overage_open(self) -> bool:
         return bool(getattr(self.engagement, "overage_open", False))
 
 
-def hours_summaries(engagements: list[Engagement], weeks: int = 4) -> dict[int, HoursSummary]:
+def hours_summaries(engagements: Sequence[Engagement], weeks: int = 4) -> dict[int, HoursSummary]:
     """hours_summary for many engagements in one aggregate query (each in its own zone)."""
     if not engagements:
         return {}
@@ -768,7 +777,9 @@ def hours_summaries(engagements: list[Engagement], weeks: int = 4) -> dict[int, 
     return summaries
 
 
-def _prefetched_calendar(engagement: Engagement, now: datetime) -> BusinessCalendar:
+def _prefetched_calendar(
+    engagement: WithAnnotations[Engagement, _UpcomingWindows], now: datetime
+) -> BusinessCalendar:
     """The engagement's calendar from now on, from prefetched added holidays and windows."""
     today = engagement.local_today(now)
     days: set[date] = set()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -78,7 +78,7 @@ def _history_entries(
             before = {change.field: change.old for change in delta.changes}
         changes = []
         for name in names:
-            field = model._meta.get_field(name)
+            field = cast(models.Field, model._meta.get_field(name))
             changes.append(
                 FieldChange(
                     label=str(field.verbose_name).capitalize(),
@@ -263,13 +263,13 @@ def _plan_form_page(request: AuthenticatedHttpRequest, plan: Plan | None) -> Htt
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def catalog_plan_create(request: HttpRequest) -> HttpResponse:
+def catalog_plan_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _plan_form_page(request, None)
 
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def catalog_plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def catalog_plan_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _plan_form_page(request, get_object_or_404(Plan, pk=pk))
 
 
@@ -319,11 +319,11 @@ def _function_form_page(
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def catalog_function_create(request: HttpRequest) -> HttpResponse:
+def catalog_function_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _function_form_page(request, None)
 
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def catalog_function_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def catalog_function_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _function_form_page(request, get_object_or_404(ServiceFunction, pk=pk))

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -199,13 +199,15 @@ def _plan_form_page(
 
 @require_http_methods(["GET", "POST"])
 @engagement_page(services.UPGRADE_FUNCTION)
-def upgrade_plan_create(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+def upgrade_plan_create(request: AuthenticatedHttpRequest, engagement: Engagement) -> HttpResponse:
     return _plan_form_page(request, engagement, None)
 
 
 @require_http_methods(["GET", "POST"])
 @engagement_page(services.UPGRADE_FUNCTION)
-def upgrade_plan_edit(request: HttpRequest, engagement: Engagement, plan_pk: int) -> HttpResponse:
+def upgrade_plan_edit(
+    request: AuthenticatedHttpRequest, engagement: Engagement, plan_pk: int
+) -> HttpResponse:
     plan = get_object_or_404(UpgradePlan.objects.filter(engagement=engagement), pk=plan_pk)
     return _plan_form_page(request, engagement, plan)
 
@@ -253,7 +255,7 @@ def _milestone_form_page(
 @require_http_methods(["GET", "POST"])
 @engagement_page(services.UPGRADE_FUNCTION)
 def upgrade_milestone_create(
-    request: HttpRequest, engagement: Engagement, plan_pk: int
+    request: AuthenticatedHttpRequest, engagement: Engagement, plan_pk: int
 ) -> HttpResponse:
     plan = get_object_or_404(UpgradePlan.objects.filter(engagement=engagement), pk=plan_pk)
     return _milestone_form_page(request, engagement, plan, None)
@@ -262,7 +264,7 @@ def upgrade_milestone_create(
 @require_http_methods(["GET", "POST"])
 @engagement_page(services.UPGRADE_FUNCTION)
 def upgrade_milestone_edit(
-    request: HttpRequest, engagement: Engagement, milestone_pk: int
+    request: AuthenticatedHttpRequest, engagement: Engagement, milestone_pk: int
 ) -> HttpResponse:
     milestone = get_object_or_404(
         UpgradeMilestone.objects.filter(plan__engagement=engagement).select_related("plan"),

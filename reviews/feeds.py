@@ -170,7 +170,7 @@ def _page(request: AuthenticatedHttpRequest, **context: object) -> HttpResponse:
 
 @login_required
 @require_safe
-def calendar_feed(request: HttpRequest) -> HttpResponse:
+def calendar_feed(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The signed-in user's feed: whether one is active, and the buttons to renew or revoke."""
     return _page(request)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from functools import reduce
 from operator import or_
@@ -66,7 +67,7 @@ class KeysetCursorPagination(PortalCursorPagination):
     first as DRF's: pages stay exact and cheap even when the first field has many ties
     (severity), so no offsets are needed."""
 
-    def _get_position_from_instance(self, instance: Any, ordering: tuple[str, ...]) -> str:
+    def _get_position_from_instance(self, instance: Any, ordering: Sequence[str]) -> str:
         values = []
         for field in ordering:
             value = getattr(instance, field.lstrip("-"))

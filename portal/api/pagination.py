@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from base64 import b64decode
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -25,9 +25,9 @@ def _field(model: type[models.Model], path: str) -> models.Field:
     """The model field an ordering names (`-received_at`, `engagement__name`, `engagement_id`)."""
     parts = path.lstrip("-").split("__")
     for part in parts[:-1]:
-        model = model._meta.get_field(part).related_model
+        model = cast("type[models.Model]", model._meta.get_field(part).related_model)
     try:
-        return model._meta.get_field(parts[-1])
+        return cast("models.Field", model._meta.get_field(parts[-1]))
     except FieldDoesNotExist:
         if parts[-1] == "pk":
             return model._meta.pk
@@ -40,7 +40,7 @@ class PortalCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
-    ordering = "-id"
+    ordering: str | tuple[str, ...] = "-id"
     model: type[models.Model] | None = None
 
     def get_page_size(self, request: Request) -> int:
@@ -85,7 +85,8 @@ class PortalCursorPagination(CursorPagination):
         ordering = self.ordering if isinstance(self.ordering, str) else self.ordering[0]
         value = self.clean_position(ordering, cursor.position)
         position = value.isoformat() if hasattr(value, "isoformat") else str(value)
-        return Cursor(offset=cursor.offset, reverse=cursor.reverse, position=position)
+        # DRF keeps the position as text (its stub says int).
+        return Cursor(offset=cursor.offset, reverse=cursor.reverse, position=position)  # type: ignore[arg-type]
 
     def clean_position(self, ordering: str, raw: Any) -> Any:
         """A cursor's position value as the ordering field's Python value, or a 400: what

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -141,7 +141,7 @@ def organization_person_add(request: AuthenticatedHttpRequest, pk: int) -> HttpR
 
 
 @login_required
-def organization_logo(request: HttpRequest, pk: int) -> HttpResponse:
+def organization_logo(request: HttpRequest, pk: int) -> FileResponse:
     """The logo, to whoever may see the organization; another tenant's answers 404."""
     organization = get_scoped_or_404(Organization, pk=pk)
     return protected_file_response(

@@ -50,7 +50,8 @@ class UserSerializer(StrictModelSerializer):
 
     @extend_schema_field(MembershipSerializer(many=True))
     def get_memberships(self, user: User) -> list[dict]:
-        return MembershipSerializer(user.memberships.all(), many=True).data
+        # many=True makes a ListSerializer, whose data is a list; the stub says ReturnDict.
+        return MembershipSerializer(user.memberships.all(), many=True).data  # type: ignore[return-value]
 
     def to_representation(self, user: User) -> dict:
         data = super().to_representation(user)
