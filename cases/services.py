@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeGuard, cast
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -96,7 +97,7 @@ def may_hold(engagement: Engagement, user: User) -> bool:
     return user.is_active and user.pk in (engagement.manager_id, engagement.deputy_id)
 
 
-def _has_room(manager: User | None, cap: int) -> bool:
+def _has_room(manager: User | None, cap: int) -> TypeGuard[User]:
     """Whether the manager may take one more open item. Locks the manager's row, so
     assignments to one manager serialize and the cap holds under concurrency; a caller that
     may try more than one manager locks them all first, in id order (`lock_users`)."""
@@ -338,7 +339,7 @@ def case_set_status(*, acting_user: User, case: Case, status: str, note: str = "
         reopened
         and case.assignee_id
         and (
-            not may_hold(engagement, case.assignee)
+            not may_hold(engagement, cast(User, case.assignee))
             or not _has_room(case.assignee, engagement.plan.max_open_cases_per_manager)
         )
     ):

@@ -9,10 +9,11 @@ rights (`NotAllowed`, `NotEntitled`) as the 403 page naming the reason.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import django_filters
 from django.contrib import messages
@@ -21,7 +22,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.forms import ModelChoiceField
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -198,7 +200,7 @@ def cap_for(user: User) -> int:
     return cap or DEFAULT_CAP
 
 
-def manager_loads() -> tuple[list[User], int]:
+def manager_loads() -> tuple[Sequence[User], int]:
     """Every active manager with their open assigned items (one aggregate query), and the cap
     (the strictest of the plans)."""
     managers = list(
@@ -287,7 +289,9 @@ def case_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     (and may backdate imports). The form shows the due time each engagement would give."""
     user: User = request.user
     form = CaseForm(request.POST or None, request.FILES or None, acting_user=user)
-    choices = list(form.fields["engagement"].queryset)
+    raisable = cast(ModelChoiceField, form.fields["engagement"]).queryset
+    assert raisable is not None  # CaseForm sets it
+    choices = list(raisable)
     if not choices and not user.is_provider_staff:
         raise PermissionDenied  # members, and contacts of no current engagement
     if len(choices) == 1 and not form.is_bound:
@@ -379,7 +383,7 @@ def _status_label(value: Any) -> str:
 
 
 def _timeline(
-    events: list[CaseEvent], attachments: dict[int, Attachment], people: dict[int, User]
+    events: list[CaseEvent], attachments: dict[Any, Attachment], people: dict[Any, User]
 ) -> list[TimelineEntry]:
     """Each event with a one-line summary (the body shows below it)."""
     entries = []
@@ -435,7 +439,7 @@ def _status_actions(case: Case, roles: Roles) -> list[tuple[str, str]]:
         )
     else:
         targets = ()
-    labels = {
+    labels: dict[str, str] = {
         Case.Status.RESOLVED: _("Resolve"),
         Case.Status.AWAITING_CUSTOMER: _("Awaiting customer"),
         Case.Status.IN_PROGRESS: _("In progress"),
@@ -597,7 +601,7 @@ def case_attach(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def case_attachment_download(
     request: AuthenticatedHttpRequest, pk: int, attachment_pk: int
-) -> HttpResponse:
+) -> FileResponse:
     """A file of the item; customers get only the public ones (others answer 404)."""
     case = _case_or_404(pk)
     attachment = get_scoped_or_404(Attachment, pk=attachment_pk, case=case)

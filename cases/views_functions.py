@@ -149,7 +149,8 @@ def _order_from_post(request: HttpRequest) -> list[int]:
         if not name.startswith("rank-"):
             continue
         try:
-            pk, position = int(name.removeprefix("rank-")), int(value)
+            # QueryDict.items() gives each name's last value, a str; the stub allows a list.
+            pk, position = int(name.removeprefix("rank-")), int(value)  # type: ignore[arg-type]
         except ValueError as exc:
             raise InvalidInput(fields={"order": [_("Enter whole numbers.")]}) from exc
         entries.append((position, index, pk))

@@ -100,7 +100,7 @@ class KeysetCursorPagination(PortalCursorPagination):
 
     def paginate_queryset(
         self, queryset: QuerySet, request: Request, view: Any = None
-    ) -> list[Model] | None:
+    ) -> list[Any] | None:
         self.request = request
         self.model = queryset.model
         self.page_size = self.get_page_size(request)
@@ -108,7 +108,8 @@ class KeysetCursorPagination(PortalCursorPagination):
         self.ordering = self.get_ordering(request, queryset, view)
         self.cursor = self.decode_cursor(request)
         reverse = bool(self.cursor and self.cursor.reverse)
-        position = self.cursor.position if self.cursor else None
+        # DRF keeps the cursor's position as text; its stub says int.
+        position: str | None = self.cursor.position if self.cursor else None  # type: ignore[assignment]
         ordering = [
             (field[1:] if field.startswith("-") else f"-{field}") if reverse else field
             for field in self.ordering
@@ -157,7 +158,7 @@ class KeysetCursorPagination(PortalCursorPagination):
         return self.encode_cursor(self._cursor(position=position, reverse=True))
 
     def _cursor(self, *, position: str | None, reverse: bool) -> Cursor:
-        return Cursor(offset=0, reverse=reverse, position=position)
+        return Cursor(offset=0, reverse=reverse, position=position)  # type: ignore[arg-type]  # as above
 
 
 class TimelinePagination(KeysetCursorPagination):
@@ -308,7 +309,7 @@ class CaseViewSet(PortalReadCreateViewSet):
             return Case.objects.select_related("rca")
         return Case.objects.select_related("engagement__plan", "assignee", "raised_by", "rca")
 
-    def filter_queryset(self, queryset: QuerySet[Case]) -> QuerySet[Case]:
+    def filter_queryset(self, queryset: QuerySet[Any, Any]) -> QuerySet[Any, Any]:
         # One item by id: the list's filters do not apply, and building them costs more than
         # the lookup itself.
         if self.action == "retrieve":
