@@ -39,6 +39,7 @@ from reviews.models import (
     CUSTOMER_ENABLEMENT,
     ENVIRONMENT_CONSULTING,
     ConsultingRequest,
+    PublicationReceipt,
     TrainingResource,
 )
 from reviews.selectors_publications import (
@@ -83,7 +84,7 @@ def publication_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     if publication is None:
         raise Http404
     receipt = services.publication_mark_read(acting_user=user, publication=publication)
-    receipts = (
+    receipts: list[PublicationReceipt | None] = (
         list(visible_receipts(user).filter(publication=publication))
         if user.is_provider_staff
         else [receipt]

@@ -91,6 +91,7 @@ class FunctionViewSet(
 
     def _respond(self, row: Any, *, status_code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=row.pk)
+        assert self.serializer_class is not None  # every viewset here declares one
         return Response(
             self.serializer_class(fresh, context=self.get_serializer_context()).data,
             status=status_code,
@@ -119,6 +120,7 @@ class MaintenanceWindowViewSet(FunctionViewSet):
 
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        assert page is not None  # the viewset paginates
         annotate_conflicts(page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 

@@ -71,6 +71,7 @@ class ReadCreateViewSet(
 
     def _respond(self, row: Any, *, status_code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=row.pk)
+        assert self.serializer_class is not None  # every viewset here declares one
         return Response(
             self.serializer_class(fresh, context=self.get_serializer_context()).data,
             status=status_code,
