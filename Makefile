@@ -18,7 +18,7 @@ TEST_ENV := DEBUG=0 SECRET_KEY=test-only-secret-key-not-for-production-use-01234
 DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-7f3c9a1e5b2d8f4a6c0e9b3d7a1f5c8e2b6d0a4f9c3e7b1d ALLOWED_HOSTS=portal.example.com \
 	PORTAL_VAR_DIR=$(CURDIR)/var/deploy-check
 
-.PHONY: install messages run test lint format check-deploy migrate demo totp clean
+.PHONY: install messages run test lint typecheck format check-deploy migrate demo totp clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
+# mypy with the Django and DRF plugins ([tool.mypy] in pyproject.toml; its cache is var/mypy).
+typecheck: install
+	$(TEST_ENV) $(BIN)/mypy
+
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
@@ -63,9 +67,9 @@ format: install
 check-deploy: install
 	$(DEPLOY_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
 
-test: messages lint check-deploy
+test: messages lint typecheck check-deploy
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf var/test var/deploy-check artifacts
+	rm -rf var/test var/deploy-check var/mypy artifacts

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import Count, Q, QuerySet
@@ -71,7 +71,7 @@ class CaseForm(ScopedForm):
 
     def __init__(self, *args: Any, acting_user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["engagement"]
+        field = cast(forms.ModelChoiceField, self.fields["engagement"])
         field.queryset = raisable_engagements(acting_user)
         field.widget.attrs["autofocus"] = True
         if not acting_user.is_provider_staff:
@@ -132,7 +132,9 @@ class AssignForm(PortalForm):
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = staff_with_load(case.engagement)
+        cast(forms.ModelChoiceField, self.fields["assignee"]).queryset = staff_with_load(
+            case.engagement
+        )
 
 
 class EscalateForm(PortalForm):
@@ -167,7 +169,7 @@ class RcaForm(PortalForm):
 
     def __init__(self, *args: Any, methods: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["delivery_method"].choices = [
+        cast(forms.ChoiceField, self.fields["delivery_method"]).choices = [
             (code, Method(code).label if code in Method.values else code) for code in methods
         ]
 

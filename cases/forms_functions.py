@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -35,7 +35,7 @@ class RiskForm(ScopedForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = active_provider_staff()
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = active_provider_staff()
 
 
 class FixRequestForm(ScopedForm):
@@ -47,7 +47,9 @@ class FixRequestForm(ScopedForm):
 
     def __init__(self, *args: Any, engagement: Engagement, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["case"].queryset = Case.objects.filter(engagement=engagement)
+        cast(forms.ModelChoiceField, self.fields["case"]).queryset = Case.objects.filter(
+            engagement=engagement
+        )
 
 
 class VendorStatusForm(PortalForm):

@@ -17,6 +17,9 @@ class Case(TenantOwned):
 
     tenant_path = "engagement__organization"
     tenant_engagement_path = "engagement"
+    # Set on listed instances by the review pages (reviews/views.py).
+    kind_label: str
+    severity_label: str
 
     class Kind(models.TextChoices):
         INQUIRY = "inquiry", _("Inquiry")

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeGuard, cast
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -100,7 +101,8 @@ def _plain(value: object) -> object:
 def _state(case: Case) -> dict[str, object]:
     """The audited fields of an item as plain JSON values (users by id)."""
     return {
-        name: _plain(getattr(case, Case._meta.get_field(name).attname)) for name in AUDITED_FIELDS
+        name: _plain(getattr(case, cast(models.Field, Case._meta.get_field(name)).attname))
+        for name in AUDITED_FIELDS
     }
 
 
@@ -151,7 +153,7 @@ def may_hold(engagement: Engagement, user: User) -> bool:
     return user.is_active and user.pk in (engagement.manager_id, engagement.deputy_id)
 
 
-def _has_room(manager: User | None, cap: int) -> bool:
+def _has_room(manager: User | None, cap: int) -> TypeGuard[User]:
     """Whether the manager may take one more open item. Locks the manager's row, so
     assignments to one manager serialize and the cap holds under concurrency; a caller that
     may try more than one manager locks them all first, in id order (`lock_users`)."""
@@ -414,7 +416,7 @@ def case_set_status(*, acting_user: User, case: Case, status: str, note: str = "
         reopened
         and case.assignee_id
         and (
-            not may_hold(engagement, case.assignee)
+            not may_hold(engagement, cast(User, case.assignee))
             or not _has_room(case.assignee, engagement.plan.max_open_cases_per_manager)
         )
     ):

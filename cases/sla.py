@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -21,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import Case, SlaReminder
 from engagements.models import Absence
+from portal.accounts.models import User
 from portal.notifications import notify_claimed, provider_admins
 from portal.tenancy.scoping import system_scope
 
@@ -61,7 +64,7 @@ def _claim(recipients: dict[int, list[int]], threshold: str, now: datetime) -> s
     """Insert the (item, threshold) rows; return the items whose row this transaction inserted."""
     table = SlaReminder._meta.db_table
     placeholders = ", ".join(["(%s, %s, %s, %s)"] * len(recipients))
-    params: list[object] = []
+    params: list[Any] = []
     for case_id, people in recipients.items():
         params += [case_id, threshold, now, json.dumps(people)]
     with connection.cursor() as cursor:
@@ -77,7 +80,7 @@ def _claim(recipients: dict[int, list[int]], threshold: str, now: datetime) -> s
 def _recipients(case: Case, threshold: str, absent: set[int], admins: list) -> list:
     engagement = case.engagement
     if threshold == SlaReminder.Threshold.AT_RISK:
-        people = [engagement.manager]
+        people: list[User | None] = [engagement.manager]
         if engagement.manager_id in absent:
             people.append(engagement.deputy)
         people.append(case.assignee)
@@ -90,7 +93,7 @@ def _recipients(case: Case, threshold: str, absent: set[int], admins: list) -> l
     return list(unique.values())
 
 
-def _renderer(case: Case, threshold: str):
+def _renderer(case: Case, threshold: str) -> Callable[[], tuple[str, str]]:
     def render() -> tuple[str, str]:
         if threshold == SlaReminder.Threshold.AT_RISK:
             title = _("At risk: #%(id)s has had no response (due %(due)s)")

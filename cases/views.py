@@ -9,10 +9,11 @@ rights (`NotAllowed`, `NotEntitled`) as the 403 page naming the reason.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import django_filters
 from django.contrib import messages
@@ -21,7 +22,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.forms import ModelChoiceField
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -54,6 +56,7 @@ from portal.api import idempotency
 from portal.errors import DomainError
 from portal.files import protected_file_response
 from portal.filters import ScopedFilterSet
+from portal.http import AuthenticatedHttpRequest
 from portal.pages import apply_domain_error, error_text, get_scoped_or_404, refused
 
 PAGE_SIZE = 50
@@ -180,7 +183,7 @@ def cap_for(user: User) -> int:
     return cap or DEFAULT_CAP
 
 
-def manager_loads() -> tuple[list[User], int]:
+def manager_loads() -> tuple[Sequence[User], int]:
     """Every active manager with their open assigned items (one aggregate query), and the cap
     (the strictest of the plans)."""
     managers = list(
@@ -198,7 +201,7 @@ def manager_loads() -> tuple[list[User], int]:
 
 @login_required
 @require_GET
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Customers: their organizations' items. Managers: one queue across the engagements they
     serve, unanswered first by response due time, with their load against the cap. Admins:
     everything, the managers' loads and the provider queue. Constant queries."""
@@ -264,12 +267,14 @@ def due_preview(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def case_create(request: HttpRequest) -> HttpResponse:
+def case_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Named contacts raise items on their engagements; staff on the engagements they serve
     (and may backdate imports). The form shows the due time each engagement would give."""
     user: User = request.user
     form = CaseForm(request.POST or None, request.FILES or None, acting_user=user)
-    choices = list(form.fields["engagement"].queryset)
+    raisable = cast(ModelChoiceField, form.fields["engagement"]).queryset
+    assert raisable is not None  # CaseForm sets it
+    choices = list(raisable)
     if not choices and not user.is_provider_staff:
         raise PermissionDenied  # members, and contacts of no current engagement
     if len(choices) == 1 and not form.is_bound:
@@ -336,7 +341,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def case_due_preview(request: HttpRequest) -> HttpResponse:
+def case_due_preview(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The fragment the form swaps in (htmx) when the engagement changes."""
     engagement = get_scoped_or_404(Engagement, pk=request.GET.get("engagement"))
     if not raisable_engagements(request.user).filter(pk=engagement.pk).exists():
@@ -361,7 +366,7 @@ def _status_label(value: Any) -> str:
 
 
 def _timeline(
-    events: list[CaseEvent], attachments: dict[int, Attachment], people: dict[int, User]
+    events: list[CaseEvent], attachments: dict[Any, Attachment], people: dict[Any, User]
 ) -> list[TimelineEntry]:
     """Each event with a one-line summary (the body shows below it)."""
     entries = []
@@ -417,7 +422,7 @@ def _status_actions(case: Case, roles: Roles) -> list[tuple[str, str]]:
         )
     else:
         targets = ()
-    labels = {
+    labels: dict[str, str] = {
         Case.Status.RESOLVED: _("Resolve"),
         Case.Status.AWAITING_CUSTOMER: _("Awaiting customer"),
         Case.Status.IN_PROGRESS: _("In progress"),
@@ -444,7 +449,7 @@ def _rca_methods(engagement: Engagement) -> list[str]:
     )
 
 
-def _detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, Any]:
+def _detail_context(request: AuthenticatedHttpRequest, case: Case, **forms: Any) -> dict[str, Any]:
     """Everything the item's page shows to this viewer, in constant queries."""
     user: User = request.user
     engagement = case.engagement
@@ -507,20 +512,22 @@ def _detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str,
     return context
 
 
-def _detail(request: HttpRequest, case: Case, status: int = 200, **forms: Any) -> HttpResponse:
+def _detail(
+    request: AuthenticatedHttpRequest, case: Case, status: int = 200, **forms: Any
+) -> HttpResponse:
     context = _detail_context(request, case, **forms)
     return render(request, "cases/case_detail.html", context, status=status)
 
 
 @login_required
 @require_GET
-def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _detail(request, _case_or_404(pk))
 
 
 @login_required
 @require_POST
-def case_reply(request: HttpRequest, pk: int) -> HttpResponse:
+def case_reply(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A comment; a public one by the manager or deputy is the response that stops the clock.
     With htmx, answers the conversation (and the header, out of band) instead of redirecting."""
     case = _case_or_404(pk)
@@ -555,7 +562,7 @@ def case_reply(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def case_attach(request: HttpRequest, pk: int) -> HttpResponse:
+def case_attach(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _case_or_404(pk)
     roles = _roles(request.user, case)
     if not roles.may_write:
@@ -581,7 +588,9 @@ def case_attach(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def case_attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
+def case_attachment_download(
+    request: AuthenticatedHttpRequest, pk: int, attachment_pk: int
+) -> FileResponse:
     """A file of the item; customers get only the public ones (others answer 404)."""
     case = _case_or_404(pk)
     attachment = get_scoped_or_404(Attachment, pk=attachment_pk, case=case)
@@ -597,7 +606,7 @@ def case_attachment_download(request: HttpRequest, pk: int, attachment_pk: int) 
 
 @login_required
 @require_POST
-def case_status(request: HttpRequest, pk: int) -> HttpResponse:
+def case_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _case_or_404(pk)
     roles = _roles(request.user, case)
     if not roles.may_write:
@@ -626,7 +635,7 @@ def case_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
+def case_assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _case_or_404(pk)
     if not services.serves(request.user, case.engagement):
         raise PermissionDenied
@@ -655,7 +664,7 @@ def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def case_escalate(request: HttpRequest, pk: int) -> HttpResponse:
+def case_escalate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _case_or_404(pk)
     roles = _roles(request.user, case)
     if not roles.may_write:
@@ -677,7 +686,7 @@ def case_escalate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def case_priority(request: HttpRequest, pk: int) -> HttpResponse:
+def case_priority(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _case_or_404(pk)
     if not services.serves(request.user, case.engagement):
         raise PermissionDenied
@@ -700,7 +709,7 @@ def case_priority(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def case_rca(request: HttpRequest, pk: int) -> HttpResponse:
+def case_rca(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _case_or_404(pk)
     if not services.serves(request.user, case.engagement):
         raise PermissionDenied

@@ -26,6 +26,7 @@ from engagements.entitlements import FunctionCode, entitled_page
 from engagements.models import Engagement
 from engagements.selectors import is_active_contact
 from portal.errors import InvalidInput
+from portal.http import AuthenticatedHttpRequest
 from portal.pages import apply_domain_error
 
 View = Callable[..., HttpResponse]
@@ -35,7 +36,7 @@ View = Callable[..., HttpResponse]
 
 
 @entitled_page(FunctionCode.RISK_MITIGATION)
-def risk_list(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+def risk_list(request: AuthenticatedHttpRequest, engagement: Engagement) -> HttpResponse:
     risks = Risk.objects.filter(engagement=engagement).select_related("owner")
     return render(
         request,
@@ -50,7 +51,7 @@ def risk_list(request: HttpRequest, engagement: Engagement) -> HttpResponse:
 
 
 def _risk_form_page(
-    request: HttpRequest, engagement: Engagement, risk: Risk | None
+    request: AuthenticatedHttpRequest, engagement: Engagement, risk: Risk | None
 ) -> HttpResponse:
     if not serves(request.user, engagement):
         raise NotAllowed(_("Only the engagement's staff record and change risks."))
@@ -81,13 +82,15 @@ def _risk_form_page(
 
 @require_http_methods(["GET", "POST"])
 @entitled_page(FunctionCode.RISK_MITIGATION)
-def risk_create(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+def risk_create(request: AuthenticatedHttpRequest, engagement: Engagement) -> HttpResponse:
     return _risk_form_page(request, engagement, None)
 
 
 @require_http_methods(["GET", "POST"])
 @entitled_page(FunctionCode.RISK_MITIGATION)
-def risk_edit(request: HttpRequest, engagement: Engagement, risk_pk: int) -> HttpResponse:
+def risk_edit(
+    request: AuthenticatedHttpRequest, engagement: Engagement, risk_pk: int
+) -> HttpResponse:
     risk = get_object_or_404(Risk.objects.filter(engagement=engagement), pk=risk_pk)
     return _risk_form_page(request, engagement, risk)
 
@@ -96,7 +99,7 @@ def risk_edit(request: HttpRequest, engagement: Engagement, risk_pk: int) -> Htt
 
 
 @entitled_page(FunctionCode.SOFTWARE_PERFORMANCE_REPORTS)
-def fix_request_list(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+def fix_request_list(request: AuthenticatedHttpRequest, engagement: Engagement) -> HttpResponse:
     fixes = list(FixRequest.objects.filter(engagement=engagement).select_related("case"))
     ranked = sorted((fix for fix in fixes if fix.is_open), key=lambda f: (f.customer_rank, f.pk))
     closed = sorted(
@@ -119,7 +122,7 @@ def fix_request_list(request: HttpRequest, engagement: Engagement) -> HttpRespon
 
 @require_http_methods(["GET", "POST"])
 @entitled_page(FunctionCode.SOFTWARE_PERFORMANCE_REPORTS)
-def fix_request_create(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+def fix_request_create(request: AuthenticatedHttpRequest, engagement: Engagement) -> HttpResponse:
     if not (serves(request.user, engagement) or is_active_contact(engagement, request.user)):
         raise NotAllowed(_("Only the engagement's named contacts and staff request fixes."))
     form = FixRequestForm(request.POST or None, engagement=engagement)
@@ -146,7 +149,8 @@ def _order_from_post(request: HttpRequest) -> list[int]:
         if not name.startswith("rank-"):
             continue
         try:
-            pk, position = int(name.removeprefix("rank-")), int(value)
+            # QueryDict.items() gives each name's last value, a str; the stub allows a list.
+            pk, position = int(name.removeprefix("rank-")), int(value)  # type: ignore[arg-type]
         except ValueError as exc:
             raise InvalidInput(fields={"order": [_("Enter whole numbers.")]}) from exc
         entries.append((position, index, pk))
@@ -155,7 +159,7 @@ def _order_from_post(request: HttpRequest) -> list[int]:
 
 @require_POST
 @entitled_page(FunctionCode.SOFTWARE_PERFORMANCE_REPORTS)
-def fix_request_rank(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+def fix_request_rank(request: AuthenticatedHttpRequest, engagement: Engagement) -> HttpResponse:
     try:
         services.fix_request_rank(
             acting_user=request.user, engagement=engagement, ordered_ids=_order_from_post(request)
@@ -169,7 +173,9 @@ def fix_request_rank(request: HttpRequest, engagement: Engagement) -> HttpRespon
 
 @require_http_methods(["GET", "POST"])
 @entitled_page(FunctionCode.SOFTWARE_PERFORMANCE_REPORTS)
-def fix_request_vendor(request: HttpRequest, engagement: Engagement, fix_pk: int) -> HttpResponse:
+def fix_request_vendor(
+    request: AuthenticatedHttpRequest, engagement: Engagement, fix_pk: int
+) -> HttpResponse:
     fix = get_object_or_404(FixRequest.objects.filter(engagement=engagement), pk=fix_pk)
     if not serves(request.user, engagement):
         raise NotAllowed(_("Only the engagement's staff set the vendor status."))

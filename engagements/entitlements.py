@@ -168,7 +168,6 @@ class EntitledViewSetMixin:
 
     function_code: ClassVar[FunctionCode]
     hide_unentitled_rows: ClassVar[bool] = False
-    action: str | None
     request: Any
 
     def entitled_rows(self, queryset: QuerySet) -> QuerySet:
@@ -182,9 +181,9 @@ class EntitledViewSetMixin:
                 require_entitlement(engagement, self.function_code)
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        if self.action == "list":
+        if getattr(self, "action", None) == "list":
             self._refuse_named_engagement()
-        if self.action == "list" or self.hide_unentitled_rows:
+        if getattr(self, "action", None) == "list" or self.hide_unentitled_rows:
             queryset = self.entitled_rows(queryset)
         return super().filter_queryset(queryset)  # type: ignore[misc]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 import holidays as holidays_package
 from django import forms
@@ -123,16 +123,16 @@ class EngagementForm(ScopedForm):
             )
         super().__init__(*args, **kwargs)
         self.engagement = engagement
-        self.fields["holiday_country"].choices = [
+        cast(forms.ChoiceField, self.fields["holiday_country"]).choices = [
             ("", _("No public-holiday calendar")),
             *holiday_country_choices(),
         ]
         if engagement is not None:
             del self.fields["organization"]  # an engagement never moves to another tenant
         else:
-            self.fields["organization"].queryset = self.fields["organization"].queryset.filter(
-                is_active=True
-            )
+            organization = cast(forms.ModelChoiceField, self.fields["organization"])
+            assert organization.queryset is not None  # the model form's field names one
+            organization.queryset = organization.queryset.filter(is_active=True)
         hours = self.initial.get("business_hours") or default_business_hours()
         for index in range(7):
             day = hours[index] if index < len(hours) else None
@@ -170,6 +170,7 @@ class EngagementForm(ScopedForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        assert cleaned is not None  # Form.clean returns cleaned_data
         hours: list[list[str] | None] = []
         for index in range(7):
             opens = cleaned.get(f"opens_{index}")
@@ -257,7 +258,7 @@ class ContactAddForm(PortalForm):
 
     def __init__(self, *args: Any, engagement: Engagement, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["user"]
+        field = cast(forms.ModelChoiceField, self.fields["user"])
         field.queryset = (
             User.objects.filter(
                 is_active=True,
@@ -271,7 +272,8 @@ class ContactAddForm(PortalForm):
             )
             .order_by("name", "email")
         )
-        field.label_from_instance = lambda user: (
+        # Django calls this per instance; the stub only knows the method of a subclass.
+        field.label_from_instance = lambda user: (  # type: ignore[method-assign, assignment]
             f"{user.name} <{user.email}>" if user.name else user.email
         )
 
@@ -362,9 +364,13 @@ class TimeEntryForm(PortalForm):
         super().__init__(*args, **kwargs)
         self.fields["date"].help_text = _("Local date in %(zone)s.") % {"zone": engagement.zone.key}
         if acting_user.is_provider_admin:
-            people = {engagement.manager, engagement.deputy, acting_user} - {None}
+            people = {
+                person
+                for person in (engagement.manager, engagement.deputy, acting_user)
+                if person is not None
+            }
             self.staff = {str(person.pk): person for person in people}
-            self.fields["manager"].choices = [
+            cast(forms.ChoiceField, self.fields["manager"]).choices = [
                 (str(person.pk), str(person))
                 for person in sorted(people, key=lambda person: str(person))
             ]

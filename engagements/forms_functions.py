@@ -3,7 +3,7 @@ services decide."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -74,7 +74,7 @@ class UpgradeMilestoneForm(ScopedForm):
     def __init__(self, *args: Any, engagement: Engagement, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         staff = [engagement.manager_id, engagement.deputy_id]
-        self.fields["owner"].queryset = User.objects.filter(
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = User.objects.filter(
             pk__in=[pk for pk in staff if pk]
         ) | User.objects.filter(
             pk__in=engagement.contacts.filter(removed_at__isnull=True).values("user_id")

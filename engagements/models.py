@@ -98,9 +98,10 @@ class Plan(models.Model):
     )
     weekly_call = models.BooleanField(_("weekly call"), default=False)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
-    functions = models.ManyToManyField(
+    functions: models.ManyToManyField[ServiceFunction, Entitlement] = models.ManyToManyField(
         ServiceFunction, through="Entitlement", related_name="plans", verbose_name=_("functions")
     )
+    _function_codes: frozenset[str]  # cached by engagements.entitlements.plan_function_codes
 
     class Meta:
         ordering = ["position", "id"]

@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import cast
 
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.functional import Promise
 
 from engagements.business_time import BusinessCalendar, country_holidays
 from engagements.models import (
@@ -56,7 +58,7 @@ def serves(user: User, engagement: Engagement) -> bool:
     return user.is_provider_admin or user.pk in (engagement.manager_id, engagement.deputy_id)
 
 
-def require_staff(acting_user: User, engagement: Engagement, message: str) -> None:
+def require_staff(acting_user: User, engagement: Engagement, message: str | Promise) -> None:
     """Refuse (`NotAllowed`, saying `message`) anyone but the staff who serve the engagement."""
     if not serves(acting_user, engagement):
         raise NotAllowed(message)
@@ -75,7 +77,7 @@ def responsible_manager(engagement: Engagement, at: datetime | None = None) -> U
     """The manager, or the deputy while the manager is absent (SPEC §4)."""
     at = at or timezone.now()
     if engagement.deputy_id and absence_at(engagement.manager, at) is not None:
-        return engagement.deputy
+        return cast("User", engagement.deputy)  # deputy_id is set
     return engagement.manager
 
 

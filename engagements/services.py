@@ -136,6 +136,7 @@ def cadence_set(
     if existing is not None and existing.methods == methods and existing.frequency == frequency:
         return existing
     cadence.methods = list(methods)
+    assert frequency is not None  # refused above unless one of Frequency.values
     cadence.frequency = frequency
     cadence.save()
     _audit_cadence(acting_user, plan, deliverable, before, _cadence_state(cadence))

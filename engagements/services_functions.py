@@ -13,9 +13,9 @@ Each change writes one audit entry.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -126,7 +126,10 @@ def customer_profile_changes(profile: CustomerProfile) -> list[dict[str, Any]]:
     changed. One query."""
     if profile.pk is None:
         return []
-    labels = {name: CustomerProfile._meta.get_field(name).verbose_name for name in PROFILE_FIELDS}
+    labels = {
+        name: cast(models.Field, CustomerProfile._meta.get_field(name)).verbose_name
+        for name in PROFILE_FIELDS
+    }
     return [
         {
             "user": entry.actor,

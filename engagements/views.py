@@ -10,11 +10,11 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import holidays as holidays_package
 from django.contrib import messages
@@ -22,7 +22,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -72,6 +72,7 @@ from engagements.selectors import (
 )
 from portal.accounts.models import User
 from portal.errors import DomainError
+from portal.http import AuthenticatedHttpRequest
 from portal.pages import (
     admin_required,
     apply_domain_error,
@@ -79,6 +80,13 @@ from portal.pages import (
     get_scoped_or_404,
     provider_staff_required,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class _UpcomingWindows(TypedDict):  # Prefetch(to_attr=) of the dashboard cards
+        upcoming_windows: list[AfterHoursRequest]
+
 
 UPCOMING_HOLIDAY_DAYS = 60
 UPCOMING_ABSENCE_DAYS = 30
@@ -133,7 +141,7 @@ def _with_overage(queryset: QuerySet[Engagement]) -> QuerySet[Engagement]:
 
 
 @login_required
-def engagement_list(request: HttpRequest) -> HttpResponse:
+def engagement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Admins: every engagement. Managers: those they manage or deputize. Customers: their
     organizations' engagements."""
     user: User = request.user
@@ -163,7 +171,7 @@ def engagement_list(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def engagement_create(request: HttpRequest) -> HttpResponse:
+def engagement_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = EngagementForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -178,7 +186,7 @@ def engagement_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def engagement_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def engagement_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     engagement = _engagement_or_404(pk)  # 404 before 403: reveal nothing
     _require_admin(request.user)
     form = EngagementForm(request.POST or None, engagement=engagement)
@@ -295,7 +303,7 @@ def response_target_text(days: Decimal) -> str:
 
 
 @login_required
-def engagement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def engagement_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     engagement = _engagement_or_404(pk)
     user: User = request.user
     now = timezone.now()
@@ -370,7 +378,7 @@ def engagement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def engagement_holiday_add(request: HttpRequest, pk: int) -> HttpResponse:
+def engagement_holiday_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     engagement = _engagement_or_404(pk)
     _require_admin(request.user)
     form = HolidayForm(request.POST)
@@ -395,7 +403,9 @@ def engagement_holiday_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def engagement_holiday_delete(request: HttpRequest, pk: int, holiday_pk: int) -> HttpResponse:
+def engagement_holiday_delete(
+    request: AuthenticatedHttpRequest, pk: int, holiday_pk: int
+) -> HttpResponse:
     engagement = _engagement_or_404(pk)
     holiday = get_scoped_or_404(EngagementHoliday, pk=holiday_pk, engagement=engagement)
     _require_admin(request.user)
@@ -408,7 +418,7 @@ def engagement_holiday_delete(request: HttpRequest, pk: int, holiday_pk: int) ->
 
 @login_required
 @require_POST
-def engagement_contact_add(request: HttpRequest, pk: int) -> HttpResponse:
+def engagement_contact_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     engagement = _engagement_or_404(pk)
     _require_admin(request.user)
     form = ContactAddForm(request.POST, engagement=engagement)
@@ -436,7 +446,9 @@ def engagement_contact_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def engagement_contact_remove(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+def engagement_contact_remove(
+    request: AuthenticatedHttpRequest, pk: int, contact_pk: int
+) -> HttpResponse:
     engagement = _engagement_or_404(pk)
     contact = get_scoped_or_404(Contact, pk=contact_pk, engagement=engagement)
     _require_admin(request.user)
@@ -453,7 +465,7 @@ def engagement_contact_remove(request: HttpRequest, pk: int, contact_pk: int) ->
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def after_hours_list(request: HttpRequest, pk: int) -> HttpResponse:
+def after_hours_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The engagement's requests; named contacts file new ones, the manager, the deputy and
     admins decide."""
     engagement = _engagement_or_404(pk)
@@ -519,7 +531,7 @@ def after_hours_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def after_hours_decide(request: HttpRequest, pk: int, request_pk: int) -> HttpResponse:
+def after_hours_decide(request: AuthenticatedHttpRequest, pk: int, request_pk: int) -> HttpResponse:
     engagement = _engagement_or_404(pk)
     support_request = get_scoped_or_404(AfterHoursRequest, pk=request_pk, engagement=engagement)
     if not _is_staff_of(request.user, engagement):
@@ -549,7 +561,7 @@ def after_hours_decide(request: HttpRequest, pk: int, request_pk: int) -> HttpRe
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def time_entries(request: HttpRequest, pk: int) -> HttpResponse:
+def time_entries(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Staff serving the engagement (and admins) log minutes; everyone who sees the engagement
     sees the weekly totals against the cap. Customers do not see the entries themselves."""
     engagement = _engagement_or_404(pk)
@@ -608,7 +620,7 @@ def time_entries(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def time_entry_delete(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
+def time_entry_delete(request: AuthenticatedHttpRequest, pk: int, entry_pk: int) -> HttpResponse:
     engagement = _engagement_or_404(pk)
     entry = get_scoped_or_404(TimeEntry, pk=entry_pk, engagement=engagement)
     user: User = request.user
@@ -624,7 +636,7 @@ def time_entry_delete(request: HttpRequest, pk: int, entry_pk: int) -> HttpRespo
 
 @provider_staff_required
 @require_http_methods(["GET", "POST"])
-def absence_list(request: HttpRequest) -> HttpResponse:
+def absence_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Current and upcoming absences of all provider staff, who cover for each other."""
     user: User = request.user
     form = AbsenceForm(request.POST or None, acting_user=user)
@@ -668,7 +680,7 @@ def absence_list(request: HttpRequest) -> HttpResponse:
 
 @provider_staff_required
 @require_POST
-def absence_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def absence_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # Another manager's absence answers 404 exactly like a missing one (no id oracle).
     mine = (
         Absence.objects.all()
@@ -704,14 +716,16 @@ class EngagementCard:
 
     @property
     def responsible(self) -> User:
-        return self.engagement.deputy if self.deputy_covers else self.engagement.manager
+        return (
+            cast("User", self.engagement.deputy) if self.deputy_covers else self.engagement.manager
+        )
 
     @property
     def overage_open(self) -> bool:
         return bool(getattr(self.engagement, "overage_open", False))
 
 
-def hours_summaries(engagements: list[Engagement], weeks: int = 4) -> dict[int, HoursSummary]:
+def hours_summaries(engagements: Sequence[Engagement], weeks: int = 4) -> dict[int, HoursSummary]:
     """hours_summary for many engagements in one aggregate query (each in its own zone)."""
     if not engagements:
         return {}
@@ -745,7 +759,9 @@ def hours_summaries(engagements: list[Engagement], weeks: int = 4) -> dict[int, 
     return summaries
 
 
-def _prefetched_calendar(engagement: Engagement, now: datetime) -> BusinessCalendar:
+def _prefetched_calendar(
+    engagement: WithAnnotations[Engagement, _UpcomingWindows], now: datetime
+) -> BusinessCalendar:
     """The engagement's calendar from now on, from prefetched added holidays and windows."""
     today = engagement.local_today(now)
     days: set[date] = set()

@@ -7,7 +7,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Any, Literal, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -29,6 +30,7 @@ from engagements.forms_catalog import (
 from engagements.models import Cadence, Entitlement, Frequency, Method, Plan, ServiceFunction
 from portal.audit import AuditEntry, changed_fields, trail
 from portal.errors import DomainError
+from portal.http import AuthenticatedHttpRequest
 from portal.pages import admin_required, apply_domain_error
 
 HISTORY_LIMIT = 50
@@ -60,12 +62,12 @@ def _display(field: models.Field, value: object) -> str:
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(field, models.DecimalField):
-        return str(formats.number_format(value, field.decimal_places))
+        return str(formats.number_format(cast(Decimal, value), field.decimal_places))
     return str(formats.localize(value))
 
 
 def _history_entries(
-    model: type[models.Model], entries: Sequence[AuditEntry], fields: Sequence[str]
+    model: type[models.Model], entries: Iterable[AuditEntry], fields: Sequence[str]
 ) -> list[HistoryEntry]:
     """Newest-first audit entries → each with the fields it changed, before and after.
 
@@ -78,7 +80,7 @@ def _history_entries(
         for name in fields:
             if name not in changed:
                 continue
-            field = model._meta.get_field(name)
+            field = cast(models.Field, model._meta.get_field(name))
             changes.append(
                 FieldChange(
                     label=str(field.verbose_name).capitalize(),
@@ -127,7 +129,11 @@ def _matrix_history(plans: list[Plan], functions: list[ServiceFunction]) -> list
         before = set((entry.before or {}).get("entitlements", []))
         after = set((entry.after or {}).get("entitlements", []))
         plan = plan_names.get(entry.object_id, f"#{entry.object_id}")
-        for change, codes in (("+", after - before), ("-", before - after)):
+        changes: tuple[tuple[Literal["+", "-"], set[str]], ...] = (
+            ("+", after - before),
+            ("-", before - after),
+        )
+        for change, codes in changes:
             rows.extend(
                 MatrixHistoryRow(entry, plan, function_names.get(code, code), change)
                 for code in sorted(codes)
@@ -137,7 +143,7 @@ def _matrix_history(plans: list[Plan], functions: list[ServiceFunction]) -> list
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def catalog_matrix(request: HttpRequest) -> HttpResponse:
+def catalog_matrix(request: AuthenticatedHttpRequest) -> HttpResponse:
     plans = list(Plan.objects.all())
     functions = list(ServiceFunction.objects.all())
     entitled = set(Entitlement.objects.values_list("plan_id", "function_id"))
@@ -214,7 +220,7 @@ def _cadence_history(
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def catalog_cadences(request: HttpRequest) -> HttpResponse:
+def catalog_cadences(request: AuthenticatedHttpRequest) -> HttpResponse:
     plans = list(Plan.objects.all())
     functions = list(ServiceFunction.objects.all())
     cadences = {(c.plan_id, c.deliverable_id): c for c in Cadence.objects.all()}
@@ -285,7 +291,7 @@ def catalog_plans(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _plan_form_page(request: HttpRequest, plan: Plan | None) -> HttpResponse:
+def _plan_form_page(request: AuthenticatedHttpRequest, plan: Plan | None) -> HttpResponse:
     form = PlanForm(request.POST or None, plan=plan)
     if request.method == "POST" and form.is_valid():
         fields = dict(form.cleaned_data)
@@ -314,13 +320,13 @@ def _plan_form_page(request: HttpRequest, plan: Plan | None) -> HttpResponse:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def catalog_plan_create(request: HttpRequest) -> HttpResponse:
+def catalog_plan_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _plan_form_page(request, None)
 
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def catalog_plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def catalog_plan_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _plan_form_page(request, get_object_or_404(Plan, pk=pk))
 
 
@@ -337,7 +343,9 @@ def catalog_functions(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _function_form_page(request: HttpRequest, function: ServiceFunction | None) -> HttpResponse:
+def _function_form_page(
+    request: AuthenticatedHttpRequest, function: ServiceFunction | None
+) -> HttpResponse:
     form = ServiceFunctionForm(request.POST or None, function=function)
     if request.method == "POST" and form.is_valid():
         try:
@@ -374,11 +382,11 @@ def _function_form_page(request: HttpRequest, function: ServiceFunction | None) 
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def catalog_function_create(request: HttpRequest) -> HttpResponse:
+def catalog_function_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _function_form_page(request, None)
 
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def catalog_function_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def catalog_function_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _function_form_page(request, get_object_or_404(ServiceFunction, pk=pk))

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -30,6 +30,7 @@ from engagements.forms_functions import (
 from engagements.models import AdvocacyItem, Engagement, UpgradeMilestone, UpgradePlan
 from engagements.selectors import is_active_contact, serves
 from portal.errors import InvalidInput, NotAllowed
+from portal.http import AuthenticatedHttpRequest
 from portal.pages import apply_domain_error
 
 # --- Customer profile ---------------------------------------------------------------------------
@@ -37,7 +38,7 @@ from portal.pages import apply_domain_error
 
 @require_http_methods(["GET", "POST"])
 @entitled_page(FunctionCode.CUSTOMER_INTELLIGENCE)
-def customer_profile(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+def customer_profile(request: AuthenticatedHttpRequest, engagement: Engagement) -> HttpResponse:
     profile = services.customer_profile_of(engagement)
     may_edit = services.may_edit_profile(request.user, engagement)
     form = None
@@ -72,7 +73,7 @@ def customer_profile(request: HttpRequest, engagement: Engagement) -> HttpRespon
 
 
 @entitled_page(FunctionCode.CUSTOMER_ADVOCACY)
-def advocacy_list(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+def advocacy_list(request: AuthenticatedHttpRequest, engagement: Engagement) -> HttpResponse:
     items = AdvocacyItem.objects.filter(engagement=engagement).select_related("raised_by")
     staff = serves(request.user, engagement)
     contact = is_active_contact(engagement, request.user)
@@ -91,7 +92,7 @@ def advocacy_list(request: HttpRequest, engagement: Engagement) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @entitled_page(FunctionCode.CUSTOMER_ADVOCACY)
-def advocacy_create(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+def advocacy_create(request: AuthenticatedHttpRequest, engagement: Engagement) -> HttpResponse:
     if not (serves(request.user, engagement) or is_active_contact(engagement, request.user)):
         raise NotAllowed(_("Only the engagement's named contacts and staff add items."))
     form = AdvocacyItemForm(request.POST or None)
@@ -114,7 +115,9 @@ def advocacy_create(request: HttpRequest, engagement: Engagement) -> HttpRespons
 
 @require_http_methods(["GET", "POST"])
 @entitled_page(FunctionCode.CUSTOMER_ADVOCACY)
-def advocacy_edit(request: HttpRequest, engagement: Engagement, item_pk: int) -> HttpResponse:
+def advocacy_edit(
+    request: AuthenticatedHttpRequest, engagement: Engagement, item_pk: int
+) -> HttpResponse:
     item = get_object_or_404(
         AdvocacyItem.objects.filter(engagement=engagement).select_related("engagement"),
         pk=item_pk,
@@ -144,7 +147,7 @@ def advocacy_edit(request: HttpRequest, engagement: Engagement, item_pk: int) ->
 
 
 @entitled_page(FunctionCode.UPGRADE_PLANNING)
-def upgrade_plan_list(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+def upgrade_plan_list(request: AuthenticatedHttpRequest, engagement: Engagement) -> HttpResponse:
     plans = UpgradePlan.objects.filter(engagement=engagement).prefetch_related(
         Prefetch("milestones", queryset=UpgradeMilestone.objects.select_related("owner"))
     )
@@ -163,7 +166,7 @@ def upgrade_plan_list(request: HttpRequest, engagement: Engagement) -> HttpRespo
 
 
 def _plan_form_page(
-    request: HttpRequest, engagement: Engagement, plan: UpgradePlan | None
+    request: AuthenticatedHttpRequest, engagement: Engagement, plan: UpgradePlan | None
 ) -> HttpResponse:
     if not serves(request.user, engagement):
         raise NotAllowed(_("Only the engagement's staff plan upgrades."))
@@ -196,19 +199,21 @@ def _plan_form_page(
 
 @require_http_methods(["GET", "POST"])
 @entitled_page(FunctionCode.UPGRADE_PLANNING)
-def upgrade_plan_create(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+def upgrade_plan_create(request: AuthenticatedHttpRequest, engagement: Engagement) -> HttpResponse:
     return _plan_form_page(request, engagement, None)
 
 
 @require_http_methods(["GET", "POST"])
 @entitled_page(FunctionCode.UPGRADE_PLANNING)
-def upgrade_plan_edit(request: HttpRequest, engagement: Engagement, plan_pk: int) -> HttpResponse:
+def upgrade_plan_edit(
+    request: AuthenticatedHttpRequest, engagement: Engagement, plan_pk: int
+) -> HttpResponse:
     plan = get_object_or_404(UpgradePlan.objects.filter(engagement=engagement), pk=plan_pk)
     return _plan_form_page(request, engagement, plan)
 
 
 def _milestone_form_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     engagement: Engagement,
     plan: UpgradePlan,
     milestone: UpgradeMilestone | None,
@@ -250,7 +255,7 @@ def _milestone_form_page(
 @require_http_methods(["GET", "POST"])
 @entitled_page(FunctionCode.UPGRADE_PLANNING)
 def upgrade_milestone_create(
-    request: HttpRequest, engagement: Engagement, plan_pk: int
+    request: AuthenticatedHttpRequest, engagement: Engagement, plan_pk: int
 ) -> HttpResponse:
     plan = get_object_or_404(UpgradePlan.objects.filter(engagement=engagement), pk=plan_pk)
     return _milestone_form_page(request, engagement, plan, None)
@@ -259,7 +264,7 @@ def upgrade_milestone_create(
 @require_http_methods(["GET", "POST"])
 @entitled_page(FunctionCode.UPGRADE_PLANNING)
 def upgrade_milestone_edit(
-    request: HttpRequest, engagement: Engagement, milestone_pk: int
+    request: AuthenticatedHttpRequest, engagement: Engagement, milestone_pk: int
 ) -> HttpResponse:
     milestone = get_object_or_404(
         UpgradeMilestone.objects.filter(plan__engagement=engagement).select_related("plan"),
@@ -271,7 +276,7 @@ def upgrade_milestone_edit(
 @require_POST
 @entitled_page(FunctionCode.UPGRADE_PLANNING)
 def upgrade_milestone_done(
-    request: HttpRequest, engagement: Engagement, milestone_pk: int
+    request: AuthenticatedHttpRequest, engagement: Engagement, milestone_pk: int
 ) -> HttpResponse:
     """Staff, or the named contact who owns it: mark the milestone done (`done=1`) or not."""
     milestone = get_object_or_404(

@@ -31,7 +31,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
-    items = []
+    items: list[tuple[object, str]] = []  # labels: text, lazy text, a lazy count
     if not user.is_service_manager:  # a manager's dashboard is the board
         items.append((_("Dashboard"), reverse("dashboard")))
     if user.is_provider_staff:

@@ -8,6 +8,7 @@ gets a correct, portable path with the same result.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.db import connection
 from django.db.models import Model
@@ -58,7 +59,7 @@ def insert_ignoring_conflicts(
 
 def _row_params(
     fields: Iterable, varying: Sequence[str], fixed: dict[str, object], row: dict[str, object]
-) -> list[object]:
+) -> list[Any]:
     return [
         f.get_db_prep_save(row[f.attname], connection) if f.name in varying else fixed[f.attname]
         for f in fields
@@ -73,7 +74,11 @@ def _insert_unnest(
     table: str,
     columns: str,
 ) -> int:
-    values, arrays, params, array_params, names = [], [], [], [], []
+    values: list[str] = []
+    arrays: list[str] = []
+    params: list[Any] = []
+    array_params: list[Any] = []
+    names: list[str] = []
     for f in fields:
         cast = f.db_type(connection)
         if f.name in varying:

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -22,7 +23,9 @@ class DomainError(Exception):
     code = "invalid"
     default_detail = gettext_lazy("The request was refused.")
 
-    def __init__(self, detail: str | None = None, *, fields: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, detail: str | Promise | None = None, *, fields: dict[str, Any] | None = None
+    ) -> None:
         self.detail = str(detail or self.default_detail)
         self.fields = fields or {}
         super().__init__(self.detail)

@@ -17,7 +17,7 @@ class TextFormMixin:
     refused by Django's CharField itself."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[misc]
+        super().__init__(*args, **kwargs)
         for field in self.fields.values():  # type: ignore[attr-defined]
             if isinstance(field, forms.CharField):
                 multiline = isinstance(field.widget, forms.Textarea)
@@ -40,9 +40,10 @@ class ScopedFormMixin(TextFormMixin):
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[misc]
+        super().__init__(*args, **kwargs)
         for field in self.fields.values():  # type: ignore[attr-defined]
             if isinstance(field, forms.ModelChoiceField):
+                assert field.queryset is not None  # every model choice field names one
                 model = field.queryset.model
                 if issubclass(model, TenantOwned):
                     field.queryset = model._default_manager.all()

@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from portal.http import AuthenticatedHttpRequest
 from portal.notifications import Notification
 
 PAGE_SIZE = 30
@@ -27,7 +28,7 @@ def _local_path(url: str) -> bool:
 
 @login_required
 @require_GET
-def notifications(request: HttpRequest) -> HttpResponse:
+def notifications(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Newest first; unread ones stand out. One query for the page (plus its count)."""
     mine = Notification.objects.filter(user=request.user)
     page = Paginator(mine, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -51,7 +52,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def notifications_read_all(request: HttpRequest) -> HttpResponse:
+def notifications_read_all(request: AuthenticatedHttpRequest) -> HttpResponse:
     count = Notification.objects.filter(user=request.user, read_at__isnull=True).update(
         read_at=timezone.now()
     )

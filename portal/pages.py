@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from portal.errors import DomainError, InvalidInput
+from portal.http import AuthenticatedHttpRequest
 
 View = Callable[..., HttpResponse]
 
@@ -22,7 +23,7 @@ def _signed_in_and(allowed: Callable[[Any], bool], view: View) -> View:
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not allowed(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)

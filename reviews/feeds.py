@@ -30,6 +30,7 @@ from icalendar import Calendar, Event
 from engagements.models import Method, ServiceFunction
 from portal.accounts.models import User
 from portal.audit import audit
+from portal.http import AuthenticatedHttpRequest
 from portal.locks import lock_users
 from portal.tenancy.scoping import tenant_scope
 from reviews.models import WEEKLY_CALL, CalendarFeed, Occurrence
@@ -162,14 +163,14 @@ def build_calendar(user: User, occurrences: QuerySet[Occurrence], *, now: dateti
 # --- Pages -------------------------------------------------------------------------------------
 
 
-def _page(request: HttpRequest, **context: object) -> HttpResponse:
+def _page(request: AuthenticatedHttpRequest, **context: object) -> HttpResponse:
     context.setdefault("feed", active_feed(request.user))
     return render(request, "reviews/calendar_feed.html", context)
 
 
 @login_required
 @require_safe
-def calendar_feed(request: HttpRequest) -> HttpResponse:
+def calendar_feed(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The signed-in user's feed: whether one is active, and the buttons to renew or revoke."""
     return _page(request)
 
@@ -177,7 +178,7 @@ def calendar_feed(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
-def calendar_feed_new(request: HttpRequest) -> HttpResponse:
+def calendar_feed_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A new feed URL, shown once; the previous URL stops working."""
     feed, token = calendar_feed_create(acting_user=request.user)
     url = request.build_absolute_uri(reverse("calendar_feed_ics", kwargs={"token": token}))
@@ -186,7 +187,7 @@ def calendar_feed_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def calendar_feed_revoke_view(request: HttpRequest) -> HttpResponse:
+def calendar_feed_revoke_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     if calendar_feed_revoke(acting_user=request.user) is not None:
         messages.success(request, _("Calendar feed revoked: its address no longer works."))
     return redirect("calendar_feed")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import Exists, OuterRef, QuerySet
@@ -66,7 +66,9 @@ class CompleteForm(PortalForm):
         self.fields["method"].widget.choices = method_choices(allowed_methods)
         if len(allowed_methods) == 1:
             self.fields["method"].initial = allowed_methods[0]
-        self.fields["attendees"].choices = [(person.pk, person_label(person)) for person in people]
+        cast(forms.ChoiceField, self.fields["attendees"]).choices = [
+            (person.pk, person_label(person)) for person in people
+        ]
 
     def chosen_attendees(self) -> list[User]:
         return [self.people[pk] for pk in self.cleaned_data.get("attendees", [])]
@@ -82,7 +84,7 @@ class ActionItemForm(PortalForm):
     def __init__(self, *args: Any, people: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.people = {person.pk: person for person in people}
-        self.fields["owner"].choices = [("", _("Nobody yet"))] + [
+        cast(forms.ChoiceField, self.fields["owner"]).choices = [("", _("Nobody yet"))] + [
             (person.pk, person_label(person)) for person in people
         ]
 
@@ -187,17 +189,21 @@ class RequestForm(ScopedForm):
     ) -> None:
         super().__init__(*args, **kwargs)
         # After the mixin: the requester's engagements, still inside the request's scope.
-        self.fields["engagement"].queryset = engagements
+        engagement_field = cast(forms.ModelChoiceField, self.fields["engagement"])
+        engagement_field.queryset = engagements
         self.deliverables = deliverables
-        self.fields["deliverable"].choices = sorted(
+        choices = sorted(
             {(item.code, item.name) for item in deliverables}, key=lambda pair: pair[1]
         )
-        by_pk = {engagement.pk: engagement for engagement in engagement_list}
+        cast(forms.ChoiceField, self.fields["deliverable"]).choices = choices
+        by_pk: dict[int | None, Engagement] = {
+            engagement.pk: engagement for engagement in engagement_list
+        }
         self.selected_engagement = by_pk.get(self._chosen_int("engagement")) or (
             engagement_list[0] if engagement_list else None
         )
         # The other fields follow the engagement, so one is always chosen.
-        self.fields["engagement"].empty_label = None
+        engagement_field.empty_label = None
         if not self.is_bound and self.selected_engagement is not None:
             self.initial["engagement"] = self.selected_engagement.pk
         offered = [
@@ -240,6 +246,7 @@ class RequestForm(ScopedForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         engagement = data.get("engagement")
         start = data.get("preferred_start")
         if engagement is not None and start is not None:

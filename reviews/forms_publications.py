@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -51,7 +53,7 @@ class ConsultingScheduleForm(PortalForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["method"].choices = [
+        cast(forms.ChoiceField, self.fields["method"]).choices = [
             (value, Method(value).label) for value in CONSULTING_METHODS
         ]
 

@@ -4,7 +4,7 @@ frozen review reports, and per-user calendar feeds."""
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -24,6 +24,11 @@ class Occurrence(TenantOwned):
 
     tenant_path = "engagement__organization"
     tenant_engagement_path = "engagement"
+    # Set on listed instances by the review pages (reviews/views.py).
+    label: str
+    method_label: str
+    state: str
+    state_label: str
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", _("Scheduled")
@@ -93,7 +98,7 @@ class Occurrence(TenantOwned):
         return f"{self.engagement} {self.deliverable} {self.scheduled_start:%Y-%m-%d}"
 
     @property
-    def ends_at(self):
+    def ends_at(self) -> datetime:
         return self.scheduled_start + timedelta(minutes=self.duration_minutes)
 
     @property
@@ -108,6 +113,7 @@ class Occurrence(TenantOwned):
 class ActionItem(TenantOwned):
     tenant_path = "occurrence__engagement__organization"
     tenant_engagement_path = "occurrence__engagement"
+    may_toggle: bool  # set by the review pages (reviews/views.py)
 
     occurrence = models.ForeignKey(
         Occurrence, on_delete=models.CASCADE, related_name="action_items"
@@ -200,6 +206,7 @@ class MaintenanceWindow(TenantOwned):
 
     tenant_path = "engagement__organization"
     tenant_engagement_path = "engagement"
+    conflicts: list[dict[str, str]]  # set by reviews.selectors_functions.annotate_conflicts
 
     class Status(models.TextChoices):
         PLANNED = "planned", _("Planned")

@@ -19,14 +19,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import slugify
 
-from cases.models import Case
+from cases.models import Case, FixRequest
 from engagements.business_time import business_time_between
 from engagements.models import (
     Engagement,
@@ -262,9 +262,14 @@ def _resolutions(
                 "subject": case.subject,
                 "kind": case.kind,
                 "severity": case.severity,
-                "resolved_on": case.ended_at.astimezone(engagement.zone).date().isoformat(),
+                "resolved_on": cast(datetime, case.ended_at)
+                .astimezone(engagement.zone)
+                .date()
+                .isoformat(),
                 "days_to_resolve": round(
-                    (case.ended_at - case.received_at).total_seconds() / _SECONDS_A_DAY, 1
+                    (cast(datetime, case.ended_at) - case.received_at).total_seconds()
+                    / _SECONDS_A_DAY,
+                    1,
                 ),
             }
             for case in resolved[:RESOLUTIONS_LISTED]
@@ -303,7 +308,9 @@ def _response(
         )
         median = round(
             statistics.median(
-                business_time_between(calendar, case.received_at, case.first_response_at)
+                business_time_between(
+                    calendar, case.received_at, cast(datetime, case.first_response_at)
+                )
                 / timedelta(hours=1)
                 for case in answered
             ),
@@ -487,7 +494,7 @@ def _fix_requests(engagement: Engagement) -> dict:
 
     fixes = fix_requests_for_report(engagement)
 
-    def row(fix: object) -> dict:
+    def row(fix: FixRequest) -> dict:
         return {
             "id": fix.pk,
             "title": fix.title,

@@ -274,7 +274,9 @@ def dated_feed_events(user: User, *, now: datetime, host: str, site: str) -> lis
         risks = risks.filter(mine)
     events = []
 
-    def add(uid: str, summary: str, link: str, start: Any, end: Any, cancelled: bool = False):
+    def add(
+        uid: str, summary: str, link: str, start: Any, end: Any, cancelled: bool = False
+    ) -> None:
         event = Event()
         event.add("uid", f"{uid}@{host}")
         event.add("dtstamp", now.astimezone(UTC))

@@ -9,6 +9,7 @@ The notice a few business days before a window is sent by `send_maintenance_noti
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -28,6 +29,8 @@ from portal.notifications import notify
 from reviews.models import ChangeAcknowledgement, ChangeItem, MaintenanceWindow
 from reviews.reminders import business_days_before
 from reviews.services import NotAllowed
+
+_Item = TypeVar("_Item", MaintenanceWindow, ChangeItem)
 
 MAINTENANCE_FIELDS = ("title", "starts_at", "ends_at", "systems_affected", "expected_impact")
 CHANGE_FIELDS = ("title", "kind", "scheduled_at", "impact", "rollback_plan")
@@ -203,8 +206,8 @@ def maintenance_update(
 
 
 def _move_status(
-    *, acting_user: User, item, status: str, transitions: dict, action: str, message: str
-):
+    *, acting_user: User, item: _Item, status: str, transitions: dict, action: str, message: str
+) -> _Item:
     """Move a maintenance window or change along its allowed transitions (409 otherwise),
     with one audit entry. The caller has locked the row and checked who may do it."""
     choices = type(item).Status

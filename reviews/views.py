@@ -52,6 +52,7 @@ from engagements.templatetags.engagements import share_of
 from engagements.views import hours_summaries, pending_after_hours
 from portal.accounts.models import User
 from portal.errors import DomainError, NotEntitled
+from portal.http import AuthenticatedHttpRequest
 from portal.pages import apply_domain_error, error_text, provider_staff_required, refused
 from reviews import services
 from reviews.filters import OccurrenceFilter
@@ -522,7 +523,7 @@ def manager_loads() -> list[User]:
 
 @provider_staff_required
 @require_GET
-def weekly_board(request: HttpRequest) -> HttpResponse:
+def weekly_board(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The service manager's landing page: this and next week's calls and reviews per engagement,
     what was missed, items at risk of breaching the response objective, their open items against
     the cap, hours against the weekly cap, and requests to act on. Admins see every engagement
@@ -678,7 +679,7 @@ def _query_without_page(request: HttpRequest) -> str:
 
 @login_required
 @require_GET
-def occurrence_list(request: HttpRequest) -> HttpResponse:
+def occurrence_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Sessions of the engagements the viewer may see: the next 90 days, then the past ones
     (newest first, paged). Customers see their organization's; managers theirs; admins all."""
     now = timezone.now()
@@ -761,7 +762,7 @@ def _items_of(occurrence: Occurrence) -> list[ActionItem]:
 
 @login_required
 @require_GET
-def occurrence_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def occurrence_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """What, when (the viewer's and the engagement's time), how, who attended, the minutes and
     the action items; the staff's actions."""
     occurrence = _occurrence_or_404(pk)
@@ -798,7 +799,7 @@ def occurrence_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def occurrence_complete(request: HttpRequest, pk: int) -> HttpResponse:
+def occurrence_complete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The engagement's staff record what happened. Nothing is saved when the service refuses."""
     occurrence = _occurrence_or_404(pk)  # 404 before 403: reveal nothing
     user: User = request.user
@@ -862,7 +863,7 @@ def _show_complete_error(form: CompleteForm, rows: list[Any], error: DomainError
 
 @login_required
 @require_POST
-def occurrence_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def occurrence_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The engagement's staff, or whoever requested the session, cancel it."""
     occurrence = _occurrence_or_404(pk)
     form = CancelForm(request.POST)
@@ -880,7 +881,7 @@ def occurrence_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def action_item_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+def action_item_toggle(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Tick an action item off (or on again): the engagement's staff and named contacts, and the
     item's owner. With htmx, answers the item's row."""
     item = get_object_or_404(
@@ -923,7 +924,7 @@ def requestable_engagements(user: User) -> QuerySet[Engagement]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def occurrence_request(request: HttpRequest) -> HttpResponse:
+def occurrence_request(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Named contacts and the engagement's staff ask for an "as needed" session (an upgrade
     planning meeting, an enablement session, …) by a method the plan allows."""
     user: User = request.user

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +24,7 @@ from engagements.entitlements import FunctionCode, entitled_page
 from engagements.models import Contact, Engagement
 from portal.accounts.models import User
 from portal.errors import DomainError
+from portal.http import AuthenticatedHttpRequest
 from portal.pages import apply_domain_error, error_text, get_scoped_or_404, refused
 from reviews import services_functions as services
 from reviews.forms_functions import (
@@ -69,7 +70,7 @@ def _status_choices(nexts: dict, status: str, labels: dict) -> list[tuple[str, s
 @login_required
 @require_http_methods(["GET", "POST"])
 @entitled_page(FunctionCode.MAINTENANCE)
-def maintenance_list(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+def maintenance_list(request: AuthenticatedHttpRequest, engagement: Engagement) -> HttpResponse:
     """The engagement's maintenance windows, flagged when they conflict; its staff plan new
     ones here."""
     user: User = request.user
@@ -111,7 +112,7 @@ def maintenance_list(request: HttpRequest, engagement: Engagement) -> HttpRespon
 
 
 def _staff_window(
-    request: HttpRequest, engagement: Engagement, window_pk: int
+    request: AuthenticatedHttpRequest, engagement: Engagement, window_pk: int
 ) -> MaintenanceWindow:
     window = get_scoped_or_404(MaintenanceWindow, pk=window_pk, engagement=engagement)
     if not serves(request.user, engagement):
@@ -122,7 +123,9 @@ def _staff_window(
 @login_required
 @require_http_methods(["GET", "POST"])
 @entitled_page(FunctionCode.MAINTENANCE)
-def maintenance_edit(request: HttpRequest, engagement: Engagement, window_pk: int) -> HttpResponse:
+def maintenance_edit(
+    request: AuthenticatedHttpRequest, engagement: Engagement, window_pk: int
+) -> HttpResponse:
     window = _staff_window(request, engagement, window_pk)
     initial = {
         name: getattr(window, name)
@@ -154,7 +157,7 @@ def _maintenance_url(engagement: Engagement, window: MaintenanceWindow) -> str:
 @require_POST
 @entitled_page(FunctionCode.MAINTENANCE)
 def maintenance_status(
-    request: HttpRequest, engagement: Engagement, window_pk: int
+    request: AuthenticatedHttpRequest, engagement: Engagement, window_pk: int
 ) -> HttpResponse:
     window = _staff_window(request, engagement, window_pk)
     form = MaintenanceStatusForm(request.POST)
@@ -182,7 +185,7 @@ def _change_url(engagement: Engagement, change: ChangeItem) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 @entitled_page(FunctionCode.RELEASE_MANAGEMENT)
-def change_list(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+def change_list(request: AuthenticatedHttpRequest, engagement: Engagement) -> HttpResponse:
     """The engagement's changes with who acknowledged each; its staff announce new ones here,
     named contacts acknowledge."""
     user: User = request.user
@@ -245,7 +248,9 @@ def _change(engagement: Engagement, change_pk: int) -> ChangeItem:
 @login_required
 @require_http_methods(["GET", "POST"])
 @entitled_page(FunctionCode.RELEASE_MANAGEMENT)
-def change_edit(request: HttpRequest, engagement: Engagement, change_pk: int) -> HttpResponse:
+def change_edit(
+    request: AuthenticatedHttpRequest, engagement: Engagement, change_pk: int
+) -> HttpResponse:
     change = _change(engagement, change_pk)
     if not serves(request.user, engagement):
         raise PermissionDenied
@@ -272,7 +277,9 @@ def change_edit(request: HttpRequest, engagement: Engagement, change_pk: int) ->
 @login_required
 @require_POST
 @entitled_page(FunctionCode.RELEASE_MANAGEMENT)
-def change_status(request: HttpRequest, engagement: Engagement, change_pk: int) -> HttpResponse:
+def change_status(
+    request: AuthenticatedHttpRequest, engagement: Engagement, change_pk: int
+) -> HttpResponse:
     change = _change(engagement, change_pk)
     if not serves(request.user, engagement):
         raise PermissionDenied
@@ -295,7 +302,7 @@ def change_status(request: HttpRequest, engagement: Engagement, change_pk: int) 
 @require_POST
 @entitled_page(FunctionCode.RELEASE_MANAGEMENT)
 def change_acknowledge(
-    request: HttpRequest, engagement: Engagement, change_pk: int
+    request: AuthenticatedHttpRequest, engagement: Engagement, change_pk: int
 ) -> HttpResponse:
     """A named contact acknowledges the change (again: nothing changes)."""
     change = _change(engagement, change_pk)

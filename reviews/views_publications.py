@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -25,6 +25,7 @@ from engagements.models import Engagement
 from engagements.selectors import is_active_contact, serves
 from portal.accounts.models import User
 from portal.errors import DomainError, NotEntitled
+from portal.http import AuthenticatedHttpRequest
 from portal.pages import apply_domain_error, error_text, get_scoped_or_404, refused
 from reviews import services_publications as services
 from reviews.forms_publications import (
@@ -36,6 +37,7 @@ from reviews.forms_publications import (
 )
 from reviews.models import (
     ConsultingRequest,
+    PublicationReceipt,
     TrainingResource,
 )
 from reviews.selectors_publications import (
@@ -51,7 +53,7 @@ LIST_LIMIT = 200
 
 
 @login_required
-def publication_list(request: HttpRequest) -> HttpResponse:
+def publication_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """News and roadmap announcements for the viewer, newest first, unread ones marked."""
     user: User = request.user
     kind = request.GET.get("kind", "")
@@ -70,7 +72,7 @@ def publication_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def publication_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def publication_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """One publication; a customer opening it leaves a read receipt. Its publisher and other
     staff see who of the entitled engagements' people read it."""
     user: User = request.user
@@ -78,7 +80,7 @@ def publication_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if publication is None:
         raise Http404
     receipt = services.publication_mark_read(acting_user=user, publication=publication)
-    receipts = (
+    receipts: list[PublicationReceipt | None] = (
         list(visible_receipts(user).filter(publication=publication))
         if user.is_provider_staff
         else [receipt]
@@ -92,7 +94,7 @@ def publication_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def publication_create(request: HttpRequest) -> HttpResponse:
+def publication_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Admins publish news and roadmap announcements; managers publish news."""
     user: User = request.user
     if not user.is_provider_staff:
@@ -115,7 +117,7 @@ def publication_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def enablement_catalog(request: HttpRequest) -> HttpResponse:
+def enablement_catalog(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Self-paced trainings for everyone whose plan includes customer enablement, with a link
     to request a live session where the plan delivers one; admins add trainings here."""
     user: User = request.user
@@ -149,7 +151,7 @@ def enablement_catalog(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def training_resource_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def training_resource_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user: User = request.user
     if not user.is_provider_admin:
         raise PermissionDenied
@@ -168,7 +170,7 @@ def _consulting_url(engagement: Engagement, row: ConsultingRequest | None = None
 
 
 @entitled_page(FunctionCode.ENVIRONMENT_CONSULTING)
-def consulting_list(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+def consulting_list(request: AuthenticatedHttpRequest, engagement: Engagement) -> HttpResponse:
     """The engagement's consulting requests and their sessions."""
     user: User = request.user
     rows = list(
@@ -192,7 +194,7 @@ def consulting_list(request: HttpRequest, engagement: Engagement) -> HttpRespons
 @login_required
 @require_http_methods(["GET", "POST"])
 @entitled_page(FunctionCode.ENVIRONMENT_CONSULTING)
-def consulting_create(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+def consulting_create(request: AuthenticatedHttpRequest, engagement: Engagement) -> HttpResponse:
     """A named contact asks for environment consulting."""
     if not is_active_contact(engagement, request.user):
         raise PermissionDenied
@@ -215,7 +217,7 @@ def consulting_create(request: HttpRequest, engagement: Engagement) -> HttpRespo
 
 
 def _staff_request(
-    request: HttpRequest, engagement: Engagement, request_pk: int
+    request: AuthenticatedHttpRequest, engagement: Engagement, request_pk: int
 ) -> ConsultingRequest:
     row = get_scoped_or_404(ConsultingRequest, pk=request_pk, engagement=engagement)
     row.engagement = engagement
@@ -228,7 +230,7 @@ def _staff_request(
 @require_http_methods(["GET", "POST"])
 @entitled_page(FunctionCode.ENVIRONMENT_CONSULTING)
 def consulting_schedule(
-    request: HttpRequest, engagement: Engagement, request_pk: int
+    request: AuthenticatedHttpRequest, engagement: Engagement, request_pk: int
 ) -> HttpResponse:
     """The engagement's staff turn a request into a session."""
     row = _staff_request(request, engagement, request_pk)
@@ -252,7 +254,7 @@ def consulting_schedule(
 @require_POST
 @entitled_page(FunctionCode.ENVIRONMENT_CONSULTING)
 def consulting_status(
-    request: HttpRequest, engagement: Engagement, request_pk: int
+    request: AuthenticatedHttpRequest, engagement: Engagement, request_pk: int
 ) -> HttpResponse:
     """Staff decline a request or close a scheduled one as done."""
     row = _staff_request(request, engagement, request_pk)

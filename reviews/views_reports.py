@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
@@ -108,7 +108,10 @@ def present(data: dict) -> dict[str, Any]:
     by_severity = [
         row | {"label": _severity_label(row["severity"])} for row in activity["by_severity"]
     ]
-    trend = [row | {"label": _trend_label(frequency, _date(row["start"]))} for row in data["trend"]]
+    trend = [
+        row | {"label": _trend_label(frequency, cast(date, _date(row["start"])))}
+        for row in data["trend"]
+    ]
     open_items = data["open_items"] | {
         "items": [
             item

@@ -50,6 +50,7 @@ from engagements.models import Engagement
 from portal.api.pagination import KeysetCursorPagination
 from portal.api.views import PortalReadCreateViewSet
 from portal.files import protected_file_response
+from portal.http import actor
 
 TREND_WEEKS = 12
 
@@ -204,7 +205,7 @@ class CaseViewSet(PortalReadCreateViewSet):
             return Case.objects.select_related("rca")
         return Case.objects.select_related("engagement__plan", "assignee", "raised_by", "rca")
 
-    def filter_queryset(self, queryset: QuerySet[Case]) -> QuerySet[Case]:
+    def filter_queryset(self, queryset: QuerySet[Any, Any]) -> QuerySet[Any, Any]:
         # One item by id: the list's filters do not apply, and building them costs more than
         # the lookup itself.
         if self.action == "retrieve":
@@ -225,7 +226,7 @@ class CaseViewSet(PortalReadCreateViewSet):
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         data = self._input(request)
         case = services.case_raise(
-            acting_user=request.user,
+            acting_user=actor(request),
             engagement=data["engagement"],
             kind=data["kind"],
             # Optional in the schema (the model's default): absent is medium, not a 500.
@@ -245,7 +246,7 @@ class CaseViewSet(PortalReadCreateViewSet):
         """The manager's or deputy's public response; the first one stops the response clock."""
         case = self.get_object()
         data = self._input(request)
-        services.case_respond(acting_user=request.user, case=case, body=data["body"])
+        services.case_respond(acting_user=actor(request), case=case, body=data["body"])
         return self._case_response(case)
 
     @extend_schema(request=CommentSerializer, responses={201: CaseEventSerializer, **ERRORS})
@@ -255,7 +256,7 @@ class CaseViewSet(PortalReadCreateViewSet):
         case = self.get_object()
         data = self._input(request)
         event = services.case_comment(
-            acting_user=request.user, case=case, body=data["body"], public=data["public"]
+            acting_user=actor(request), case=case, body=data["body"], public=data["public"]
         )
         return Response(CaseEventSerializer(event).data, status=status.HTTP_201_CREATED)
 
@@ -265,7 +266,7 @@ class CaseViewSet(PortalReadCreateViewSet):
         """Escalate an open item (plans with `escalation_management`; else 403 not_entitled)."""
         case = self.get_object()
         data = self._input(request)
-        services.case_escalate(acting_user=request.user, case=case, reason=data.get("reason", ""))
+        services.case_escalate(acting_user=actor(request), case=case, reason=data.get("reason", ""))
         return self._case_response(case)
 
     @extend_schema(request=ResolveSerializer, responses={200: CaseSerializer, **ERRORS})
@@ -274,7 +275,7 @@ class CaseViewSet(PortalReadCreateViewSet):
         """Mark the item resolved, with an optional note to the customer."""
         case = self.get_object()
         data = self._input(request)
-        services.case_resolve(acting_user=request.user, case=case, note=data.get("note", ""))
+        services.case_resolve(acting_user=actor(request), case=case, note=data.get("note", ""))
         return self._case_response(case)
 
     @extend_schema(request=StatusSerializer, responses={200: CaseSerializer, **CONFLICTS})
@@ -292,7 +293,7 @@ class CaseViewSet(PortalReadCreateViewSet):
         case = self.get_object()
         data = self._input(request)
         services.case_set_status(
-            acting_user=request.user, case=case, status=data["status"], note=data.get("note", "")
+            acting_user=actor(request), case=case, status=data["status"], note=data.get("note", "")
         )
         return self._case_response(case)
 
@@ -311,7 +312,7 @@ class CaseViewSet(PortalReadCreateViewSet):
         answers 409 `manager_case_cap_reached`."""
         case = self.get_object()
         data = self._input(request)
-        services.case_assign(acting_user=request.user, case=case, assignee=data["assignee"])
+        services.case_assign(acting_user=actor(request), case=case, assignee=data["assignee"])
         return self._case_response(case)
 
     @extend_schema(request=PrioritySerializer, responses={200: CaseSerializer, **ERRORS})
@@ -327,7 +328,7 @@ class CaseViewSet(PortalReadCreateViewSet):
         """Set the priority (plans with `case_management`; else 403 not_entitled)."""
         case = self.get_object()
         data = self._input(request)
-        services.case_set_priority(acting_user=request.user, case=case, priority=data["priority"])
+        services.case_set_priority(acting_user=actor(request), case=case, priority=data["priority"])
         return self._case_response(case)
 
     @extend_schema(
@@ -345,7 +346,7 @@ class CaseViewSet(PortalReadCreateViewSet):
         plan's RCA cadence allows. The case shows it as `rca`."""
         case = self.get_object()
         data = self._input(request)
-        analysis = services.case_record_rca(acting_user=request.user, case=case, **data)
+        analysis = services.case_record_rca(acting_user=actor(request), case=case, **data)
         return Response(RootCauseAnalysisSerializer(analysis).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=CaseEventSerializer(many=True))
@@ -360,7 +361,7 @@ class CaseViewSet(PortalReadCreateViewSet):
         """The timeline, oldest first. Customers see only its public entries."""
         case = self.get_object()
         events = CaseEvent.objects.filter(case=case)
-        if not request.user.is_provider_staff:
+        if not actor(request).is_provider_staff:
             events = events.filter(public=True)
         page = self.paginate_queryset(events)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -387,7 +388,7 @@ class CaseViewSet(PortalReadCreateViewSet):
             upload = AttachmentUploadSerializer(data=request.data)
             upload.is_valid(raise_exception=True)
             attachment = services.case_attach(
-                acting_user=request.user,
+                acting_user=actor(request),
                 case=case,
                 upload=upload.validated_data["file"],
                 public=upload.validated_data["public"],
@@ -427,7 +428,7 @@ class CaseViewSet(PortalReadCreateViewSet):
 
     def _attachments(self, request: Request, case: Case) -> QuerySet[Attachment]:
         attachments = Attachment.objects.filter(case=case)
-        if not request.user.is_provider_staff:
+        if not actor(request).is_provider_staff:
             attachments = attachments.filter(public=True)
         return attachments
 

@@ -28,6 +28,7 @@ from engagements.models import Engagement
 from portal.api.pagination import KeysetCursorPagination
 from portal.api.serializers import ScopedRelatedField, StrictModelSerializer, StrictSerializer
 from portal.api.views import PortalCreateReadUpdateViewSet
+from portal.http import actor
 
 TEXT_MAX = 20_000
 ERRORS = {
@@ -168,7 +169,7 @@ class RiskViewSet(EntitledViewSetMixin, PortalCreateReadUpdateViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        risk = services.risk_create(acting_user=request.user, **data)
+        risk = services.risk_create(acting_user=actor(request), **data)
         return Response(self.get_serializer(risk).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: object, **kwargs: object) -> Response:
@@ -177,7 +178,7 @@ class RiskViewSet(EntitledViewSetMixin, PortalCreateReadUpdateViewSet):
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
         changes.pop("engagement", None)
-        risk = services.risk_update(acting_user=request.user, risk=risk, **changes)
+        risk = services.risk_update(acting_user=actor(request), risk=risk, **changes)
         return Response(self.get_serializer(risk).data)
 
 
@@ -201,7 +202,7 @@ class FixRequestViewSet(EntitledViewSetMixin, PortalCreateReadUpdateViewSet):
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        fix = services.fix_request_create(acting_user=request.user, **serializer.validated_data)
+        fix = services.fix_request_create(acting_user=actor(request), **serializer.validated_data)
         return Response(
             FixRequestSerializer(fix, context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED,
@@ -214,7 +215,7 @@ class FixRequestViewSet(EntitledViewSetMixin, PortalCreateReadUpdateViewSet):
         serializer = FixRequestVendorSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fix = services.fix_request_set_vendor_status(
-            acting_user=request.user, fix_request=fix, **serializer.validated_data
+            acting_user=actor(request), fix_request=fix, **serializer.validated_data
         )
         return Response(FixRequestSerializer(fix, context=self.get_serializer_context()).data)
 
@@ -237,7 +238,7 @@ class FixRequestViewSet(EntitledViewSetMixin, PortalCreateReadUpdateViewSet):
         serializer = FixRankSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         ordered = services.fix_request_rank(
-            acting_user=request.user,
+            acting_user=actor(request),
             engagement=serializer.validated_data["engagement"],
             ordered_ids=serializer.validated_data["order"],
         )

@@ -86,7 +86,9 @@ class ServiceFunctionSerializer(StrictModelSerializer):
 
 
 class CadenceSerializer(serializers.ModelSerializer):
-    deliverable = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    deliverable: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     methods = serializers.ListField(child=serializers.ChoiceField(choices=Method.choices))
     frequency = serializers.ChoiceField(choices=Frequency.choices)
 

@@ -60,6 +60,7 @@ from portal.api.views import (
     PortalReadCreateDeleteViewSet,
     PortalReadCreateViewSet,
 )
+from portal.http import actor
 
 DEFAULT_PERMISSIONS = PortalCreateReadUpdateViewSet.permission_classes
 
@@ -121,7 +122,7 @@ class PlanViewSet(PortalCreateReadUpdateViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
-        plan = services.plan_save(acting_user=request.user, code=fields.pop("code"), **fields)
+        plan = services.plan_save(acting_user=actor(request), code=fields.pop("code"), **fields)
         return Response(
             self.get_serializer(self.get_queryset().get(pk=plan.pk)).data,
             status=status.HTTP_201_CREATED,
@@ -134,7 +135,7 @@ class PlanViewSet(PortalCreateReadUpdateViewSet):
         )
         serializer.is_valid(raise_exception=True)
         fields = {k: v for k, v in serializer.validated_data.items() if k != "code"}
-        services.plan_save(acting_user=request.user, plan=plan, **fields)
+        services.plan_save(acting_user=actor(request), plan=plan, **fields)
         return Response(self.get_serializer(self.get_queryset().get(pk=plan.pk)).data)
 
 
@@ -156,7 +157,7 @@ class ServiceFunctionViewSet(PortalCreateReadUpdateViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         function = services.service_function_save(
-            acting_user=request.user,
+            acting_user=actor(request),
             code=data["code"],
             name=data["name"],
             description=data.get("description", ""),
@@ -171,7 +172,7 @@ class ServiceFunctionViewSet(PortalCreateReadUpdateViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         function = services.service_function_save(
-            acting_user=request.user,
+            acting_user=actor(request),
             function=function,
             name=data.get("name", function.name),
             description=data.get("description", function.description),
@@ -210,7 +211,7 @@ class EngagementViewSet(PortalCreateReadUpdateViewSet):
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         engagement = services.engagement_create(
-            acting_user=request.user,
+            acting_user=actor(request),
             organization=fields.pop("organization"),
             plan=fields.pop("plan"),
             manager=fields.pop("manager"),
@@ -229,7 +230,7 @@ class EngagementViewSet(PortalCreateReadUpdateViewSet):
         serializer.is_valid(raise_exception=True)
         # The organization is write-once: the serializer refused a change, so drop the echo.
         changes = {k: v for k, v in serializer.validated_data.items() if k != "organization"}
-        services.engagement_update(acting_user=request.user, engagement=engagement, **changes)
+        services.engagement_update(acting_user=actor(request), engagement=engagement, **changes)
         return Response(self.get_serializer(self.get_queryset().get(pk=engagement.pk)).data)
 
     @extend_schema(
@@ -261,7 +262,7 @@ class EngagementViewSet(PortalCreateReadUpdateViewSet):
             serializer = self.get_serializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             contact = services.contact_add(
-                acting_user=request.user,
+                acting_user=actor(request),
                 engagement=engagement,
                 user=serializer.validated_data["user"],
             )
@@ -291,7 +292,7 @@ class EngagementViewSet(PortalCreateReadUpdateViewSet):
         self._engagement = engagement = self.get_object()
         contact = get_object_or_404(Contact.objects.filter(engagement=engagement), pk=contact_id)
         if request.method == "DELETE":
-            services.contact_remove(acting_user=request.user, contact=contact)
+            services.contact_remove(acting_user=actor(request), contact=contact)
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(self.get_serializer(contact).data)
 
@@ -309,7 +310,7 @@ class EngagementViewSet(PortalCreateReadUpdateViewSet):
         today = engagement.local_today()
         summary = hours_summary(engagement, today=today)
         flag = None
-        if request.user.is_provider_staff:
+        if actor(request).is_provider_staff:
             flag = OverageFlag.objects.filter(
                 engagement=engagement, cleared_at__isnull=True
             ).first()
@@ -365,11 +366,11 @@ class AbsenceViewSet(PortalReadCreateDeleteViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        manager = data.get("manager") or request.user
-        if manager != request.user and not request.user.is_provider_admin:
+        manager = data.get("manager") or actor(request)
+        if manager != actor(request) and not actor(request).is_provider_admin:
             raise PermissionDenied(_("You can only record your own absences."))
         absence = services.absence_record(
-            acting_user=request.user,
+            acting_user=actor(request),
             manager=manager,
             kind=data["kind"],
             starts_at=data["starts_at"],
@@ -380,9 +381,9 @@ class AbsenceViewSet(PortalReadCreateDeleteViewSet):
 
     def destroy(self, request: Request, *args: object, **kwargs: object) -> Response:
         absence = self.get_object()
-        if absence.manager_id != request.user.pk and not request.user.is_provider_admin:
+        if absence.manager_id != actor(request).pk and not actor(request).is_provider_admin:
             raise PermissionDenied(_("You can only remove your own absences."))
-        services.absence_delete(acting_user=request.user, absence=absence)
+        services.absence_delete(acting_user=actor(request), absence=absence)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -406,12 +407,12 @@ class AfterHoursRequestViewSet(PortalReadCreateViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if not is_active_contact(data["engagement"], request.user):
+        if not is_active_contact(data["engagement"], actor(request)):
             raise PermissionDenied(
                 _("Only the engagement's named contacts can request after-hours support.")
             )
         created = services.after_hours_request(
-            acting_user=request.user,
+            acting_user=actor(request),
             engagement=data["engagement"],
             starts_at=data["starts_at"],
             ends_at=data["ends_at"],
@@ -423,7 +424,7 @@ class AfterHoursRequestViewSet(PortalReadCreateViewSet):
         # Fetch first: another tenant's request answers 404 before anything is checked.
         pending = self.get_object()
         engagement = pending.engagement
-        user = request.user
+        user = actor(request)
         if not serves(user, engagement):
             raise PermissionDenied(_("Only the engagement's manager or deputy can decide."))
         serializer = self.get_serializer(data=request.data)
@@ -495,7 +496,7 @@ class TimeEntryViewSet(PortalReadCreateDeleteViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         engagement = data["engagement"]
-        user = request.user
+        user = actor(request)
         manager = data.get("manager") or user
         if not user.is_provider_admin:
             if manager != user:
@@ -517,7 +518,7 @@ class TimeEntryViewSet(PortalReadCreateDeleteViewSet):
 
     def destroy(self, request: Request, *args: object, **kwargs: object) -> Response:
         entry = self.get_object()
-        if entry.manager_id != request.user.pk and not request.user.is_provider_admin:
+        if entry.manager_id != actor(request).pk and not actor(request).is_provider_admin:
             raise PermissionDenied(_("You can only remove your own time entries."))
-        services.time_entry_delete(acting_user=request.user, entry=entry)
+        services.time_entry_delete(acting_user=actor(request), entry=entry)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -36,6 +36,7 @@ from portal.accounts.models import User
 from portal.api.pagination import KeysetCursorPagination
 from portal.api.serializers import ScopedRelatedField, StrictModelSerializer
 from portal.api.views import PortalCreateReadUpdateViewSet, PortalReadUpdateViewSet
+from portal.http import actor
 
 TEXT_MAX = services.TEXT_MAX
 ERRORS = {
@@ -211,7 +212,7 @@ class CustomerProfileViewSet(EntitledViewSetMixin, PortalReadUpdateViewSet):
         )
         serializer.is_valid(raise_exception=True)
         profile = services.customer_profile_update(
-            acting_user=request.user, engagement=engagement, **serializer.validated_data
+            acting_user=actor(request), engagement=engagement, **serializer.validated_data
         )
         return Response(self.get_serializer(profile).data)
 
@@ -242,7 +243,7 @@ class AdvocacyItemViewSet(EntitledViewSetMixin, PortalCreateReadUpdateViewSet):
                 raise serializers.ValidationError(
                     {name: [_("Set it with PATCH once the item exists.")]}
                 )
-        item = services.advocacy_item_create(acting_user=request.user, **data)
+        item = services.advocacy_item_create(acting_user=actor(request), **data)
         return Response(self.get_serializer(item).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: object, **kwargs: object) -> Response:
@@ -251,7 +252,7 @@ class AdvocacyItemViewSet(EntitledViewSetMixin, PortalCreateReadUpdateViewSet):
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
         changes.pop("engagement", None)
-        item = services.advocacy_item_update(acting_user=request.user, item=item, **changes)
+        item = services.advocacy_item_update(acting_user=actor(request), item=item, **changes)
         return Response(self.get_serializer(item).data)
 
 
@@ -276,7 +277,7 @@ class UpgradePlanViewSet(EntitledViewSetMixin, PortalCreateReadUpdateViewSet):
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        plan = services.upgrade_plan_create(acting_user=request.user, **serializer.validated_data)
+        plan = services.upgrade_plan_create(acting_user=actor(request), **serializer.validated_data)
         return Response(self.get_serializer(plan).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: object, **kwargs: object) -> Response:
@@ -285,7 +286,7 @@ class UpgradePlanViewSet(EntitledViewSetMixin, PortalCreateReadUpdateViewSet):
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
         changes.pop("engagement", None)
-        services.upgrade_plan_update(acting_user=request.user, plan=plan, **changes)
+        services.upgrade_plan_update(acting_user=actor(request), plan=plan, **changes)
         return Response(self.get_serializer(self.get_object()).data)
 
     @extend_schema(
@@ -306,7 +307,7 @@ class UpgradePlanViewSet(EntitledViewSetMixin, PortalCreateReadUpdateViewSet):
         serializer = UpgradeMilestoneSerializer(data=request.data, context=context)
         serializer.is_valid(raise_exception=True)
         milestone = services.upgrade_milestone_add(
-            acting_user=request.user, plan=plan, **serializer.validated_data
+            acting_user=actor(request), plan=plan, **serializer.validated_data
         )
         return Response(
             UpgradeMilestoneSerializer(milestone, context=context).data,

@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 from portal.accounts.models import ApiToken
 from portal.accounts.services import api_token_revoke
 from portal.admin import ReadOnlyAdmin
+from portal.http import AuthenticatedHttpRequest
 
 TOKEN_FIELDS = (
     "name",
@@ -39,7 +40,7 @@ class ApiTokenAdmin(ReadOnlyAdmin):
         return request.user.has_perm("accounts.change_apitoken")
 
     @admin.action(description=_("Revoke the selected tokens"), permissions=("revoke",))
-    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+    def revoke(self, request: AuthenticatedHttpRequest, queryset: QuerySet[ApiToken]) -> None:
         revoked = 0
         for token in queryset.filter(revoked_at__isnull=True).select_related("user"):
             api_token_revoke(token=token, acting_user=request.user)

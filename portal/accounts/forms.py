@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django import forms
 from django.utils import timezone
@@ -27,7 +27,7 @@ class ApiTokenForm(PortalForm):
         help_text=_("Leave empty for the portal's default term (a year unless configured)."),
     )
 
-    def expires_at(self):
+    def expires_at(self) -> datetime | None:
         days = self.cleaned_data.get("expires_in_days")
         return timezone.now() + timedelta(days=days) if days else None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -15,12 +15,13 @@ from portal.accounts.forms import ApiTokenForm, PreferencesForm, StaffPersonForm
 from portal.accounts.models import ApiToken
 from portal.accounts.selectors import api_tokens_of, users_visible_to
 from portal.errors import DomainError
+from portal.http import AuthenticatedHttpRequest
 from portal.pages import admin_required, apply_domain_error, get_scoped_or_404
 from portal.tenancy.models import Membership
 
 
 @login_required
-def people_list(request: HttpRequest) -> HttpResponse:
+def people_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     people = (
         users_visible_to(request.user)
         .prefetch_related(
@@ -33,7 +34,7 @@ def people_list(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def staff_create(request: HttpRequest) -> HttpResponse:
+def staff_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = StaffPersonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -51,7 +52,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PreferencesForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         services.user_update(acting_user=request.user, user=request.user, **form.cleaned_data)
@@ -62,7 +63,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def api_tokens(request: HttpRequest) -> HttpResponse:
+def api_tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST or None)
     new_token = None
     if request.method == "POST" and form.is_valid():
@@ -86,7 +87,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def api_token_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # Tokens belong to one user: someone else's answers 404, like a missing one.
     token = get_scoped_or_404(ApiToken, pk=pk, user=request.user)
     services.api_token_revoke(token=token, acting_user=request.user)

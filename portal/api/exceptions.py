@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -60,7 +60,7 @@ def _validation_response(detail: Any) -> Response:
     return Response(error_body("validation_error", message, fields), status=400)
 
 
-def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse:
     """DRF's exception handler for the whole API, including unexpected errors (500)."""
     set_rollback()
     if isinstance(exc, DomainError):
@@ -83,10 +83,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             exc.default_code,
         )
         response = Response(error_body(code, str(exc.detail)), status=exc.status_code)
-        if getattr(exc, "auth_header", None):
-            response["WWW-Authenticate"] = exc.auth_header
-        if getattr(exc, "wait", None) is not None:
-            response["Retry-After"] = str(int(exc.wait))
+        if auth_header := getattr(exc, "auth_header", None):
+            response["WWW-Authenticate"] = auth_header
+        if (wait := getattr(exc, "wait", None)) is not None:
+            response["Retry-After"] = str(int(wait))
         return response
     if is_lock_conflict(exc):
         # Aborted by a deadlock or a serialization failure and not retried: 503, try again.

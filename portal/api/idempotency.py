@@ -39,6 +39,7 @@ from rest_framework.request import Request
 
 from portal.accounts.models import IdempotencyKey
 from portal.errors import Conflict, DomainError
+from portal.http import AuthenticatedHttpRequest
 
 HEADER = "Idempotency-Key"
 META_KEY = "HTTP_IDEMPOTENCY_KEY"
@@ -223,7 +224,7 @@ def form_key(request: HttpRequest, form: str) -> str | None:
     return f"form:{form}:{token}" if token else None
 
 
-def form_replay(request: HttpRequest, key: str | None) -> str | None:
+def form_replay(request: AuthenticatedHttpRequest, key: str | None) -> str | None:
     """Where the first submission of this form went, if it was already sent successfully."""
     if key is None:
         return None

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 from base64 import b64decode
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import reduce
 from operator import or_
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -30,9 +31,9 @@ def _field(model: type[models.Model], path: str) -> models.Field:
     """The model field an ordering names (`-received_at`, `engagement__name`, `engagement_id`)."""
     parts = path.lstrip("-").split("__")
     for part in parts[:-1]:
-        model = model._meta.get_field(part).related_model
+        model = cast("type[models.Model]", model._meta.get_field(part).related_model)
     try:
-        return model._meta.get_field(parts[-1])
+        return cast("models.Field", model._meta.get_field(parts[-1]))
     except FieldDoesNotExist:
         if parts[-1] == "pk":
             return model._meta.pk
@@ -45,7 +46,7 @@ class PortalCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
-    ordering = "-id"
+    ordering: str | tuple[str, ...] = "-id"
     model: type[models.Model] | None = None
 
     def get_page_size(self, request: Request) -> int:
@@ -90,7 +91,8 @@ class PortalCursorPagination(CursorPagination):
         ordering = self.ordering if isinstance(self.ordering, str) else self.ordering[0]
         value = self.clean_position(ordering, cursor.position)
         position = value.isoformat() if hasattr(value, "isoformat") else str(value)
-        return Cursor(offset=cursor.offset, reverse=cursor.reverse, position=position)
+        # DRF keeps the position as text (its stub says int).
+        return Cursor(offset=cursor.offset, reverse=cursor.reverse, position=position)  # type: ignore[arg-type]
 
     def clean_position(self, ordering: str, raw: Any) -> Any:
         """A cursor's position value as the ordering field's Python value, or a 400: what
@@ -129,7 +131,7 @@ class KeysetCursorPagination(PortalCursorPagination):
     first as DRF's: pages stay exact and cheap even when the first field has many ties
     (severity), so no offsets are needed."""
 
-    def _get_position_from_instance(self, instance: Any, ordering: tuple[str, ...]) -> str:
+    def _get_position_from_instance(self, instance: Any, ordering: Sequence[str]) -> str:
         values = []
         for field in ordering:
             value = getattr(instance, field.lstrip("-"))
@@ -162,7 +164,7 @@ class KeysetCursorPagination(PortalCursorPagination):
 
     def paginate_queryset(
         self, queryset: QuerySet, request: Request, view: Any = None
-    ) -> list[Model] | None:
+    ) -> list[Any] | None:
         self.request = request
         self.model = queryset.model
         self.page_size = self.get_page_size(request)
@@ -170,7 +172,8 @@ class KeysetCursorPagination(PortalCursorPagination):
         self.ordering = self.get_ordering(request, queryset, view)
         self.cursor = self.decode_cursor(request)
         reverse = bool(self.cursor and self.cursor.reverse)
-        position = self.cursor.position if self.cursor else None
+        # DRF keeps the cursor's position as text; its stub says int.
+        position: str | None = self.cursor.position if self.cursor else None  # type: ignore[assignment]
         ordering = [
             (field[1:] if field.startswith("-") else f"-{field}") if reverse else field
             for field in self.ordering
@@ -219,4 +222,4 @@ class KeysetCursorPagination(PortalCursorPagination):
         return self.encode_cursor(self._cursor(position=position, reverse=True))
 
     def _cursor(self, *, position: str | None, reverse: bool) -> Cursor:
-        return Cursor(offset=0, reverse=reverse, position=position)
+        return Cursor(offset=0, reverse=reverse, position=position)  # type: ignore[arg-type]  # as above

@@ -8,6 +8,7 @@ JSON column or the renderer has to walk them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +25,7 @@ def too_deep(data: Any, limit: int = MAX_DEPTH) -> bool:
     while pending:
         value, depth = pending.pop()
         if isinstance(value, dict):
-            children = value.values()
+            children: Iterable[Any] = value.values()
         elif isinstance(value, list):
             children = value
         else:

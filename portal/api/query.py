@@ -18,7 +18,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
 # DRF's content negotiation reads `?format=` (json, or api for the browsable API) everywhere.
-ALWAYS_ALLOWED = frozenset({settings.REST_FRAMEWORK.get("URL_FORMAT_OVERRIDE", "format")})
+ALWAYS_ALLOWED = frozenset({str(settings.REST_FRAMEWORK.get("URL_FORMAT_OVERRIDE", "format"))})
 
 _lock = threading.Lock()
 _documented: dict[tuple[Any, str], frozenset[str]] | None = None
@@ -32,6 +32,7 @@ class _Generator(SchemaGenerator):
 
     def _get_paths_and_endpoints(self) -> list[tuple[str, str, str, Any]]:
         endpoints = super()._get_paths_and_endpoints()
+        assert self.endpoints is not None  # the call above collected them
         self.callbacks = [
             (path, method, callback)
             for (path, _regex, method, _view), (*_rest, callback) in zip(
@@ -69,7 +70,7 @@ def refuse_unknown_query_parameters(request: Request) -> None:
     match = getattr(request._request, "resolver_match", None)
     if match is None:
         return
-    method = "GET" if request.method == "HEAD" else request.method
+    method = "GET" if request.method == "HEAD" else (request.method or "")
     allowed = documented_query_parameters().get((match.func, method))
     if allowed is None:
         return

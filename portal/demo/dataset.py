@@ -39,11 +39,17 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
+
+if TYPE_CHECKING:
+    from engagements.business_time import BusinessCalendar
+
+_T = TypeVar("_T")
 
 DATASET_PASSWORD = "portal-bench-2026"
 DEFAULT_SEED = 20261128
@@ -152,7 +158,7 @@ class LoadReport:
 # --- Helpers -----------------------------------------------------------------------------------
 
 
-def _weighted(rng: random.Random, choices: Sequence[tuple[object, int]]) -> Callable[[], object]:
+def _weighted(rng: random.Random, choices: Sequence[tuple[_T, int]]) -> Callable[[], _T]:
     values = [value for value, _weight in choices]
     cumulative = []
     total = 0
@@ -160,7 +166,7 @@ def _weighted(rng: random.Random, choices: Sequence[tuple[object, int]]) -> Call
         total += weight
         cumulative.append(total)
 
-    def pick() -> object:
+    def pick() -> _T:
         return rng.choices(values, cum_weights=cumulative)[0]
 
     return pick
@@ -235,7 +241,8 @@ class _Copier:
     def copy(self, model: type[models.Model], fields: Sequence[str], rows: Iterable[tuple]) -> int:
         table = model._meta.db_table
         columns = ", ".join(
-            connection.ops.quote_name(model._meta.get_field(name).column) for name in fields
+            connection.ops.quote_name(cast(models.Field, model._meta.get_field(name)).column)
+            for name in fields
         )
         started = timer.perf_counter()
         count = 0
@@ -408,7 +415,7 @@ class _Generator:
 
     # --- calendars -----------------------------------------------------------------------------
 
-    def _calendars(self) -> dict[str, object]:
+    def _calendars(self) -> dict[str, BusinessCalendar]:
         from engagements.business_time import BusinessCalendar, country_holidays
         from engagements.models import default_business_hours, parse_business_hours
 
@@ -442,7 +449,9 @@ class _Generator:
         def person() -> str:
             return f"{rng.choice(_PEOPLE_FIRST)} {rng.choice(_PEOPLE_LAST)}"
 
-        def add(email: str, name: str, kind: str, zone: str, language: str, superuser=False) -> int:
+        def add(
+            email: str, name: str, kind: str, zone: str, language: str, superuser: bool = False
+        ) -> int:
             nonlocal next_user
             rows.append(
                 (next_user, password, None, superuser, email, name, kind, zone, language, True,
@@ -588,7 +597,10 @@ class _Generator:
                 severity = severity_of()
                 raised_by = rng.choice(contacts)
                 responder = engagement.manager_id if rng.random() < 0.85 else engagement.deputy_id
-                first_response = first_by = resolved = closed = None
+                first_response: datetime | None = None
+                resolved: datetime | None = None
+                closed: datetime | None = None
+                first_by = None
                 assignee = None
                 priority = (
                     rng.randint(1, 5)
@@ -611,6 +623,7 @@ class _Generator:
                     )  # fmt: skip
                     event_id += 1
                 if state == "closed":
+                    assert first_response is not None  # answered before it closed
                     resolved = first_response + timedelta(
                         seconds=min(rng.expovariate(1 / (3 * 86_400)), 60 * 86_400)
                     )
@@ -664,7 +677,7 @@ class _Generator:
 
         rng = random.Random(self.seed * 7 + 2)  # noqa: S311 -- reproducible data, not security
         as_of = self.as_of
-        per_engagement: list[list[tuple[str, str, datetime, str]]] = []
+        per_engagement: list[list[tuple[datetime, str, str, str]]] = []
         for engagement in self.engagements:
             calendar = self.calendars[engagement.zone_name]
             model = Engagement(

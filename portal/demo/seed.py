@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
@@ -14,6 +15,9 @@ from django.utils import timezone
 from portal.accounts.models import User
 from portal.tenancy.models import Membership, Organization
 from portal.tenancy.scoping import system_scope
+
+if TYPE_CHECKING:
+    from engagements.models import Engagement
 
 DEMO_PASSWORD = "portal-demo-2026"
 # A fixed secret so the printed admin login works without scanning a QR code first.
@@ -254,7 +258,7 @@ DEMO_CASES = [
 ]
 
 
-def _seed_cases(engagement, users: dict[str, User]) -> None:
+def _seed_cases(engagement: Engagement, users: dict[str, User]) -> None:
     """A few items per engagement, so the queue, the badges and the board have something."""
     from cases.services import case_raise, case_respond
 

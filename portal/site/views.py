@@ -22,6 +22,7 @@ from engagements.views import admin_panel, engagement_cards, pending_after_hours
 from portal.accounts.models import User
 from portal.audit import AuditEntry
 from portal.celery import app as celery_app
+from portal.http import AuthenticatedHttpRequest
 from portal.pages import admin_required
 from portal.tasks import HEARTBEAT_CACHE_KEY
 from portal.tenancy.models import Membership, Organization
@@ -31,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Customers: a card per current engagement of their organizations and their next sessions.
     Service managers land on their weekly board instead. Admins: the engagements they serve,
     the after-hours requests to decide, counts, open overage flags, engagements without a

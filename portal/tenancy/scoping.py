@@ -14,12 +14,14 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import models
 
 if TYPE_CHECKING:
     from portal.accounts.models import User
+
+_QS = TypeVar("_QS", bound=models.QuerySet)
 
 
 class ScopeError(Exception):
@@ -84,7 +86,7 @@ class Scope:
             ids.update(source(self.engagement_ids))
         return frozenset(ids)
 
-    def filter(self, queryset: models.QuerySet, model: type[TenantOwned]) -> models.QuerySet:
+    def filter(self, queryset: _QS, model: type[TenantOwned]) -> _QS:
         if self.everything:
             return queryset
         if not self.is_customer and model.tenant_engagement_path is not None:

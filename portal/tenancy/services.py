@@ -18,7 +18,8 @@ def _unique_slug(name: str, slug: str | None, exclude_pk: int | None = None) -> 
     slug = slugify(slug or name)[:60]
     if not slug:
         raise InvalidInput(fields={"slug": [_("Give a short name of letters and digits.")]})
-    taken = Organization._base_manager.filter(slug=slug).exclude(pk=exclude_pk).exists()
+    # pk=None is a valid lookup (IS NULL: excludes nothing); the stub refuses None for a pk.
+    taken = Organization._base_manager.filter(slug=slug).exclude(pk=exclude_pk).exists()  # type: ignore[misc]
     if taken:
         raise InvalidInput(fields={"slug": [_("This short name is taken.")]})
     return slug

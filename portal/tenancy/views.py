@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -17,6 +17,7 @@ from portal.accounts import services as account_services
 from portal.accounts.models import User
 from portal.errors import DomainError
 from portal.files import IMAGES, protected_file_response
+from portal.http import AuthenticatedHttpRequest
 from portal.pages import admin_required, apply_domain_error, get_scoped_or_404
 from portal.tenancy import services
 from portal.tenancy.forms import CustomerPersonForm, OrganizationForm
@@ -48,7 +49,7 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def organization_create(request: HttpRequest) -> HttpResponse:
+def organization_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = OrganizationForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -69,7 +70,9 @@ def organization_create(request: HttpRequest) -> HttpResponse:
     return render(request, "tenancy/organization_form.html", {"form": form})
 
 
-def _apply_logo(request: HttpRequest, organization: Organization, logo: object) -> None:
+def _apply_logo(
+    request: AuthenticatedHttpRequest, organization: Organization, logo: object
+) -> None:
     """The form's logo: False when "clear" was ticked, a new upload, or the kept file."""
     if logo is False or isinstance(logo, UploadedFile):
         services.organization_set_logo(
@@ -79,7 +82,7 @@ def _apply_logo(request: HttpRequest, organization: Organization, logo: object) 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def organization_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     organization = get_scoped_or_404(Organization, pk=pk)  # 404 before 403: reveal nothing
     if not request.user.is_provider_admin:
         raise PermissionDenied
@@ -113,7 +116,7 @@ def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def organization_person_add(request: HttpRequest, pk: int) -> HttpResponse:
+def organization_person_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     organization = get_scoped_or_404(Organization, pk=pk)
     if not request.user.is_provider_admin:
         raise PermissionDenied
@@ -138,7 +141,7 @@ def organization_person_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def organization_logo(request: HttpRequest, pk: int) -> HttpResponse:
+def organization_logo(request: HttpRequest, pk: int) -> FileResponse:
     """The logo, to whoever may see the organization; another tenant's answers 404."""
     organization = get_scoped_or_404(Organization, pk=pk)
     return protected_file_response(

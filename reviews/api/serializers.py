@@ -7,6 +7,8 @@ through `VisibleUserField` (whom the actor may see; anyone else fails as a missi
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +27,7 @@ from reviews.models import ActionItem, Occurrence
 class VisibleUserField(serializers.PrimaryKeyRelatedField):
     """An active person the request's actor may see, by id."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         # The model, for the schema; the choices are `get_queryset`'s.
         kwargs.setdefault("queryset", User.objects.none())
         super().__init__(**kwargs)
@@ -44,7 +46,7 @@ class MethodField(serializers.ChoiceField):
     """A delivery method. Its schema lists the bare values: the labelled set is already
     published as the cadences' `methods`, and one choice set must not get two names."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(choices=Method.choices, **kwargs)
 
 
@@ -73,7 +75,9 @@ class OccurrenceSerializer(serializers.ModelSerializer):
 
     scheduled_at = serializers.DateTimeField(source="scheduled_start", read_only=True)
     ends_at = serializers.DateTimeField(read_only=True)
-    attendees = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    attendees: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
     action_items = ActionItemSerializer(many=True, read_only=True)
     report_url = serializers.SerializerMethodField()
 
@@ -116,7 +120,9 @@ class ReportSerializer(serializers.Serializer):
     generated_at = serializers.DateTimeField(
         help_text=_("When the figures were frozen, or now for a live report.")
     )
-    data = serializers.JSONField()
+    # DRF's metaclass moves declared fields off the class, so this does not shadow .data;
+    # the stub cannot know.
+    data = serializers.JSONField()  # type: ignore[assignment]
 
 
 # --- Input -----------------------------------------------------------------------------------

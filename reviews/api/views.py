@@ -26,6 +26,7 @@ from rest_framework.serializers import BaseSerializer
 from engagements.entitlements import FunctionCode, require_entitlement
 from portal.api.pagination import PortalCursorPagination
 from portal.api.views import PortalReadCreateViewSet, PortalReadUpdateViewSet
+from portal.http import actor
 from reviews import reports, services
 from reviews.api.serializers import (
     ActionItemDoneSerializer,
@@ -108,7 +109,7 @@ class OccurrenceViewSet(PortalReadCreateViewSet):
         """Ask for an "as needed" session by a method the plan allows for the deliverable."""
         data = self._input(request)
         occurrence = services.occurrence_request(
-            acting_user=request.user,
+            acting_user=actor(request),
             engagement=data["engagement"],
             deliverable=data["deliverable"],
             method=data["method"],
@@ -130,14 +131,14 @@ class OccurrenceViewSet(PortalReadCreateViewSet):
         """Record what happened: the method actually used (one the plan allows), minutes,
         attendees and action items. A completed service review's report is frozen."""
         occurrence = self.get_object()
-        if not services.serves(request.user, occurrence.engagement):
+        if not services.serves(actor(request), occurrence.engagement):
             # Refused before the input is looked at: customers never complete occurrences.
             raise services.NotAllowed(
                 _("Only the engagement's manager, deputy or an admin completes it.")
             )
         data = self._input(request)
         services.occurrence_complete(
-            acting_user=request.user,
+            acting_user=actor(request),
             occurrence=occurrence,
             method=data["method"],
             minutes=data["minutes"],
@@ -162,7 +163,7 @@ class OccurrenceViewSet(PortalReadCreateViewSet):
         occurrence = self.get_object()
         data = self._input(request)
         services.occurrence_cancel(
-            acting_user=request.user, occurrence=occurrence, reason=data["reason"]
+            acting_user=actor(request), occurrence=occurrence, reason=data["reason"]
         )
         return self._occurrence_response(occurrence)
 
@@ -226,6 +227,6 @@ class ActionItemViewSet(PortalReadUpdateViewSet):
         )
         serializer.is_valid(raise_exception=True)
         item = services.action_item_set_done(
-            acting_user=request.user, item=item, done=serializer.validated_data["done"]
+            acting_user=actor(request), item=item, done=serializer.validated_data["done"]
         )
         return Response(ActionItemSerializer(item, context=self.get_serializer_context()).data)

@@ -21,6 +21,7 @@ from rest_framework.serializers import BaseSerializer
 from engagements.entitlements import EntitledViewSetMixin, FunctionCode
 from portal.api.pagination import PortalCursorPagination
 from portal.api.views import PortalCreateReadUpdateViewSet
+from portal.http import actor
 from reviews import services_functions as services
 from reviews.api.serializers_functions import (
     ChangeItemSerializer,
@@ -61,6 +62,7 @@ class FunctionViewSet(EntitledViewSetMixin, PortalCreateReadUpdateViewSet):
 
     def _respond(self, row: Any, *, status_code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=row.pk)
+        assert self.serializer_class is not None  # every viewset here declares one
         return Response(
             self.serializer_class(fresh, context=self.get_serializer_context()).data,
             status=status_code,
@@ -86,13 +88,14 @@ class MaintenanceWindowViewSet(FunctionViewSet):
 
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        assert page is not None  # the viewset paginates
         annotate_conflicts(page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(responses={201: MaintenanceWindowSerializer, **ERRORS})
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         data = self._input(MaintenanceWindowSerializer, request)
-        window = services.maintenance_plan(acting_user=request.user, **data)
+        window = services.maintenance_plan(acting_user=actor(request), **data)
         return self._respond(window, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -108,10 +111,10 @@ class MaintenanceWindowViewSet(FunctionViewSet):
         data = dict(serializer.validated_data)
         new_status = data.pop("status", None)
         if data:
-            window = services.maintenance_update(acting_user=request.user, window=window, **data)
+            window = services.maintenance_update(acting_user=actor(request), window=window, **data)
         if new_status is not None:
             window = services.maintenance_update_status(
-                acting_user=request.user, window=window, status=new_status
+                acting_user=actor(request), window=window, status=new_status
             )
         return self._respond(window)
 
@@ -145,7 +148,7 @@ class ChangeItemViewSet(FunctionViewSet):
     @extend_schema(responses={201: ChangeItemSerializer, **ERRORS})
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         data = self._input(ChangeItemSerializer, request)
-        change = services.change_plan(acting_user=request.user, **data)
+        change = services.change_plan(acting_user=actor(request), **data)
         return self._respond(change, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -160,10 +163,10 @@ class ChangeItemViewSet(FunctionViewSet):
         data = dict(serializer.validated_data)
         new_status = data.pop("status", None)
         if data:
-            change = services.change_update(acting_user=request.user, change=change, **data)
+            change = services.change_update(acting_user=actor(request), change=change, **data)
         if new_status is not None:
             change = services.change_update_status(
-                acting_user=request.user, change=change, status=new_status
+                acting_user=actor(request), change=change, status=new_status
             )
         return self._respond(change)
 
@@ -176,5 +179,5 @@ class ChangeItemViewSet(FunctionViewSet):
     def acknowledge(self, request: Request, pk: str | None = None) -> Response:
         """A named contact acknowledges the change; again changes nothing."""
         change = self.get_object()
-        services.change_acknowledge(acting_user=request.user, change=change)
+        services.change_acknowledge(acting_user=actor(request), change=change)
         return self._respond(change)

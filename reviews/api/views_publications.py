@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from engagements.entitlements import FunctionCode, require_any_entitlement
 from portal.api.pagination import PortalCursorPagination
 from portal.api.views import PortalReadCreateViewSet
+from portal.http import actor
 from reviews import services_publications as services
 from reviews.api.serializers_publications import (
     ConsultingRequestSerializer,
@@ -59,6 +60,7 @@ class ReadCreateViewSet(PortalReadCreateViewSet):
 
     def _respond(self, row: Any, *, status_code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=row.pk)
+        assert self.serializer_class is not None  # every viewset here declares one
         return Response(
             self.serializer_class(fresh, context=self.get_serializer_context()).data,
             status=status_code,
@@ -78,7 +80,7 @@ class PublicationViewSet(ReadCreateViewSet):
     pagination_class = PublicationPagination
 
     def get_queryset(self) -> QuerySet[Publication]:
-        user = self.request.user
+        user = actor(self.request)
         return visible_publications(user).prefetch_related(
             Prefetch("receipts", queryset=visible_receipts(user), to_attr="visible_receipts")
         )
@@ -88,7 +90,7 @@ class PublicationViewSet(ReadCreateViewSet):
         serializer = PublicationSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         publication = services.publication_publish(
-            acting_user=request.user, **serializer.validated_data
+            acting_user=actor(request), **serializer.validated_data
         )
         return self._respond(publication, status_code=status.HTTP_201_CREATED)
 
@@ -97,7 +99,7 @@ class PublicationViewSet(ReadCreateViewSet):
     def read(self, request: Request, pk: str | None = None) -> Response:
         """The requesting customer has read it; again changes nothing."""
         publication = self.get_object()
-        services.publication_mark_read(acting_user=request.user, publication=publication)
+        services.publication_mark_read(acting_user=actor(request), publication=publication)
         return self._respond(publication)
 
 
@@ -111,7 +113,7 @@ class TrainingResourceViewSet(ReadCreateViewSet):
 
     def initial(self, request: Request, *args: object, **kwargs: object) -> None:
         super().initial(request, *args, **kwargs)
-        require_any_entitlement(request.user, FunctionCode.CUSTOMER_ENABLEMENT)
+        require_any_entitlement(actor(request), FunctionCode.CUSTOMER_ENABLEMENT)
 
     @extend_schema(responses={201: TrainingResourceSerializer, **ERRORS})
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
@@ -120,7 +122,7 @@ class TrainingResourceViewSet(ReadCreateViewSet):
         )
         serializer.is_valid(raise_exception=True)
         resource = services.training_resource_add(
-            acting_user=request.user, **serializer.validated_data
+            acting_user=actor(request), **serializer.validated_data
         )
         return self._respond(resource, status_code=status.HTTP_201_CREATED)
 
@@ -143,7 +145,7 @@ class ConsultingRequestViewSet(FunctionViewSet):
     @extend_schema(responses={201: ConsultingRequestSerializer, **ERRORS})
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         data = self._input(ConsultingRequestSerializer, request)
-        row = services.consulting_request(acting_user=request.user, **data)
+        row = services.consulting_request(acting_user=actor(request), **data)
         return self._respond(row, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -155,5 +157,5 @@ class ConsultingRequestViewSet(FunctionViewSet):
         """The engagement's staff schedule the session (in person, video or phone)."""
         row = self.get_object()
         data = self._input(ConsultingScheduleSerializer, request)
-        row = services.consulting_schedule(acting_user=request.user, request=row, **data)
+        row = services.consulting_schedule(acting_user=actor(request), request=row, **data)
         return self._respond(row)

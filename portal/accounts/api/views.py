@@ -14,6 +14,7 @@ from portal.accounts.selectors import users_visible_to
 from portal.api.permissions import AdminWritesOthersRead
 from portal.api.serializers import ScopedRelatedField, StrictModelSerializer
 from portal.api.views import PortalCreateReadUpdateViewSet
+from portal.http import actor
 from portal.tenancy.models import Membership, Organization
 
 
@@ -49,7 +50,8 @@ class UserSerializer(StrictModelSerializer):
 
     @extend_schema_field(MembershipSerializer(many=True))
     def get_memberships(self, user: User) -> list[dict]:
-        return MembershipSerializer(user.memberships.all(), many=True).data
+        # many=True makes a ListSerializer, whose data is a list; the stub says ReturnDict.
+        return MembershipSerializer(user.memberships.all(), many=True).data  # type: ignore[return-value]
 
     def to_representation(self, user: User) -> dict:
         data = super().to_representation(user)
@@ -78,7 +80,7 @@ class UserViewSet(PortalCreateReadUpdateViewSet):
     permission_classes = [*PortalCreateReadUpdateViewSet.permission_classes, AdminWritesOthersRead]
 
     def get_queryset(self) -> QuerySet[User]:
-        return users_visible_to(self.request.user).prefetch_related(
+        return users_visible_to(actor(self.request)).prefetch_related(
             Prefetch("memberships", queryset=Membership.objects.order_by("id"))
         )
 
@@ -87,7 +89,7 @@ class UserViewSet(PortalCreateReadUpdateViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         user = services.user_provision(
-            acting_user=request.user,
+            acting_user=actor(request),
             email=data["email"],
             name=data.get("name", ""),
             kind=data.get("kind", User.Kind.CUSTOMER),
@@ -112,5 +114,5 @@ class UserViewSet(PortalCreateReadUpdateViewSet):
             for key, value in serializer.validated_data.items()
             if key not in ("email", "kind", "organization", "role")
         }
-        services.user_update(acting_user=request.user, user=user, **changes)
+        services.user_update(acting_user=actor(request), user=user, **changes)
         return Response(self.get_serializer(self.get_queryset().get(pk=user.pk)).data)

@@ -1,6 +1,7 @@
 from datetime import timedelta
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from portal.accounts import services
@@ -11,7 +12,7 @@ from portal.errors import DomainError
 class Command(BaseCommand):
     help = "Create an API token for a user and print it once (SPEC §8)."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("email")
         parser.add_argument("--scopes", nargs="+", default=["read"], choices=ApiToken.Scope.values)
         parser.add_argument("--name", default="command line")
@@ -22,7 +23,7 @@ class Command(BaseCommand):
             help="Days until it expires (default: API_TOKEN_DEFAULT_DAYS, 365 unless configured).",
         )
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
         user = User.objects.filter(email__iexact=options["email"], is_active=True).first()
         if user is None:
             raise CommandError(f"No active user with the e-mail {options['email']}.")

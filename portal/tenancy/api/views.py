@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from portal.api.permissions import AdminWritesOthersRead
 from portal.api.serializers import StrictModelSerializer
 from portal.api.views import PortalCreateReadUpdateViewSet
+from portal.http import actor
 from portal.tenancy import services
 from portal.tenancy.filters import OrganizationFilter
 from portal.tenancy.models import Organization
@@ -40,7 +41,7 @@ class OrganizationViewSet(PortalCreateReadUpdateViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         organization = services.organization_create(
-            acting_user=request.user,
+            acting_user=actor(request),
             name=serializer.validated_data["name"],
             slug=serializer.validated_data.get("slug"),
         )
@@ -53,6 +54,6 @@ class OrganizationViewSet(PortalCreateReadUpdateViewSet):
         )
         serializer.is_valid(raise_exception=True)
         organization = services.organization_update(
-            acting_user=request.user, organization=organization, **serializer.validated_data
+            acting_user=actor(request), organization=organization, **serializer.validated_data
         )
         return Response(self.get_serializer(organization).data)

@@ -1,6 +1,7 @@
 """`manage.py generate_dataset`: the deterministic synthetic data set for benchmarks."""
 
 from datetime import datetime
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -41,7 +42,7 @@ class Command(BaseCommand):
             "current maximum). Refused if a data set was loaded there already.",
         )
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
         sizes = Sizes(
             organizations=options["organizations"],
             engagements=options["engagements"],
