@@ -33,6 +33,7 @@ from portal.errors import Conflict, InvalidInput, NotAllowed
 from portal.files import IMAGES, PDF, FileKind, check_upload
 from portal.locks import atomic_retried, lock_users
 from portal.notifications import notify, provider_admins
+from portal.tenancy.scoping import unscoped
 
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 ZIP = FileKind("zip", "application/zip", (b"PK\x03\x04",))
@@ -81,7 +82,11 @@ def _case_url(case: Case) -> str:
 
 def open_case_count(manager: User) -> int:
     """Open items assigned to the manager across all engagements (a count, no tenant data)."""
-    return Case._base_manager.filter(assignee=manager, status__in=Case.OPEN_STATUSES).count()
+    return (
+        unscoped(Case, "the 30-item cap counts a manager's items across all engagements (SPEC §3)")
+        .filter(assignee=manager, status__in=Case.OPEN_STATUSES)
+        .count()
+    )
 
 
 def assignable(engagement: Engagement) -> list[User]:
