@@ -14,6 +14,8 @@ from decimal import Decimal
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -80,13 +82,30 @@ def _case_url(case: Case) -> str:
     return f"/cases/{case.pk}/"
 
 
+def _open_items() -> QuerySet[Case]:
+    return unscoped(
+        Case, "the 30-item cap counts a manager's items across all engagements (SPEC §3)"
+    ).filter(status__in=Case.OPEN_STATUSES)
+
+
 def open_case_count(manager: User) -> int:
     """Open items assigned to the manager across all engagements (a count, no tenant data)."""
-    return (
-        unscoped(Case, "the 30-item cap counts a manager's items across all engagements (SPEC §3)")
-        .filter(assignee=manager, status__in=Case.OPEN_STATUSES)
-        .count()
+    return _open_items().filter(assignee=manager).count()
+
+
+def open_items_of_assignee() -> Coalesce:
+    """`open_case_count` of each user of a `User` queryset, in the same query:
+    `.annotate(open_items=open_items_of_assignee())`. Across all engagements, like the cap (a
+    join to `assigned_cases` would count every tenant's items without saying so)."""
+    counted = (
+        _open_items()
+        .filter(assignee=OuterRef("pk"))
+        .order_by()
+        .values("assignee")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 def assignable(engagement: Engagement) -> list[User]:
