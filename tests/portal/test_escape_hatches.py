@@ -79,3 +79,26 @@ def test_unscoped_runs_with_no_scope_open_and_logs_why(caplog):
             assert cursor.fetchone() == (1,)
     assert "unscoped(Case): counting for a test" in caplog.text
     assert "raw_sql: a test statement" in caplog.text
+
+
+def test_rows_belonging_to_a_tenant_are_tenant_owned():
+    """A model whose rows hang off a tenant-owned row is tenant-owned itself, so its manager
+    scopes it. simple-history's Historical* records are the audit trail's (issue 12)."""
+    from django.apps import apps
+
+    from portal.tenancy.scoping import TenantOwned
+
+    loose = sorted(
+        model._meta.label
+        for model in apps.get_models()
+        if not issubclass(model, TenantOwned)
+        and not model.__name__.startswith("Historical")
+        and any(
+            field.concrete
+            and (field.many_to_one or field.one_to_one)
+            and issubclass(field.related_model, TenantOwned)
+            for field in model._meta.get_fields()
+            if field.is_relation and field.related_model is not None
+        )
+    )
+    assert loose == []
