@@ -110,9 +110,22 @@ def _in_the_actors_scope(function: Any) -> Any:
 def services_act_in_their_scope(monkeypatch: pytest.MonkeyPatch, *modules: ModuleType) -> None:
     """Every function of `modules` taking `acting_user` runs in that user's scope when a test
     calls it through the module (`services.case_raise(...)`). Pass a test module itself
-    (`sys.modules[__name__]`) to do the same for the services it imported by name."""
+    (`sys.modules[__name__]`) to do the same for the services it imported by name and for the
+    app modules it imported (`from cases import services_functions`)."""
+    walked: set[str] = set()
     for module in modules:
+        if module.__name__ in walked:
+            continue
+        walked.add(module.__name__)
         test_module = module.__name__.startswith("tests.")
+        if test_module:
+            imported = [
+                value
+                for value in vars(module).values()
+                if isinstance(value, ModuleType)
+                and value.__name__.split(".")[0] in ("portal", "engagements", "cases", "reviews")
+            ]
+            services_act_in_their_scope(monkeypatch, *imported)
         for name, function in list(vars(module).items()):
             if (
                 inspect.isfunction(function)
