@@ -6,13 +6,13 @@ from datetime import timedelta
 from typing import Any, cast
 
 from django import forms
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
-from cases.services import ATTACHMENT_MAX_BYTES, NOT_SERVING
+from cases.services import ATTACHMENT_MAX_BYTES, NOT_SERVING, open_items_of_assignee
 from engagements.forms import DATETIME_INPUT, StaffChoiceField, active_provider_staff
 from engagements.models import Engagement, Method
 from portal.accounts.models import User
@@ -111,13 +111,7 @@ def staff_with_load(engagement: Engagement) -> QuerySet[User]:
     `cases.services.assignable`) with their open assigned items, in one query."""
     serving = [pk for pk in (engagement.manager_id, engagement.deputy_id) if pk]
     return (
-        active_provider_staff()
-        .filter(pk__in=serving)
-        .annotate(
-            open_items=Count(
-                "assigned_cases", filter=Q(assigned_cases__status__in=Case.OPEN_STATUSES)
-            )
-        )
+        active_provider_staff().filter(pk__in=serving).annotate(open_items=open_items_of_assignee())
     )
 
 

@@ -233,9 +233,12 @@ class RootCauseAnalysis(TenantOwned):
         return f"RCA of {self.case_id}"
 
 
-class SlaReminder(models.Model):
+class SlaReminder(TenantOwned):
     """What the SLA scanner sent: one row per case and threshold, claimed in the transaction
     that sends, so a reminder goes out exactly once."""
+
+    tenant_path = "case__engagement__organization"
+    tenant_engagement_path = "case__engagement"
 
     class Threshold(models.TextChoices):
         AT_RISK = "at_risk", _("75 % of the response window passed")
@@ -354,9 +357,12 @@ class Risk(TenantOwned):
         return self.status in self.ACTIVE_STATUSES
 
 
-class RiskReviewReminder(models.Model):
+class RiskReviewReminder(TenantOwned):
     """What the review reminder scan sent: one row per risk and review date, claimed in the
     transaction that notifies, so each reminder goes out exactly once."""
+
+    tenant_path = "risk__engagement__organization"
+    tenant_engagement_path = "risk__engagement"
 
     risk = models.ForeignKey(Risk, on_delete=models.CASCADE, related_name="review_reminders")
     review_date = models.DateField()

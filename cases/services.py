@@ -15,6 +15,8 @@ from typing import TypeGuard, cast
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,6 +37,7 @@ from portal.errors import Conflict, InvalidInput, NotAllowed
 from portal.files import IMAGES, PDF, FileKind, check_upload
 from portal.locks import atomic_retried, lock_users
 from portal.notifications import notify, provider_admins
+from portal.tenancy.scoping import unscoped
 
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 ZIP = FileKind("zip", "application/zip", (b"PK\x03\x04",))
@@ -136,9 +139,30 @@ def _case_url(case: Case) -> str:
     return f"/cases/{case.pk}/"
 
 
+def _open_items() -> QuerySet[Case]:
+    return unscoped(
+        Case, "the 30-item cap counts a manager's items across all engagements (SPEC §3)"
+    ).filter(status__in=Case.OPEN_STATUSES)
+
+
 def open_case_count(manager: User) -> int:
     """Open items assigned to the manager across all engagements (a count, no tenant data)."""
-    return Case._base_manager.filter(assignee=manager, status__in=Case.OPEN_STATUSES).count()
+    return _open_items().filter(assignee=manager).count()
+
+
+def open_items_of_assignee() -> Coalesce:
+    """`open_case_count` of each user of a `User` queryset, in the same query:
+    `.annotate(open_items=open_items_of_assignee())`. Across all engagements, like the cap (a
+    join to `assigned_cases` would count every tenant's items without saying so)."""
+    counted = (
+        _open_items()
+        .filter(assignee=OuterRef("pk"))
+        .order_by()
+        .values("assignee")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 def assignable(engagement: Engagement) -> list[User]:

@@ -27,6 +27,7 @@ from portal.accounts.models import User
 from portal.audit import audit, snapshot
 from portal.errors import InvalidInput
 from portal.notifications import notify
+from portal.tenancy.scoping import unscoped
 
 RANK_OFFSET = 1_000_000  # parks open ranks out of the way while they are re-numbered
 
@@ -163,7 +164,8 @@ def _remind_one(risk_id: int, now: datetime) -> bool:
     no longer due or another scan already claimed this review date."""
     with transaction.atomic():
         risk = (
-            Risk._base_manager.select_for_update(of=("self",))
+            unscoped(Risk, "the reminder scan locks a due risk of any tenant by id")
+            .select_for_update(of=("self",))
             .select_related("engagement", "engagement__manager", "engagement__deputy", "owner")
             .filter(pk=risk_id)
             .first()
@@ -202,7 +204,8 @@ def remind_risk_reviews(now: datetime | None = None) -> dict[str, int]:
     # Every zone's "today" is at most one day ahead of UTC's; each risk is re-checked locally.
     horizon = (now + timedelta(days=1)).date()
     candidates = list(
-        Risk._base_manager.filter(
+        unscoped(Risk, "the reminder scan reads every tenant's due risks")
+        .filter(
             status__in=Risk.ACTIVE_STATUSES,
             next_review_date__isnull=False,
             next_review_date__lte=horizon,

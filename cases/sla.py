@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,7 +25,7 @@ from cases.models import Case, SlaReminder
 from engagements.models import Absence
 from portal.accounts.models import User
 from portal.notifications import notify_claimed, provider_admins
-from portal.tenancy.scoping import system_scope
+from portal.tenancy.scoping import raw_sql, system_scope, unscoped
 
 logger = logging.getLogger(__name__)
 BATCH = 200
@@ -45,7 +45,7 @@ def _due(
     kind yet, in that order (indexed); with `after`, only those after it (keyset paging: each
     batch continues where the last ended instead of walking the already-reminded items again)."""
     field = "reminder_due_at" if threshold == SlaReminder.Threshold.AT_RISK else "response_due_at"
-    items = Case._base_manager.filter(
+    items = unscoped(Case, "the SLA scan reads every tenant's unanswered items").filter(
         first_response_at__isnull=True, status__in=Case.OPEN_STATUSES, **{f"{field}__lte": now}
     )
     if after is not None:
@@ -67,7 +67,7 @@ def _claim(recipients: dict[int, list[int]], threshold: str, now: datetime) -> s
     params: list[Any] = []
     for case_id, people in recipients.items():
         params += [case_id, threshold, now, json.dumps(people)]
-    with connection.cursor() as cursor:
+    with raw_sql("claim reminders with one INSERT … ON CONFLICT DO NOTHING RETURNING") as cursor:
         cursor.execute(
             f"INSERT INTO {table} (case_id, threshold, sent_at, recipients) "  # noqa: S608
             f"VALUES {placeholders} "
@@ -110,9 +110,9 @@ def _send_batch(case_ids: list[int], threshold: str, now: datetime, admins: list
     with transaction.atomic():
         cases = [
             case
-            for case in Case._base_manager.filter(pk__in=case_ids).select_related(
-                "engagement__manager", "engagement__deputy", "assignee"
-            )
+            for case in unscoped(Case, "the SLA scan reminds about items of every tenant")
+            .filter(pk__in=case_ids)
+            .select_related("engagement__manager", "engagement__deputy", "assignee")
             if case.first_response_at is None and case.is_open
         ]
         managers = {case.engagement.manager_id for case in cases}

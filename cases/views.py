@@ -21,7 +21,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Min, Q, QuerySet
 from django.forms import ModelChoiceField
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -188,11 +188,7 @@ def manager_loads() -> tuple[Sequence[User], int]:
     (the strictest of the plans)."""
     managers = list(
         User.objects.filter(kind=User.Kind.MANAGER, is_active=True)
-        .annotate(
-            open_items=Count(
-                "assigned_cases", filter=Q(assigned_cases__status__in=Case.OPEN_STATUSES)
-            )
-        )
+        .annotate(open_items=services.open_items_of_assignee())
         .order_by("-open_items", "name", "email")
     )
     cap = Plan.objects.aggregate(cap=Min("max_open_cases_per_manager"))["cap"] or DEFAULT_CAP

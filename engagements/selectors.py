@@ -24,22 +24,24 @@ from engagements.models import (
 )
 from portal.accounts.models import User
 from portal.errors import NotAllowed
+from portal.tenancy.scoping import unscoped
 
-# --- Hooks for tenancy: what a manager serves (these build scopes, so they use the base manager)
+# --- Hooks for tenancy: what a manager serves (these build scopes, so they are unscoped)
 
 
 def engagement_ids_served_by(user: User) -> list[int]:
     """Engagements the user manages or deputizes."""
     return list(
-        Engagement._base_manager.filter(Q(manager=user) | Q(deputy=user)).values_list(
-            "id", flat=True
-        )
+        unscoped(Engagement, "a manager's scope is built from the engagements they serve")
+        .filter(Q(manager=user) | Q(deputy=user))
+        .values_list("id", flat=True)
     )
 
 
 def organization_ids_of_engagements(engagement_ids: Iterable[int]) -> list[int]:
     return list(
-        Engagement._base_manager.filter(id__in=list(engagement_ids))
+        unscoped(Engagement, "a manager's scope is built from their engagements' organizations")
+        .filter(id__in=list(engagement_ids))
         .values_list("organization_id", flat=True)
         .distinct()
     )
@@ -47,8 +49,10 @@ def organization_ids_of_engagements(engagement_ids: Iterable[int]) -> list[int]:
 
 def staff_ids_serving(organization_ids: Iterable[int]) -> list[int]:
     """Managers and deputies of the organizations' engagements: whom their people work with."""
-    rows = Engagement._base_manager.filter(organization_id__in=list(organization_ids)).values_list(
-        "manager_id", "deputy_id"
+    rows = (
+        unscoped(Engagement, "the staff serving organizations the scope already holds")
+        .filter(organization_id__in=list(organization_ids))
+        .values_list("manager_id", "deputy_id")
     )
     return sorted({staff for row in rows for staff in row if staff})
 

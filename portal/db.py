@@ -2,7 +2,8 @@
 
 The portal runs on PostgreSQL in production and on SQLite as the embedded default (`make run` with
 no DATABASE_URL). Where PostgreSQL has a faster statement, it is used there; every other database
-gets a correct, portable path with the same result.
+gets a correct, portable path with the same result. The statements bypass tenant scoping
+(they insert rows the caller built in its scope) and run through `raw_sql`, which says so.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Model
+
+from portal.tenancy.scoping import raw_sql
 
 
 def is_postgresql() -> bool:
@@ -48,7 +51,7 @@ def insert_ignoring_conflicts(
     if is_postgresql():
         return _insert_unnest(fields, varying, fixed, rows, table, columns)
     placeholders = ", ".join(["%s"] * len(fields))
-    with connection.cursor() as cursor:
+    with raw_sql("INSERT … ON CONFLICT DO NOTHING, one row per item") as cursor:
         cursor.executemany(
             f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608
             "ON CONFLICT DO NOTHING",
@@ -89,7 +92,7 @@ def _insert_unnest(
         else:
             values.append(f"%s::{cast}")
             params.append(fixed[f.attname])
-    with connection.cursor() as cursor:
+    with raw_sql("INSERT … SELECT FROM unnest ON CONFLICT DO NOTHING: one statement") as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({columns}) "  # noqa: S608
             f"SELECT {', '.join(values)} FROM unnest({', '.join(arrays)}) AS u({', '.join(names)}) "

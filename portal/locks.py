@@ -20,6 +20,8 @@ from typing import Any, ParamSpec, TypeVar
 
 from django.db import OperationalError, models, transaction
 
+from portal.tenancy.scoping import unscoped
+
 logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
@@ -36,7 +38,10 @@ def lock_rows(model: type[models.Model], pks: Iterable[Any]) -> list[models.Mode
     if not ids:
         return []
     return list(
-        model._base_manager.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
+        unscoped(model, "rows are locked by key; the caller read them in its scope")
+        .select_for_update(no_key=True)
+        .filter(pk__in=ids)
+        .order_by("pk")
     )
 
 

@@ -141,8 +141,11 @@ class ActionItem(TenantOwned):
         return self.description
 
 
-class OccurrenceReminder(models.Model):
+class OccurrenceReminder(TenantOwned):
     """One row per occurrence once its reminder went out: claimed in the sending transaction."""
+
+    tenant_path = "occurrence__engagement__organization"
+    tenant_engagement_path = "occurrence__engagement"
 
     occurrence = models.OneToOneField(Occurrence, on_delete=models.CASCADE, related_name="reminder")
     sent_at = models.DateTimeField(default=timezone.now)

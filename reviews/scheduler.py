@@ -30,6 +30,7 @@ from engagements.models import (
 )
 from engagements.selectors import calendar_from, engagement_calendar
 from portal.db import insert_ignoring_conflicts
+from portal.tenancy.scoping import unscoped_raw
 from reviews.models import WEEKLY_CALL, Occurrence
 
 HORIZON_DAYS = 90
@@ -332,7 +333,8 @@ def schedule_engagement(
     if prefetched is not None:
         # The row alone, by a statement of a fixed text (a full run does this 3,000 times):
         # unchanged since the run read it, the run's engagement (plan loaded) stands for it.
-        fresh = next(iter(Engagement._base_manager.raw(_REREAD, [engagement.pk])), None)
+        reread = unscoped_raw(Engagement, _REREAD, [engagement.pk], "the run's engagement, re-read")
+        fresh = next(iter(reread), None)
         if fresh is None or _fields(fresh) != _fields(engagement):
             prefetched = None  # changed since the run read it (its own scheduling may be running)
     if prefetched is None:

@@ -22,7 +22,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from django.db.models import Min, Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -36,7 +36,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cases.models import Case
 from cases.selectors import high_risks
-from cases.services import open_case_count
+from cases.services import open_case_count, open_items_of_assignee
 from engagements.models import (
     AfterHoursRequest,
     Contact,
@@ -512,11 +512,7 @@ def manager_loads() -> list[User]:
     """Every active service manager with their open assigned items, in one aggregate query."""
     return list(
         User.objects.filter(kind=User.Kind.MANAGER, is_active=True)
-        .annotate(
-            open_items=Count(
-                "assigned_cases", filter=Q(assigned_cases__status__in=Case.OPEN_STATUSES)
-            )
-        )
+        .annotate(open_items=open_items_of_assignee())
         .order_by("-open_items", "name", "email")
     )
 

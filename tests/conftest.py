@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -14,7 +18,7 @@ from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
-from portal.tenancy.scoping import system_scope
+from portal.tenancy.scoping import Scope, get_scope_or_none, system_scope, tenant_scope
 from tests.factories import (
     AdminFactory,
     ManagerFactory,
@@ -61,14 +65,75 @@ def _clean_cache() -> Iterator[None]:
     yield
 
 
+ARRANGEMENT = "test arrangement"
+
+
 @pytest.fixture(autouse=True)
 def _system_scope_for_test_bodies(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Test bodies and fixtures arrange data as the system; requests open their own scopes."""
+    """Test bodies and fixtures ARRANGE data as the system; requests open their own scopes.
+
+    The rule: whatever a test calls to be tested (a service, a selector) runs in the scope
+    of the one who acts, `acting_as(user)` or `services_act_in_their_scope`, never in this
+    one, which sees every tenant and so hides a query that forgets the scope or crosses it."""
     if "no_system_scope" in request.keywords:
         yield
         return
-    with system_scope("test arrangement"):
+    with system_scope(ARRANGEMENT):
         yield
+
+
+@contextmanager
+def acting_as(user: Any) -> Iterator[Scope]:
+    """The scope TenantScopeMiddleware opens for `user` signed in (the API opens the same for
+    a token's owner): what the code under test sees in production."""
+    with tenant_scope(user) as scope:
+        yield scope
+
+
+def _in_the_actors_scope(function: Any) -> Any:
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        actor = kwargs.get("acting_user")
+        scope = get_scope_or_none()
+        arranging = scope is not None and scope.reason == ARRANGEMENT
+        # Only the test's own call switches scope: one service calling another stays in the
+        # caller's scope, as in production. No signed-in user is inactive: such a call stays
+        # in the arrangement's scope to see the service refuse it.
+        if not arranging or actor is None or not actor.is_active:
+            return function(*args, **kwargs)
+        with acting_as(actor):
+            return function(*args, **kwargs)
+
+    return run
+
+
+def services_act_in_their_scope(monkeypatch: pytest.MonkeyPatch, *modules: ModuleType) -> None:
+    """Every function of `modules` taking `acting_user` runs in that user's scope when a test
+    calls it through the module (`services.case_raise(...)`). Pass a test module itself
+    (`sys.modules[__name__]`) to do the same for the services it imported by name and for the
+    app modules it imported (`from cases import services_functions`)."""
+    walked: set[str] = set()
+    for module in modules:
+        if module.__name__ in walked:
+            continue
+        walked.add(module.__name__)
+        test_module = module.__name__.startswith("tests.")
+        if test_module:
+            imported = [
+                value
+                for value in vars(module).values()
+                if isinstance(value, ModuleType)
+                and value.__name__.split(".")[0] in ("portal", "engagements", "cases", "reviews")
+            ]
+            services_act_in_their_scope(monkeypatch, *imported)
+        for name, function in list(vars(module).items()):
+            if (
+                inspect.isfunction(function)
+                and (test_module or function.__module__ == module.__name__)
+                and not function.__module__.startswith("tests.")
+                and "acting_user" in inspect.signature(function).parameters
+            ):
+                monkeypatch.setattr(module, name, _in_the_actors_scope(function))
 
 
 @dataclass

@@ -40,6 +40,7 @@ from rest_framework.request import Request
 from portal.accounts.models import IdempotencyKey
 from portal.errors import Conflict, DomainError
 from portal.http import AuthenticatedHttpRequest
+from portal.tenancy.scoping import raw_sql
 
 HEADER = "Idempotency-Key"
 META_KEY = "HTTP_IDEMPOTENCY_KEY"
@@ -137,7 +138,7 @@ def _insert(record: IdempotencyKey) -> None:
         if connection.vendor != "postgresql":
             record.save(force_insert=True)
             return
-        with connection.cursor() as cursor:
+        with raw_sql("bound the wait for a key another transaction holds") as cursor:
             cursor.execute("SELECT current_setting('lock_timeout')")
             (before,) = cursor.fetchone()
             wait = f"{int(settings.IDEMPOTENCY_WAIT_SECONDS * 1000)}ms"

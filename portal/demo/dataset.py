@@ -46,6 +46,8 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
 
+from portal.tenancy.scoping import raw_sql, unscoped
+
 if TYPE_CHECKING:
     from engagements.business_time import BusinessCalendar
 
@@ -249,7 +251,7 @@ class _Copier:
         # PostgreSQL's advice for bulk loads: drop the table's secondary indexes and foreign
         # keys, COPY, then build the indexes once and re-add the keys, which checks every row
         # in one pass. DDL is transactional, so a failure leaves the table as it was.
-        with transaction.atomic(), connection.connection.cursor() as cursor:
+        with transaction.atomic(), raw_sql("bulk load with COPY", driver=True) as cursor:
             cursor.execute("SET LOCAL maintenance_work_mem TO '256MB'")
             cursor.execute(
                 "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
@@ -300,7 +302,8 @@ class _Generator:
     # ids: after the current maximum (1 in an empty database)
     def _first_id(self, model: type[models.Model]) -> int:
         if model._meta.label not in self.ids:
-            found = model._base_manager.aggregate(top=models.Max("id"))["top"] or 0
+            rows = unscoped(model, "new ids follow every tenant's rows")
+            found = rows.aggregate(top=models.Max("id"))["top"] or 0
             self.ids[model._meta.label] = found + 1
         return self.ids[model._meta.label]
 
@@ -801,7 +804,10 @@ def database_is_empty() -> bool:
     from portal.accounts.models import User
     from portal.tenancy.models import Organization
 
-    return not any(model._base_manager.exists() for model in (User, Organization, Engagement, Case))
+    return not any(
+        unscoped(model, "loads only into a database with no tenant's data").exists()
+        for model in (User, Organization, Engagement, Case)
+    )
 
 
 def default_as_of() -> datetime:
@@ -839,18 +845,18 @@ def generate(
     if append:
         from portal.tenancy.models import Organization
 
-        if Organization._base_manager.filter(slug="org-00001").exists():
+        if unscoped(Organization, "is a data set loaded?").filter(slug="org-00001").exists():
             raise DatasetError("A data set is loaded here already (org-00001 exists).")
     report = LoadReport(as_of=as_of, seed=seed)
     copier = _Copier(report, log)
     generator = _Generator(sizes, seed, as_of, copier, log)
     started = timer.perf_counter()
     conn.ensure_connection()
-    with conn.cursor() as cursor:
+    with raw_sql("a bulk load need not wait for the disk") as cursor:
         cursor.execute("SET synchronous_commit TO off")
     generator.run()
     finishing = timer.perf_counter()
-    with conn.cursor() as cursor:
+    with raw_sql("reset sequences and analyze the loaded tables") as cursor:
         for statement in conn.ops.sequence_reset_sql(no_style(), generator.loaded_models):
             cursor.execute(statement)
         for model in generator.loaded_models:

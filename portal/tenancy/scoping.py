@@ -5,23 +5,34 @@ user by middleware, for the token's owner by the API base view, or as the system
 commands) its querysets are filtered to what the scope's actor may see. Outside any scope a
 query of a tenant-owned model raises `ScopeError` instead of returning everything, so code that
 forgets the scope fails loudly in tests rather than leaking another tenant's rows.
+
+The escape hatches are named and live here: `unscoped(Model, why)` for an ORM query that must
+see every tenant's rows whatever the scope, `unscoped_raw(Model, sql, params, why)` for a raw
+query of a model and `raw_sql(why)` for a cursor. Each takes the reason, which is logged at
+debug level; tests/portal/test_escape_hatches.py fails on any `_base_manager`, `.raw(` or
+cursor outside this module (and portal/db.py, whose vendor statements run through `raw_sql`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 
 if TYPE_CHECKING:
+    from django.db.models.query import RawQuerySet
+
     from portal.accounts.models import User
 
 _QS = TypeVar("_QS", bound=models.QuerySet)
+logger = logging.getLogger(__name__)
+M = TypeVar("M", bound=models.Model)
 
 
 class ScopeError(Exception):
@@ -76,10 +87,9 @@ class Scope:
             from portal.tenancy.models import Membership
 
             return frozenset(
-                # The plain base manager: this query is what the scope is built from.
-                Membership._base_manager.filter(user=self.actor, is_active=True).values_list(
-                    "organization_id", flat=True
-                )
+                unscoped(Membership, "a customer's scope is built from their memberships")
+                .filter(user=self.actor, is_active=True)
+                .values_list("organization_id", flat=True)
             )
         ids: set[int] = set()
         for source in _engagement_organization_sources:
@@ -149,6 +159,43 @@ def activate(scope: Scope | None) -> object:
 
 def deactivate(token: object) -> None:
     _current_scope.reset(token)  # type: ignore[arg-type]
+
+
+def _said(why: str, what: str) -> None:
+    if not isinstance(why, str) or not why.strip():
+        raise ValueError(f"{what} needs a reason.")
+    logger.debug("%s: %s", what, why)
+
+
+def unscoped(model: type[M], why: str) -> models.QuerySet[M]:
+    """Every row of `model`, whatever scope is open (or none): the one way past TenantManager.
+
+    For what is a rule across tenants (the manager's cap counts every engagement), builds a
+    scope, or locks rows by key. Say why; the reason is logged at debug level."""
+    _said(why, f"unscoped({model.__name__})")
+    return model._base_manager.all()
+
+
+def unscoped_raw(model: type[M], sql: str, params: Sequence[Any], why: str) -> RawQuerySet[M]:
+    """A raw query of `model` past TenantManager (see `unscoped`). Say why."""
+    _said(why, f"unscoped_raw({model.__name__})")
+    return model._base_manager.raw(sql, params)
+
+
+@contextmanager
+def raw_sql(why: str, *, using: str = DEFAULT_DB_ALIAS, driver: bool = False) -> Iterator[Any]:
+    """A cursor for a statement the ORM cannot say; no scope applies to it. Say why.
+
+    `driver` gives the database driver's own cursor (e.g. psycopg's COPY), on an open
+    connection."""
+    _said(why, "raw_sql")
+    connection = connections[using]
+    if driver:
+        with connection.connection.cursor() as cursor:
+            yield cursor
+        return
+    with connection.cursor() as wrapped:
+        yield wrapped
 
 
 class UnscopedQuerySet(models.QuerySet):

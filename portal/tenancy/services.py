@@ -12,14 +12,20 @@ from portal.audit import audit, snapshot
 from portal.errors import InvalidInput
 from portal.files import IMAGES, check_upload
 from portal.tenancy.models import Organization
+from portal.tenancy.scoping import unscoped
 
 
 def _unique_slug(name: str, slug: str | None, exclude_pk: int | None = None) -> str:
     slug = slugify(slug or name)[:60]
     if not slug:
         raise InvalidInput(fields={"slug": [_("Give a short name of letters and digits.")]})
-    # pk=None is a valid lookup (IS NULL: excludes nothing); the stub refuses None for a pk.
-    taken = Organization._base_manager.filter(slug=slug).exclude(pk=exclude_pk).exists()  # type: ignore[misc]
+    taken = (
+        unscoped(Organization, "short names are unique across every tenant")
+        .filter(slug=slug)
+        # pk=None is a valid lookup (IS NULL: excludes nothing); the stub refuses None for a pk.
+        .exclude(pk=exclude_pk)  # type: ignore[misc]
+        .exists()
+    )
     if taken:
         raise InvalidInput(fields={"slug": [_("This short name is taken.")]})
     return slug

@@ -21,10 +21,17 @@ from engagements.models import Absence
 from portal.notifications import Notification, OutboxEmail
 from tests.cases.test_services import fill_to_cap
 from tests.cases.test_views import engagement_of, raise_case
-from tests.conftest import page_client, signed_in
+from tests.conftest import page_client, services_act_in_their_scope, signed_in
 from tests.factories import AdminFactory, ManagerFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _services_in_the_actors_scope(monkeypatch):
+    """Services run in the acting user's scope, as under a signed-in request."""
+    services_act_in_their_scope(monkeypatch, services)
+
 
 NOT_SERVING = (
     "Assign the item to the engagement's manager or deputy, or leave it in the provider queue."

@@ -2,6 +2,8 @@
 creates, ranks and answers them, ranks 1..n that persist and refuse foreign ids, the report
 selector, the pages and the API, query budgets."""
 
+import sys
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -14,9 +16,17 @@ from cases.services import NotAllowed
 from portal.audit import AuditEntry
 from portal.errors import InvalidInput, NotEntitled
 from portal.notifications import Notification
-from tests.conftest import page_client, signed_in
+from tests.conftest import page_client, services_act_in_their_scope, signed_in
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _services_in_the_actors_scope(monkeypatch):
+    """Services run in the acting user's scope, as under a signed-in request."""
+    services_act_in_their_scope(monkeypatch, sys.modules[__name__])
+
+
 FIXES = "/api/v1/fix-requests/"
 
 

@@ -1,6 +1,7 @@
 """Risk mitigation (TSAM and Premium): the register's rules and score, who may change it,
 the high-risk selector, review reminders exactly once, the pages and the API, query budgets."""
 
+import sys
 import threading
 from datetime import date, timedelta
 
@@ -18,10 +19,18 @@ from portal.audit import AuditEntry
 from portal.errors import InvalidInput, NotEntitled
 from portal.notifications import Notification
 from portal.tenancy.scoping import system_scope
-from tests.conftest import page_client, signed_in
+from tests.conftest import page_client, services_act_in_their_scope, signed_in
 from tests.factories import ManagerFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _services_in_the_actors_scope(monkeypatch):
+    """Services run in the acting user's scope, as under a signed-in request."""
+    services_act_in_their_scope(monkeypatch, sys.modules[__name__])
+
+
 RISKS = "/api/v1/risks/"
 
 

@@ -16,12 +16,18 @@ from cases.services import ManagerCaseCapReached, NotAllowed
 from engagements.services import absence_record
 from portal.errors import Conflict, InvalidInput, NotEntitled
 from portal.notifications import Notification, OutboxEmail
-from portal.tenancy.scoping import system_scope
 from tests.cases.conftest import engagement_with_contact, local
-from tests.conftest import PNG_BYTES
-from tests.factories import EngagementFactory, plan
+from tests.conftest import PNG_BYTES, acting_as, services_act_in_their_scope
+from tests.factories import AdminFactory, EngagementFactory, plan
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _services_in_the_actors_scope(monkeypatch):
+    """Services run in the acting user's scope, as under a signed-in request."""
+    services_act_in_their_scope(monkeypatch, services)
+
 
 # SPEC §4: (target business days, received local, due local) for Mon–Fri 09:00–17:00.
 # Week of 2026-06-15 (Mon) .. 2026-06-21 (Sun); no holidays in Europe/Berlin or Asia/Seoul then.
@@ -325,7 +331,7 @@ def test_cap_holds_under_concurrent_assignments(require_postgres, monkeypatch):
 
     def assign(case):
         try:
-            with system_scope("concurrency test"):
+            with acting_as(engagement.manager):
                 barrier.wait()
                 services.case_assign(acting_user=engagement.manager, case=case, assignee=target)
             outcomes.append("assigned")
@@ -377,3 +383,19 @@ def test_plan_gate_for_rca_on_standard_uses_email(standard):
         delivered_at=timezone.now(),
     )
     assert plan("standard").entitlements.filter(function__code="root_cause_analysis").exists()
+
+
+def test_the_loads_shown_count_every_engagement_like_the_cap(premium):
+    """The assign form and the managers' loads show `open_case_count`: across all engagements,
+    also those the viewer does not serve (SPEC §3), not what the viewer's scope holds."""
+    from cases.forms import staff_with_load
+    from cases.views import manager_loads
+
+    engagement, _contact = premium
+    fill_to_cap(engagement.deputy, 3)  # in an engagement the manager does not serve
+    with acting_as(engagement.manager):
+        loads = {person.pk: person.open_items for person in staff_with_load(engagement)}
+        assert loads[engagement.deputy.pk] == services.open_case_count(engagement.deputy) == 3
+    with acting_as(AdminFactory()):
+        managers, _cap = manager_loads()
+    assert {person.pk: person.open_items for person in managers}[engagement.deputy.pk] == 3

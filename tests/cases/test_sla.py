@@ -21,7 +21,15 @@ from engagements.services import absence_record
 from portal.notifications import Notification, OutboxEmail
 from portal.tenancy.scoping import system_scope
 from tests.cases.conftest import engagement_with_contact
+from tests.conftest import services_act_in_their_scope
 from tests.factories import AdminFactory
+
+
+@pytest.fixture(autouse=True)
+def _services_in_the_actors_scope(monkeypatch):
+    """Services run in the acting user's scope, as under a signed-in request."""
+    services_act_in_their_scope(monkeypatch, sys.modules[__name__])
+
 
 ROOT = Path(__file__).resolve().parents[2]
 

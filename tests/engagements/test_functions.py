@@ -3,6 +3,7 @@
 and upgrade plans (upgrade_planning, Standard and Premium). Rules per role, the entitlement
 gate, history, the pages and the API, query budgets."""
 
+import sys
 from datetime import date
 
 import pytest
@@ -13,10 +14,18 @@ from engagements import services_functions as services
 from engagements.models import AdvocacyItem, CustomerProfile, UpgradeMilestone, UpgradePlan
 from portal.audit import AuditEntry
 from portal.errors import InvalidInput, NotAllowed, NotEntitled
-from tests.conftest import page_client, signed_in
+from tests.conftest import page_client, services_act_in_their_scope, signed_in
 from tests.factories import EngagementFactory, ManagerFactory, plan
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _services_in_the_actors_scope(monkeypatch):
+    """Services run in the acting user's scope, as under a signed-in request."""
+    services_act_in_their_scope(monkeypatch, sys.modules[__name__])
+
+
 PROFILES = "/api/v1/customer-profiles/"
 ADVOCACY = "/api/v1/advocacy-items/"
 UPGRADES = "/api/v1/upgrade-plans/"
@@ -254,10 +263,14 @@ def test_staff_plan_upgrades_and_contacts_mark_their_milestones(world):
         (world.a.poc, theirs, {"done": True}),
         (world.a.poc, mine, {"title": "x"}),
         (world.a.member, mine, {"done": False}),
-        (world.other_manager, mine, {"done": False}),
     ):
         with pytest.raises(NotAllowed):
             services.upgrade_milestone_update(acting_user=user, milestone=milestone, **changes)
+    # Another engagement's manager does not see the milestone at all (a 404 in the portal).
+    with pytest.raises(UpgradeMilestone.DoesNotExist):
+        services.upgrade_milestone_update(
+            acting_user=world.other_manager, milestone=mine, done=False
+        )
     with pytest.raises(NotAllowed):
         services.upgrade_plan_create(
             acting_user=world.a.poc,

@@ -19,6 +19,7 @@ from portal.audit import AuditEntry
 from portal.errors import DomainError, InvalidInput
 from portal.notifications import Notification
 from portal.tenancy.scoping import system_scope
+from tests.conftest import services_act_in_their_scope
 from tests.factories import (
     AdminFactory,
     EngagementFactory,
@@ -29,6 +30,14 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _services_in_the_actors_scope(monkeypatch):
+    """Services run in the acting user's scope, as under a signed-in request."""
+    services_act_in_their_scope(monkeypatch, services)
+
+
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
@@ -290,6 +299,9 @@ def test_only_contacts_request_and_only_the_manager_decides(engagement, contact)
         services.after_hours_request(acting_user=stranger, engagement=engagement, **window)
     request = services.after_hours_request(acting_user=contact, engagement=engagement, **window)
     with pytest.raises(DomainError):
+        services.after_hours_decide(acting_user=contact, request=request, approve=True)
+    # Another engagement's manager does not see the request at all (a 404 in the portal).
+    with pytest.raises(AfterHoursRequest.DoesNotExist):
         services.after_hours_decide(acting_user=ManagerFactory(), request=request, approve=True)
     with pytest.raises(InvalidInput):
         services.after_hours_decide(acting_user=engagement.manager, request=request, approve=False)

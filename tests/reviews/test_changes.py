@@ -4,6 +4,7 @@ close to their date, the entitlement gate, the pages and the API."""
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -22,10 +23,16 @@ from reviews.models import ChangeAcknowledgement, ChangeItem
 from reviews.reminders import business_days_before
 from reviews.selectors_functions import unacknowledged_soon
 from reviews.services import NotAllowed
-from tests.conftest import page_client, signed_in
+from tests.conftest import page_client, services_act_in_their_scope, signed_in
 from tests.factories import ChangeItemFactory, EngagementFactory, MembershipFactory, plan
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _services_in_the_actors_scope(monkeypatch):
+    """Services run in the acting user's scope, as under a signed-in request."""
+    services_act_in_their_scope(monkeypatch, sys.modules[__name__])
 
 
 def engagement_of(world):

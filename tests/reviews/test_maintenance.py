@@ -4,6 +4,7 @@ the entitlement gate, the pages, the API, the dashboard include and the calendar
 
 from __future__ import annotations
 
+import sys
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -26,10 +27,16 @@ from reviews.reminders import business_days_before
 from reviews.selectors_functions import maintenance_conflicts, maintenance_upcoming
 from reviews.services import NotAllowed
 from reviews.tasks_functions import send_maintenance_notices
-from tests.conftest import page_client, signed_in
+from tests.conftest import page_client, services_act_in_their_scope, signed_in
 from tests.factories import EngagementFactory, MaintenanceWindowFactory, plan
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _services_in_the_actors_scope(monkeypatch):
+    """Services run in the acting user's scope, as under a signed-in request."""
+    services_act_in_their_scope(monkeypatch, sys.modules[__name__])
 
 
 def engagement_of(world):

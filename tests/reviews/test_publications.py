@@ -5,6 +5,7 @@ turned into sessions, the pages, the API and their query budgets."""
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 
 import pytest
@@ -23,7 +24,7 @@ from portal.tenancy.scoping import tenant_scope
 from reviews import services_publications as services
 from reviews.models import ConsultingRequest, Occurrence, Publication, PublicationReceipt
 from reviews.services import occurrence_complete
-from tests.conftest import page_client, signed_in
+from tests.conftest import page_client, services_act_in_their_scope, signed_in
 from tests.factories import (
     EngagementFactory,
     MembershipFactory,
@@ -33,6 +34,12 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _services_in_the_actors_scope(monkeypatch):
+    """Services run in the acting user's scope, as under a signed-in request."""
+    services_act_in_their_scope(monkeypatch, sys.modules[__name__])
 
 
 def premium(world):

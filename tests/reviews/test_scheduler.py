@@ -1,6 +1,7 @@
 """The scheduler, reminders and misses — driven through the beat tasks."""
 
 import itertools
+import sys
 import threading
 from collections import Counter
 from datetime import date, datetime, time, timedelta
@@ -15,7 +16,15 @@ from portal.notifications import Notification
 from portal.tenancy.scoping import system_scope
 from reviews import reminders, scheduler, tasks
 from reviews.models import Occurrence, OccurrenceReminder
+from tests.conftest import services_act_in_their_scope
 from tests.factories import AdminFactory, EngagementFactory, plan
+
+
+@pytest.fixture(autouse=True)
+def _services_in_the_actors_scope(monkeypatch):
+    """Services run in the acting user's scope, as under a signed-in request."""
+    services_act_in_their_scope(monkeypatch, sys.modules[__name__])
+
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TODAY = date(2026, 6, 1)  # a Monday

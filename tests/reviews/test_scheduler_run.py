@@ -1,6 +1,7 @@
 """The full scheduler run (the daily job): prefetched reads, engagements already in line passed
 over without a transaction, and the same outcome as scheduling each engagement on its own."""
 
+import sys
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from engagements.services import absence_record, engagement_holiday_add, engagement_update
 from reviews import scheduler
 from reviews.models import Occurrence
+from tests.conftest import services_act_in_their_scope
 from tests.factories import AdminFactory, EngagementFactory, ManagerFactory, plan
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -18,6 +20,12 @@ TODAY = date(2026, 6, 1)  # a Monday
 NOW = datetime(2026, 6, 1, 6, 0, tzinfo=BERLIN)
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _services_in_the_actors_scope(monkeypatch):
+    """Services run in the acting user's scope, as under a signed-in request."""
+    services_act_in_their_scope(monkeypatch, sys.modules[__name__])
 
 
 @pytest.fixture(autouse=True)
