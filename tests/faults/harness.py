@@ -229,6 +229,18 @@ class Worker(Process):
         return self.count(f"[{task_id}] succeeded")
 
 
+RESTART_VISIBILITY_SECONDS = 1.0
+
+
+def restart_faults() -> dict[str, str]:
+    """The failpoint settings of a worker started after another was killed mid-task: Redis hands
+    it the killed task at its one sweep at start-up (worker.py), which restores only messages
+    delivered longer than the visibility timeout ago. Waits that long first, so that the sweep
+    cannot run too early however fast the restarted worker starts."""
+    time.sleep(RESTART_VISIBILITY_SECONDS + 0.5)
+    return {"FAULTS_VISIBILITY_TIMEOUT": str(RESTART_VISIBILITY_SECONDS)}
+
+
 def sender(broker_url: str) -> Celery:
     """A Celery client of its own for a private broker (the portal's app stays as configured)."""
     client = Celery("fault-tests", broker=broker_url, set_as_current=False)

@@ -16,7 +16,7 @@ from reviews import scheduler
 from reviews.models import Occurrence, OccurrenceReminder
 from reviews.reminders import participants
 from tests.factories import EngagementFactory, MembershipFactory, plan
-from tests.faults.harness import backends_idle_in_transaction, sender, wait_for
+from tests.faults.harness import backends_idle_in_transaction, restart_faults, sender, wait_for
 
 pytestmark = [
     pytest.mark.services,
@@ -83,7 +83,7 @@ def test_worker_killed_mid_schedule_then_restarted(start_worker, redis_server):
     assert first.succeeded(killed_task.id) == 0
     assert scheduled_engagements() == 6  # the seventh's occurrences died with its transaction
 
-    second = start_worker("schedule-restarted", faults={"FAULTS_VISIBILITY_TIMEOUT": "1"})
+    second = start_worker("schedule-restarted", faults=restart_faults())
     wait_for(lambda: second.succeeded(killed_task.id), "the killed run to be redelivered")
     rerun = client.send_task("reviews.tasks.schedule_all", queue=start_worker.queue)
     wait_for(lambda: second.succeeded(rerun.id), "the rerun to finish")
@@ -120,7 +120,7 @@ def test_worker_killed_mid_reminders_then_restarted(start_worker, redis_server):
     assert OccurrenceReminder.objects.count() == 10
     assert Notification.objects.filter(kind="occurrence.reminder").count() == 10 * 4
 
-    second = start_worker("remind-restarted", faults={"FAULTS_VISIBILITY_TIMEOUT": "1"})
+    second = start_worker("remind-restarted", faults=restart_faults())
     wait_for(lambda: second.succeeded(killed_task.id), "the killed run to be redelivered")
     rerun = client.send_task("reviews.tasks.remind_and_mark_missed", queue=start_worker.queue)
     wait_for(lambda: second.succeeded(rerun.id), "the rerun to finish")

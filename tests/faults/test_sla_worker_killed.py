@@ -18,7 +18,7 @@ from cases.services import case_raise
 from portal.notifications import Notification, OutboxEmail
 from tests.cases.conftest import engagement_with_contact
 from tests.factories import AdminFactory
-from tests.faults.harness import backends_idle_in_transaction, sender, wait_for
+from tests.faults.harness import backends_idle_in_transaction, restart_faults, sender, wait_for
 
 pytestmark = [
     pytest.mark.services,
@@ -132,7 +132,7 @@ def test_worker_killed_mid_scan_then_restarted(start_worker, redis_server):
 
     # A new worker: Redis hands it the killed task again (its visibility timeout has passed),
     # and the next periodic scan arrives as well.
-    second = start_worker("sla-restarted", faults={"FAULTS_VISIBILITY_TIMEOUT": "1"})
+    second = start_worker("sla-restarted", faults=restart_faults())
     wait_for(lambda: second.succeeded(killed_task.id), "the killed scan to be redelivered")
     rerun = client.send_task("cases.tasks.scan_sla", queue=start_worker.queue)
     wait_for(lambda: second.succeeded(rerun.id), "the rerun scan to finish")
