@@ -83,12 +83,14 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from cases.models import Case, CaseEvent  # noqa: E402
-from engagements.models import Contact, Engagement  # noqa: E402
+from cases.casework.models import Case, CaseEvent  # noqa: E402
+from engagements.contacts.models import Contact  # noqa: E402
+from engagements.contracts.models import Engagement  # noqa: E402
 from portal.accounts import services as account_services  # noqa: E402
 from portal.accounts.models import ApiToken, User  # noqa: E402
 from portal.tenancy.scoping import system_scope  # noqa: E402
-from reviews.models import Occurrence, ReportSnapshot  # noqa: E402
+from reviews.reports.models import ReportSnapshot  # noqa: E402
+from reviews.scheduling.models import Occurrence  # noqa: E402
 
 TOKEN_NAME = "bench_http"
 LUA = ROOT / "bench" / "wrk_report.lua"

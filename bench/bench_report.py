@@ -4,7 +4,8 @@
         .venv/bin/python bench/bench_report.py [--profile]
 
 "Busiest" is the engagement with the most cases + time entries + occurrences. Its latest past
-service review's report is built with `reviews.reports.build_report(as_of=now)`, as the report
+service review's report is built with `reviews.reports.figures.build_report(as_of=now)`, as the
+report
 page does for a review that has no frozen snapshot: the review's month and the six before it
 (seven months of cases, the period's hours and deliverables). The same is timed for the busiest
 engagement whose reviews are quarterly (SaaS Standard): seven quarters, 21 months of cases —
@@ -26,11 +27,12 @@ from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
-from cases.models import Case
-from engagements.models import Engagement, TimeEntry
+from cases.casework.models import Case
+from engagements.contracts.models import Engagement
+from engagements.time.models import TimeEntry
 from portal.tenancy.scoping import system_scope
-from reviews.models import Occurrence
-from reviews.reports import build_report
+from reviews.reports.figures import build_report
+from reviews.scheduling.models import Occurrence
 
 ROUNDS = 5
 

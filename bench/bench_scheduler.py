@@ -3,7 +3,8 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench \
         .venv/bin/python bench/bench_scheduler.py [--profile]
 
-Times `reviews.tasks.schedule_all` (what the daily job runs) twice: a first run that has to
+Times `reviews.scheduling.tasks.schedule_all` (what the daily job runs) twice: a first run that
+has to
 create each engagement's 90-day horizon (the data set holds only past occurrences) and a repeat
 run that finds nothing to do. Both run inside one transaction that is rolled back, so the data
 set is left as it was. `--profile` prints the first run's top functions (cProfile).
@@ -19,11 +20,11 @@ from _dataset_env import QueryCounter, Rollback, print_load, require_dataset
 from django.db import connection, transaction
 from django.utils import timezone
 
-from engagements.models import Engagement
+from engagements.contracts.models import Engagement
 from portal.tenancy.scoping import system_scope
-from reviews.models import Occurrence
-from reviews.scheduler import active_engagement_ids
-from reviews.tasks import schedule_all
+from reviews.scheduling.models import Occurrence
+from reviews.scheduling.scheduler import active_engagement_ids
+from reviews.scheduling.tasks import schedule_all
 
 
 def timed_run(profile: bool) -> tuple[dict, float, int]:

@@ -28,8 +28,9 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from cases import sla  # noqa: E402
-from cases.models import Case, SlaReminder  # noqa: E402
-from engagements.models import Engagement, Plan  # noqa: E402
+from cases.casework.models import Case, SlaReminder  # noqa: E402
+from engagements.catalog.models import Plan  # noqa: E402
+from engagements.contracts.models import Engagement  # noqa: E402
 from portal.accounts.models import User  # noqa: E402
 from portal.notifications import Notification, OutboxEmail  # noqa: E402
 from portal.tenancy.models import Organization  # noqa: E402

@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 
 from cases import sla
-from cases.models import Case, SlaReminder
+from cases.casework.models import Case, SlaReminder
 from portal.tenancy.scoping import system_scope
 
 

@@ -18,7 +18,7 @@ def _release_items_of_former_staff(sender: object, engagement_id: int, **kwargs:
     """A new manager or deputy: items held by whom no longer serves go back to the queue. The
     engagement's change is committed already; a failure here is logged, not turned into an
     error for the change that was saved."""
-    from cases.services import cases_release_from_former_staff
+    from cases.casework.services import cases_release_from_former_staff
 
     try:
         with system_scope("items of an engagement's former manager or deputy"):

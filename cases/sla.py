@@ -15,19 +15,87 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F, Q, TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from cases.models import Case, SlaReminder
-from engagements.models import Absence
+from cases.casework.models import Case, SlaReminder
+from engagements.absences.models import Absence
+from engagements.business_time import BusinessCalendar, add_business_days
+from engagements.contracts.models import Engagement
+from engagements.selectors import engagement_calendar
 from portal.accounts.models import User
 from portal.notifications import notify_claimed, provider_admins
 from portal.tenancy.scoping import raw_sql, system_scope, unscoped
 
+
+def response_deadlines(
+    engagement: Engagement, received_at: datetime, calendar: BusinessCalendar | None = None
+) -> tuple[datetime, datetime]:
+    """(75 % reminder time, response due time) by the plan's target on the engagement calendar
+    (pass it when already loaded, see `engagement_calendars`)."""
+    if calendar is None:
+        calendar = engagement_calendar(engagement)
+    target = Decimal(engagement.plan.response_target_business_days)
+    return (
+        add_business_days(calendar, received_at, target * Decimal("0.75")),
+        add_business_days(calendar, received_at, target),
+    )
+
+
+class Sla(TextChoices):
+    ON_TRACK = "on_track", gettext_lazy("On track")
+    AT_RISK = "at_risk", gettext_lazy("At risk")
+    BREACHED = "breached", gettext_lazy("Breached")
+    RESPONDED = "responded", gettext_lazy("Responded")
+
+
+def case_sla(case: Case, now: datetime) -> tuple[str, bool | None]:
+    """(state, response met) of one item.
+
+    The clock runs until the first response; an item resolved without one keeps the state it
+    had when it was resolved. `response met` is known once responded (on time or not) or
+    breached (False), and None while the objective can still be met.
+    """
+    if case.first_response_at is not None:
+        return Sla.RESPONDED, case.first_response_at <= case.response_due_at
+    clock = case.resolved_at or now
+    if case.response_due_at <= clock:
+        return Sla.BREACHED, False
+    if case.reminder_due_at <= clock:
+        return Sla.AT_RISK, None
+    return Sla.ON_TRACK, None
+
+
+def sla_condition(state: str, now: datetime) -> Q:
+    """The database condition of `case_sla(...)[0] == state`."""
+    if state == Sla.RESPONDED:
+        return Q(first_response_at__isnull=False)
+    running = Q(resolved_at__isnull=True)
+    stopped = Q(resolved_at__isnull=False)
+    if state == Sla.BREACHED:
+        condition = (running & Q(response_due_at__lte=now)) | (
+            stopped & Q(response_due_at__lte=F("resolved_at"))
+        )
+    elif state == Sla.AT_RISK:
+        condition = (running & Q(reminder_due_at__lte=now, response_due_at__gt=now)) | (
+            stopped & Q(reminder_due_at__lte=F("resolved_at"), response_due_at__gt=F("resolved_at"))
+        )
+    else:
+        condition = (running & Q(reminder_due_at__gt=now)) | (
+            stopped & Q(reminder_due_at__gt=F("resolved_at"))
+        )
+    return Q(first_response_at__isnull=True) & condition
+
+
 logger = logging.getLogger(__name__)
+
+
 BATCH = 200
 
 

@@ -1,7 +1,8 @@
-"""Periodic jobs of the cases app."""
+"""Celery discovers an app's jobs here: the SLA scan, and one import per feature that has jobs."""
 
 from celery import shared_task
 
+from cases.risks import tasks as risks_tasks  # noqa: F401
 from cases.sla import scan
 from portal.tenancy.scoping import system_scope
 
@@ -24,20 +25,3 @@ def scan_sla() -> dict[str, int]:
         "breached": result.breached,
         "already_sent": result.already_sent,
     }
-
-
-@shared_task(
-    name="cases.tasks.remind_risk_reviews",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(Exception,),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=5,
-)
-def remind_risk_reviews() -> dict[str, int]:
-    """Remind of risks whose review date has come, once per risk and review date."""
-    from cases.services_functions import remind_risk_reviews as remind
-
-    with system_scope("risk review reminders across all engagements"):
-        return remind()

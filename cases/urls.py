@@ -1,25 +1,14 @@
-"""Case pages."""
+"""The routes of the cases app: one line per feature, pages and API."""
 
-from django.urls import include, path
+from cases.casework import urls as casework
+from cases.fixes import urls as fixes
+from cases.risks import urls as risks
 
-from cases import views
+FEATURES = (
+    casework,
+    risks,
+    fixes,
+)
 
-urlpatterns = [
-    path("cases/", views.case_list, name="case_list"),
-    path("cases/new/", views.case_create, name="case_create"),
-    path("cases/new/due/", views.case_due_preview, name="case_due_preview"),
-    path("cases/<int:pk>/", views.case_detail, name="case_detail"),
-    path("cases/<int:pk>/reply/", views.case_reply, name="case_reply"),
-    path("cases/<int:pk>/status/", views.case_status, name="case_status"),
-    path("cases/<int:pk>/assign/", views.case_assign, name="case_assign"),
-    path("cases/<int:pk>/escalate/", views.case_escalate, name="case_escalate"),
-    path("cases/<int:pk>/priority/", views.case_priority, name="case_priority"),
-    path("cases/<int:pk>/rca/", views.case_rca, name="case_rca"),
-    path("cases/<int:pk>/attachments/", views.case_attach, name="case_attach"),
-    path(
-        "cases/<int:pk>/attachments/<int:attachment_pk>/",
-        views.case_attachment_download,
-        name="case_attachment_download",
-    ),
-    path("", include("cases.urls_functions")),
-]
+urlpatterns = [pattern for feature in FEATURES for pattern in feature.urlpatterns]
+api_urlpatterns = [pattern for feature in FEATURES for pattern in feature.api_urlpatterns]

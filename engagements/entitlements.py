@@ -27,7 +27,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
-from engagements.models import Engagement, Entitlement, Plan, ServiceFunction
+from engagements.catalog.models import Entitlement, Plan, ServiceFunction
+from engagements.contracts.models import Engagement
 from portal.errors import NotAllowed, NotEntitled
 
 if TYPE_CHECKING:

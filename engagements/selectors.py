@@ -4,29 +4,17 @@ manager, the business calendar, weekly hours."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import cast
+from datetime import date, datetime
 
-from django.db.models import Q, QuerySet, Sum
-from django.utils import timezone
+from django.db.models import Q
 from django.utils.functional import Promise
 
+from engagements.afterhours.models import AfterHoursRequest
 from engagements.business_time import BusinessCalendar, country_holidays
-from engagements.models import (
-    Absence,
-    AfterHoursRequest,
-    Contact,
-    Engagement,
-    EngagementHoliday,
-    TimeEntry,
-    parse_business_hours,
-)
+from engagements.contracts.models import Engagement, EngagementHoliday, parse_business_hours
 from portal.accounts.models import User
 from portal.errors import NotAllowed
 from portal.tenancy.scoping import unscoped
-
-# --- Hooks for tenancy: what a manager serves (these build scopes, so they are unscoped)
 
 
 def engagement_ids_served_by(user: User) -> list[int]:
@@ -66,41 +54,6 @@ def require_staff(acting_user: User, engagement: Engagement, message: str | Prom
     """Refuse (`NotAllowed`, saying `message`) anyone but the staff who serve the engagement."""
     if not serves(acting_user, engagement):
         raise NotAllowed(message)
-
-
-# --- Absences and the responsible manager ----------------------------------------------------
-
-
-def absence_at(user: User | None, at: datetime) -> Absence | None:
-    if user is None:
-        return None
-    return Absence.objects.filter(manager=user, starts_at__lte=at, ends_at__gt=at).first()
-
-
-def responsible_manager(engagement: Engagement, at: datetime | None = None) -> User:
-    """The manager, or the deputy while the manager is absent (SPEC §4)."""
-    at = at or timezone.now()
-    if engagement.deputy_id and absence_at(engagement.manager, at) is not None:
-        return cast("User", engagement.deputy)  # deputy_id is set
-    return engagement.manager
-
-
-# --- Contacts ----------------------------------------------------------------------------------
-
-
-def active_contacts(engagement: Engagement) -> QuerySet[Contact]:
-    return Contact.objects.filter(engagement=engagement, removed_at__isnull=True).select_related(
-        "user"
-    )
-
-
-def is_active_contact(engagement: Engagement, user: User) -> bool:
-    return Contact.objects.filter(
-        engagement=engagement, user=user, removed_at__isnull=True
-    ).exists()
-
-
-# --- The business calendar -----------------------------------------------------------------------
 
 
 def engagement_calendar(
@@ -167,60 +120,4 @@ def calendar_from(
         hours=parse_business_hours(engagement.business_hours),
         holidays=frozenset(holidays),
         extra_windows=windows,
-    )
-
-
-# --- Weekly hours ------------------------------------------------------------------------------
-
-
-def week_start(day: date) -> date:
-    """Monday of the ISO week containing `day`."""
-    return day - timedelta(days=day.weekday())
-
-
-@dataclass(frozen=True)
-class HoursSummary:
-    this_week_minutes: int
-    trailing_weeks: list[tuple[date, int]]  # (Monday, minutes), oldest first, full weeks only
-    cap_minutes: int
-
-    @property
-    def trailing_average_minutes(self) -> int:
-        if not self.trailing_weeks:
-            return 0
-        return round(
-            sum(minutes for _week, minutes in self.trailing_weeks) / len(self.trailing_weeks)
-        )
-
-    @property
-    def over_cap(self) -> bool:
-        return self.trailing_average_minutes > self.cap_minutes
-
-
-def hours_summary(
-    engagement: Engagement, today: date | None = None, weeks: int = 4
-) -> HoursSummary:
-    """This week's minutes and the trailing `weeks` full weeks before it, in one query."""
-    today = today or engagement.local_today()
-    current = week_start(today)
-    first = current - timedelta(weeks=weeks)
-    rows = (
-        TimeEntry.objects.filter(
-            engagement=engagement, date__gte=first, date__lt=current + timedelta(days=7)
-        )
-        .values("date")
-        .annotate(total=Sum("minutes"))
-    )
-    per_week: dict[date, int] = {}
-    for row in rows:
-        monday = week_start(row["date"])
-        per_week[monday] = per_week.get(monday, 0) + row["total"]
-    trailing = [
-        (first + timedelta(weeks=n), per_week.get(first + timedelta(weeks=n), 0))
-        for n in range(weeks)
-    ]
-    return HoursSummary(
-        this_week_minutes=per_week.get(current, 0),
-        trailing_weeks=trailing,
-        cap_minutes=int(engagement.plan.weekly_hours_cap * 60),
     )

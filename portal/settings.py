@@ -200,19 +200,19 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("SLA_SCAN_INTERVAL_SECONDS", default=60.0),
     },
     "schedule-occurrences": {
-        "task": "reviews.tasks.schedule_all",
+        "task": "reviews.scheduling.tasks.schedule_all",
         "schedule": env.float("SCHEDULER_INTERVAL_SECONDS", default=86400.0),
     },
     "remind-occurrences": {
-        "task": "reviews.tasks.remind_and_mark_missed",
+        "task": "reviews.scheduling.tasks.remind_and_mark_missed",
         "schedule": env.float("OCCURRENCE_REMINDER_INTERVAL_SECONDS", default=300.0),
     },
     "maintenance-notices": {
-        "task": "reviews.tasks.send_maintenance_notices",
+        "task": "reviews.maintenance.tasks.send_maintenance_notices",
         "schedule": env.float("MAINTENANCE_NOTICE_INTERVAL_SECONDS", default=900.0),
     },
     "remind-risk-reviews": {
-        "task": "cases.tasks.remind_risk_reviews",
+        "task": "cases.risks.tasks.remind_risk_reviews",
         "schedule": env.float("RISK_REVIEW_INTERVAL_SECONDS", default=3600.0),
     },
     "purge-idempotency-keys": {
@@ -220,7 +220,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("IDEMPOTENCY_PURGE_INTERVAL_SECONDS", default=3600.0),
     },
     "evaluate-overages": {
-        "task": "engagements.tasks.evaluate_overages",
+        "task": "engagements.time.tasks.evaluate_overages",
         "schedule": env.float("OVERAGE_INTERVAL_SECONDS", default=3600.0),
     },
 }
@@ -305,7 +305,8 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # --- API -------------------------------------------------------------------------------------
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
-# A multipart upload (an attachment: at most 10 MB, cases.services) with room for its form fields.
+# A multipart upload (an attachment: at most 10 MB, cases.casework.services) with room for its
+# form fields.
 UPLOAD_MAX_BODY_BYTES = env.int("UPLOAD_MAX_BODY_BYTES", default=11 * 1024 * 1024)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -362,31 +363,31 @@ SPECTACULAR_SETTINGS = {
         "UserKindEnum": "portal.accounts.models.User.Kind",
         "TokenScopeEnum": "portal.accounts.models.ApiToken.Scope",
         "MembershipRoleEnum": "portal.tenancy.models.Membership.Role",
-        "MethodEnum": "engagements.models.Method",
-        "FrequencyEnum": "engagements.models.Frequency",
-        "DeploymentEnum": "engagements.models.Plan.Deployment",
-        "PricingEnum": "engagements.models.Plan.Pricing",
-        "EngagementStatusEnum": "engagements.models.Engagement.Status",
-        "LanguageEnum": "engagements.models.Engagement.Language",
-        "AbsenceKindEnum": "engagements.models.Absence.Kind",
-        "AfterHoursStatusEnum": "engagements.models.AfterHoursRequest.Status",
-        "ActivityEnum": "engagements.models.TimeEntry.Activity",
-        "CaseKindEnum": "cases.models.Case.Kind",
-        "CaseStatusEnum": "cases.models.Case.Status",
-        "SeverityEnum": "cases.models.Case.Severity",
-        "CaseEventKindEnum": "cases.models.CaseEvent.Kind",
-        "SlaThresholdEnum": "cases.models.SlaReminder.Threshold",
-        "RiskStatusEnum": "cases.models.Risk.Status",
-        "VendorStatusEnum": "cases.models.FixRequest.VendorStatus",
-        "OccurrenceStatusEnum": "reviews.models.Occurrence.Status",
-        "MaintenanceStatusEnum": "reviews.models.MaintenanceWindow.Status",
-        "ChangeKindEnum": "reviews.models.ChangeItem.Kind",
-        "ChangeStatusEnum": "reviews.models.ChangeItem.Status",
-        "PublicationKindEnum": "reviews.models.Publication.Kind",
-        "ConsultingStatusEnum": "reviews.models.ConsultingRequest.Status",
-        "AdvocacyKindEnum": "engagements.models.AdvocacyItem.Kind",
-        "AdvocacyStatusEnum": "engagements.models.AdvocacyItem.Status",
-        "UpgradePlanStatusEnum": "engagements.models.UpgradePlan.Status",
+        "MethodEnum": "engagements.catalog.models.Method",
+        "FrequencyEnum": "engagements.catalog.models.Frequency",
+        "DeploymentEnum": "engagements.catalog.models.Plan.Deployment",
+        "PricingEnum": "engagements.catalog.models.Plan.Pricing",
+        "EngagementStatusEnum": "engagements.contracts.models.Engagement.Status",
+        "LanguageEnum": "engagements.contracts.models.Engagement.Language",
+        "AbsenceKindEnum": "engagements.absences.models.Absence.Kind",
+        "AfterHoursStatusEnum": "engagements.afterhours.models.AfterHoursRequest.Status",
+        "ActivityEnum": "engagements.time.models.TimeEntry.Activity",
+        "CaseKindEnum": "cases.casework.models.Case.Kind",
+        "CaseStatusEnum": "cases.casework.models.Case.Status",
+        "SeverityEnum": "cases.casework.models.Case.Severity",
+        "CaseEventKindEnum": "cases.casework.models.CaseEvent.Kind",
+        "SlaThresholdEnum": "cases.casework.models.SlaReminder.Threshold",
+        "RiskStatusEnum": "cases.risks.models.Risk.Status",
+        "VendorStatusEnum": "cases.fixes.models.FixRequest.VendorStatus",
+        "OccurrenceStatusEnum": "reviews.scheduling.models.Occurrence.Status",
+        "MaintenanceStatusEnum": "reviews.maintenance.models.MaintenanceWindow.Status",
+        "ChangeKindEnum": "reviews.releases.models.ChangeItem.Kind",
+        "ChangeStatusEnum": "reviews.releases.models.ChangeItem.Status",
+        "PublicationKindEnum": "reviews.publications.models.Publication.Kind",
+        "ConsultingStatusEnum": "reviews.consulting.models.ConsultingRequest.Status",
+        "AdvocacyKindEnum": "engagements.advocacy.models.AdvocacyItem.Kind",
+        "AdvocacyStatusEnum": "engagements.advocacy.models.AdvocacyItem.Status",
+        "UpgradePlanStatusEnum": "engagements.upgrades.models.UpgradePlan.Status",
     },
 }
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=365)

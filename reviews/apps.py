@@ -7,5 +7,4 @@ class ReviewsConfig(AppConfig):
     verbose_name = _("Reviews")
 
     def ready(self) -> None:
-        # Connects the engagement_changed receiver; registers the maintenance notices job.
-        from reviews import tasks, tasks_functions  # noqa: F401
+        pass

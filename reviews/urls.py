@@ -1,11 +1,26 @@
-"""Pages of the reviews app."""
+"""The routes of the reviews app: one line per feature, pages and API."""
 
-from django.urls import include, path
+from reviews.board import urls as board
+from reviews.consulting import urls as consulting
+from reviews.enablement import urls as enablement
+from reviews.feeds import urls as feeds
+from reviews.maintenance import urls as maintenance
+from reviews.publications import urls as publications
+from reviews.releases import urls as releases
+from reviews.reports import urls as reports
+from reviews.scheduling import urls as scheduling
 
-urlpatterns = [
-    path("", include("reviews.urls_feeds")),
-    path("", include("reviews.urls_reports")),
-    path("", include("reviews.urls_pages")),
-    path("", include("reviews.urls_functions")),
-    path("", include("reviews.urls_publications")),
-]
+FEATURES = (
+    feeds,
+    reports,
+    board,
+    scheduling,
+    maintenance,
+    releases,
+    publications,
+    enablement,
+    consulting,
+)
+
+urlpatterns = [pattern for feature in FEATURES for pattern in feature.urlpatterns]
+api_urlpatterns = [pattern for feature in FEATURES for pattern in feature.api_urlpatterns]

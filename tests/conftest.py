@@ -174,7 +174,7 @@ def make_tenant(label: str, *, manager: Any, deputy: Any, plan_code: str) -> Ten
         user=UserFactory(email=f"member@{label}.test", name=f"Member {label.upper()}"),
     ).user
     give_logo(organization)
-    from engagements.models import Contact
+    from engagements.contacts.models import Contact
     from tests.factories import EngagementFactory, plan
 
     engagement = EngagementFactory(
@@ -281,7 +281,7 @@ def _catalog_seeded(request: pytest.FixtureRequest) -> None:
         marker is not None and marker.kwargs.get("transaction")
     )
     request.getfixturevalue("transactional_db" if transactional else "db")
-    from engagements.models import Plan
+    from engagements.catalog.models import Plan
 
     if not Plan.objects.exists():
         import importlib

@@ -63,7 +63,7 @@ def has_totp(user: User) -> bool:
 
 
 def plan(code: str):
-    from engagements.models import Plan
+    from engagements.catalog.models import Plan
 
     return Plan.objects.get(code=code)
 

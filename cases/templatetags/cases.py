@@ -10,8 +10,8 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Case
-from engagements.models import Method
+from cases.casework.models import Case
+from engagements.catalog.models import Method
 
 register = template.Library()
 
@@ -62,7 +62,7 @@ def sla_state(case: Case, now: datetime | None = None) -> SlaState:
     return SlaState(code=code, label=str(label), css=css)
 
 
-@register.inclusion_tag("cases/_sla_badge.html")
+@register.inclusion_tag("cases/casework/_sla_badge.html")
 def sla_badge(case: Case) -> dict[str, Any]:
     """`{% sla_badge case %}`: the badge, with the due time (viewer's zone) as its title."""
     return {"case": case, "state": sla_state(case)}

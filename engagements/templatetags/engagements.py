@@ -8,8 +8,9 @@ from django import template
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from engagements.catalog.models import Method
+from engagements.contracts.models import Engagement
 from engagements.entitlements import FunctionCode, is_entitled
-from engagements.models import Engagement, Method
 
 register = template.Library()
 

@@ -12,7 +12,7 @@ The rows obey what the services would have produced:
   engagement's named contacts and received inside the engagement's term, by `as_of`;
 * `reminder_due_at` and `response_due_at` are computed per case with
   `engagements.business_time.add_business_days` on the engagement's calendar (its zone, the
-  default hours and its country's public holidays) exactly as `cases.services.response_deadlines`
+  default hours and its country's public holidays) exactly as `cases.sla.response_deadlines`
   does: the generated engagements have no extra holidays and no after-hours windows, so that
   calendar is the same for every engagement of one (zone, country) pair and is built once per pair;
 * an open item is assigned to the engagement's manager, else its deputy, while they are under
@@ -22,7 +22,8 @@ The rows obey what the services would have produced:
 * unanswered open items whose 75 % or due time had passed by `as_of` have their `SlaReminder`
   rows, as if the scanner had been running (its notifications are not generated);
 * occurrences are the plans' weekly/monthly/quarterly cadences and weekly calls in the past,
-  with the scheduler's periods and slots (`reviews.scheduler.slot` and `back_to_back`), so a
+  with the scheduler's periods and slots (`reviews.scheduling.scheduler.slot` and
+  `back_to_back`), so a
   scheduler run creates only the future horizon; the most recent ones per engagement are kept;
 * an organization has at most the plan's `max_contacts` named contacts per engagement.
 
@@ -214,7 +215,7 @@ class _Plan:
     max_open: int
     weekly_call: bool
     case_management: bool
-    wanted: list  # reviews.scheduler.Wanted
+    wanted: list  # reviews.scheduling.scheduler.Wanted
 
 
 @dataclass
@@ -310,11 +311,13 @@ class _Generator:
     def run(self) -> None:
         from allauth.account.models import EmailAddress
 
-        from cases.models import Case, CaseEvent, SlaReminder
-        from engagements.models import Contact, Engagement, TimeEntry
+        from cases.casework.models import Case, CaseEvent, SlaReminder
+        from engagements.contacts.models import Contact
+        from engagements.contracts.models import Engagement
+        from engagements.time.models import TimeEntry
         from portal.accounts.models import User
         from portal.tenancy.models import Membership, Organization
-        from reviews.models import Occurrence
+        from reviews.scheduling.models import Occurrence
 
         self.plans = _load_plans()
         self.calendars = self._calendars()
@@ -420,7 +423,7 @@ class _Generator:
 
     def _calendars(self) -> dict[str, BusinessCalendar]:
         from engagements.business_time import BusinessCalendar, country_holidays
-        from engagements.models import default_business_hours, parse_business_hours
+        from engagements.contracts.models import default_business_hours, parse_business_hours
 
         years = range(self.as_of.year - 4, self.as_of.year + 4)
         hours = parse_business_hours(default_business_hours())
@@ -675,8 +678,8 @@ class _Generator:
     # --- occurrences ---------------------------------------------------------------------------
 
     def _occurrences(self) -> Iterator[tuple]:
-        from engagements.models import Engagement
-        from reviews.scheduler import DURATION_MINUTES, back_to_back, period_starts, slot
+        from engagements.contracts.models import Engagement
+        from reviews.scheduling.scheduler import DURATION_MINUTES, back_to_back, period_starts, slot
 
         rng = random.Random(self.seed * 7 + 2)  # noqa: S311 -- reproducible data, not security
         as_of = self.as_of
@@ -756,10 +759,10 @@ class _Generator:
 
 def _load_plans() -> dict[str, _Plan]:
     """The catalog's three plans (seeded by the catalog migration; re-seeded if missing)."""
+    from engagements.catalog.models import Cadence, Entitlement, Plan
     from engagements.entitlements import FunctionCode
-    from engagements.models import Cadence, Entitlement, Plan
-    from reviews.models import WEEKLY_CALL
-    from reviews.scheduler import SCHEDULED_FREQUENCIES, Wanted
+    from reviews.scheduling.models import WEEKLY_CALL
+    from reviews.scheduling.scheduler import SCHEDULED_FREQUENCIES, Wanted
 
     if Plan.objects.filter(code__in=PLAN_CODES).count() < len(PLAN_CODES):
         import importlib
@@ -799,8 +802,8 @@ def _load_plans() -> dict[str, _Plan]:
 
 def database_is_empty() -> bool:
     """No organizations, engagements, cases or users yet (the catalog may be there)."""
-    from cases.models import Case
-    from engagements.models import Engagement
+    from cases.casework.models import Case
+    from engagements.contracts.models import Engagement
     from portal.accounts.models import User
     from portal.tenancy.models import Organization
 

@@ -17,7 +17,7 @@ from portal.tenancy.models import Membership, Organization
 from portal.tenancy.scoping import system_scope
 
 if TYPE_CHECKING:
-    from engagements.models import Engagement
+    from engagements.contracts.models import Engagement
 
 DEMO_PASSWORD = "portal-demo-2026"
 # A fixed secret so the printed admin login works without scanning a QR code first.
@@ -193,10 +193,14 @@ def seed_demo() -> list[DemoPerson]:
 
 
 def _seed_engagements(organizations: dict[str, Organization]) -> None:
-    from engagements.models import Absence, Contact, Engagement, Plan, TimeEntry
-    from engagements.selectors import week_start
-    from engagements.services import overage_evaluate
-    from reviews.scheduler import schedule_engagement
+    from engagements.absences.models import Absence
+    from engagements.catalog.models import Plan
+    from engagements.contacts.models import Contact
+    from engagements.contracts.models import Engagement
+    from engagements.time.models import TimeEntry
+    from engagements.time.selectors import week_start
+    from engagements.time.services import overage_evaluate
+    from reviews.scheduling.scheduler import schedule_engagement
 
     today = timezone.now().date()
     users = {user.email: user for user in User.objects.all()}
@@ -260,7 +264,7 @@ DEMO_CASES = [
 
 def _seed_cases(engagement: Engagement, users: dict[str, User]) -> None:
     """A few items per engagement, so the queue, the badges and the board have something."""
-    from cases.services import case_raise, case_respond
+    from cases.casework.services import case_raise, case_respond
 
     now = timezone.now()
     for kind, severity, subject, hours_ago, answered in DEMO_CASES:

@@ -17,8 +17,10 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from engagements.models import AfterHoursRequest, Engagement
-from engagements.views import admin_panel, engagement_cards, pending_after_hours, served_by
+from engagements.afterhours.models import AfterHoursRequest
+from engagements.afterhours.selectors import pending_after_hours
+from engagements.contracts.models import Engagement
+from engagements.contracts.selectors import admin_panel, engagement_cards, served_by
 from portal.accounts.models import User
 from portal.audit import AuditEntry
 from portal.celery import app as celery_app
@@ -27,7 +29,7 @@ from portal.pages import admin_required
 from portal.tasks import HEARTBEAT_CACHE_KEY
 from portal.tenancy.models import Membership, Organization
 from portal.tenancy.scoping import raw_sql
-from reviews.views import upcoming_sessions
+from reviews.scheduling.selectors import upcoming_sessions
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from reviews.selectors_publications import LATEST_LIMIT, latest_publications
+from reviews.publications.selectors import LATEST_LIMIT, latest_publications
 
 register = template.Library()
 

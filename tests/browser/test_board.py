@@ -12,10 +12,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from cases.models import Case
-from engagements.selectors import week_start
-from reviews.models import Occurrence
-from reviews.scheduler import schedule_engagement
+from cases.casework.models import Case
+from engagements.time.selectors import week_start
+from reviews.scheduling.models import Occurrence
+from reviews.scheduling.scheduler import schedule_engagement
 from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD
 

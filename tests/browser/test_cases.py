@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
-from cases.models import Case
+from cases.casework.models import Case
 from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD
 

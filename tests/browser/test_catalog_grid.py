@@ -6,7 +6,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from engagements.models import Entitlement, Plan, ServiceFunction
+from engagements.catalog.models import Entitlement, Plan, ServiceFunction
 from tests.browser.conftest import enter_totp, sign_in
 from tests.factories import PASSWORD
 

@@ -14,9 +14,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from cases.models import Case
-from reviews.models import Occurrence
-from reviews.scheduler import schedule_engagement
+from cases.casework.models import Case
+from reviews.scheduling.models import Occurrence
+from reviews.scheduling.scheduler import schedule_engagement
 from tests.browser.conftest import enter_totp, sign_in
 from tests.factories import PASSWORD
 

@@ -9,8 +9,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from cases import services
-from cases.models import Case
+from cases.casework import services
+from cases.casework.models import Case
 from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD
 

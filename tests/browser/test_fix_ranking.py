@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from cases import services_functions
-from cases.models import FixRequest
+from cases.fixes import services as services_functions
+from cases.fixes.models import FixRequest
 from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD
 

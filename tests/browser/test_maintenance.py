@@ -2,7 +2,8 @@
 Chromium.
 
 The PoC sees it on the engagement's maintenance page; once templates/dashboard.html includes
-"reviews/_maintenance_upcoming.html", on the dashboard too (checked when the include is there)."""
+"reviews/maintenance/_maintenance_upcoming.html", on the dashboard too (checked when the include
+is there)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from reviews.models import MaintenanceWindow
+from reviews.maintenance.models import MaintenanceWindow
 from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD
 
@@ -71,7 +72,7 @@ def test_manager_plans_maintenance_and_the_poc_sees_it(
     page.context.clear_cookies()
     sign_in(page, live_server.url, world.a.poc.email, PASSWORD)
     assert urlparse(page.url).path == "/"
-    if "reviews/_maintenance_upcoming.html" in DASHBOARD.read_text():
+    if "reviews/maintenance/_maintenance_upcoming.html" in DASHBOARD.read_text():
         upcoming = page.locator(f"#maintenance-{window.pk}")
         expect(upcoming).to_contain_text("Database patch night")
         screenshot(page, artifacts_dir, "maintenance-on-poc-dashboard.png")

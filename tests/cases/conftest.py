@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engagements.models import Contact
+from engagements.contacts.models import Contact
 from tests.factories import EngagementFactory, MembershipFactory, plan
 
 

@@ -9,10 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cases import services
-from cases.models import Case, CaseEvent
-from engagements.models import Engagement
-from engagements.services import engagement_holiday_add
+from cases.casework import services
+from cases.casework.models import Case, CaseEvent
+from engagements.contracts.models import Engagement
+from engagements.contracts.services import engagement_holiday_add
 from tests.cases.conftest import engagement_with_contact, local
 from tests.conftest import PNG_BYTES, signed_in
 from tests.factories import plan

@@ -9,15 +9,17 @@ error on the page, and never chosen by the routing of new items.
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases import services
-from cases.models import Case
-from engagements.models import Absence
+from cases.casework import services as casework_services
+from cases.casework.models import Case
+from engagements.absences.models import Absence
+from portal import errors as portal_errors
 from portal.notifications import Notification, OutboxEmail
 from tests.cases.test_services import fill_to_cap
 from tests.cases.test_views import engagement_of, raise_case
@@ -30,7 +32,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _services_in_the_actors_scope(monkeypatch):
     """Services run in the acting user's scope, as under a signed-in request."""
-    services_act_in_their_scope(monkeypatch, services)
+    services_act_in_their_scope(monkeypatch, sys.modules[__name__])
 
 
 NOT_SERVING = (
@@ -51,7 +53,7 @@ def nothing_reached(person) -> bool:
     return (
         not Notification.objects.filter(user=person).exists()
         and not OutboxEmail.objects.filter(to=person.email).exists()
-        and services.open_case_count(person) == 0
+        and casework_services.open_case_count(person) == 0
     )
 
 
@@ -98,8 +100,10 @@ def test_api_assigns_to_the_manager_and_the_deputy(world):
 def test_service_refuses_before_writing_anything(world):
     case = raise_case(world)
     events = case.events.count()
-    with pytest.raises(services.InvalidInput) as refused:
-        services.case_assign(acting_user=world.admin, case=case, assignee=world.other_manager)
+    with pytest.raises(portal_errors.InvalidInput) as refused:
+        casework_services.case_assign(
+            acting_user=world.admin, case=case, assignee=world.other_manager
+        )
     assert refused.value.fields == {"assignee": [NOT_SERVING]}
     case.refresh_from_db()
     assert case.assignee == world.manager and case.events.count() == events
@@ -161,7 +165,7 @@ def test_routing_never_chooses_anyone_but_the_manager_or_the_deputy(world):
     queued = raise_case(world, "Both full")
     assert queued.assignee is None  # the provider queue, which provider admins are told of
     for who, person in people.items():
-        assert services.open_case_count(person) == 0
+        assert casework_services.open_case_count(person) == 0
         told = Notification.objects.filter(user=person, kind="case.raised").exists()
         assert told == (who == "provider admin"), who
 
@@ -169,11 +173,13 @@ def test_routing_never_chooses_anyone_but_the_manager_or_the_deputy(world):
 def test_reopening_drops_an_assignee_who_no_longer_serves(world):
     engagement = engagement_of(world)
     case = raise_case(world)
-    services.case_resolve(acting_user=world.manager, case=case)
+    casework_services.case_resolve(acting_user=world.manager, case=case)
     engagement.manager = ManagerFactory(email="successor@provider.test")
     engagement.save()
     case.refresh_from_db()
-    services.case_set_status(acting_user=world.admin, case=case, status=Case.Status.IN_PROGRESS)
+    casework_services.case_set_status(
+        acting_user=world.admin, case=case, status=Case.Status.IN_PROGRESS
+    )
     case.refresh_from_db()
     assert case.assignee is None
 
@@ -184,16 +190,16 @@ def test_a_new_manager_takes_the_engagement_and_the_former_ones_items_go_to_the_
     would count against their cap and send them its reminders."""
     from django.test import TestCase
 
-    from engagements.services import engagement_update
+    from engagements.contracts.services import engagement_update
 
     engagement = engagement_of(world)
     kept = raise_case(world, subject="Deputy holds this")
-    services.case_assign(acting_user=world.manager, case=kept, assignee=engagement.deputy)
+    casework_services.case_assign(acting_user=world.manager, case=kept, assignee=engagement.deputy)
     moved = raise_case(world, subject="Manager holds this")
-    services.case_assign(acting_user=world.manager, case=moved, assignee=world.manager)
+    casework_services.case_assign(acting_user=world.manager, case=moved, assignee=world.manager)
     done = raise_case(world, subject="Closed already")
-    services.case_assign(acting_user=world.manager, case=done, assignee=world.manager)
-    services.case_resolve(acting_user=world.manager, case=done)
+    casework_services.case_assign(acting_user=world.manager, case=done, assignee=world.manager)
+    casework_services.case_resolve(acting_user=world.manager, case=done)
     successor = ManagerFactory(email="successor@provider.test", name="Sue Successor")
     with TestCase.captureOnCommitCallbacks(execute=True):
         engagement_update(acting_user=world.admin, engagement=engagement, manager=successor)
@@ -202,7 +208,7 @@ def test_a_new_manager_takes_the_engagement_and_the_former_ones_items_go_to_the_
     assert kept.assignee == engagement.deputy
     assert moved.assignee is None
     assert done.assignee == world.manager  # a closed item keeps who handled it
-    assert services.open_case_count(world.manager) == 0
+    assert casework_services.open_case_count(world.manager) == 0
     assert moved.events.filter(kind="assignment", data__to=None).exists()
     from portal.audit import AuditEntry
 

@@ -11,8 +11,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from cases import services
-from cases.models import Case, CaseEvent
+from cases.casework import services
+from cases.casework.models import Case, CaseEvent
 from portal.audit import AuditEntry
 from tests.cases.conftest import engagement_with_contact
 from tests.conftest import PNG_BYTES

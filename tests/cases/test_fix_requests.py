@@ -8,13 +8,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cases import services
-from cases import services_functions as functions
-from cases.models import FixRequest
-from cases.selectors import fix_requests_for_report
-from cases.services import NotAllowed
+from cases.casework import services
+from cases.fixes import services as functions
+from cases.fixes.models import FixRequest
+from cases.fixes.selectors import fix_requests_for_report
 from portal.audit import AuditEntry
-from portal.errors import InvalidInput, NotEntitled
+from portal.errors import InvalidInput, NotAllowed, NotEntitled
 from portal.notifications import Notification
 from tests.conftest import page_client, services_act_in_their_scope, signed_in
 

@@ -13,9 +13,9 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from psycopg import errors as pg_errors
 
-from cases import services
-from cases.models import Case
-from engagements.models import Contact
+from cases.casework import services
+from cases.casework.models import Case
+from engagements.contacts.models import Contact
 from portal.locks import atomic_retried, is_lock_conflict
 from portal.tenancy.scoping import system_scope
 from tests.conftest import page_client, signed_in

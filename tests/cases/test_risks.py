@@ -10,13 +10,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cases import services_functions as services
-from cases.models import Risk, RiskReviewReminder
-from cases.selectors import high_risks
-from cases.services import NotAllowed
-from cases.tasks import remind_risk_reviews
+from cases.risks import services
+from cases.risks.models import Risk, RiskReviewReminder
+from cases.risks.selectors import high_risks
+from cases.risks.tasks import remind_risk_reviews
 from portal.audit import AuditEntry
-from portal.errors import InvalidInput, NotEntitled
+from portal.errors import InvalidInput, NotAllowed, NotEntitled
 from portal.notifications import Notification
 from portal.tenancy.scoping import system_scope
 from tests.conftest import page_client, services_act_in_their_scope, signed_in

@@ -10,11 +10,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
-from cases import services
-from cases.models import Case, CaseEvent
-from cases.services import ManagerCaseCapReached, NotAllowed
-from engagements.services import absence_record
-from portal.errors import Conflict, InvalidInput, NotEntitled
+from cases.casework import services
+from cases.casework.models import Case, CaseEvent
+from cases.casework.services import ManagerCaseCapReached
+from engagements.absences.services import absence_record
+from portal.errors import Conflict, InvalidInput, NotAllowed, NotEntitled
 from portal.notifications import Notification, OutboxEmail
 from tests.cases.conftest import engagement_with_contact, local
 from tests.conftest import PNG_BYTES, acting_as, services_act_in_their_scope
@@ -57,7 +57,7 @@ def test_response_due_follows_spec_examples(zone, plan_code, received, due):
 
 def test_monday_holiday_pushes_the_due_time():
     engagement, _contact = engagement_with_contact("premium", "Europe/Berlin")
-    from engagements.services import engagement_holiday_add
+    from engagements.contracts.services import engagement_holiday_add
 
     engagement_holiday_add(
         acting_user=engagement.manager,
@@ -388,8 +388,8 @@ def test_plan_gate_for_rca_on_standard_uses_email(standard):
 def test_the_loads_shown_count_every_engagement_like_the_cap(premium):
     """The assign form and the managers' loads show `open_case_count`: across all engagements,
     also those the viewer does not serve (SPEC §3), not what the viewer's scope holds."""
-    from cases.forms import staff_with_load
-    from cases.views import manager_loads
+    from cases.casework.forms import staff_with_load
+    from cases.casework.selectors import manager_loads
 
     engagement, _contact = premium
     fill_to_cap(engagement.deputy, 3)  # in an engagement the manager does not serve

@@ -15,9 +15,9 @@ from django.db import connection
 from django.utils import timezone
 
 from cases import sla
-from cases.models import Case, SlaReminder
-from cases.services import case_raise, case_respond
-from engagements.services import absence_record
+from cases.casework.models import Case, SlaReminder
+from cases.casework.services import case_raise, case_respond
+from engagements.absences.services import absence_record
 from portal.notifications import Notification, OutboxEmail
 from portal.tenancy.scoping import system_scope
 from tests.cases.conftest import engagement_with_contact

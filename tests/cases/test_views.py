@@ -13,9 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
-from cases import services
-from cases.models import Attachment, Case, CaseEvent, RootCauseAnalysis
-from engagements.models import Contact
+from cases import sla as cases_sla
+from cases.casework import services as casework_services
+from cases.casework.models import Attachment, Case, CaseEvent, RootCauseAnalysis
+from engagements.contacts.models import Contact
 from portal.notifications import Notification
 from tests.conftest import PNG_BYTES
 from tests.conftest import page_client as signed_in
@@ -33,7 +34,7 @@ def engagement_of(world):
 
 def raise_case(world, subject="Printer on fire", *, engagement=None, by=None, **fields):
     engagement = engagement or engagement_of(world)
-    return services.case_raise(
+    return casework_services.case_raise(
         acting_user=by or world.a.poc,
         engagement=engagement,
         kind=fields.pop("kind", "inquiry"),
@@ -115,8 +116,8 @@ def test_customer_list_shows_own_items_with_sla_badges_and_filters(world):
     Case.objects.filter(pk=breached.pk).update(
         reminder_due_at=now - timedelta(hours=3), response_due_at=now - timedelta(hours=1)
     )
-    services.case_comment(acting_user=world.manager, case=on_time, body="On it.")
-    services.case_comment(acting_user=world.manager, case=late, body="Sorry.")
+    casework_services.case_comment(acting_user=world.manager, case=on_time, body="On it.")
+    casework_services.case_comment(acting_user=world.manager, case=late, body="Sorry.")
     Case.objects.filter(pk=late.pk).update(response_due_at=now - timedelta(days=1))
     raise_case(world, "Tenant B secret", engagement=world.b.objects["engagement"], by=world.b.poc)
 
@@ -136,7 +137,7 @@ def test_customer_list_shows_own_items_with_sla_badges_and_filters(world):
 
     incidents = page(client, "case_list", kind="incident")
     assert "Way overdue" in incidents and "Fresh question" not in incidents
-    services.case_resolve(acting_user=world.manager, case=on_time)
+    casework_services.case_resolve(acting_user=world.manager, case=on_time)
     closed = page(client, "case_list", state="closed")
     assert "Answered quickly" in closed and "Fresh question" not in closed
     open_ = page(client, "case_list", state="open")
@@ -158,8 +159,8 @@ def test_manager_queue_is_sorted_unanswered_first_with_load(world):
     Case.objects.filter(pk=later.pk).update(response_due_at=now + timedelta(days=3))
     Case.objects.filter(pk=sooner.pk).update(response_due_at=now + timedelta(days=1))
     Case.objects.filter(pk=answered.pk).update(response_due_at=now + timedelta(hours=1))
-    services.case_comment(acting_user=world.manager, case=answered, body="Answered.")
-    services.case_escalate(acting_user=world.a.poc, case=later, reason="Urgent")
+    casework_services.case_comment(acting_user=world.manager, case=answered, body="Answered.")
+    casework_services.case_escalate(acting_user=world.a.poc, case=later, reason="Urgent")
     raise_case(world, "Tenant B secret", engagement=world.b.objects["engagement"], by=world.b.poc)
 
     body = page(signed_in(world.manager), "case_list")
@@ -171,7 +172,7 @@ def test_manager_queue_is_sorted_unanswered_first_with_load(world):
     assert "Engagement A" in later_row and world.a.organization.name in later_row
     assert "3 of 30" in body  # the manager's open items against the cap
     # Closed items leave the queue unless asked for.
-    services.case_resolve(acting_user=world.manager, case=answered)
+    casework_services.case_resolve(acting_user=world.manager, case=answered)
     queue = page(signed_in(world.manager), "case_list")
     assert "Already answered" not in queue
     assert "Already answered" in page(signed_in(world.manager), "case_list", state="")
@@ -184,7 +185,7 @@ def test_admin_sees_everything_the_load_table_and_the_provider_queue(world):
     b_case = raise_case(
         world, "Tenant B item", engagement=world.b.objects["engagement"], by=world.b.poc
     )
-    services.case_assign(acting_user=world.admin, case=b_case, assignee=None)
+    casework_services.case_assign(acting_user=world.admin, case=b_case, assignee=None)
     idle = ManagerFactory(name="Ida Idle")
 
     body = page(signed_in(world.admin), "case_list")
@@ -206,9 +207,9 @@ def test_poc_raises_an_item_through_the_form_and_sees_the_due_time(world):
     poc.save()
     engagement = engagement_of(world)
     client = signed_in(poc)
-    before = services.response_deadlines(engagement, timezone.now())[1]
+    before = cases_sla.response_deadlines(engagement, timezone.now())[1]
     body = page(client, "case_create")
-    after = services.response_deadlines(engagement, timezone.now())[1]
+    after = cases_sla.response_deadlines(engagement, timezone.now())[1]
     assert "within 1 business day" in body and engagement.plan.name in body
     assert when(before, SEOUL) in body or when(after, SEOUL) in body
     assert "Europe/Berlin" in body  # and in the engagement's own zone
@@ -590,11 +591,11 @@ def grow_cases(world, n):
         step = next(_serial)
         case = raise_case(world, f"Grown {step}", kind="incident", severity=step % 4)
         if step % 2:
-            services.case_comment(acting_user=world.manager, case=case, body="Answer")
+            casework_services.case_comment(acting_user=world.manager, case=case, body="Answer")
         if step % 3 == 0:
-            services.case_escalate(acting_user=world.a.poc, case=case)
+            casework_services.case_escalate(acting_user=world.a.poc, case=case)
         if step % 5 == 0:
-            services.case_assign(acting_user=world.admin, case=case, assignee=None)
+            casework_services.case_assign(acting_user=world.admin, case=case, assignee=None)
         ManagerFactory()
     raise_case(world, "Grown B", engagement=world.b.objects["engagement"], by=world.b.poc)
     return engagement
@@ -619,16 +620,18 @@ def test_case_detail_issues_constant_queries(world, role):
 
     def grow(n):
         for step in range(n):
-            services.case_comment(acting_user=world.a.poc, case=case, body=f"Customer {step}")
-            services.case_comment(
+            casework_services.case_comment(
+                acting_user=world.a.poc, case=case, body=f"Customer {step}"
+            )
+            casework_services.case_comment(
                 acting_user=world.manager, case=case, body=f"Note {step}", public=step % 2 == 0
             )
-            services.case_attach(
+            casework_services.case_attach(
                 acting_user=world.a.poc,
                 case=case,
                 upload=SimpleUploadedFile(f"f{step}.png", PNG_BYTES),
             )
-            services.case_assign(
+            casework_services.case_assign(
                 acting_user=world.admin,
                 case=case,
                 assignee=world.manager if step % 2 else engagement_of(world).deputy,

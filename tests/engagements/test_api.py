@@ -9,19 +9,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from engagements import services
-from engagements.models import (
-    Absence,
-    AfterHoursRequest,
-    Cadence,
-    Contact,
-    Engagement,
-    Entitlement,
-    Plan,
-    ServiceFunction,
-    TimeEntry,
-)
-from engagements.selectors import week_start
+from engagements.absences.models import Absence
+from engagements.afterhours.models import AfterHoursRequest
+from engagements.catalog.models import Cadence, Entitlement, Plan, ServiceFunction
+from engagements.contacts.models import Contact
+from engagements.contracts.models import Engagement
+from engagements.time import services
+from engagements.time.models import TimeEntry
+from engagements.time.selectors import week_start
 from portal.audit import AuditEntry
 from tests.conftest import signed_in
 from tests.factories import (

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from engagements import services
-from engagements.models import Cadence, Entitlement, Plan, ServiceFunction
+from engagements.catalog import services
+from engagements.catalog.models import Cadence, Entitlement, Plan, ServiceFunction
 from portal.audit import AuditEntry
 from tests.factories import AdminFactory
 

@@ -11,8 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from engagements import services
-from engagements.models import Cadence, Entitlement, Plan, ServiceFunction
+from engagements.catalog import services
+from engagements.catalog.models import Cadence, Entitlement, Plan, ServiceFunction
 from portal.audit import AuditEntry
 from tests.conftest import page_client
 

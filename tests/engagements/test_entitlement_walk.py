@@ -8,11 +8,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.services import case_raise
-from engagements.models import Contact, Entitlement, ServiceFunction
-from engagements.services import entitlement_matrix_set
-from reviews.models import Occurrence
-from reviews.services_publications import publication_publish
+from cases.casework.services import case_raise
+from engagements.catalog.models import Entitlement, ServiceFunction
+from engagements.catalog.services import entitlement_matrix_set
+from engagements.contacts.models import Contact
+from reviews.publications.services import publication_publish
+from reviews.scheduling.models import Occurrence
 from tests.conftest import page_client, signed_in
 from tests.factories import AdminFactory, EngagementFactory, MembershipFactory, plan
 

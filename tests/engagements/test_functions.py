@@ -10,8 +10,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from engagements import services_functions as services
-from engagements.models import AdvocacyItem, CustomerProfile, UpgradeMilestone, UpgradePlan
+from engagements.advocacy import services as advocacy_services
+from engagements.advocacy.models import AdvocacyItem
+from engagements.intelligence import services as intelligence_services
+from engagements.intelligence.models import CustomerProfile
+from engagements.upgrades import services as upgrades_services
+from engagements.upgrades.models import UpgradeMilestone, UpgradePlan
 from portal.audit import AuditEntry
 from portal.errors import InvalidInput, NotAllowed, NotEntitled
 from tests.conftest import page_client, services_act_in_their_scope, signed_in
@@ -42,10 +46,10 @@ def tsam_engagement(world):
 
 def test_staff_and_contacts_edit_the_profile_and_history_records_who(world):
     engagement = world.a.objects["engagement"]
-    services.customer_profile_update(
+    intelligence_services.customer_profile_update(
         acting_user=world.manager, engagement=engagement, roadmap="Move to the cloud"
     )
-    profile = services.customer_profile_update(
+    profile = intelligence_services.customer_profile_update(
         acting_user=world.a.poc, engagement=engagement, priorities=" Uptime ", roadmap="Cloud"
     )
     assert (profile.roadmap, profile.priorities, profile.updated_by) == (
@@ -59,7 +63,7 @@ def test_staff_and_contacts_edit_the_profile_and_history_records_who(world):
             action="customer_profile.update", object_id=str(profile.pk)
         ).order_by("at", "id")
     ] == [world.manager, world.a.poc]
-    changes = services.customer_profile_changes(profile)
+    changes = intelligence_services.customer_profile_changes(profile)
     assert [change["user"] for change in changes] == [world.a.poc, world.manager]
     assert [str(field) for field in changes[0]["fields"]] == ["roadmap", "priorities"]
     assert AuditEntry.objects.filter(action="customer_profile.update").count() == 2
@@ -69,11 +73,11 @@ def test_members_and_outsiders_do_not_edit_the_profile(world):
     engagement = world.a.objects["engagement"]
     for outsider in (world.a.member, world.other_manager, ManagerFactory()):
         with pytest.raises(NotAllowed):
-            services.customer_profile_update(
+            intelligence_services.customer_profile_update(
                 acting_user=outsider, engagement=engagement, roadmap="x"
             )
     with pytest.raises(InvalidInput) as error:
-        services.customer_profile_update(
+        intelligence_services.customer_profile_update(
             acting_user=world.manager, engagement=engagement, budget="x"
         )
     assert "budget" in error.value.fields
@@ -85,7 +89,7 @@ def test_every_plan_has_customer_intelligence(world):
         (world.b.objects["engagement"], world.b.poc),
         (tsam_engagement(world), world.manager),
     ):
-        profile = services.customer_profile_update(
+        profile = intelligence_services.customer_profile_update(
             acting_user=user, engagement=engagement, use_cases="Reporting"
         )
         assert profile.pk
@@ -126,7 +130,7 @@ def test_profile_page_and_api(world):
 
 
 def add_item(world, *, user=None, engagement=None, title="SSO for the mobile app"):
-    return services.advocacy_item_create(
+    return advocacy_services.advocacy_item_create(
         acting_user=user or world.a.poc,
         engagement=engagement or world.a.objects["engagement"],
         kind=AdvocacyItem.Kind.ENHANCEMENT_REQUEST,
@@ -138,10 +142,14 @@ def test_contacts_and_staff_add_items_staff_decide(world):
     item = add_item(world)
     assert (item.status, item.raised_by) == ("open", world.a.poc)
     with pytest.raises(NotAllowed):
-        services.advocacy_item_update(acting_user=world.a.poc, item=item, status="accepted")
-    item = services.advocacy_item_update(acting_user=world.a.poc, item=item, title="SSO (mobile)")
+        advocacy_services.advocacy_item_update(
+            acting_user=world.a.poc, item=item, status="accepted"
+        )
+    item = advocacy_services.advocacy_item_update(
+        acting_user=world.a.poc, item=item, title="SSO (mobile)"
+    )
     assert item.title == "SSO (mobile)"
-    item = services.advocacy_item_update(
+    item = advocacy_services.advocacy_item_update(
         acting_user=world.manager,
         item=item,
         status="raised_internally",
@@ -150,13 +158,13 @@ def test_contacts_and_staff_add_items_staff_decide(world):
     )
     assert (item.status, item.internal_reference) == ("raised_internally", "PM-123")
     with pytest.raises(NotAllowed):  # no longer open: the raiser no longer rewords it
-        services.advocacy_item_update(acting_user=world.a.poc, item=item, title="y")
+        advocacy_services.advocacy_item_update(acting_user=world.a.poc, item=item, title="y")
     with pytest.raises(NotAllowed):
         add_item(world, user=world.a.member)
     with pytest.raises(NotAllowed):
         add_item(world, user=world.other_manager)
     with pytest.raises(InvalidInput) as error:
-        services.advocacy_item_create(
+        advocacy_services.advocacy_item_create(
             acting_user=world.manager,
             engagement=world.a.objects["engagement"],
             kind="wish",
@@ -236,7 +244,7 @@ def test_advocacy_pages_and_api(world):
 
 
 def add_plan(world, engagement=None, **extra):
-    return services.upgrade_plan_create(
+    return upgrades_services.upgrade_plan_create(
         acting_user=world.manager,
         engagement=engagement or world.a.objects["engagement"],
         current_version="4.2",
@@ -247,17 +255,19 @@ def add_plan(world, engagement=None, **extra):
 
 def test_staff_plan_upgrades_and_contacts_mark_their_milestones(world):
     upgrade = add_plan(world)
-    mine = services.upgrade_milestone_add(
+    mine = upgrades_services.upgrade_milestone_add(
         acting_user=world.manager, plan=upgrade, title="Back up", owner=world.a.poc
     )
-    theirs = services.upgrade_milestone_add(
+    theirs = upgrades_services.upgrade_milestone_add(
         acting_user=world.manager,
         plan=upgrade,
         title="Upgrade the test system",
         due_date=date(2030, 1, 10),
         owner_name="Customer DBA",
     )
-    mine = services.upgrade_milestone_update(acting_user=world.a.poc, milestone=mine, done=True)
+    mine = upgrades_services.upgrade_milestone_update(
+        acting_user=world.a.poc, milestone=mine, done=True
+    )
     assert mine.done and mine.done_at is not None
     for user, milestone, changes in (
         (world.a.poc, theirs, {"done": True}),
@@ -265,28 +275,34 @@ def test_staff_plan_upgrades_and_contacts_mark_their_milestones(world):
         (world.a.member, mine, {"done": False}),
     ):
         with pytest.raises(NotAllowed):
-            services.upgrade_milestone_update(acting_user=user, milestone=milestone, **changes)
+            upgrades_services.upgrade_milestone_update(
+                acting_user=user, milestone=milestone, **changes
+            )
     # Another engagement's manager does not see the milestone at all (a 404 in the portal).
     with pytest.raises(UpgradeMilestone.DoesNotExist):
-        services.upgrade_milestone_update(
+        upgrades_services.upgrade_milestone_update(
             acting_user=world.other_manager, milestone=mine, done=False
         )
     with pytest.raises(NotAllowed):
-        services.upgrade_plan_create(
+        upgrades_services.upgrade_plan_create(
             acting_user=world.a.poc,
             engagement=world.a.objects["engagement"],
             current_version="1",
             target_version="2",
         )
     with pytest.raises(InvalidInput) as error:
-        services.upgrade_milestone_add(
+        upgrades_services.upgrade_milestone_add(
             acting_user=world.manager, plan=upgrade, title="x", owner=world.b.poc
         )
     assert "owner" in error.value.fields
-    upgrade = services.upgrade_plan_update(acting_user=world.manager, plan=upgrade, status="agreed")
+    upgrade = upgrades_services.upgrade_plan_update(
+        acting_user=world.manager, plan=upgrade, status="agreed"
+    )
     assert upgrade.status == "agreed"
     with pytest.raises(InvalidInput):
-        services.upgrade_plan_update(acting_user=world.manager, plan=upgrade, status="later")
+        upgrades_services.upgrade_plan_update(
+            acting_user=world.manager, plan=upgrade, status="later"
+        )
     assert AuditEntry.objects.filter(action__startswith="upgrade_").count() == 5
 
 
@@ -309,7 +325,7 @@ def test_upgrade_planning_is_refused_for_tsam(world):
     )
     assert response.status_code == 403 and response.json()["code"] == "not_entitled"
     # Standard includes it.
-    assert services.upgrade_plan_create(
+    assert upgrades_services.upgrade_plan_create(
         acting_user=world.other_manager,
         engagement=world.b.objects["engagement"],
         current_version="1",
@@ -381,13 +397,13 @@ def test_upgrade_pages_and_api(world):
 def _grow_profiles(world, count: int) -> None:
     """History rows on A's profile, and profiles of further engagements of A."""
     for n in range(count):
-        services.customer_profile_update(
+        intelligence_services.customer_profile_update(
             acting_user=world.a.poc,
             engagement=world.a.objects["engagement"],
             roadmap=f"roadmap {AuditEntry.objects.count()}",
         )
         other = EngagementFactory(organization=world.a.organization, manager=world.manager)
-        services.customer_profile_update(
+        intelligence_services.customer_profile_update(
             acting_user=world.manager, engagement=other, roadmap=f"other {n}"
         )
 
@@ -401,7 +417,7 @@ def _grow_plans(world, count: int) -> None:
     for _n in range(count):
         upgrade = add_plan(world, notes=f"plan {UpgradePlan.objects.count()}")
         for title in ("one", "two"):
-            services.upgrade_milestone_add(
+            upgrades_services.upgrade_milestone_add(
                 acting_user=world.manager, plan=upgrade, title=title, owner=world.a.poc
             )
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from engagements.catalog.models import ServiceFunction
 from engagements.entitlements import FunctionCode
-from engagements.models import ServiceFunction
 from engagements.templatetags.engagements import entitled
 from tests.factories import EngagementFactory, plan
 
@@ -18,7 +18,7 @@ APP_DIRS = ("engagements", "cases", "reviews", "portal")
 GATE = Path("engagements/entitlements.py")
 # Strings equal to a code that do not name the function, with the reason.
 ALLOWED = {
-    (Path("reviews/api/views_functions.py"), "maintenance"): "the OpenAPI tag of the windows API",
+    (Path("reviews/maintenance/api.py"), "maintenance"): "the OpenAPI tag of the windows API",
 }
 
 
@@ -78,8 +78,8 @@ def test_template_filter_refuses_an_unknown_code():
 def test_viewset_mixin_hides_or_refuses_rows_of_an_engagement_without_the_function(world):
     """Risks hide such a row (404, as before the gate had one home); maintenance windows name
     the function (403). Both leave it out of lists."""
-    from cases.models import Risk
-    from reviews.models import MaintenanceWindow
+    from cases.risks.models import Risk
+    from reviews.maintenance.models import MaintenanceWindow
     from tests.conftest import signed_in
     from tests.factories import MaintenanceWindowFactory
 

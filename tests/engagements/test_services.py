@@ -1,6 +1,7 @@
 """Engagement rules: contacts and their limit (also under concurrency), absences and the
 responsible manager, after-hours requests, time entries and the overage flag."""
 
+import sys
 import threading
 import time
 from datetime import date, datetime, timedelta
@@ -10,11 +11,21 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from engagements import services
-from engagements.models import AfterHoursRequest, Contact, Engagement, OverageFlag, TimeEntry
-from engagements.selectors import engagement_calendar, hours_summary, responsible_manager
-from engagements.services import ContactLimitReached
-from engagements.tasks import evaluate_overages
+from engagements.absences import services as absences_services
+from engagements.absences.selectors import responsible_manager
+from engagements.afterhours import services as afterhours_services
+from engagements.afterhours.models import AfterHoursRequest
+from engagements.contacts import selectors as contacts_selectors
+from engagements.contacts import services as contacts_services
+from engagements.contacts.models import Contact
+from engagements.contacts.services import ContactLimitReached
+from engagements.contracts import services as contracts_services
+from engagements.contracts.models import Engagement
+from engagements.selectors import engagement_calendar
+from engagements.time import services as time_services
+from engagements.time.models import OverageFlag, TimeEntry
+from engagements.time.selectors import hours_summary
+from engagements.time.tasks import evaluate_overages
 from portal.audit import AuditEntry
 from portal.errors import DomainError, InvalidInput
 from portal.notifications import Notification
@@ -35,7 +46,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _services_in_the_actors_scope(monkeypatch):
     """Services run in the acting user's scope, as under a signed-in request."""
-    services_act_in_their_scope(monkeypatch, services)
+    services_act_in_their_scope(monkeypatch, sys.modules[__name__])
 
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -64,16 +75,18 @@ def people(engagement, count):
 
 def test_engagement_rules(admin, engagement):
     with pytest.raises(InvalidInput) as excinfo:
-        services.engagement_update(
+        contracts_services.engagement_update(
             acting_user=admin, engagement=engagement, deputy=engagement.manager
         )
     assert "deputy" in excinfo.value.fields
     customer = UserFactory()
     with pytest.raises(InvalidInput) as excinfo:
-        services.engagement_update(acting_user=admin, engagement=engagement, manager=customer)
+        contracts_services.engagement_update(
+            acting_user=admin, engagement=engagement, manager=customer
+        )
     assert "manager" in excinfo.value.fields
     with pytest.raises(InvalidInput) as excinfo:
-        services.engagement_update(
+        contracts_services.engagement_update(
             acting_user=admin,
             engagement=engagement,
             end_date=date(2025, 1, 1),
@@ -109,7 +122,7 @@ def test_one_manager_serves_several_engagements_and_an_organization_holds_severa
 
 def test_history_records_who_changed_an_engagement(admin, engagement):
     before = engagement.language
-    services.engagement_update(acting_user=admin, engagement=engagement, language="ko")
+    contracts_services.engagement_update(acting_user=admin, engagement=engagement, language="ko")
     latest = AuditEntry.objects.filter(
         action="engagement.update", object_id=str(engagement.pk)
     ).first()
@@ -123,14 +136,14 @@ def test_history_records_who_changed_an_engagement(admin, engagement):
 def test_fourth_contact_is_refused_and_removal_keeps_history(admin, engagement):
     first, second, third, fourth = people(engagement, 4)
     contacts = [
-        services.contact_add(acting_user=admin, engagement=engagement, user=user)
+        contacts_services.contact_add(acting_user=admin, engagement=engagement, user=user)
         for user in (first, second, third)
     ]
     with pytest.raises(ContactLimitReached) as excinfo:
-        services.contact_add(acting_user=admin, engagement=engagement, user=fourth)
+        contacts_services.contact_add(acting_user=admin, engagement=engagement, user=fourth)
     assert excinfo.value.code == "contact_limit_reached" and excinfo.value.status_code == 409
-    services.contact_remove(acting_user=admin, contact=contacts[0])
-    services.contact_add(acting_user=admin, engagement=engagement, user=fourth)
+    contacts_services.contact_remove(acting_user=admin, contact=contacts[0])
+    contacts_services.contact_add(acting_user=admin, engagement=engagement, user=fourth)
     assert Contact.objects.filter(engagement=engagement).count() == 4  # the removed one stays
     assert Contact.objects.filter(engagement=engagement, removed_at__isnull=True).count() == 3
 
@@ -138,11 +151,11 @@ def test_fourth_contact_is_refused_and_removal_keeps_history(admin, engagement):
 def test_contacts_must_belong_to_the_engagement_organization(admin, engagement):
     outsider = MembershipFactory().user
     with pytest.raises(InvalidInput):
-        services.contact_add(acting_user=admin, engagement=engagement, user=outsider)
+        contacts_services.contact_add(acting_user=admin, engagement=engagement, user=outsider)
     (insider,) = people(engagement, 1)
-    services.contact_add(acting_user=admin, engagement=engagement, user=insider)
+    contacts_services.contact_add(acting_user=admin, engagement=engagement, user=insider)
     with pytest.raises(InvalidInput):
-        services.contact_add(acting_user=admin, engagement=engagement, user=insider)
+        contacts_services.contact_add(acting_user=admin, engagement=engagement, user=insider)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -151,15 +164,15 @@ def test_two_requests_for_the_last_seat_exactly_one_wins(require_postgres, monke
     admin = AdminFactory()
     engagement = EngagementFactory()
     for user in people(engagement, 2):
-        services.contact_add(acting_user=admin, engagement=engagement, user=user)
+        contacts_services.contact_add(acting_user=admin, engagement=engagement, user=user)
     candidates = people(engagement, 2)
-    original = services.is_active_contact
+    original = contacts_selectors.is_active_contact
 
     def slow_check(*args, **kwargs):
         time.sleep(0.3)  # widen the window between counting seats and taking one
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(services, "is_active_contact", slow_check)
+    monkeypatch.setattr(contacts_services, "is_active_contact", slow_check)
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
@@ -167,7 +180,7 @@ def test_two_requests_for_the_last_seat_exactly_one_wins(require_postgres, monke
         try:
             with system_scope("concurrency test"):
                 barrier.wait()
-                services.contact_add(acting_user=admin, engagement=engagement, user=user)
+                contacts_services.contact_add(acting_user=admin, engagement=engagement, user=user)
             outcomes.append("won")
         except ContactLimitReached:
             outcomes.append("contact_limit_reached")
@@ -188,7 +201,7 @@ def test_two_requests_for_the_last_seat_exactly_one_wins(require_postgres, monke
 
 def test_deputy_is_responsible_while_the_manager_is_absent(engagement):
     manager = engagement.manager
-    services.absence_record(
+    absences_services.absence_record(
         acting_user=manager,
         manager=manager,
         kind="vacation",
@@ -203,14 +216,14 @@ def test_deputy_is_responsible_while_the_manager_is_absent(engagement):
 def test_absence_rules(engagement):
     manager, other = engagement.manager, engagement.deputy
     with pytest.raises(DomainError):
-        services.absence_record(
+        absences_services.absence_record(
             acting_user=other,
             manager=manager,
             kind="sick",
             starts_at=berlin(2026, 7, 6),
             ends_at=berlin(2026, 7, 7),
         )
-    services.absence_record(
+    absences_services.absence_record(
         acting_user=manager,
         manager=manager,
         kind="training",
@@ -218,7 +231,7 @@ def test_absence_rules(engagement):
         ends_at=berlin(2026, 7, 8),
     )
     with pytest.raises(InvalidInput) as excinfo:
-        services.absence_record(
+        absences_services.absence_record(
             acting_user=manager,
             manager=manager,
             kind="sick",
@@ -227,7 +240,7 @@ def test_absence_rules(engagement):
         )
     assert "starts_at" in excinfo.value.fields
     with pytest.raises(InvalidInput):
-        services.absence_record(
+        absences_services.absence_record(
             acting_user=manager,
             manager=manager,
             kind="party",
@@ -242,7 +255,7 @@ def test_absence_rules(engagement):
 @pytest.fixture
 def contact(admin, engagement):
     (user,) = people(engagement, 1)
-    services.contact_add(acting_user=admin, engagement=engagement, user=user)
+    contacts_services.contact_add(acting_user=admin, engagement=engagement, user=user)
     return user
 
 
@@ -252,7 +265,7 @@ def test_after_hours_needs_two_business_days_notice(engagement, contact):
     with pytest.raises(
         InvalidInput
     ) as excinfo:  # Wed 10:00 + 2 business days = Fri 10:00 ≤ Sat: ok
-        services.after_hours_request(
+        afterhours_services.after_hours_request(
             acting_user=contact,
             engagement=engagement,
             starts_at=berlin(2026, 6, 4, 18),
@@ -261,7 +274,7 @@ def test_after_hours_needs_two_business_days_notice(engagement, contact):
             now=now,
         )
     assert "starts_at" in excinfo.value.fields
-    request = services.after_hours_request(
+    request = afterhours_services.after_hours_request(
         acting_user=contact,
         engagement=engagement,
         starts_at=saturday[0],
@@ -277,7 +290,7 @@ def test_after_hours_needs_two_business_days_notice(engagement, contact):
 
 def test_after_hours_inside_business_hours_is_refused(engagement, contact):
     with pytest.raises(InvalidInput):
-        services.after_hours_request(
+        afterhours_services.after_hours_request(
             acting_user=contact,
             engagement=engagement,
             starts_at=berlin(2026, 6, 15, 10),
@@ -296,20 +309,28 @@ def test_only_contacts_request_and_only_the_manager_decides(engagement, contact)
         now=berlin(2026, 6, 1, 10),
     )
     with pytest.raises(DomainError):
-        services.after_hours_request(acting_user=stranger, engagement=engagement, **window)
-    request = services.after_hours_request(acting_user=contact, engagement=engagement, **window)
+        afterhours_services.after_hours_request(
+            acting_user=stranger, engagement=engagement, **window
+        )
+    request = afterhours_services.after_hours_request(
+        acting_user=contact, engagement=engagement, **window
+    )
     with pytest.raises(DomainError):
-        services.after_hours_decide(acting_user=contact, request=request, approve=True)
+        afterhours_services.after_hours_decide(acting_user=contact, request=request, approve=True)
     # Another engagement's manager does not see the request at all (a 404 in the portal).
     with pytest.raises(AfterHoursRequest.DoesNotExist):
-        services.after_hours_decide(acting_user=ManagerFactory(), request=request, approve=True)
+        afterhours_services.after_hours_decide(
+            acting_user=ManagerFactory(), request=request, approve=True
+        )
     with pytest.raises(InvalidInput):
-        services.after_hours_decide(acting_user=engagement.manager, request=request, approve=False)
-    services.after_hours_decide(
+        afterhours_services.after_hours_decide(
+            acting_user=engagement.manager, request=request, approve=False
+        )
+    afterhours_services.after_hours_decide(
         acting_user=engagement.deputy, request=request, approve=True, note="Covered by the deputy"
     )
     with pytest.raises(DomainError):
-        services.after_hours_decide(
+        afterhours_services.after_hours_decide(
             acting_user=engagement.manager, request=request, approve=False, note="too late"
         )
 
@@ -317,7 +338,7 @@ def test_only_contacts_request_and_only_the_manager_decides(engagement, contact)
 def test_approved_window_counts_as_business_time(engagement, contact):
     from engagements.business_time import business_time_between, is_business_time
 
-    request = services.after_hours_request(
+    request = afterhours_services.after_hours_request(
         acting_user=contact,
         engagement=engagement,
         starts_at=berlin(2026, 6, 13, 9),
@@ -327,7 +348,9 @@ def test_approved_window_counts_as_business_time(engagement, contact):
     )
     saturday_noon = berlin(2026, 6, 13, 12)
     assert not is_business_time(engagement_calendar(engagement), saturday_noon)
-    services.after_hours_decide(acting_user=engagement.manager, request=request, approve=True)
+    afterhours_services.after_hours_decide(
+        acting_user=engagement.manager, request=request, approve=True
+    )
     calendar = engagement_calendar(engagement)
     assert is_business_time(calendar, saturday_noon)
     assert business_time_between(calendar, berlin(2026, 6, 13), berlin(2026, 6, 14)) == timedelta(
@@ -351,7 +374,7 @@ def log_week(engagement, monday: date, minutes: int):
 
 def test_time_entry_rules(engagement):
     with pytest.raises(DomainError):
-        services.time_entry_log(
+        time_services.time_entry_log(
             acting_user=ManagerFactory(),
             engagement=engagement,
             day=date(2026, 6, 1),
@@ -359,7 +382,7 @@ def test_time_entry_rules(engagement):
             activity="call",
         )
     with pytest.raises(InvalidInput) as excinfo:
-        services.time_entry_log(
+        time_services.time_entry_log(
             acting_user=engagement.manager,
             engagement=engagement,
             day=date(2026, 6, 1),
@@ -367,7 +390,7 @@ def test_time_entry_rules(engagement):
             activity="golf",
         )
     assert set(excinfo.value.fields) == {"minutes", "activity"}
-    entry = services.time_entry_log(
+    entry = time_services.time_entry_log(
         acting_user=engagement.deputy,
         engagement=engagement,
         day=date(2026, 6, 1),

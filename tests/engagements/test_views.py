@@ -11,16 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
-from engagements.models import (
-    Absence,
-    AfterHoursRequest,
-    Contact,
-    Engagement,
-    EngagementHoliday,
-    OverageFlag,
-    TimeEntry,
-)
-from engagements.selectors import week_start
+from engagements.absences.models import Absence
+from engagements.afterhours.models import AfterHoursRequest
+from engagements.contacts.models import Contact
+from engagements.contracts.models import Engagement, EngagementHoliday
+from engagements.time.models import OverageFlag, TimeEntry
+from engagements.time.selectors import week_start
 from portal.audit import AuditEntry
 from tests.conftest import page_client as signed_in
 from tests.factories import (

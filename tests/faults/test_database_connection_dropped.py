@@ -18,8 +18,8 @@ import requests
 from django.db import connection, transaction
 from django.test import Client
 
-from cases.models import Case
-from cases.services import case_raise
+from cases.casework.models import Case
+from cases.casework.services import case_raise
 from portal.accounts.services import api_token_create
 from tests.cases.conftest import engagement_with_contact
 from tests.faults.harness import Process, database_url, free_port, other_backends, wait_for

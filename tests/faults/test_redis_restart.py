@@ -18,9 +18,9 @@ import redis
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from engagements.models import Engagement
-from reviews import scheduler
-from reviews.models import Occurrence
+from engagements.contracts.models import Engagement
+from reviews.scheduling import scheduler
+from reviews.scheduling.models import Occurrence
 from tests.faults.harness import backends_idle_in_transaction, sender, wait_for
 from tests.faults.test_scheduler_worker_killed import calendar, engagements
 from tests.faults.test_sla_worker_killed import (
@@ -58,7 +58,9 @@ def test_broker_restarted_under_a_running_worker(start_worker, redis_server, tmp
     wait_for(backends_idle_in_transaction, "the scan's first batch to be held open")
     queued = [
         client.send_task(
-            "reviews.tasks.schedule_engagement", args=[engagement.pk], queue=start_worker.queue
+            "reviews.scheduling.tasks.schedule_engagement",
+            args=[engagement.pk],
+            queue=start_worker.queue,
         )
         for engagement in made[:3]
     ]
@@ -69,7 +71,7 @@ def test_broker_restarted_under_a_running_worker(start_worker, redis_server, tmp
     worker.wait_for_line("consumer: Cannot connect to redis")
     # A job sent now fails at the sender (after kombu's short retries), it does not vanish.
     with pytest.raises(OperationalError):
-        client.send_task("reviews.tasks.schedule_all", queue=start_worker.queue)
+        client.send_task("reviews.scheduling.tasks.schedule_all", queue=start_worker.queue)
     # Redis comes back, empty; the held scan continues.
     redis_server.start()
     gate.touch()
@@ -79,13 +81,17 @@ def test_broker_restarted_under_a_running_worker(start_worker, redis_server, tmp
     late_cases = overdue_cases(admins=0)
     after = [
         client.send_task(
-            "reviews.tasks.schedule_engagement", args=[engagement.pk], queue=start_worker.queue
+            "reviews.scheduling.tasks.schedule_engagement",
+            args=[engagement.pk],
+            queue=start_worker.queue,
         )
         for engagement in made[3:]
     ]
     after.append(client.send_task("cases.tasks.scan_sla", queue=start_worker.queue))
     # And the next periodic run, which catches up with what the restart dropped.
-    after.append(client.send_task("reviews.tasks.schedule_all", queue=start_worker.queue))
+    after.append(
+        client.send_task("reviews.scheduling.tasks.schedule_all", queue=start_worker.queue)
+    )
     for task in after:
         wait_for(lambda task=task: worker.succeeded(task.id), f"task {task.id} after the restart")
 

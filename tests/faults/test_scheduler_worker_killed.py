@@ -10,11 +10,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from engagements.models import Contact, Engagement
+from engagements.contacts.models import Contact
+from engagements.contracts.models import Engagement
 from portal.notifications import Notification, OutboxEmail
-from reviews import scheduler
-from reviews.models import Occurrence, OccurrenceReminder
-from reviews.reminders import participants
+from reviews.scheduling import scheduler
+from reviews.scheduling.models import Occurrence, OccurrenceReminder
+from reviews.scheduling.reminders import participants
 from tests.factories import EngagementFactory, MembershipFactory, plan
 from tests.faults.harness import backends_idle_in_transaction, restart_faults, sender, wait_for
 
@@ -73,7 +74,9 @@ def test_worker_killed_mid_schedule_then_restarted(start_worker, redis_server):
 
     client = sender(redis_server.url)
     first.wait_ready()
-    killed_task = client.send_task("reviews.tasks.schedule_all", queue=start_worker.queue)
+    killed_task = client.send_task(
+        "reviews.scheduling.tasks.schedule_all", queue=start_worker.queue
+    )
     first.wait_for_line("FAULTS: holding engagement #7")
     wait_for(
         lambda: scheduled_engagements() == 6 and backends_idle_in_transaction(),
@@ -85,7 +88,7 @@ def test_worker_killed_mid_schedule_then_restarted(start_worker, redis_server):
 
     second = start_worker("schedule-restarted", faults=restart_faults())
     wait_for(lambda: second.succeeded(killed_task.id), "the killed run to be redelivered")
-    rerun = client.send_task("reviews.tasks.schedule_all", queue=start_worker.queue)
+    rerun = client.send_task("reviews.scheduling.tasks.schedule_all", queue=start_worker.queue)
     wait_for(lambda: second.succeeded(rerun.id), "the rerun to finish")
 
     assert Counter(calendar()) == reference
@@ -110,7 +113,9 @@ def test_worker_killed_mid_reminders_then_restarted(start_worker, redis_server):
 
     client = sender(redis_server.url)
     first.wait_ready()
-    killed_task = client.send_task("reviews.tasks.remind_and_mark_missed", queue=start_worker.queue)
+    killed_task = client.send_task(
+        "reviews.scheduling.tasks.remind_and_mark_missed", queue=start_worker.queue
+    )
     first.wait_for_line("FAULTS: holding reminder #11")
     wait_for(
         lambda: OccurrenceReminder.objects.count() == 10 and backends_idle_in_transaction(),
@@ -122,7 +127,9 @@ def test_worker_killed_mid_reminders_then_restarted(start_worker, redis_server):
 
     second = start_worker("remind-restarted", faults=restart_faults())
     wait_for(lambda: second.succeeded(killed_task.id), "the killed run to be redelivered")
-    rerun = client.send_task("reviews.tasks.remind_and_mark_missed", queue=start_worker.queue)
+    rerun = client.send_task(
+        "reviews.scheduling.tasks.remind_and_mark_missed", queue=start_worker.queue
+    )
     wait_for(lambda: second.succeeded(rerun.id), "the rerun to finish")
 
     assert Counter(OccurrenceReminder.objects.values_list("occurrence_id", flat=True)) == Counter(

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from cases.models import Case, SlaReminder
-from cases.services import case_raise
+from cases.casework.models import Case, SlaReminder
+from cases.casework.services import case_raise
 from portal.notifications import Notification, OutboxEmail
 from tests.cases.conftest import engagement_with_contact
 from tests.factories import AdminFactory

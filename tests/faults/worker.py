@@ -59,7 +59,7 @@ def _should_hold(kind: str, done: int) -> bool:
 def _install_failpoints() -> None:
     from cases import sla
     from portal import notifications
-    from reviews import reminders, scheduler
+    from reviews.scheduling import reminders, scheduler
 
     if os.environ.get("FAULTS_SLA_BATCH"):
         sla.BATCH = int(os.environ["FAULTS_SLA_BATCH"])

@@ -85,9 +85,9 @@ def _more_rows(world: Any) -> None:
 
     from django.utils import timezone
 
-    from cases.models import RootCauseAnalysis
-    from engagements.models import EngagementHoliday
-    from reviews.models import ChangeAcknowledgement
+    from cases.casework.models import RootCauseAnalysis
+    from engagements.contracts.models import EngagementHoliday
+    from reviews.releases.models import ChangeAcknowledgement
 
     for tenant in (world.a, world.b):
         EngagementHoliday.objects.create(

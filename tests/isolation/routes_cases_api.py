@@ -20,7 +20,7 @@ def subject(tenant) -> str:
 
 def ensure_case(world) -> None:
     """Give both tenants a case and an attachment on it (once per test)."""
-    from cases import services
+    from cases.casework import services
 
     for tenant in (world.a, world.b):
         if "case" in tenant.objects:

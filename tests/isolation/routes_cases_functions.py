@@ -17,19 +17,21 @@ def _title(tenant, what: str) -> str:
 
 def _rows(world) -> None:
     """A risk and a fix request for each tenant (once per test)."""
-    from cases import services_functions
-    from cases.models import FixRequest, Risk
+    from cases.fixes import services as fixes_services
+    from cases.fixes.models import FixRequest
+    from cases.risks import services as risks_services
+    from cases.risks.models import Risk
 
     a, b = world.a, world.b
     if "risk" not in a.objects:
-        a.objects["risk"] = services_functions.risk_create(
+        a.objects["risk"] = risks_services.risk_create(
             acting_user=world.manager,
             engagement=a.objects["engagement"],
             title=_title(a, "Risk"),
             likelihood=4,
             impact=4,
         )
-        a.objects["fix"] = services_functions.fix_request_create(
+        a.objects["fix"] = fixes_services.fix_request_create(
             acting_user=a.poc, engagement=a.objects["engagement"], title=_title(a, "Fix")
         )
     if "risk" not in b.objects:

@@ -9,7 +9,7 @@ RAISERS = ("poc", "manager")  # members cannot raise items (403), so they have n
 def _case(tenant):
     """One item per tenant, raised by its PoC on first use, with a subject only it has."""
     if "case" not in tenant.objects:
-        from cases.services import case_raise
+        from cases.casework.services import case_raise
 
         tenant.objects["case"] = case_raise(
             acting_user=tenant.poc,
@@ -26,7 +26,7 @@ def _attachment(tenant):
     if "attachment" not in tenant.objects:
         from django.core.files.uploadedfile import SimpleUploadedFile
 
-        from cases.services import case_attach
+        from cases.casework.services import case_attach
         from tests.conftest import PNG_BYTES
 
         tenant.objects["attachment"] = case_attach(

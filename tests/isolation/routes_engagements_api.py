@@ -17,7 +17,10 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 def ensure_objects(world) -> None:
     """Give both tenants one of each object the engagements API lists (once per test)."""
-    from engagements.models import Absence, AfterHoursRequest, Contact, TimeEntry
+    from engagements.absences.models import Absence
+    from engagements.afterhours.models import AfterHoursRequest
+    from engagements.contacts.models import Contact
+    from engagements.time.models import TimeEntry
 
     for offset, tenant in enumerate((world.a, world.b)):
         if "time_entry" in tenant.objects:

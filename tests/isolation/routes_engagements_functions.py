@@ -17,25 +17,29 @@ def _title(tenant, what: str) -> str:
 
 def _rows(world) -> None:
     """A profile, an advocacy item, an upgrade plan and a milestone for each tenant."""
-    from engagements import services_functions
-    from engagements.models import AdvocacyItem, CustomerProfile, UpgradeMilestone, UpgradePlan
+    from engagements.advocacy import services as advocacy_services
+    from engagements.advocacy.models import AdvocacyItem
+    from engagements.intelligence import services as intelligence_services
+    from engagements.intelligence.models import CustomerProfile
+    from engagements.upgrades import services as upgrades_services
+    from engagements.upgrades.models import UpgradeMilestone, UpgradePlan
 
     a, b = world.a, world.b
     if "profile" not in a.objects:
         engagement = a.objects["engagement"]
-        a.objects["profile"] = services_functions.customer_profile_update(
+        a.objects["profile"] = intelligence_services.customer_profile_update(
             acting_user=world.manager, engagement=engagement, roadmap=_title(a, "Roadmap")
         )
-        a.objects["advocacy"] = services_functions.advocacy_item_create(
+        a.objects["advocacy"] = advocacy_services.advocacy_item_create(
             acting_user=a.poc, engagement=engagement, kind="concern", title=_title(a, "Item")
         )
-        a.objects["upgrade"] = services_functions.upgrade_plan_create(
+        a.objects["upgrade"] = upgrades_services.upgrade_plan_create(
             acting_user=world.manager,
             engagement=engagement,
             current_version=_title(a, "Version"),
             target_version="next",
         )
-        a.objects["milestone"] = services_functions.upgrade_milestone_add(
+        a.objects["milestone"] = upgrades_services.upgrade_milestone_add(
             acting_user=world.manager, plan=a.objects["upgrade"], title="Backup", owner=a.poc
         )
     if "profile" not in b.objects:

@@ -24,7 +24,7 @@ def _cached(tenant, key, make):
 
 
 def _holiday(engagement, tenant):
-    from engagements.models import EngagementHoliday
+    from engagements.contracts.models import EngagementHoliday
 
     return EngagementHoliday.objects.create(
         engagement=engagement, date=date(2027, 3, 3), name="Company day"
@@ -32,13 +32,13 @@ def _holiday(engagement, tenant):
 
 
 def _contact(engagement, tenant):
-    from engagements.models import Contact
+    from engagements.contacts.models import Contact
 
     return Contact.objects.get(engagement=engagement, user=tenant.poc, removed_at__isnull=True)
 
 
 def _after_hours(engagement, tenant):
-    from engagements.models import AfterHoursRequest
+    from engagements.afterhours.models import AfterHoursRequest
 
     zone = ZoneInfo(engagement.timezone)
     return AfterHoursRequest.objects.create(
@@ -51,7 +51,7 @@ def _after_hours(engagement, tenant):
 
 
 def _entry(engagement, tenant):
-    from engagements.models import TimeEntry
+    from engagements.time.models import TimeEntry
 
     return TimeEntry.objects.create(
         engagement=engagement,

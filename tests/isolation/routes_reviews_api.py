@@ -16,7 +16,7 @@ ALL = ("poc", "member", "manager")
 
 def ensure_review(world) -> None:
     """Give both tenants a service review with an action item (once per test)."""
-    from reviews.models import ActionItem, Occurrence
+    from reviews.scheduling.models import ActionItem, Occurrence
 
     for offset, tenant in enumerate((world.a, world.b)):
         if "api_review" in tenant.objects:

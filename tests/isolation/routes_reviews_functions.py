@@ -15,7 +15,8 @@ ALL = ("poc", "member", "manager")
 
 
 def ensure_rows(world) -> None:
-    from reviews.models import ChangeItem, MaintenanceWindow
+    from reviews.maintenance.models import MaintenanceWindow
+    from reviews.releases.models import ChangeItem
 
     for offset, tenant in enumerate((world.a, world.b)):
         if "maintenance_window" in tenant.objects:

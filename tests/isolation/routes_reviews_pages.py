@@ -12,7 +12,7 @@ ALL = ("poc", "member", "manager")
 def _occurrence(tenant):
     """A service review of the tenant's engagement, made on first use."""
     if "page_occurrence" not in tenant.objects:
-        from reviews.models import Occurrence
+        from reviews.scheduling.models import Occurrence
 
         engagement = tenant.objects["engagement"]
         tenant.objects["page_occurrence"] = Occurrence.objects.create(
@@ -27,7 +27,7 @@ def _occurrence(tenant):
 
 def _action_item(tenant):
     if "page_action_item" not in tenant.objects:
-        from reviews.models import ActionItem
+        from reviews.scheduling.models import ActionItem
 
         tenant.objects["page_action_item"] = ActionItem.objects.create(
             occurrence=_occurrence(tenant),

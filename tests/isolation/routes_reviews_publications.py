@@ -20,7 +20,7 @@ PROVIDER_WIDE = (
 
 
 def ensure_rows(world) -> None:
-    from reviews.models import ConsultingRequest
+    from reviews.consulting.models import ConsultingRequest
 
     for tenant in (world.a, world.b):
         if "consulting_request" in tenant.objects:

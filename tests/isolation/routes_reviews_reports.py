@@ -11,7 +11,7 @@ ALL = ("poc", "member", "manager")
 def _review(tenant):
     """A service review of the tenant's engagement, made on first use."""
     if "review" not in tenant.objects:
-        from reviews.models import Occurrence
+        from reviews.scheduling.models import Occurrence
 
         engagement = tenant.objects["engagement"]
         tenant.objects["review"] = Occurrence.objects.create(

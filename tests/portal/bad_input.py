@@ -10,8 +10,8 @@ from typing import Any
 
 from drf_spectacular.generators import SchemaGenerator
 
-from cases import services as case_services
-from cases.models import Case
+from cases.casework import services as case_services
+from cases.casework.models import Case
 
 CASES = "/api/v1/cases/"
 

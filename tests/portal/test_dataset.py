@@ -10,14 +10,16 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
-from cases.models import Case, CaseEvent, SlaReminder
-from cases.services import response_deadlines
-from engagements.models import Contact, Engagement, TimeEntry
+from cases.casework.models import Case, CaseEvent, SlaReminder
+from cases.sla import response_deadlines
+from engagements.contacts.models import Contact
+from engagements.contracts.models import Engagement
+from engagements.time.models import TimeEntry
 from portal.accounts.models import User
 from portal.demo.dataset import DatasetError, Sizes, apportion, generate
 from portal.tenancy.models import Membership, Organization
-from reviews.models import Occurrence
-from reviews.scheduler import schedule_engagement
+from reviews.scheduling.models import Occurrence
+from reviews.scheduling.scheduler import schedule_engagement
 from tests.conftest import signed_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("require_postgres")]

@@ -9,7 +9,9 @@ import pytest
 from allauth.mfa.models import Authenticator
 from django.core.management import call_command
 
-from engagements.models import Contact, Engagement, OverageFlag, TimeEntry
+from engagements.contacts.models import Contact
+from engagements.contracts.models import Engagement
+from engagements.time.models import OverageFlag, TimeEntry
 from portal.accounts.models import User
 from portal.demo.seed import DEMO_PASSWORD, DEMO_PEOPLE
 from portal.tenancy.models import Membership, Organization
@@ -42,8 +44,8 @@ def test_seed_demo_is_idempotent_and_its_logins_work(capsys):
         "tsam",
     ]
     assert OverageFlag.objects.filter(cleared_at__isnull=True).count() == 1
-    from cases.models import Case
-    from reviews.models import Occurrence
+    from cases.casework.models import Case
+    from reviews.scheduling.models import Occurrence
 
     assert Case.objects.count() == 9  # three per engagement, not repeated by the second run
     assert Occurrence.objects.filter(deliverable="weekly_call").exists()

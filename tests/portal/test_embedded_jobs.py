@@ -21,7 +21,7 @@ from tests.portal.test_runtime import ROOT, embedded_env, run_python
 ARRANGE = """
 from datetime import timedelta
 from django.utils import timezone
-from cases.services import case_raise
+from cases.casework.services import case_raise
 from engagements.models import Engagement
 from portal.tenancy.scoping import system_scope
 from reviews.models import Occurrence
@@ -40,13 +40,19 @@ with system_scope("embedded jobs test"):
                                   period=f"as_needed:{deliverable}", scheduled_start=start,
                                   duration_minutes=30, method="video")
     from cases.models import Case
-    print(Case.objects.filter(first_response_at__isnull=True, status__in=Case.OPEN_STATUSES,
-                              response_due_at__lt=now).count())
+    open_unanswered = Case.objects.filter(first_response_at__isnull=True,
+                                          status__in=Case.OPEN_STATUSES)
+    from cases.sla import Sla, case_sla
+    # Breached now, and at risk or breached now (the demo's cases are relative to now).
+    print(open_unanswered.filter(response_due_at__lt=now).count(),
+          sum(case_sla(case, now)[0] in (Sla.AT_RISK, Sla.BREACHED) for case in open_unanswered))
 """
 
 MEASURE = """
 import json
-from cases.models import SlaReminder
+from django.utils import timezone
+from cases.models import Case, SlaReminder
+from cases.sla import Sla, case_sla
 from portal.notifications import Notification, OutboxEmail
 from portal.tenancy.scoping import system_scope
 from reviews.models import Occurrence, OccurrenceReminder
@@ -62,13 +68,17 @@ with system_scope("embedded jobs test"):
         "reminded": OccurrenceReminder.objects.filter(occurrence__deliverable="soon").count(),
         "missed": Occurrence.objects.filter(deliverable="past", status="missed").count(),
         "unsent": OutboxEmail.objects.filter(sent_at__isnull=True).count(),
+        "at_risk_now": sum(
+            case_sla(case, timezone.now())[0] in (Sla.AT_RISK, Sla.BREACHED)
+            for case in Case.objects.filter(first_response_at__isnull=True,
+                                            status__in=Case.OPEN_STATUSES)),
     }))
 """
 
 TASKS = [
-    "reviews.tasks.schedule_all",
+    "reviews.scheduling.tasks.schedule_all",
     *["cases.tasks.scan_sla"] * 3,
-    *["reviews.tasks.remind_and_mark_missed"] * 2,
+    *["reviews.scheduling.tasks.remind_and_mark_missed"] * 2,
     "portal.tasks.deliver_outbox",
 ]
 
@@ -108,7 +118,7 @@ def test_scheduler_sla_scan_and_reminders_on_sqlite_through_a_real_worker(tmp_pa
     manage(env, "seed_demo")
     arranged = run_python(ARRANGE, env)
     assert arranged.returncode == 0, arranged.stderr[-4000:]
-    overdue = int(arranged.stdout.split()[-1])  # the three above and any of the demo's
+    overdue, at_risk = map(int, arranged.stdout.split()[-2:])  # the three above and the demo's
     assert overdue >= 3
     assert measure(env)["calls"] == 0
 
@@ -145,7 +155,10 @@ def test_scheduler_sla_scan_and_reminders_on_sqlite_through_a_real_worker(tmp_pa
     found = measure(env)
     output = f"{found}\n{output}"
     assert found["calls"] > 0, output
-    assert (found["at_risk"], found["breached"]) == (overdue, overdue), output
+    # A demo case may pass 75 % of its window while the jobs run: the scan's count lies between
+    # the cases at risk before it and those at risk after it.
+    assert found["breached"] == overdue, output
+    assert at_risk <= found["at_risk"] <= found["at_risk_now"], output
     # Three scans, one notice per recipient of each breach.
     assert found["breach_notices"] == found["breach_recipients"] > 0
     assert (found["reminded"], found["missed"]) == (1, 1), output

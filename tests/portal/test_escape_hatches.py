@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cases.models import Case
+from cases.casework.models import Case
 from portal.tenancy.scoping import raw_sql, unscoped, unscoped_raw
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,8 +11,8 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from cases.models import Case, CaseEvent
-from engagements.models import TimeEntry
+from cases.casework.models import Case, CaseEvent
+from engagements.time.models import TimeEntry
 from portal.accounts.models import IdempotencyKey
 from portal.tasks import purge_idempotency_keys
 from tests.conftest import page_client, signed_in

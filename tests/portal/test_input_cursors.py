@@ -6,7 +6,7 @@ from base64 import b64encode
 
 import pytest
 
-from cases import services as case_services
+from cases.casework import services as case_services
 from tests.conftest import signed_in
 from tests.portal.bad_input import (
     CASES,

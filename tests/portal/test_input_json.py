@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cases.models import Case
+from cases.casework.models import Case
 from tests.conftest import signed_in
 from tests.portal.bad_input import (
     CASES,

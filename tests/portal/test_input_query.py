@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cases.models import Case
+from cases.casework.models import Case
 from tests.conftest import signed_in
 from tests.portal.bad_input import (
     CASES,

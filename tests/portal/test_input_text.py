@@ -7,8 +7,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from cases import services as case_services
-from cases.models import Case
+from cases.casework import services as case_services
+from cases.casework.models import Case
 from portal.notifications import OutboxEmail, deliver_outbox
 from tests.conftest import page_client, signed_in
 from tests.portal.bad_input import (

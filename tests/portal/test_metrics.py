@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from cases.models import Case
-from cases.services import case_respond
+from cases.casework.models import Case
+from cases.casework.services import case_respond
 from portal.notifications import OutboxEmail
 from tests.cases.conftest import engagement_with_contact
 from tests.cases.test_sla import raise_at

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cases import services
+from cases.casework import services
 from portal import notifications as notifications_module
 from portal.notifications import Notification, OutboxEmail, deliver_outbox, notify
 from tests.conftest import page_client as signed_in

@@ -176,7 +176,7 @@ def test_email_and_task_time_limits_are_in_force(settings):
     assert app.conf.task_soft_time_limit == django_settings.CELERY_TASK_SOFT_TIME_LIMIT > 0
     assert app.conf.task_time_limit == django_settings.CELERY_TASK_TIME_LIMIT
     assert app.conf.task_soft_time_limit < app.conf.task_time_limit
-    scheduler = app.tasks["reviews.tasks.schedule_all"]
+    scheduler = app.tasks["reviews.scheduling.tasks.schedule_all"]
     assert scheduler.soft_time_limit == django_settings.SCHEDULER_SOFT_TIME_LIMIT
     assert scheduler.time_limit == django_settings.SCHEDULER_TIME_LIMIT
     assert scheduler.soft_time_limit > app.conf.task_soft_time_limit

@@ -19,8 +19,8 @@ import pytest
 from django.utils import timezone
 from openapi_spec_validator import validate
 
-from cases import services as case_services
-from reviews.models import Occurrence
+from cases.casework import services as case_services
+from reviews.scheduling.models import Occurrence
 from tests.conftest import signed_in
 
 pytestmark = pytest.mark.django_db

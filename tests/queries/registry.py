@@ -101,7 +101,7 @@ def exempt(reason: str, *names: str) -> None:
 
 
 def _publication(world, user):
-    from reviews.services_publications import publication_publish
+    from reviews.publications.services import publication_publish
 
     if "publication" not in world.a.objects:
         world.a.objects["publication"] = publication_publish(
@@ -123,7 +123,7 @@ def _upgrade(world, user):
 
 
 def _feed_token(world, user):
-    from reviews.feeds import calendar_feed_create
+    from reviews.feeds.services import calendar_feed_create
     from tests.queries.rows import feed_objects
 
     feed_objects(world)

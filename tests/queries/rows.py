@@ -118,7 +118,7 @@ def people(world, objects, count):
 @maker("contacts")
 def contacts(world, objects, count):
     """Named contacts of tenant A's engagement: the choices of milestone and item owners."""
-    from engagements.models import Contact
+    from engagements.contacts.models import Contact
 
     for _ in range(count):
         label = f"Contact {next(_serial)}"
@@ -129,7 +129,7 @@ def contacts(world, objects, count):
 @maker("engagements")
 def engagements(world, objects, count):
     """More engagements of tenant A served by the manager, each naming A's PoC a contact."""
-    from engagements.models import Contact
+    from engagements.contacts.models import Contact
     from tests.factories import plan
 
     premium = plan("premium")
@@ -148,7 +148,7 @@ def engagements(world, objects, count):
 
 @maker("cases")
 def cases(world, objects, count):
-    from cases import services
+    from cases.casework import services
 
     for _ in range(count):
         step = next(_serial)
@@ -165,7 +165,7 @@ def cases(world, objects, count):
 
 @maker("attachments")
 def attachments(world, objects, count):
-    from cases import services
+    from cases.casework import services
 
     for _ in range(count):
         label = f"grown-{next(_serial)}.png"
@@ -179,7 +179,7 @@ def attachments(world, objects, count):
 
 @maker("time_entries")
 def time_entries(world, objects, count):
-    from engagements.models import TimeEntry
+    from engagements.time.models import TimeEntry
 
     engagement = _engagement(world)
     today = engagement.local_today()
@@ -200,7 +200,8 @@ def time_entries(world, objects, count):
 def conflicts(world, objects, count):
     """Approved after-hours requests overlapping the route's maintenance window (and a holiday
     on its day): each one is a conflict the window shows."""
-    from engagements.models import AfterHoursRequest, EngagementHoliday
+    from engagements.afterhours.models import AfterHoursRequest
+    from engagements.contracts.models import EngagementHoliday
 
     window = objects["maintenance_window"]
     for _ in range(count):
@@ -221,7 +222,7 @@ def conflicts(world, objects, count):
 
 @maker("acknowledgements")
 def acknowledgements(world, objects, count):
-    from reviews.models import ChangeAcknowledgement
+    from reviews.releases.models import ChangeAcknowledgement
 
     for _ in range(count):
         label = f"Acker {next(_serial)}"
@@ -231,7 +232,7 @@ def acknowledgements(world, objects, count):
 
 @maker("milestones")
 def milestones(world, objects, count):
-    from engagements.models import UpgradeMilestone
+    from engagements.upgrades.models import UpgradeMilestone
 
     for _ in range(count):
         step = next(_serial)
@@ -249,7 +250,7 @@ def milestones(world, objects, count):
 @maker("action_items")
 def action_items(world, objects, count):
     """Action items and attendees of the route's service review."""
-    from reviews.models import ActionItem
+    from reviews.scheduling.models import ActionItem
 
     review = objects["review"]
     for _ in range(count):
@@ -263,7 +264,7 @@ def action_items(world, objects, count):
 @maker("receipts")
 def receipts(world, objects, count):
     """Readers of the route's publication."""
-    from reviews.models import PublicationReceipt
+    from reviews.publications.models import PublicationReceipt
 
     for _ in range(count):
         label = f"Reader {next(_serial)}"
@@ -277,8 +278,10 @@ def receipts(world, objects, count):
 def feed_events(world, objects, count):
     """Everything the calendar feed lists: sessions, maintenance windows, changes, upgrade
     milestones and risk reviews of tenant A's engagement, all within the feed's range."""
-    from cases.models import Risk
-    from reviews.models import ChangeItem, MaintenanceWindow, Occurrence
+    from cases.risks.models import Risk
+    from reviews.maintenance.models import MaintenanceWindow
+    from reviews.releases.models import ChangeItem
+    from reviews.scheduling.models import Occurrence
 
     engagement = _engagement(world)
     zone = ZoneInfo(engagement.timezone)
@@ -315,7 +318,7 @@ def feed_events(world, objects, count):
 
 def feed_objects(world) -> None:
     """The upgrade plan the feed's milestones belong to."""
-    from engagements.models import UpgradePlan
+    from engagements.upgrades.models import UpgradePlan
 
     if "upgrade" not in world.a.objects:
         world.a.objects["upgrade"] = UpgradePlan.objects.create(
@@ -328,7 +331,7 @@ def feed_objects(world) -> None:
 
 @maker("risks")
 def risks(world, objects, count):
-    from cases.models import Risk
+    from cases.risks.models import Risk
 
     for _ in range(count):
         step = next(_serial)
@@ -347,7 +350,7 @@ def risks(world, objects, count):
 
 @maker("fix_requests")
 def fix_requests(world, objects, count):
-    from cases.models import FixRequest
+    from cases.fixes.models import FixRequest
 
     start = FixRequest.objects.count()
     for rank in range(start + 1, start + count + 1):
@@ -360,7 +363,7 @@ def fix_requests(world, objects, count):
 
 @maker("windows")
 def windows(world, objects, count):
-    from reviews.models import MaintenanceWindow
+    from reviews.maintenance.models import MaintenanceWindow
 
     engagement = _engagement(world)
     for _ in range(count):
@@ -379,7 +382,7 @@ def windows(world, objects, count):
 
 @maker("changes")
 def changes(world, objects, count):
-    from reviews.models import ChangeAcknowledgement, ChangeItem
+    from reviews.releases.models import ChangeAcknowledgement, ChangeItem
 
     for _ in range(count):
         step = next(_serial)
@@ -397,7 +400,7 @@ def changes(world, objects, count):
 
 @maker("after_hours")
 def after_hours(world, objects, count):
-    from engagements.models import AfterHoursRequest
+    from engagements.afterhours.models import AfterHoursRequest
 
     for _ in range(count):
         step = next(_serial)

@@ -9,8 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from reviews import reports
-from reviews.models import ActionItem, Occurrence, ReportSnapshot
+from reviews.reports import figures
+from reviews.reports.models import ReportSnapshot
+from reviews.scheduling.models import ActionItem, Occurrence
 from tests.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -397,7 +398,7 @@ def test_report_is_live_until_frozen(world, reviews, monkeypatch):
         seen.append((occurrence.pk, as_of))
         return {"cases": 3}
 
-    monkeypatch.setattr(reports, "build_report", fake_build)
+    monkeypatch.setattr(figures, "build_report", fake_build)
     url = f"/api/v1/reviews/{reviews['a'].pk}/report/"
     client = signed_in(world.a.member)
     response = client.get(url)

@@ -13,16 +13,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from engagements.models import Contact
+from engagements.contacts.models import Contact
 from engagements.selectors import engagement_calendar
 from portal.audit import AuditEntry
-from portal.errors import Conflict, InvalidInput, NotEntitled
+from portal.errors import Conflict, InvalidInput, NotAllowed, NotEntitled
 from portal.notifications import Notification
-from reviews import services_functions as services
-from reviews.models import ChangeAcknowledgement, ChangeItem
-from reviews.reminders import business_days_before
-from reviews.selectors_functions import unacknowledged_soon
-from reviews.services import NotAllowed
+from reviews.releases import services
+from reviews.releases.models import ChangeAcknowledgement, ChangeItem
+from reviews.releases.selectors import unacknowledged_soon
+from reviews.scheduling.reminders import business_days_before
 from tests.conftest import page_client, services_act_in_their_scope, signed_in
 from tests.factories import ChangeItemFactory, EngagementFactory, MembershipFactory, plan
 
@@ -384,11 +383,11 @@ def test_board_include_lists_unacknowledged_changes(world):
     request = RequestFactory().get("/board/")
     request.user = world.manager
     with tenant_scope(world.manager):
-        html = render_to_string("reviews/functions/_unacknowledged_changes.html", request=request)
+        html = render_to_string("reviews/releases/_unacknowledged_changes.html", request=request)
     assert f'id="unacknowledged-{soon.pk}"' in html and world.a.poc.name in html
     assert "Tenant B change" not in html
     request.user = world.a.poc
     with tenant_scope(world.a.poc):
         assert "Soon" not in render_to_string(
-            "reviews/functions/_unacknowledged_changes.html", request=request
+            "reviews/releases/_unacknowledged_changes.html", request=request
         )

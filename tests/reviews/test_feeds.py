@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from reviews.feeds import calendar_feed_create
-from reviews.models import CalendarFeed, Occurrence
+from reviews.feeds.models import CalendarFeed
+from reviews.feeds.services import calendar_feed_create
+from reviews.scheduling.models import Occurrence
 from tests.conftest import page_client
 from tests.factories import EngagementFactory
 
@@ -220,9 +221,9 @@ def test_dated_service_functions_are_in_the_feed_where_entitled(world):
     PoC's feed; B's (whose Standard plan lacks risk mitigation) never do."""
     from datetime import date
 
-    from cases.models import Risk
-    from engagements.models import UpgradeMilestone, UpgradePlan
-    from reviews.models import ChangeItem
+    from cases.risks.models import Risk
+    from engagements.upgrades.models import UpgradeMilestone, UpgradePlan
+    from reviews.releases.models import ChangeItem
 
     a, b = world.a.objects["engagement"], world.b.objects["engagement"]
     soon = timezone.now() + timedelta(days=5)

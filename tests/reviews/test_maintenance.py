@@ -15,18 +15,19 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from engagements.models import AfterHoursRequest, Contact, EngagementHoliday
+from engagements.afterhours.models import AfterHoursRequest
+from engagements.contacts.models import Contact
+from engagements.contracts.models import EngagementHoliday
 from engagements.selectors import engagement_calendar
 from portal.audit import AuditEntry
-from portal.errors import Conflict, InvalidInput, NotEntitled
+from portal.errors import Conflict, InvalidInput, NotAllowed, NotEntitled
 from portal.notifications import Notification
 from portal.tenancy.scoping import tenant_scope
-from reviews import services_functions as services
-from reviews.models import MaintenanceWindow
-from reviews.reminders import business_days_before
-from reviews.selectors_functions import maintenance_conflicts, maintenance_upcoming
-from reviews.services import NotAllowed
-from reviews.tasks_functions import send_maintenance_notices
+from reviews.maintenance import services
+from reviews.maintenance.models import MaintenanceWindow
+from reviews.maintenance.selectors import maintenance_conflicts, maintenance_upcoming
+from reviews.maintenance.tasks import send_maintenance_notices
+from reviews.scheduling.reminders import business_days_before
 from tests.conftest import page_client, services_act_in_their_scope, signed_in
 from tests.factories import EngagementFactory, MaintenanceWindowFactory, plan
 
@@ -354,7 +355,7 @@ def test_dashboard_include_lists_upcoming_windows(world):
     request = RequestFactory().get("/")
     request.user = world.a.poc
     with tenant_scope(world.a.poc):
-        html = render_to_string("reviews/_maintenance_upcoming.html", request=request)
+        html = render_to_string("reviews/maintenance/_maintenance_upcoming.html", request=request)
     assert window.title in html
     assert "Tenant B window" not in html
     assert reverse("maintenance_list", args=[window.engagement_id]) in html
@@ -477,7 +478,7 @@ def test_api_filters_by_engagement_and_status(world):
 
 
 def test_calendar_feed_carries_maintenance_windows(world):
-    from reviews.feeds import build_calendar, feed_occurrences
+    from reviews.feeds.selectors import build_calendar, feed_occurrences
 
     window = plan_window(world)
     MaintenanceWindowFactory(engagement=world.b.objects["engagement"], title="Tenant B window")

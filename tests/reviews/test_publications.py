@@ -16,14 +16,20 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from engagements.models import Contact, Entitlement, ServiceFunction
-from engagements.services import entitlement_matrix_set
+from engagements.catalog.models import Entitlement, ServiceFunction
+from engagements.catalog.services import entitlement_matrix_set
+from engagements.contacts.models import Contact
 from portal.audit import AuditEntry
 from portal.errors import Conflict, InvalidInput, NotAllowed, NotEntitled
 from portal.tenancy.scoping import tenant_scope
-from reviews import services_publications as services
-from reviews.models import ConsultingRequest, Occurrence, Publication, PublicationReceipt
-from reviews.services import occurrence_complete
+from reviews.consulting import services as consulting_services
+from reviews.consulting.models import ConsultingRequest
+from reviews.enablement import models as enablement_models
+from reviews.enablement import services as enablement_services
+from reviews.publications import services as publications_services
+from reviews.publications.models import Publication, PublicationReceipt
+from reviews.scheduling.models import Occurrence
+from reviews.scheduling.services import occurrence_complete
 from tests.conftest import page_client, services_act_in_their_scope, signed_in
 from tests.factories import (
     EngagementFactory,
@@ -63,7 +69,7 @@ def tsam_poc(world):
 
 
 def publish(world, kind="news", title=None, **overrides):
-    return services.publication_publish(
+    return publications_services.publication_publish(
         acting_user=overrides.pop("acting_user", world.admin),
         kind=kind,
         title=title or f"{kind} headline",
@@ -96,7 +102,9 @@ def test_who_publishes(world):
         with pytest.raises(NotAllowed):
             publish(world, "news", acting_user=user)
     with pytest.raises(InvalidInput) as error:
-        services.publication_publish(acting_user=world.admin, kind="gossip", title="", body="")
+        publications_services.publication_publish(
+            acting_user=world.admin, kind="gossip", title="", body=""
+        )
     assert set(error.value.fields) == {"kind", "title", "body"}
 
 
@@ -157,7 +165,7 @@ def test_opening_marks_read_once_and_the_publisher_sees_who(world):
 def test_receipts_show_only_what_the_viewer_may_see(world):
     roadmap = publish(world, "roadmap")
     for user in (world.a.poc, world.b.poc):
-        services.publication_mark_read(acting_user=user, publication=roadmap)
+        publications_services.publication_mark_read(acting_user=user, publication=roadmap)
     a_view = signed_in(world.a.poc).get(f"/api/v1/publications/{roadmap.pk}/").json()
     assert [row["user"] for row in a_view["receipts"]] == [world.a.poc.pk] and a_view["read"]
     manager_view = signed_in(world.manager).get(f"/api/v1/publications/{roadmap.pk}/").json()
@@ -188,7 +196,7 @@ def test_api_publish(world):
 
 def test_dashboard_snippet_lists_the_latest_five_with_unread_markers(world):
     news = [publish(world, "news", f"News {step}") for step in range(6)]
-    services.publication_mark_read(acting_user=world.a.poc, publication=news[-1])
+    publications_services.publication_mark_read(acting_user=world.a.poc, publication=news[-1])
     request = RequestFactory().get("/")
     request.user = world.a.poc
     with tenant_scope(world.a.poc), CaptureQueriesContext(connection) as captured:
@@ -227,7 +235,7 @@ def test_publication_pages(world):
 
 
 def test_catalog_for_every_tier_with_session_link_where_delivered_live(world):
-    services.training_resource_add(
+    enablement_services.training_resource_add(
         acting_user=world.admin, title="Portal basics", url="https://learn.example.com/basics"
     )
     request_link = reverse("occurrence_request") + "?deliverable=customer_enablement"
@@ -243,17 +251,17 @@ def test_catalog_for_every_tier_with_session_link_where_delivered_live(world):
 
 def test_only_admins_maintain_the_catalog(world):
     with pytest.raises(NotAllowed):
-        services.training_resource_add(
+        enablement_services.training_resource_add(
             acting_user=world.manager, title="X", url="https://example.com"
         )
     with pytest.raises(InvalidInput) as error:
-        services.training_resource_add(acting_user=world.admin, title="", url="ftp://x")
+        enablement_services.training_resource_add(acting_user=world.admin, title="", url="ftp://x")
     assert set(error.value.fields) == {"title", "url"}
     client = page_client(world.admin)
     client.post(
         reverse("enablement_catalog"), {"title": "Dashboards", "url": "https://example.com/d"}
     )
-    resource = services.TrainingResource.objects.get(title="Dashboards")
+    resource = enablement_models.TrainingResource.objects.get(title="Dashboards")
     assert (
         page_client(world.a.poc)
         .post(reverse("training_resource_remove", args=[resource.pk]))
@@ -261,7 +269,7 @@ def test_only_admins_maintain_the_catalog(world):
         == 403
     )
     client.post(reverse("training_resource_remove", args=[resource.pk]))
-    assert not services.TrainingResource.objects.exists()
+    assert not enablement_models.TrainingResource.objects.exists()
 
 
 def test_catalog_refused_when_no_plan_includes_enablement(world):
@@ -280,7 +288,7 @@ def test_catalog_refused_when_no_plan_includes_enablement(world):
 
 
 def request_consulting(world, **overrides) -> ConsultingRequest:
-    return services.consulting_request(
+    return consulting_services.consulting_request(
         acting_user=overrides.pop("acting_user", world.a.poc),
         engagement=overrides.pop("engagement", premium(world)),
         topic=overrides.pop("topic", "Index bloat"),
@@ -292,7 +300,7 @@ def request_consulting(world, **overrides) -> ConsultingRequest:
 def test_consulting_request_becomes_a_session(world):
     row = request_consulting(world)
     starts_at = timezone.now() + timedelta(days=5)
-    row = services.consulting_schedule(
+    row = consulting_services.consulting_schedule(
         acting_user=world.manager, request=row, starts_at=starts_at, method="video"
     )
     session = row.session
@@ -302,13 +310,15 @@ def test_consulting_request_becomes_a_session(world):
     assert session.scheduled_start == starts_at and session.requested_by == world.a.poc
     assert AuditEntry.objects.filter(action="consulting.schedule").count() == 1
     with pytest.raises(Conflict):
-        services.consulting_schedule(
+        consulting_services.consulting_schedule(
             acting_user=world.manager, request=row, starts_at=starts_at, method="video"
         )
     occurrence_complete(
         acting_user=world.manager, occurrence=session, method="video", minutes="Done"
     )
-    services.consulting_update_status(acting_user=world.manager, request=row, status="done")
+    consulting_services.consulting_update_status(
+        acting_user=world.manager, request=row, status="done"
+    )
     row.refresh_from_db()
     assert row.status == "done"
 
@@ -320,14 +330,14 @@ def test_consulting_rules(world):
         request_consulting(world, topic=" ")
     row = request_consulting(world)
     with pytest.raises(NotAllowed):
-        services.consulting_schedule(
+        consulting_services.consulting_schedule(
             acting_user=world.a.poc,
             request=row,
             starts_at=timezone.now() + timedelta(days=1),
             method="video",
         )
     with pytest.raises(InvalidInput) as error:
-        services.consulting_schedule(
+        consulting_services.consulting_schedule(
             acting_user=world.manager,
             request=row,
             starts_at=timezone.now() - timedelta(days=1),
@@ -419,7 +429,7 @@ def _grow(world, n: int) -> None:
     for step in range(n):
         publication = publish(world, "news" if step % 2 else "roadmap", f"Item {step}")
         PublicationReceipt.objects.create(publication=publication, user=world.a.poc)
-        services.training_resource_add(
+        enablement_services.training_resource_add(
             acting_user=world.admin, title=f"Course {step}", url=f"https://example.com/{step}"
         )
         ConsultingRequest.objects.create(

@@ -15,11 +15,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import Case
-from engagements.models import OverageFlag, TimeEntry
-from reviews.models import Occurrence, ReportSnapshot
-from reviews.reports import build_report, csv_safe, period_bounds
-from reviews.services import occurrence_complete
+from cases.casework.models import Case
+from engagements.time.models import OverageFlag, TimeEntry
+from reviews.reports.figures import build_report, csv_safe, period_bounds
+from reviews.reports.models import ReportSnapshot
+from reviews.scheduling.models import Occurrence
+from reviews.scheduling.services import occurrence_complete
 from tests.conftest import page_client
 from tests.factories import EngagementFactory, MembershipFactory, plan
 

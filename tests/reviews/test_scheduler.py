@@ -11,11 +11,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from engagements.services import absence_record, engagement_holiday_add, engagement_update
+from engagements.absences.services import absence_record
+from engagements.contracts.services import engagement_holiday_add, engagement_update
 from portal.notifications import Notification
 from portal.tenancy.scoping import system_scope
-from reviews import reminders, scheduler, tasks
-from reviews.models import Occurrence, OccurrenceReminder
+from reviews.scheduling import reminders, scheduler, tasks
+from reviews.scheduling.models import Occurrence, OccurrenceReminder
 from tests.conftest import services_act_in_their_scope
 from tests.factories import AdminFactory, EngagementFactory, plan
 

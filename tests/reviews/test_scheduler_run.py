@@ -9,9 +9,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from engagements.services import absence_record, engagement_holiday_add, engagement_update
-from reviews import scheduler
-from reviews.models import Occurrence
+from engagements.absences.services import absence_record
+from engagements.contracts.services import engagement_holiday_add, engagement_update
+from reviews.scheduling import scheduler
+from reviews.scheduling.models import Occurrence
 from tests.conftest import services_act_in_their_scope
 from tests.factories import AdminFactory, EngagementFactory, ManagerFactory, plan
 

@@ -15,13 +15,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from cases.models import Case
-from engagements.models import AfterHoursRequest, Contact, OverageFlag, TimeEntry
-from engagements.selectors import week_start
+from cases.casework.models import Case
+from engagements.afterhours.models import AfterHoursRequest
+from engagements.contacts.models import Contact
+from engagements.time.models import OverageFlag, TimeEntry
+from engagements.time.selectors import week_start
 from portal.tenancy.scoping import tenant_scope
-from reviews.models import ActionItem, Occurrence
-from reviews.scheduler import schedule_engagement
-from reviews.views import RowText, case_risks
+from reviews.board.selectors import case_risks
+from reviews.board.views import RowText
+from reviews.scheduling.models import ActionItem, Occurrence
+from reviews.scheduling.scheduler import schedule_engagement
 from tests.conftest import page_client
 from tests.factories import EngagementFactory, MembershipFactory, UserFactory, plan
 
@@ -668,7 +671,7 @@ def test_pages_issue_constant_queries(world, role, url_name):
 
 
 def test_board_lists_high_risks(world):
-    from cases.models import Risk
+    from cases.risks.models import Risk
 
     engagement = world.a.objects["engagement"]
     Risk.objects.create(

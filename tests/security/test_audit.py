@@ -10,8 +10,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from engagements import services
-from engagements.models import Contact, Entitlement, Plan, ServiceFunction
+from engagements.absences import services as absences_services
+from engagements.catalog import services as catalog_services
+from engagements.catalog.models import Entitlement, Plan, ServiceFunction
+from engagements.contacts import services as contacts_services
+from engagements.contacts.models import Contact
+from engagements.contracts import services as contracts_services
 from portal.audit import AuditEntry
 from tests.conftest import page_client, signed_in
 from tests.factories import ManagerFactory, MembershipFactory, UserFactory
@@ -72,7 +76,7 @@ def test_entitlement_matrix_change_on_the_page_is_audited_per_plan(world):
 def test_cadence_change_is_audited(world):
     plan = Plan.objects.get(code="premium")
     deliverable = ServiceFunction.objects.get(code="service_review")
-    services.cadence_set(
+    catalog_services.cadence_set(
         acting_user=world.admin,
         plan=plan,
         deliverable=deliverable,
@@ -110,10 +114,10 @@ def test_engagement_manager_plan_and_term_changes_are_audited(world):
 
 def test_engagement_holidays_are_audited(world):
     engagement = world.a.objects["engagement"]
-    holiday = services.engagement_holiday_add(
+    holiday = contracts_services.engagement_holiday_add(
         acting_user=world.manager, engagement=engagement, day=date(2030, 5, 5), name="Closed"
     )
-    services.engagement_holiday_remove(acting_user=world.manager, holiday=holiday)
+    contracts_services.engagement_holiday_remove(acting_user=world.manager, holiday=holiday)
     added = only_entry("engagement.holiday_add")
     removed = only_entry("engagement.holiday_remove")
     assert added.actor == removed.actor == world.manager
@@ -123,14 +127,14 @@ def test_engagement_holidays_are_audited(world):
 def test_manager_absences_are_audited(world):
     """Absences had only simple-history; they are in the one audit trail now."""
     starts = timezone.now() + timedelta(days=3)
-    absence = services.absence_record(
+    absence = absences_services.absence_record(
         acting_user=world.admin,
         manager=world.manager,
         kind="vacation",
         starts_at=starts,
         ends_at=starts + timedelta(days=2),
     )
-    services.absence_delete(acting_user=world.admin, absence=absence)
+    absences_services.absence_delete(acting_user=world.admin, absence=absence)
     recorded = only_entry("absence.record")
     deleted = only_entry("absence.delete")
     assert recorded.actor == deleted.actor == world.admin
@@ -164,8 +168,10 @@ def test_contacts_added_and_removed_through_the_api_are_audited(world):
 
 def test_the_audit_log_is_for_provider_admins_only(world):
     plan = Plan.objects.get(code="standard")
-    services.plan_save(acting_user=world.admin, plan=plan, max_contacts=plan.max_contacts + 1)
-    services.contact_remove(
+    catalog_services.plan_save(
+        acting_user=world.admin, plan=plan, max_contacts=plan.max_contacts + 1
+    )
+    contacts_services.contact_remove(
         acting_user=world.admin,
         contact=Contact.objects.get(engagement=world.b.objects["engagement"], user=world.b.poc),
     )
@@ -182,9 +188,11 @@ def test_the_audit_log_is_for_provider_admins_only(world):
 
 def test_the_audit_api_lists_filters_and_is_for_provider_admins_only(world):
     plan = Plan.objects.get(code="standard")
-    services.plan_save(acting_user=world.admin, plan=plan, max_contacts=plan.max_contacts + 1)
+    catalog_services.plan_save(
+        acting_user=world.admin, plan=plan, max_contacts=plan.max_contacts + 1
+    )
     contact = Contact.objects.get(engagement=world.b.objects["engagement"], user=world.b.poc)
-    services.contact_remove(acting_user=world.admin, contact=contact)
+    contacts_services.contact_remove(acting_user=world.admin, contact=contact)
 
     admin = signed_in(world.admin)
     rows = admin.get("/api/v1/audit-entries/", {"action": "contact.remove"}).json()["results"]

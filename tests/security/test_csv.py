@@ -14,9 +14,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import Case
-from reviews.models import Occurrence
-from reviews.reports import csv_safe
+from cases.casework.models import Case
+from reviews.reports.figures import csv_safe
+from reviews.scheduling.models import Occurrence
 from tests.conftest import page_client
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from reviews.models import Occurrence
+from reviews.scheduling.models import Occurrence
 from tests.conftest import page_client, signed_in
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ ROUTES = {
     "review-report": lambda pk: f"/api/v1/reviews/{pk}/report/",
 }
 # Modules that write CSV, and the routes that serve it.
-CSV_MODULES = {"reviews/views_reports.py": {"review_report_csv"}}
+CSV_MODULES = {"reviews/reports/views.py": {"review_report_csv"}}
 
 
 def walk(patterns, prefix: str = ""):

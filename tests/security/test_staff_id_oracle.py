@@ -14,7 +14,7 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
-from engagements.models import Absence
+from engagements.absences.models import Absence
 from portal.accounts.models import User
 from tests.conftest import page_client, signed_in
 from tests.isolation.harness import _comparable

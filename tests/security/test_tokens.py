@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cases.models import Case
+from cases.casework.models import Case
 from portal.accounts.models import ApiToken
 from portal.accounts.services import api_token_create, api_token_revoke
 from portal.tenancy.models import Organization

@@ -12,8 +12,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from cases import services
-from cases.models import Attachment, Case
+from cases.casework import services
+from cases.casework.models import Attachment, Case
 from tests.conftest import PNG_BYTES, page_client, signed_in
 
 pytestmark = pytest.mark.django_db

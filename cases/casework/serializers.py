@@ -1,0 +1,250 @@
+"""Serializers of the cases API: the item, its timeline, attachments, RCA and trends, and one
+small input serializer per action. Writes go through `cases.casework.services`; these only check
+shape."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from cases.casework.models import Attachment, Case, CaseEvent, RootCauseAnalysis
+from cases.sla import Sla, case_sla
+from engagements.contracts.models import Engagement
+from engagements.contracts.serializers import ProviderStaffField
+from portal.api.serializers import (
+    MULTILINE,
+    ScopedRelatedField,
+    StrictModelSerializer,
+    StrictSerializer,
+)
+
+TEXT_MAX = 20_000
+
+
+class RootCauseAnalysisSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RootCauseAnalysis
+        fields = [
+            "findings",
+            "corrective_actions",
+            "delivery_method",
+            "delivered_at",
+            "author",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class CaseSerializer(StrictModelSerializer):
+    """An inquiry, incident or service request.
+
+    Input on create: `engagement`, `kind`, `severity`, `subject`, `description` and, for
+    provider staff importing history, `received_at` (default: now). The response objective
+    (`response_due_at`) follows from the plan and the engagement's business calendar.
+    """
+
+    engagement = ScopedRelatedField(model=Engagement)
+    received_at = serializers.DateTimeField(
+        required=False,
+        help_text=_("When the item was received (default: now). Only provider staff set it."),
+    )
+    sla = serializers.SerializerMethodField(
+        help_text=_(
+            "on_track, at_risk (75 % of the response window passed), breached, or responded."
+        )
+    )
+    response_met = serializers.SerializerMethodField(
+        help_text=_(
+            "Whether the response objective was met: known once responded or breached, null before."
+        )
+    )
+    rca = RootCauseAnalysisSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "engagement",
+            "kind",
+            "severity",
+            "subject",
+            "description",
+            "status",
+            "received_at",
+            "response_due_at",
+            "first_response_at",
+            "assignee",
+            "priority",
+            "raised_by",
+            "escalated_at",
+            "resolved_at",
+            "closed_at",
+            "sla",
+            "response_met",
+            "rca",
+        ]
+        read_only_fields = [
+            "id",
+            "status",
+            "response_due_at",
+            "first_response_at",
+            "assignee",
+            "priority",
+            "raised_by",
+            "escalated_at",
+            "resolved_at",
+            "closed_at",
+        ]
+        extra_kwargs = {"description": {"required": False, "max_length": TEXT_MAX}}
+
+    def _sla(self, case: Case) -> tuple[str, bool | None]:
+        # One clock for the whole response, so every row is judged at the same instant.
+        now = self.context.setdefault("now", timezone.now())
+        return case_sla(case, now)
+
+    @extend_schema_field(serializers.ChoiceField(choices=Sla.choices))
+    def get_sla(self, case: Case) -> str:
+        return self._sla(case)[0]
+
+    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    def get_response_met(self, case: Case) -> bool | None:
+        return self._sla(case)[1]
+
+
+class CaseEventSerializer(serializers.ModelSerializer):
+    """One timeline entry. Customers only ever receive public ones."""
+
+    class Meta:
+        model = CaseEvent
+        fields = ["id", "kind", "actor", "public", "body", "data", "created_at"]
+        read_only_fields = fields
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = [
+            "id",
+            "original_name",
+            "content_type",
+            "size",
+            "public",
+            "uploaded_by",
+            "uploaded_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, attachment: Attachment) -> str:
+        path = reverse(
+            "case-attachment-download",
+            kwargs={"pk": attachment.case_id, "attachment_id": attachment.pk},
+        )
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class RespondSerializer(StrictSerializer):
+    body = serializers.CharField(max_length=TEXT_MAX, style=MULTILINE)
+
+
+class CommentSerializer(StrictSerializer):
+    body = serializers.CharField(max_length=TEXT_MAX, style=MULTILINE)
+    public = serializers.BooleanField(
+        default=True,
+        help_text=_("False: an internal note of provider staff (customers' are always public)."),
+    )
+
+
+class EscalateSerializer(StrictSerializer):
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=TEXT_MAX, style=MULTILINE
+    )
+
+
+class ResolveSerializer(StrictSerializer):
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=TEXT_MAX, style=MULTILINE
+    )
+
+
+class StatusSerializer(StrictSerializer):
+    # Which statuses are allowed depends on the current one: the service names the refusal.
+    status = serializers.CharField(
+        max_length=20,
+        help_text=_(
+            "in_progress, awaiting_customer, resolved, closed (once resolved), or in_progress "
+            "again to reopen."
+        ),
+    )
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=TEXT_MAX, style=MULTILINE
+    )
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class AssigneeField(ProviderStaffField):
+    pass
+
+
+class AssignSerializer(StrictSerializer):
+    assignee = AssigneeField(
+        allow_null=True,
+        help_text=_(
+            "The engagement's manager or deputy (anyone else answers 400 with a field error); "
+            "null: the provider queue."
+        ),
+    )
+
+
+class PrioritySerializer(StrictSerializer):
+    priority = serializers.IntegerField(
+        min_value=1, max_value=5, allow_null=True, help_text=_("1 (highest) to 5; null: none.")
+    )
+
+
+class RootCauseAnalysisInputSerializer(StrictSerializer):
+    findings = serializers.CharField(max_length=TEXT_MAX, style=MULTILINE)
+    corrective_actions = serializers.CharField(max_length=TEXT_MAX, style=MULTILINE)
+    # The methods depend on the plan's RCA cadence: the service names them when refusing.
+    delivery_method = serializers.CharField(
+        max_length=12,
+        help_text=_("in_person, video, email or phone: one the plan's RCA cadence allows."),
+    )
+    delivered_at = serializers.DateTimeField()
+
+
+class AttachmentUploadSerializer(StrictSerializer):
+    file = serializers.FileField(
+        help_text=_("PNG, JPEG, PDF or ZIP (judged by content), at most 10 MB.")
+    )
+    public = serializers.BooleanField(
+        default=True, help_text=_("False hides it from the customer (provider staff only).")
+    )
+
+
+class CountsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    by_kind = serializers.DictField(child=serializers.IntegerField())
+    by_severity = serializers.DictField(
+        child=serializers.IntegerField(), help_text=_('Keyed by severity, "0" to "3".')
+    )
+
+
+class TrendWeekSerializer(serializers.Serializer):
+    week_start = serializers.DateField(help_text=_("Monday, in the engagement's time zone."))
+    opened = CountsSerializer()
+    closed = CountsSerializer()
+
+
+class TrendsSerializer(serializers.Serializer):
+    engagement = serializers.IntegerField()
+    timezone = serializers.CharField()
+    weeks = TrendWeekSerializer(many=True, help_text=_("The last 12 weeks, oldest first."))
+    open_by_status = serializers.DictField(child=serializers.IntegerField())

@@ -1,0 +1,215 @@
+"""Engagements, the contracts between the vendor and a customer organization: reads."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypedDict, cast
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from engagements.absences.models import Absence
+from engagements.afterhours.models import AfterHoursRequest
+from engagements.afterhours.selectors import pending_after_hours
+from engagements.business_time import (
+    BusinessCalendar,
+    country_holidays,
+    is_business_time,
+    next_opening,
+)
+from engagements.catalog.models import ServiceFunction
+from engagements.contacts.models import Contact
+from engagements.contracts.models import (
+    Engagement,
+    EngagementHoliday,
+    parse_business_hours,
+)
+from engagements.entitlements import is_entitled, prime_function_codes
+from engagements.time.models import OverageFlag
+from engagements.time.selectors import HoursSummary, hours_summaries
+from portal.accounts.models import User
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class _UpcomingWindows(TypedDict):  # Prefetch(to_attr=) of the dashboard cards
+        upcoming_windows: list[AfterHoursRequest]
+
+
+@dataclass
+class EngagementCard:
+    """What the dashboard shows about one engagement, computed for many in constant queries."""
+
+    engagement: Engagement
+    functions: list[ServiceFunction]
+    hours: HoursSummary
+    open_now: bool
+    opens_at: datetime | None
+    manager_absence: Absence | None = None
+    deputy_absence: Absence | None = None
+    windows: list[AfterHoursRequest] = field(default_factory=list)
+    is_contact: bool = False
+
+    @property
+    def deputy_covers(self) -> bool:
+        return self.manager_absence is not None and self.engagement.deputy_id is not None
+
+    @property
+    def responsible(self) -> User:
+        return (
+            cast("User", self.engagement.deputy) if self.deputy_covers else self.engagement.manager
+        )
+
+    @property
+    def overage_open(self) -> bool:
+        return bool(getattr(self.engagement, "overage_open", False))
+
+
+def _prefetched_calendar(
+    engagement: WithAnnotations[Engagement, _UpcomingWindows], now: datetime
+) -> BusinessCalendar:
+    """The engagement's calendar from now on, from prefetched added holidays and windows."""
+    today = engagement.local_today(now)
+    days: set[date] = set()
+    if engagement.holiday_country:
+        with contextlib.suppress(ValueError):  # validated on save; never fail a dashboard
+            days.update(country_holidays(engagement.holiday_country, (today.year, today.year + 1)))
+    days.update(holiday.date for holiday in engagement.extra_holidays.all())
+    return BusinessCalendar(
+        zone=engagement.zone,
+        hours=parse_business_hours(engagement.business_hours),
+        holidays=frozenset(days),
+        extra_windows=tuple(
+            (window.starts_at, window.ends_at) for window in engagement.upcoming_windows
+        ),
+    )
+
+
+def engagement_cards(
+    queryset: QuerySet[Engagement], *, user: User, now: datetime | None = None
+) -> list[EngagementCard]:
+    """Cards for the engagements of `queryset` (already scoped) that are not expired.
+
+    Constant queries: the engagements with their prefetched added holidays and approved
+    windows, the plans' functions, current absences, the week totals and the user's contacts.
+    """
+    now = now or timezone.now()
+    yesterday = (now - timedelta(days=1)).date()
+    engagements = [
+        engagement
+        for engagement in _with_overage(_engagements())
+        .filter(pk__in=queryset.values("pk"), end_date__gte=yesterday)
+        .prefetch_related(
+            Prefetch(
+                "extra_holidays",
+                queryset=EngagementHoliday.objects.filter(date__gte=yesterday),
+            ),
+            Prefetch(
+                "after_hours_requests",
+                queryset=AfterHoursRequest.objects.filter(
+                    status=AfterHoursRequest.Status.APPROVED, ends_at__gt=now
+                ).order_by("starts_at"),
+                to_attr="upcoming_windows",
+            ),
+        )
+        if engagement.status != Engagement.Status.EXPIRED
+    ]
+    if not engagements:
+        return []
+    prime_function_codes(engagements)  # the entitlement gate's per-plan cache, one query
+    functions = list(ServiceFunction.objects.all())
+    staff_ids = {engagement.manager_id for engagement in engagements} | {
+        engagement.deputy_id for engagement in engagements if engagement.deputy_id
+    }
+    absences = list(
+        Absence.objects.filter(manager_id__in=staff_ids, starts_at__lte=now, ends_at__gt=now)
+    )
+    contact_of: set[int] = set()
+    if user.is_customer:
+        contact_of = set(
+            Contact.objects.filter(
+                user=user,
+                removed_at__isnull=True,
+                engagement_id__in=[engagement.pk for engagement in engagements],
+            ).values_list("engagement_id", flat=True)
+        )
+    summaries = hours_summaries(engagements)
+    cards = []
+    for engagement in engagements:
+        calendar = _prefetched_calendar(engagement, now)
+        open_now = is_business_time(calendar, now)
+        cards.append(
+            EngagementCard(
+                engagement=engagement,
+                functions=[
+                    function for function in functions if is_entitled(engagement, function.code)
+                ],
+                hours=summaries[engagement.pk],
+                open_now=open_now,
+                opens_at=None if open_now else _next_opening_or_none(calendar, now),
+                manager_absence=_current_absence(absences, engagement.manager_id, now),
+                deputy_absence=_current_absence(absences, engagement.deputy_id, now),
+                windows=list(engagement.upcoming_windows),
+                is_contact=engagement.pk in contact_of,
+            )
+        )
+    return cards
+
+
+def served_by(user: User) -> QuerySet[Engagement]:
+    return Engagement.objects.filter(Q(manager=user) | Q(deputy=user))
+
+
+def admin_panel(now: datetime | None = None) -> dict[str, Any]:
+    """What needs an admin's attention: open overage flags, engagements without a deputy,
+    pending after-hours requests."""
+    now = now or timezone.now()
+    flags = OverageFlag.objects.filter(cleared_at__isnull=True).select_related(
+        "engagement__organization", "engagement__plan"
+    )
+    without_deputy = Engagement.objects.filter(
+        deputy__isnull=True, end_date__gte=(now - timedelta(days=1)).date()
+    ).select_related("organization", "plan", "manager")
+    return {
+        "overage_flags": list(flags[:20]),
+        "overage_count": flags.count(),
+        "without_deputy": list(without_deputy[:20]),
+        "without_deputy_count": without_deputy.count(),
+        "active_engagement_count": Engagement.objects.filter(
+            start_date__lte=now.date(), end_date__gte=now.date()
+        ).count(),
+        "pending_requests": pending_after_hours(AfterHoursRequest.objects.all()),
+    }
+
+
+def _engagements() -> QuerySet[Engagement]:
+    return Engagement.objects.select_related("organization", "plan", "manager", "deputy")
+
+
+def _with_overage(queryset: QuerySet[Engagement]) -> QuerySet[Engagement]:
+    return queryset.annotate(
+        overage_open=Exists(
+            OverageFlag.objects.filter(engagement=OuterRef("pk"), cleared_at__isnull=True)
+        )
+    )
+
+
+def _next_opening_or_none(calendar: BusinessCalendar, now: datetime) -> datetime | None:
+    try:
+        return next_opening(calendar, now)
+    except ValueError:  # no business time within about three years
+        return None
+
+
+def _current_absence(absences: Iterable[Absence], user_id: int | None, now: datetime) -> Any:
+    return next(
+        (
+            absence
+            for absence in absences
+            if absence.manager_id == user_id and absence.starts_at <= now < absence.ends_at
+        ),
+        None,
+    )

@@ -1,0 +1,146 @@
+"""The service manager's weekly board: reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from cases.casework.models import Case
+from cases.casework.services import open_items_of_assignee
+from engagements.contracts.models import Engagement
+from engagements.time.models import OverageFlag
+from engagements.time.selectors import HoursSummary, week_start
+from portal.accounts.models import User
+from reviews.scheduling.models import Occurrence
+
+BOARD_WEEKS = 2
+BOARD_LIMIT = 50  # rows per board section; the rest are a click away
+
+
+@dataclass
+class BoardRow:
+    """One engagement on the board: its sessions of this and next week, and its hours."""
+
+    engagement: Engagement
+    weeks: list[list[Occurrence]]
+    hours: HoursSummary
+    role: str = ""  # "manager" | "deputy" | "" (an admin looking on)
+
+    @property
+    def overage_flag(self) -> OverageFlag | None:
+        flags = getattr(self.engagement, "open_overage_flags", [])
+        return flags[0] if flags else None
+
+
+@dataclass
+class Week:
+    monday: date
+    start: datetime
+    end: datetime
+    current: bool
+
+    @property
+    def sunday(self) -> date:
+        return self.monday + timedelta(days=6)
+
+
+@dataclass
+class CaseRisks:
+    at_risk: list[Case] = field(default_factory=list)
+    breached: list[Case] = field(default_factory=list)
+
+
+def board_weeks(now: datetime, count: int = BOARD_WEEKS) -> list[Week]:
+    """This week and the next, Monday to Sunday in the viewer's zone."""
+    zone = timezone.get_current_timezone()
+    monday = week_start(timezone.localdate(now))
+    weeks = []
+    for index in range(count):
+        first = monday + timedelta(weeks=index)
+        weeks.append(
+            Week(
+                monday=first,
+                start=datetime.combine(first, time(), tzinfo=zone),
+                end=datetime.combine(first + timedelta(days=7), time(), tzinfo=zone),
+                current=index == 0,
+            )
+        )
+    return weeks
+
+
+def board_engagements(user: User) -> list[Engagement]:
+    """Current engagements the viewer serves (admins: all), with their open overage flag."""
+    queryset = Engagement.objects.all()
+    if not user.is_provider_admin:
+        queryset = queryset.filter(Q(manager=user) | Q(deputy=user))
+    yesterday = timezone.localdate() - timedelta(days=1)
+    return list(
+        queryset.filter(end_date__gte=yesterday)
+        .select_related("organization", "plan")  # the board names no manager or deputy
+        .prefetch_related(
+            Prefetch(
+                "overage_flags",
+                queryset=OverageFlag.objects.filter(cleared_at__isnull=True),
+                to_attr="open_overage_flags",
+            )
+        )
+    )
+
+
+def case_risks(engagements: list[Engagement], now: datetime, limit: int = BOARD_LIMIT) -> CaseRisks:
+    """Open, unanswered items past their 75 % reminder: at risk until due, then breached.
+
+    One query per section, so breached items (which sort first) cannot crowd the at-risk ones
+    out of a shared limit. Each item gets its engagement from `engagements` (already loaded)
+    rather than a join."""
+    by_id = {engagement.pk: engagement for engagement in engagements}
+    unanswered = (
+        Case.objects.filter(
+            engagement_id__in=list(by_id),
+            status__in=Case.OPEN_STATUSES,
+            first_response_at__isnull=True,
+            reminder_due_at__lte=now,
+        )
+        .select_related("assignee")
+        # What the rows show: no description, no other timestamps or people (issue 7).
+        .only(
+            "id",
+            "engagement_id",
+            "kind",
+            "severity",
+            "subject",
+            "received_at",
+            "response_due_at",
+            "assignee__name",
+            "assignee__email",
+        )
+        .order_by("response_due_at", "id")
+    )
+    # Labels translated once, not per row (get_FOO_display translates every choice each time).
+    kinds = {value: str(label) for value, label in Case.Kind.choices}
+    severities = {value: str(label) for value, label in Case.Severity.choices}
+
+    def rows(queryset: QuerySet[Case]) -> list[Case]:
+        cases = list(queryset[:limit])
+        for case in cases:
+            case.engagement = by_id[case.engagement_id]
+            case.kind_label = kinds.get(case.kind, case.kind)
+            case.severity_label = severities.get(case.severity, str(case.severity))
+        return cases
+
+    return CaseRisks(
+        at_risk=rows(unanswered.filter(response_due_at__gt=now)),
+        breached=rows(unanswered.filter(response_due_at__lte=now)),
+    )
+
+
+def manager_loads() -> list[User]:
+    """Every active service manager with their open assigned items, in one aggregate query."""
+    return list(
+        User.objects.filter(kind=User.Kind.MANAGER, is_active=True)
+        .annotate(open_items=open_items_of_assignee())
+        .order_by("-open_items", "name", "email")
+    )

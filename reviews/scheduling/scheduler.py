@@ -1,0 +1,448 @@
+"""The scheduler: keep each active engagement's calls and deliverables on the calendar.
+
+For every weekly, monthly and quarterly cadence of the engagement's plan (and the weekly call
+where the plan has one), periods are anchored on the term start; each gets an occurrence at the
+engagement's meeting time, moved off weekends, holidays and the manager's absences to the next
+business day, inside business hours, never past the term's end. The unique (engagement,
+deliverable, period) makes a second run, or two at once, create nothing twice. Future
+occurrences the plan no longer has (a plan change) are cancelled; those whose slot moved
+(a new absence or holiday) are moved.
+"""
+
+from __future__ import annotations
+
+import calendar as calendar_module
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from engagements.absences.models import Absence
+from engagements.business_time import BusinessCalendar, is_business_time
+from engagements.catalog.models import Cadence, Frequency
+from engagements.contracts.models import Engagement, EngagementHoliday
+from engagements.entitlements import FunctionCode
+from engagements.selectors import calendar_from, engagement_calendar
+from portal.db import insert_ignoring_conflicts
+from portal.tenancy.scoping import unscoped_raw
+from reviews.scheduling.models import WEEKLY_CALL, Occurrence
+
+HORIZON_DAYS = 90
+
+
+ABSENCE_LOOKAHEAD_DAYS = 60  # a slot moved off an absence may land this far past the horizon
+
+
+RUN_CHUNK = 500  # engagements a full run reads (and prefetches for) at once
+
+
+DURATION_MINUTES = {WEEKLY_CALL: 30, FunctionCode.SERVICE_REVIEW: 60}
+
+
+SCHEDULED_FREQUENCIES = (Frequency.WEEKLY, Frequency.MONTHLY, Frequency.QUARTERLY)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day of the month `months` later, clamped to the month's last day."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar_module.monthrange(year, month)[1]))
+
+
+def period_starts(frequency: str, anchor: date, until: date) -> Iterator[date]:
+    """Starts of the periods from the anchor (the term start) up to `until`."""
+    index = 0
+    while True:
+        if frequency == Frequency.WEEKLY:
+            start = anchor + timedelta(weeks=index)
+        elif frequency == Frequency.MONTHLY:
+            start = add_months(anchor, index)
+        elif frequency == Frequency.QUARTERLY:
+            start = add_months(anchor, 3 * index)
+        else:
+            return
+        if start > until:
+            return
+        yield start
+        index += 1
+
+
+@dataclass(frozen=True)
+class Wanted:
+    deliverable: str
+    frequency: str
+    method: str
+
+    def period(self, start: date) -> str:
+        return f"{self.frequency}:{start.isoformat()}"
+
+
+@dataclass
+class Prefetched:
+    """What a run over many engagements reads once instead of once per engagement: the plans'
+    scheduled cadences, the holidays admins added to the engagements, and the managers'
+    absences (those overlapping the run's widest window)."""
+
+    cadences: dict[int, list[Wanted]] = field(default_factory=dict)  # by plan id
+    # engagement id -> ((local today, horizon), desired occurrences) computed by the run
+    desired: dict[int, tuple[tuple[date, int], dict]] = field(default_factory=dict)
+    # engagements whose coming occurrences the run found none of: nothing to move or cancel
+    nothing_coming: set[int] = field(default_factory=set)
+    holidays: dict[int, set[date]] = field(default_factory=dict)  # by engagement id
+    absences: dict[int, list[tuple[datetime, datetime]]] = field(default_factory=dict)
+
+
+def prefetch(
+    engagements: Iterable[Engagement], today: date, horizon_days: int = HORIZON_DAYS
+) -> Prefetched:
+    """Three queries for all of `engagements` (scheduled around `today`, any zone)."""
+    engagements = list(engagements)
+    found = Prefetched(
+        cadences={engagement.plan_id: [] for engagement in engagements},
+        holidays={engagement.pk: set() for engagement in engagements},
+        absences={engagement.manager_id: [] for engagement in engagements},
+    )
+    for plan_id, code, frequency, methods in (
+        Cadence.objects.filter(plan_id__in=found.cadences, frequency__in=SCHEDULED_FREQUENCIES)
+        .order_by("plan_id", "deliverable__position", "id")
+        .values_list("plan_id", "deliverable__code", "frequency", "methods")
+    ):
+        found.cadences[plan_id].append(Wanted(code, frequency, methods[0]))
+    for engagement_id, day in EngagementHoliday.objects.filter(
+        engagement_id__in=found.holidays
+    ).values_list("engagement_id", "date"):
+        found.holidays[engagement_id].add(day)
+    # Local "today" differs from `today` by a day at most; two days either side covers it.
+    window_start = datetime.combine(today - timedelta(days=2), time(), tzinfo=UTC)
+    window_end = datetime.combine(
+        today + timedelta(days=horizon_days + ABSENCE_LOOKAHEAD_DAYS + 3), time(), tzinfo=UTC
+    )
+    for manager_id, starts_at, ends_at in Absence.objects.filter(
+        manager_id__in=found.absences, starts_at__lt=window_end, ends_at__gt=window_start
+    ).values_list("manager_id", "starts_at", "ends_at"):
+        found.absences[manager_id].append((starts_at, ends_at))
+    return found
+
+
+def wanted_deliverables(
+    engagement: Engagement, prefetched: Prefetched | None = None
+) -> list[Wanted]:
+    """What the plan schedules: its weekly/monthly/quarterly cadences and the weekly call."""
+    if prefetched is not None and engagement.plan_id in prefetched.cadences:
+        wanted = list(prefetched.cadences[engagement.plan_id])
+    else:
+        wanted = [
+            Wanted(deliverable=code, frequency=frequency, method=methods[0])
+            for code, frequency, methods in Cadence.objects.filter(
+                plan_id=engagement.plan_id, frequency__in=SCHEDULED_FREQUENCIES
+            ).values_list("deliverable__code", "frequency", "methods")
+        ]
+    if engagement.plan.weekly_call:
+        wanted.append(Wanted(deliverable=WEEKLY_CALL, frequency=Frequency.WEEKLY, method="video"))
+    return wanted
+
+
+def slot(
+    engagement: Engagement, calendar: BusinessCalendar, day: date, absent_days: set[date]
+) -> datetime | None:
+    """The meeting time on `day`, or on the next business day the manager is present, inside
+    business hours; None when that falls past the term's end."""
+    zone = engagement.zone
+    hours = calendar.hours
+    for _attempt in range(60):
+        if day > engagement.end_date:
+            return None
+        opening = hours[day.weekday()]
+        if opening is not None and day not in calendar.holidays and day not in absent_days:
+            opens, closes = opening
+            start_time = min(max(engagement.review_slot, opens), closes)
+            start = datetime.combine(day, start_time, tzinfo=zone)
+            if start_time >= closes or not is_business_time(calendar, start):
+                start = datetime.combine(day, opens, tzinfo=zone)
+            return start
+        day += timedelta(days=1)
+    return None
+
+
+def _duration(deliverable: str) -> timedelta:
+    return timedelta(minutes=DURATION_MINUTES.get(deliverable, 45))
+
+
+def back_to_back(
+    desired: dict[tuple[str, str], tuple[Wanted, datetime]],
+) -> dict[tuple[str, str], tuple[Wanted, datetime]]:
+    """Sessions landing at the same time are placed one after the other (the weekly call
+    first), so a manager is never booked twice at once. Deterministic: reruns agree."""
+    by_start: dict[datetime, list[tuple[str, str]]] = {}
+    for key, (_wanted, when) in desired.items():
+        by_start.setdefault(when, []).append(key)
+    placed = dict(desired)
+    for when, keys in by_start.items():
+        keys.sort(
+            key=lambda key: (key[0] != WEEKLY_CALL, key[0] != FunctionCode.SERVICE_REVIEW, key)
+        )
+        start = when
+        for key in keys:
+            wanted, _when = desired[key]
+            placed[key] = (wanted, start)
+            start += _duration(key[0])
+    return placed
+
+
+def _absent_days(
+    engagement: Engagement, first: date, last: date, prefetched: Prefetched | None = None
+) -> set[date]:
+    """Local dates on which the manager is away for at least part of the business day."""
+    zone = engagement.zone
+    days: set[date] = set()
+    window_end = datetime.combine(last + timedelta(days=1), time(), tzinfo=zone)
+    window_start = datetime.combine(first, time(), tzinfo=zone)
+    if prefetched is not None and engagement.manager_id in prefetched.absences:
+        absences: Iterable[tuple[datetime, datetime]] = [
+            (starts_at, ends_at)
+            for starts_at, ends_at in prefetched.absences[engagement.manager_id]
+            if starts_at < window_end and ends_at > window_start
+        ]
+    else:
+        absences = Absence.objects.filter(
+            manager_id=engagement.manager_id, starts_at__lt=window_end, ends_at__gt=window_start
+        ).values_list("starts_at", "ends_at")
+    for starts_at, ends_at in absences:
+        day = starts_at.astimezone(zone).date()
+        end = (ends_at - timedelta(microseconds=1)).astimezone(zone).date()
+        while day <= end:
+            days.add(day)
+            day += timedelta(days=1)
+    return days
+
+
+def _calendar(
+    engagement: Engagement, years: range, prefetched: Prefetched | None
+) -> BusinessCalendar:
+    """`engagement_calendar` without after-hours windows (from the prefetched holidays)."""
+    if prefetched is None or engagement.pk not in prefetched.holidays:
+        return engagement_calendar(engagement, years=years, with_after_hours=False)
+    return calendar_from(engagement, years, prefetched.holidays[engagement.pk])
+
+
+# Columns that differ between the occurrences one run inserts for an engagement; every other
+# column (the engagement, the status and the other defaults) is the same for all of them.
+_VARYING = ("deliverable", "period", "scheduled_start", "duration_minutes", "method")
+
+
+def _insert_new(engagement: Engagement, rows: list[dict[str, object]]) -> int:
+    """Insert the new occurrences, leaving any of a period that exists already (completed,
+    missed, cancelled, or created by a concurrent run) as it is; returns how many were new.
+
+    `rows` hold the _VARYING columns by attribute name; every other column comes from one
+    unsaved Occurrence of the engagement (a first run creates ~70,000 rows: building a model
+    instance for each cost more than the insert)."""
+    return insert_ignoring_conflicts(Occurrence(engagement=engagement), _VARYING, rows)
+
+
+@dataclass
+class ScheduleResult:
+    created: int = 0
+    moved: int = 0
+    cancelled: int = 0
+    engagements: int = 0
+
+
+# The model's own table, no input.
+_REREAD = f"SELECT * FROM {Engagement._meta.db_table} WHERE id = %s"  # noqa: S608
+
+
+def _fields(engagement: Engagement) -> list[object]:
+    return [getattr(engagement, f.attname) for f in Engagement._meta.concrete_fields]
+
+
+Desired = dict[tuple[str, str], tuple[Wanted, datetime]]
+
+
+def desired_occurrences(
+    engagement: Engagement,
+    today: date,
+    horizon_days: int = HORIZON_DAYS,
+    prefetched: Prefetched | None = None,
+) -> Desired:
+    """(deliverable, period) → (what, when) of the engagement's horizon from `today`."""
+    first = max(today, engagement.start_date)
+    until = min(today + timedelta(days=horizon_days), engagement.end_date)
+    desired: Desired = {}
+    if first <= until:
+        calendar = _calendar(engagement, range(first.year, until.year + 2), prefetched)
+        absent = _absent_days(
+            engagement, first, until + timedelta(days=ABSENCE_LOOKAHEAD_DAYS), prefetched
+        )
+        for wanted in wanted_deliverables(engagement, prefetched):
+            for start in period_starts(wanted.frequency, engagement.start_date, until):
+                if start < first:
+                    continue
+                when = slot(engagement, calendar, start, absent)
+                if when is not None:
+                    desired[(wanted.deliverable, wanted.period(start))] = (wanted, when)
+        desired = back_to_back(desired)
+    return desired
+
+
+def _coming(rows: dict[tuple[str, str], tuple[str, datetime]], now: datetime) -> bool:
+    """Whether any of the rows is one `schedule_engagement` could move or cancel."""
+    return any(
+        status in (Occurrence.Status.SCHEDULED, Occurrence.Status.CANCELLED)
+        and start >= now
+        and not period.startswith(f"{Frequency.AS_NEEDED}:")
+        for (_deliverable, period), (status, start) in rows.items()
+    )
+
+
+def _in_line(
+    desired: Desired, rows: dict[tuple[str, str], tuple[str, datetime]], now: datetime
+) -> bool:
+    """Whether `schedule_engagement` would find nothing to do, judged from the engagement's
+    occurrences from shortly before `now` (read without locks). Conservative: a row it cannot
+    see (scheduled long before its period) makes it answer False, and the full path decides."""
+    for key, (status, start) in rows.items():
+        if (
+            status not in (Occurrence.Status.SCHEDULED, Occurrence.Status.CANCELLED)
+            or start < now
+            or key[1].startswith(f"{Frequency.AS_NEEDED}:")
+        ):
+            continue
+        if key in desired:
+            if status != Occurrence.Status.SCHEDULED or start != desired[key][1]:
+                return False  # would be moved
+        elif status == Occurrence.Status.SCHEDULED:
+            return False  # would be cancelled
+    # Every wanted future slot has its row (in any state: an insert would do nothing).
+    return all(when < now or key in rows for key, (_wanted, when) in desired.items())
+
+
+@transaction.atomic
+def schedule_engagement(
+    engagement: Engagement,
+    *,
+    today: date | None = None,
+    horizon_days: int = HORIZON_DAYS,
+    prefetched: Prefetched | None = None,
+) -> ScheduleResult:
+    """Bring the engagement's future occurrences in line with its plan and calendar.
+
+    With `prefetched` (a full run), the prefetched cadences, holidays and absences (and the
+    horizon the run computed) are used, unless the engagement changed since the run read it;
+    else all is read here. The engagement itself is always read afresh.
+    """
+    result = ScheduleResult()
+    if prefetched is not None:
+        # The row alone, by a statement of a fixed text (a full run does this 3,000 times):
+        # unchanged since the run read it, the run's engagement (plan loaded) stands for it.
+        reread = unscoped_raw(Engagement, _REREAD, [engagement.pk], "the run's engagement, re-read")
+        fresh = next(iter(reread), None)
+        if fresh is None or _fields(fresh) != _fields(engagement):
+            prefetched = None  # changed since the run read it (its own scheduling may be running)
+    if prefetched is None:
+        engagement = Engagement.objects.select_related("plan").get(pk=engagement.pk)
+    today = today or engagement.local_today()
+    now = timezone.now()
+    desired = None
+    if prefetched is not None:
+        computed = prefetched.desired.pop(engagement.pk, None)
+        if computed is not None and computed[0] == (today, horizon_days):
+            desired = computed[1]
+    if desired is None:
+        desired = desired_occurrences(engagement, today, horizon_days, prefetched)
+    # Nothing coming (a new engagement, or a run creating the horizons): nothing to move or
+    # cancel, so nothing to lock; the insert alone is safe against a concurrent run (its rows
+    # are left as they are).
+    existing: dict[tuple[str, str], Occurrence] = {}
+    if prefetched is None or engagement.pk not in prefetched.nothing_coming:
+        existing = {
+            (occurrence.deliverable, occurrence.period): occurrence
+            for occurrence in Occurrence.objects.select_for_update()
+            .filter(
+                engagement=engagement,
+                status__in=(Occurrence.Status.SCHEDULED, Occurrence.Status.CANCELLED),
+                scheduled_start__gte=now,
+            )
+            .exclude(period__startswith=f"{Frequency.AS_NEEDED}:")
+            .order_by("pk")  # locked in id order (see portal.locks)
+        }
+    for key, occurrence in existing.items():
+        scheduled = occurrence.status == Occurrence.Status.SCHEDULED
+        if key not in desired:
+            if scheduled:
+                occurrence.status = Occurrence.Status.CANCELLED
+                occurrence.save(update_fields=["status"])
+                result.cancelled += 1
+        elif not scheduled or occurrence.scheduled_start != desired[key][1]:
+            # Moved by a new absence or holiday, or wanted again after a plan change back.
+            occurrence.status = Occurrence.Status.SCHEDULED
+            occurrence.scheduled_start = desired[key][1]
+            occurrence.save(update_fields=["status", "scheduled_start"])
+            result.moved += 1
+    new = [
+        {
+            "deliverable": wanted.deliverable,
+            "period": period,
+            "scheduled_start": when,
+            "method": wanted.method,
+            "duration_minutes": DURATION_MINUTES.get(wanted.deliverable, 45),
+        }
+        for (deliverable, period), (wanted, when) in desired.items()
+        if (deliverable, period) not in existing and when >= now
+    ]
+    result.created = _insert_new(engagement, new)
+    return result
+
+
+def active_engagement_ids(today: date) -> list[int]:
+    return list(
+        Engagement.objects.filter(
+            start_date__lte=today + timedelta(days=HORIZON_DAYS), end_date__gte=today
+        ).values_list("id", flat=True)
+    )
+
+
+def schedule_all(today: date | None = None) -> ScheduleResult:
+    """Every active engagement's horizon, each in its own transaction (the daily job).
+
+    Engagements are read in chunks with their plans, and each chunk's cadences, holidays,
+    absences and coming occurrences in four queries. An engagement whose coming occurrences are
+    already in line with its plan and calendar (the usual case on a repeat run) is passed over
+    without a transaction; the others go through `schedule_engagement`, which re-reads the
+    engagement (a change made meanwhile discards the run's reads) and locks the coming
+    occurrences it may move or cancel (none to lock where the run found none coming).
+    """
+    today = today or timezone.now().date()
+    totals = ScheduleResult()
+    ids = active_engagement_ids(today)
+    for offset in range(0, len(ids), RUN_CHUNK):
+        chunk = list(
+            Engagement.objects.select_related("plan")
+            .filter(pk__in=ids[offset : offset + RUN_CHUNK])
+            .order_by("pk")
+        )
+        prefetched = prefetch(chunk, today)
+        now = timezone.now()
+        rows: dict[int, dict[tuple[str, str], tuple[str, datetime]]] = {
+            engagement.pk: {} for engagement in chunk
+        }
+        for engagement_id, deliverable, period, status, start in Occurrence.objects.filter(
+            engagement_id__in=rows, scheduled_start__gte=now - timedelta(days=2)
+        ).values_list("engagement_id", "deliverable", "period", "status", "scheduled_start"):
+            rows[engagement_id][(deliverable, period)] = (status, start)
+        for engagement in chunk:
+            totals.engagements += 1
+            local_today = engagement.local_today()
+            desired = desired_occurrences(engagement, local_today, HORIZON_DAYS, prefetched)
+            if _in_line(desired, rows[engagement.pk], now):
+                continue
+            if not _coming(rows[engagement.pk], now):
+                prefetched.nothing_coming.add(engagement.pk)
+            prefetched.desired[engagement.pk] = ((local_today, HORIZON_DAYS), desired)
+            result = schedule_engagement(engagement, prefetched=prefetched)
+            totals.created += result.created
+            totals.moved += result.moved
+            totals.cancelled += result.cancelled
+    return totals
