@@ -54,6 +54,27 @@ def error_body(code: str, detail: str, fields: dict[str, Any] | None = None) -> 
     return {"code": code, "detail": detail, "fields": fields or {}}
 
 
+def is_refusal(error: DomainError) -> bool:
+    """A refusal of rights or of existence (403, 404): a page answers it with the error page,
+    not on the form that caused it."""
+    return error.status_code in (403, 404)
+
+
+PAGE_TEMPLATES = {403: "403.html", 404: "404.html", 409: "409.html"}
+
+
+def domain_error_response(request: HttpRequest, error: DomainError) -> HttpResponse:
+    """The one mapping of a refused operation to an answer: the SPEC §8 body under /api/ (the
+    API's exception handler returns the same), otherwise the error page with the reason, both
+    with the error's status. Pages that show a refusal on a form do so before it gets here."""
+    if _is_api(request):
+        return JsonResponse(
+            error_body(error.code, error.detail, error.fields), status=error.status_code
+        )
+    template = PAGE_TEMPLATES.get(error.status_code, "400.html")
+    return render(request, template, {"detail": error.detail}, status=error.status_code)
+
+
 def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 

@@ -6,13 +6,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 
-from portal.errors import DomainError, InvalidInput
+from portal.errors import DomainError, InvalidInput, is_refusal
 from portal.http import AuthenticatedHttpRequest
 
 View = Callable[..., HttpResponse]
@@ -49,19 +50,33 @@ def get_scoped_or_404(model: type[models.Model], **lookup: Any) -> Any:
         raise Http404 from exc
 
 
-def apply_domain_error(form: Any, error: DomainError) -> None:
-    """Show a service's refusal on the form that caused it."""
-    for field, messages in error.fields.items():
+def apply_domain_error(form: Any, error: DomainError, *, refusal_page: bool = False) -> None:
+    """Show a service's refusal on the form that caused it. With `refusal_page`, a refusal of
+    rights or existence (403, 404) is not the form's: it propagates to the error page of
+    `DomainErrorMiddleware` (the mapping the API shares)."""
+    if refusal_page and is_refusal(error):
+        raise error
+    for field, field_messages in error.fields.items():
         target = field if field in form.fields else None
-        for message in messages if isinstance(messages, list) else [messages]:
+        for message in field_messages if isinstance(field_messages, list) else [field_messages]:
             form.add_error(target, message)
     if not error.fields:
         form.add_error(None, error.detail)
 
 
-def refused(request: HttpRequest, error: DomainError) -> HttpResponse:
-    """A refusal of rights (not allowed, not entitled) as the 403 page, with its reason."""
-    return render(request, "403.html", {"detail": error.detail}, status=403)
+def flash_error(
+    request: HttpRequest,
+    error: DomainError,
+    *,
+    with_detail: bool = False,
+    refusal_page: bool = False,
+) -> None:
+    """Tell of a service's refusal in a message on the next page (`error_text`). With
+    `refusal_page`, a refusal of rights or existence (403, 404) propagates to the error page of
+    `DomainErrorMiddleware` instead."""
+    if refusal_page and is_refusal(error):
+        raise error
+    messages.error(request, error_text(error, with_detail=with_detail))
 
 
 def error_text(error: DomainError, *, with_detail: bool = False) -> str:

@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "portal.accounts.middleware.RequireAdminMfaMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Refusals a page view did not show on its form: the error page, with the reason.
+    "portal.middleware.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "portal.site.urls"

@@ -54,7 +54,7 @@ from portal.errors import DomainError
 from portal.files import protected_file_response
 from portal.filters import ScopedFilterSet
 from portal.http import AuthenticatedHttpRequest
-from portal.pages import apply_domain_error, error_text, get_scoped_or_404, refused
+from portal.pages import apply_domain_error, flash_error, get_scoped_or_404
 
 PAGE_SIZE = 50
 
@@ -268,9 +268,7 @@ def case_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             messages.info(request, _("This form was already sent; here is the item it raised."))
             return redirect(replay.record.location)
         except DomainError as error:
-            if error.status_code == 403:
-                return refused(request, error)
-            apply_domain_error(form, error)
+            apply_domain_error(form, error, refusal_page=True)
         else:
             messages.success(
                 request,
@@ -504,9 +502,7 @@ def case_reply(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 public=not form.cleaned_data.get("internal", False),
             )
         except DomainError as error:
-            if error.status_code == 403:
-                return refused(request, error)
-            apply_domain_error(form, error)
+            apply_domain_error(form, error, refusal_page=True)
         else:
             case = _case_or_404(pk)
             if _is_htmx(request):
@@ -541,9 +537,7 @@ def case_attach(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 public=not form.cleaned_data.get("internal", False),
             )
         except DomainError as error:
-            if error.status_code == 403:
-                return refused(request, error)
-            apply_domain_error(form, error)
+            apply_domain_error(form, error, refusal_page=True)
         else:
             messages.success(request, _("File attached."))
             return redirect(_detail_url(case, "attachments"))
@@ -587,9 +581,7 @@ def case_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             note=form.cleaned_data["note"],
         )
     except DomainError as error:
-        if error.status_code == 403:
-            return refused(request, error)
-        messages.error(request, error_text(error, with_detail=True))
+        flash_error(request, error, with_detail=True, refusal_page=True)
         return redirect(_detail_url(case, "actions"))
     messages.success(
         request, _("The item is now %(status)s.") % {"status": case.get_status_display().lower()}
@@ -611,13 +603,11 @@ def case_assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     try:
         casework_services.case_assign(acting_user=request.user, case=case, assignee=assignee)
     except DomainError as error:
-        if error.status_code == 403:
-            return refused(request, error)
         if isinstance(error, casework_services.ManagerCaseCapReached):
             # The cap's refusal names the cap and where the item may go instead.
             messages.error(request, error.detail)
             return redirect(_detail_url(case, "assign"))
-        apply_domain_error(form, error)
+        apply_domain_error(form, error, refusal_page=True)
         return _detail(request, case, assign_form=form, status=400)
     if assignee is None:
         messages.success(request, _("The item is in the provider queue."))
@@ -638,9 +628,7 @@ def case_escalate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     try:
         casework_services.case_escalate(acting_user=request.user, case=case, reason=reason)
     except DomainError as error:
-        if error.status_code == 403:
-            return refused(request, error)
-        messages.error(request, error_text(error, with_detail=True))
+        flash_error(request, error, with_detail=True, refusal_page=True)
         return redirect(_detail_url(case, "actions"))
     messages.success(
         request, _("Escalated: the service manager and the provider's admins are notified.")
@@ -663,9 +651,7 @@ def case_priority(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             acting_user=request.user, case=case, priority=form.cleaned_data["priority"]
         )
     except DomainError as error:
-        if error.status_code == 403:
-            return refused(request, error)
-        messages.error(request, error_text(error, with_detail=True))
+        flash_error(request, error, with_detail=True, refusal_page=True)
         return redirect(_detail_url(case, "priority"))
     messages.success(request, _("Priority saved."))
     return redirect(_detail_url(case))
@@ -684,9 +670,7 @@ def case_rca(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 acting_user=request.user, case=case, **form.cleaned_data
             )
         except DomainError as error:
-            if error.status_code == 403:
-                return refused(request, error)
-            apply_domain_error(form, error)
+            apply_domain_error(form, error, refusal_page=True)
         else:
             messages.success(request, _("Root cause analysis recorded."))
             return redirect(_detail_url(case, "rca"))

@@ -34,7 +34,7 @@ from portal.errors import DomainError
 from portal.http import AuthenticatedHttpRequest
 from portal.pages import (
     apply_domain_error,
-    error_text,
+    flash_error,
     get_scoped_or_404,
 )
 
@@ -131,7 +131,7 @@ def after_hours_decide(request: AuthenticatedHttpRequest, pk: int, request_pk: i
             note=form.cleaned_data["note"],
         )
     except DomainError as error:
-        messages.error(request, error_text(error))
+        flash_error(request, error)
     else:
         messages.success(request, _("Request approved.") if approve else _("Request declined."))
     return redirect(target)

@@ -19,7 +19,7 @@ from engagements.contracts.views import _detail_url, _engagement_or_404, _requir
 from portal.errors import DomainError
 from portal.http import AuthenticatedHttpRequest
 from portal.pages import (
-    error_text,
+    flash_error,
     get_scoped_or_404,
 )
 
@@ -49,7 +49,7 @@ def engagement_contact_add(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
             % {"count": active, "limit": engagement.plan.max_contacts, "detail": error.detail},
         )
     except DomainError as error:
-        messages.error(request, error_text(error))
+        flash_error(request, error)
     else:
         messages.success(
             request, _("%(person)s is now a named contact.") % {"person": person.get_full_name()}

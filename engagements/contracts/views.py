@@ -54,7 +54,7 @@ from portal.http import AuthenticatedHttpRequest
 from portal.pages import (
     admin_required,
     apply_domain_error,
-    error_text,
+    flash_error,
     get_scoped_or_404,
 )
 
@@ -334,7 +334,7 @@ def engagement_holiday_add(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
                 name=form.cleaned_data["name"],
             )
         except DomainError as error:
-            messages.error(request, error_text(error))
+            flash_error(request, error)
         else:
             messages.success(
                 request, _("%(date)s added as a holiday.") % {"date": holiday.date.isoformat()}

@@ -65,6 +65,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> HttpRespon
     set_rollback()
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.detail, exc.fields), status=exc.status_code)
+        # (the same body and status as portal.errors.domain_error_response)
     if isinstance(exc, exceptions.ValidationError):
         return _validation_response(exc.detail)
     if isinstance(exc, DjangoValidationError):

@@ -18,9 +18,9 @@ from engagements.entitlements import (
     require_any_entitlement,
 )
 from portal.accounts.models import User
-from portal.errors import DomainError, NotEntitled
+from portal.errors import DomainError
 from portal.http import AuthenticatedHttpRequest
-from portal.pages import apply_domain_error, get_scoped_or_404, refused
+from portal.pages import apply_domain_error, get_scoped_or_404
 from reviews.enablement import services
 from reviews.enablement.forms import TrainingResourceForm
 from reviews.enablement.models import TrainingResource
@@ -44,10 +44,7 @@ def enablement_catalog(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Self-paced trainings for everyone whose plan includes customer enablement, with a link
     to request a live session where the plan delivers one; admins add trainings here."""
     user: User = request.user
-    try:
-        require_any_entitlement(user, FunctionCode.CUSTOMER_ENABLEMENT)
-    except NotEntitled as error:
-        return refused(request, error)
+    require_any_entitlement(user, FunctionCode.CUSTOMER_ENABLEMENT)
     if request.method == "POST" and not user.is_provider_admin:
         raise PermissionDenied
     form = TrainingResourceForm(request.POST or None) if user.is_provider_admin else None

@@ -18,7 +18,7 @@ from engagements.selectors import serves
 from portal.accounts.models import User
 from portal.errors import DomainError
 from portal.http import AuthenticatedHttpRequest
-from portal.pages import apply_domain_error, error_text, get_scoped_or_404
+from portal.pages import apply_domain_error, flash_error, get_scoped_or_404
 from reviews.maintenance import services
 from reviews.maintenance.forms import MaintenanceStatusForm, MaintenanceWindowForm
 from reviews.maintenance.models import MaintenanceWindow
@@ -146,7 +146,7 @@ def maintenance_status(
                 acting_user=request.user, window=window, status=form.cleaned_data["status"]
             )
         except DomainError as error:
-            messages.error(request, error_text(error))
+            flash_error(request, error)
         else:
             messages.success(request, _("Status changed."))
     return redirect(_maintenance_url(engagement, window))

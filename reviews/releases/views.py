@@ -19,7 +19,7 @@ from engagements.selectors import serves
 from portal.accounts.models import User
 from portal.errors import DomainError
 from portal.http import AuthenticatedHttpRequest
-from portal.pages import apply_domain_error, error_text, get_scoped_or_404, refused
+from portal.pages import apply_domain_error, flash_error, get_scoped_or_404
 from reviews.maintenance.views import _status_choices
 from reviews.releases import services
 from reviews.releases.forms import ChangeItemForm, ChangeStatusForm
@@ -150,7 +150,7 @@ def change_status(
                 acting_user=request.user, change=change, status=form.cleaned_data["status"]
             )
         except DomainError as error:
-            messages.error(request, error_text(error))
+            flash_error(request, error)
         else:
             messages.success(request, _("Status changed."))
     return redirect(_change_url(engagement, change))
@@ -164,9 +164,6 @@ def change_acknowledge(
 ) -> HttpResponse:
     """A named contact acknowledges the change (again: nothing changes)."""
     change = _change(engagement, change_pk)
-    try:
-        services.change_acknowledge(acting_user=request.user, change=change)
-    except DomainError as error:
-        return refused(request, error)
+    services.change_acknowledge(acting_user=request.user, change=change)
     messages.success(request, _("Change acknowledged."))
     return redirect(_change_url(engagement, change))

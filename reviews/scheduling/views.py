@@ -22,11 +22,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from engagements import selectors as engagements_selectors
 from engagements.contacts.selectors import is_active_contact
 from engagements.contracts.models import Engagement
-from portal import errors as portal_errors
 from portal.accounts.models import User
 from portal.errors import DomainError, NotEntitled
 from portal.http import AuthenticatedHttpRequest
-from portal.pages import apply_domain_error, error_text, refused
+from portal.pages import apply_domain_error, flash_error
 from reviews.scheduling import services as scheduling_services
 from reviews.scheduling.filters import OccurrenceFilter
 from reviews.scheduling.forms import (
@@ -210,8 +209,6 @@ def occurrence_complete(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
                 other_attendees=form.cleaned_data["other_attendees"],
                 action_items=[row.item() for row in rows],
             )
-        except portal_errors.NotAllowed as error:
-            return refused(request, error)
         except DomainError as error:
             _show_complete_error(form, rows, error)
         else:
@@ -238,7 +235,7 @@ def _show_complete_error(form: CompleteForm, rows: list[Any], error: DomainError
             fields[key] = value
     if fields or not error.fields:
         error.fields = fields
-        apply_domain_error(form, error)
+        apply_domain_error(form, error, refusal_page=True)
 
 
 @login_required
@@ -252,10 +249,8 @@ def occurrence_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         scheduling_services.occurrence_cancel(
             acting_user=request.user, occurrence=occurrence, reason=reason
         )
-    except portal_errors.NotAllowed as error:
-        return refused(request, error)
     except DomainError as error:
-        messages.error(request, error_text(error))
+        flash_error(request, error, refusal_page=True)
     else:
         messages.success(request, _("Session cancelled."))
     return redirect("occurrence_detail", pk=occurrence.pk)
@@ -269,12 +264,9 @@ def action_item_toggle(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     item = get_object_or_404(
         ActionItem.objects.select_related("occurrence__engagement", "owner"), pk=pk
     )
-    try:
-        item = scheduling_services.action_item_set_done(
-            acting_user=request.user, item=item, done=not item.done
-        )
-    except portal_errors.NotAllowed as error:
-        return refused(request, error)
+    item = scheduling_services.action_item_set_done(
+        acting_user=request.user, item=item, done=not item.done
+    )
     if request.headers.get("HX-Request") == "true":
         item.may_toggle = True
         return render(request, "reviews/scheduling/_action_item.html", {"item": item})
@@ -311,12 +303,10 @@ def occurrence_request(request: AuthenticatedHttpRequest) -> HttpResponse:
                     preferred_start=data["preferred_start"],
                     note=data["note"],
                 )
-            except portal_errors.NotAllowed as error:
-                return refused(request, error)
             except NotEntitled as error:
                 form.add_error("deliverable", error.detail)
             except DomainError as error:
-                apply_domain_error(form, error)
+                apply_domain_error(form, error, refusal_page=True)
             else:
                 messages.success(
                     request,
