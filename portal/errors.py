@@ -119,3 +119,9 @@ class InvalidInput(DomainError):
     status_code = 400
     code = "validation_error"
     default_detail = gettext_lazy("The input is not valid.")
+
+
+def refuse_unknown_fields(changes: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    unknown = set(changes) - set(allowed)
+    if unknown:
+        raise InvalidInput(fields={name: [_("Unknown field.")] for name in sorted(unknown)})

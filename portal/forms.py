@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 
 from portal.tenancy.scoping import TenantOwned
-from portal.text import ControlCharacterValidator
+from portal.text import TEXT_MAX, ControlCharacterValidator
 
 
 class TextFormMixin:
@@ -55,3 +55,13 @@ class ScopedForm(ScopedFormMixin, forms.Form):
 
 class ScopedModelForm(ScopedFormMixin, forms.ModelForm):
     pass
+
+
+def long_text_field(label: Any, help_text: Any = "") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=TEXT_MAX,
+        help_text=help_text,
+    )

@@ -13,6 +13,7 @@ from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
+from portal.accounts.models import User
 from portal.errors import DomainError, InvalidInput, is_refusal
 from portal.http import AuthenticatedHttpRequest
 
@@ -90,3 +91,14 @@ def error_text(error: DomainError, *, with_detail: bool = False) -> str:
     if with_detail and not (isinstance(error, InvalidInput) and details):
         return " ".join([error.detail, *details])
     return " ".join(details) if details else error.detail
+
+
+def require_admin(user: User) -> None:
+    if not user.is_provider_admin:
+        raise PermissionDenied
+
+
+def rename_fields(error: DomainError, names: dict[str, str]) -> DomainError:
+    """Point a service's field names at the form's, so errors show beside their inputs."""
+    error.fields = {names.get(key, key): value for key, value in error.fields.items()}
+    return error

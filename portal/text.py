@@ -15,6 +15,9 @@ from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
+# The longest free text (a description, a comment, a profile section) any field takes.
+TEXT_MAX = 20_000
+
 SINGLE_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MULTI_LINE_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 NUL_MESSAGE = _("Null characters are not allowed.")

@@ -19,6 +19,7 @@ from engagements.contracts.forms import StaffChoiceField, active_provider_staff
 from engagements.contracts.models import Engagement
 from portal.accounts.models import User
 from portal.forms import PortalForm, ScopedForm
+from portal.text import TEXT_MAX
 
 FILE_HELP = lazy(
     lambda: (
@@ -82,7 +83,7 @@ class CaseForm(ScopedForm):
 
 class ReplyForm(PortalForm):
     body = forms.CharField(
-        label=_("Reply"), widget=forms.Textarea(attrs={"rows": 4}), max_length=20000
+        label=_("Reply"), widget=forms.Textarea(attrs={"rows": 4}), max_length=TEXT_MAX
     )
     internal = forms.BooleanField(
         label=_("Internal note (not visible to the customer)"), required=False

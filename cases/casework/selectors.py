@@ -36,7 +36,7 @@ def manager_loads() -> tuple[Sequence[User], int]:
 DEFAULT_CAP = Plan._meta.get_field("max_open_cases_per_manager").default
 
 
-def _cases() -> QuerySet[Case]:
+def cases_in_scope() -> QuerySet[Case]:
     return Case.objects.select_related(
         "engagement__organization", "engagement__plan", "assignee", "raised_by"
     )

@@ -21,8 +21,7 @@ from portal.api.serializers import (
     StrictModelSerializer,
     StrictSerializer,
 )
-
-TEXT_MAX = 20_000
+from portal.text import TEXT_MAX
 
 
 class RootCauseAnalysisSerializer(serializers.ModelSerializer):

@@ -39,7 +39,7 @@ from cases.casework.forms import (
     raisable_engagements,
 )
 from cases.casework.models import Attachment, Case, CaseEvent, RootCauseAnalysis
-from cases.casework.selectors import _cases, cap_for, manager_loads
+from cases.casework.selectors import cap_for, cases_in_scope, manager_loads
 from engagements import selectors as engagements_selectors
 from engagements.business_time import BusinessCalendar
 from engagements.catalog.models import Cadence
@@ -65,7 +65,7 @@ PREVIEW_LIMIT = 10  # engagements whose due time the form lists (the rest: on se
 def _case_or_404(pk: int) -> Case:
     """Through the request's scope: not yours and missing look alike."""
     return get_object_or_404(
-        _cases().select_related(
+        cases_in_scope().select_related(
             "engagement__manager", "engagement__deputy", "escalated_by", "first_response_by"
         ),
         pk=pk,
@@ -175,7 +175,7 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     data.pop("page", None)
     if staff and "state" not in data:
         data["state"] = "open"  # a queue is of open items unless asked otherwise
-    filterset = CasePageFilter(data, queryset=_cases(), request=request, staff=staff)
+    filterset = CasePageFilter(data, queryset=cases_in_scope(), request=request, staff=staff)
     cases = filterset.qs
     if staff:
         cases = cases.annotate(
@@ -197,7 +197,7 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     if user.is_provider_admin:
         context["managers"], context["cap"] = manager_loads()
         queue = list(
-            _cases()
+            cases_in_scope()
             .filter(assignee__isnull=True, status__in=Case.OPEN_STATUSES)
             .order_by("response_due_at", "id")[: PAGE_SIZE + 1]
         )

@@ -12,9 +12,9 @@ from rest_framework import serializers
 
 from cases.casework.models import Case
 from cases.fixes.models import FixRequest
-from cases.risks.serializers import TEXT_MAX
 from engagements.contracts.models import Engagement
 from portal.api.serializers import ScopedRelatedField, StrictModelSerializer, StrictSerializer
+from portal.text import TEXT_MAX
 
 
 def _scoped_cases(request: Any) -> QuerySet[Case]:

@@ -9,8 +9,7 @@ from cases.risks.models import Risk
 from engagements.contracts.models import Engagement
 from engagements.contracts.serializers import ProviderStaffField
 from portal.api.serializers import ScopedRelatedField, StrictModelSerializer
-
-TEXT_MAX = 20_000
+from portal.text import TEXT_MAX
 
 
 class RiskSerializer(StrictModelSerializer):

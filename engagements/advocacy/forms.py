@@ -6,19 +6,18 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from engagements.advocacy.models import AdvocacyItem
-from engagements.intelligence.forms import _text
-from portal.forms import PortalForm
+from portal.forms import PortalForm, long_text_field
 
 
 class AdvocacyItemForm(PortalForm):
     kind = forms.ChoiceField(label=_("Kind"), choices=AdvocacyItem.Kind.choices)
     title = forms.CharField(label=_("Title"), max_length=200)
-    description = _text(_("Description"))
+    description = long_text_field(_("Description"))
 
 
 class AdvocacyStaffForm(AdvocacyItemForm):
     status = forms.ChoiceField(label=_("Status"), choices=AdvocacyItem.Status.choices)
-    outcome = _text(_("Outcome"))
+    outcome = long_text_field(_("Outcome"))
     internal_reference = forms.CharField(
         label=_("Internal reference"), max_length=100, required=False
     )

@@ -7,8 +7,8 @@ from rest_framework import serializers
 
 from engagements.advocacy.models import AdvocacyItem
 from engagements.contracts.models import Engagement
-from engagements.intelligence.serializers import TEXT_MAX
 from portal.api.serializers import ScopedRelatedField, StrictModelSerializer
+from portal.text import TEXT_MAX
 
 
 class AdvocacyItemSerializer(StrictModelSerializer):

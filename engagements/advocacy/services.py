@@ -8,14 +8,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from engagements.advocacy.models import AdvocacyItem
-from engagements.contacts.selectors import is_active_contact
+from engagements.contacts.selectors import is_active_contact, require_staff_or_contact
 from engagements.contracts.models import Engagement
 from engagements.entitlements import FunctionCode, require_entitlement
-from engagements.intelligence.services import _refuse_unknown, _require_staff_or_contact
 from engagements.selectors import serves
 from portal.accounts.models import User
 from portal.audit import audit, snapshot
-from portal.errors import InvalidInput, NotAllowed
+from portal.errors import InvalidInput, NotAllowed, refuse_unknown_fields
 
 ADVOCACY_TEXT_FIELDS = ("kind", "title", "description")
 
@@ -53,7 +52,7 @@ def advocacy_item_create(
 ) -> AdvocacyItem:
     """A named contact or the engagement's staff adds an item to the advocacy log (open)."""
     require_entitlement(engagement, FunctionCode.CUSTOMER_ADVOCACY)
-    _require_staff_or_contact(
+    require_staff_or_contact(
         acting_user, engagement, _("Only the engagement's named contacts and staff add items.")
     )
     _check_advocacy({"kind": kind, "title": title, "status": AdvocacyItem.Status.OPEN})
@@ -90,7 +89,7 @@ def may_edit_advocacy_text(user: User, item: AdvocacyItem) -> bool:
 def advocacy_item_update(*, acting_user: User, item: AdvocacyItem, **changes: Any) -> AdvocacyItem:
     """Change an advocacy item: staff anything of `ADVOCACY_FIELDS`; the contact who raised it
     only its kind, title and description, while it is open."""
-    _refuse_unknown(changes, ADVOCACY_FIELDS)
+    refuse_unknown_fields(changes, ADVOCACY_FIELDS)
     item = (
         AdvocacyItem.objects.select_for_update(of=("self",))
         .select_related("engagement__plan")

@@ -22,13 +22,8 @@ from engagements.business_time import (
     add_business_days,
 )
 from engagements.contacts.selectors import is_active_contact
-from engagements.contracts.views import (
-    _engagement_or_404,
-    _is_staff_of,
-    _rename_fields,
-    business_hour_rows,
-)
-from engagements.selectors import engagement_calendar
+from engagements.contracts.views import business_hour_rows, engagement_or_404
+from engagements.selectors import engagement_calendar, serves
 from portal.accounts.models import User
 from portal.errors import DomainError
 from portal.http import AuthenticatedHttpRequest
@@ -36,6 +31,7 @@ from portal.pages import (
     apply_domain_error,
     flash_error,
     get_scoped_or_404,
+    rename_fields,
 )
 
 if TYPE_CHECKING:
@@ -49,7 +45,7 @@ if TYPE_CHECKING:
 def after_hours_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The engagement's requests; named contacts file new ones, the manager, the deputy and
     admins decide."""
-    engagement = _engagement_or_404(pk)
+    engagement = engagement_or_404(pk)
     user: User = request.user
     may_request = user.is_customer and is_active_contact(engagement, user)
     if request.method == "POST" and not may_request:
@@ -68,7 +64,7 @@ def after_hours_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
                 reason=form.cleaned_data["reason"],
             )
         except DomainError as error:
-            renamed = _rename_fields(error, {"starts_at": "starts", "ends_at": "ends"})
+            renamed = rename_fields(error, {"starts_at": "starts", "ends_at": "ends"})
             apply_domain_error(form, renamed)
         else:
             messages.success(
@@ -98,7 +94,7 @@ def after_hours_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
             "page": page,
             "form": form,
             "may_request": may_request,
-            "may_decide": _is_staff_of(user, engagement),
+            "may_decide": serves(user, engagement),
             "earliest": earliest,
             "notice_days": services.AFTER_HOURS_NOTICE_BUSINESS_DAYS,
             "open_hours": [
@@ -113,9 +109,9 @@ def after_hours_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 @login_required
 @require_POST
 def after_hours_decide(request: AuthenticatedHttpRequest, pk: int, request_pk: int) -> HttpResponse:
-    engagement = _engagement_or_404(pk)
+    engagement = engagement_or_404(pk)
     support_request = get_scoped_or_404(AfterHoursRequest, pk=request_pk, engagement=engagement)
-    if not _is_staff_of(request.user, engagement):
+    if not serves(request.user, engagement):
         raise PermissionDenied
     form = AfterHoursDecideForm(request.POST)
     target = reverse("after_hours_list", args=[engagement.pk]) + f"#request-{support_request.pk}"

@@ -10,9 +10,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from engagements.catalog.models import Cadence, Frequency, Method, Plan, ServiceFunction
-from engagements.contracts.serializers import _write_once
 from portal.api.serializers import (
     StrictModelSerializer,
+    refuse_changes_of,
 )
 
 
@@ -25,7 +25,7 @@ class ServiceFunctionSerializer(StrictModelSerializer):
         read_only_fields = ["id"]
 
     def validate(self, attrs: dict) -> dict:
-        _write_once(self, attrs, "code")
+        refuse_changes_of(self, attrs, "code")
         return attrs
 
 
@@ -86,5 +86,5 @@ class PlanSerializer(StrictModelSerializer):
         return [entitlement.function.code for entitlement in plan.entitlements.all()]
 
     def validate(self, attrs: dict) -> dict:
-        _write_once(self, attrs, "code")
+        refuse_changes_of(self, attrs, "code")
         return attrs

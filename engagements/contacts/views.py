@@ -15,12 +15,13 @@ from engagements.afterhours.models import AfterHoursRequest
 from engagements.contacts import services
 from engagements.contacts.forms import ContactAddForm
 from engagements.contacts.models import Contact
-from engagements.contracts.views import _detail_url, _engagement_or_404, _require_admin
+from engagements.contracts.views import engagement_or_404, engagement_url
 from portal.errors import DomainError
 from portal.http import AuthenticatedHttpRequest
 from portal.pages import (
     flash_error,
     get_scoped_or_404,
+    require_admin,
 )
 
 if TYPE_CHECKING:
@@ -32,12 +33,12 @@ if TYPE_CHECKING:
 @login_required
 @require_POST
 def engagement_contact_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    engagement = _engagement_or_404(pk)
-    _require_admin(request.user)
+    engagement = engagement_or_404(pk)
+    require_admin(request.user)
     form = ContactAddForm(request.POST, engagement=engagement)
     if not form.is_valid():
         messages.error(request, _("Choose a person of the organization who is not a contact yet."))
-        return redirect(_detail_url(engagement, "contacts"))
+        return redirect(engagement_url(engagement, "contacts"))
     person = form.cleaned_data["user"]
     try:
         services.contact_add(acting_user=request.user, engagement=engagement, user=person)
@@ -54,7 +55,7 @@ def engagement_contact_add(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
         messages.success(
             request, _("%(person)s is now a named contact.") % {"person": person.get_full_name()}
         )
-    return redirect(_detail_url(engagement, "contacts"))
+    return redirect(engagement_url(engagement, "contacts"))
 
 
 @login_required
@@ -62,12 +63,12 @@ def engagement_contact_add(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
 def engagement_contact_remove(
     request: AuthenticatedHttpRequest, pk: int, contact_pk: int
 ) -> HttpResponse:
-    engagement = _engagement_or_404(pk)
+    engagement = engagement_or_404(pk)
     contact = get_scoped_or_404(Contact, pk=contact_pk, engagement=engagement)
-    _require_admin(request.user)
+    require_admin(request.user)
     services.contact_remove(acting_user=request.user, contact=contact)
     messages.success(
         request,
         _("%(person)s is no longer a named contact.") % {"person": contact.user.get_full_name()},
     )
-    return redirect(_detail_url(engagement, "contacts"))
+    return redirect(engagement_url(engagement, "contacts"))

@@ -38,15 +38,6 @@ class ContactCandidateField(serializers.PrimaryKeyRelatedField):
         )
 
 
-def _write_once(serializer: serializers.ModelSerializer, attrs: dict, *names: str) -> None:
-    instance = serializer.instance
-    if instance is None:
-        return
-    for name in names:
-        if name in attrs and attrs[name] != getattr(instance, name):
-            raise serializers.ValidationError({name: [_("This field cannot be changed.")]})
-
-
 class EngagementSerializer(StrictModelSerializer):
     """An engagement (contract). `status` follows from its term and today in its zone."""
 

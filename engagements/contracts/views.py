@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import holidays as holidays_package
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -45,7 +44,7 @@ from engagements.contracts.selectors import (
     _next_opening_or_none,
     _with_overage,
 )
-from engagements.selectors import engagement_calendar
+from engagements.selectors import engagement_calendar, serves
 from engagements.time.models import OverageFlag, TimeEntry
 from engagements.time.selectors import hours_summary
 from portal.accounts.models import User
@@ -56,6 +55,7 @@ from portal.pages import (
     apply_domain_error,
     flash_error,
     get_scoped_or_404,
+    require_admin,
 )
 
 if TYPE_CHECKING:
@@ -70,32 +70,12 @@ UPCOMING_HOLIDAY_DAYS = 60
 UPCOMING_ABSENCE_DAYS = 30
 
 
-def _engagement_or_404(pk: int) -> Engagement:
+def engagement_or_404(pk: int) -> Engagement:
     """Through the request's scope: not yours and missing look alike."""
     return get_object_or_404(_engagements(), pk=pk)
 
 
-def _serves(user: User, engagement: Engagement) -> bool:
-    return user.pk in (engagement.manager_id, engagement.deputy_id)
-
-
-def _is_staff_of(user: User, engagement: Engagement) -> bool:
-    """Admins, and the manager and deputy of the engagement."""
-    return user.is_provider_admin or _serves(user, engagement)
-
-
-def _require_admin(user: User) -> None:
-    if not user.is_provider_admin:
-        raise PermissionDenied
-
-
-def _rename_fields(error: DomainError, names: dict[str, str]) -> DomainError:
-    """Point a service's field names at the form's, so errors show beside their inputs."""
-    error.fields = {names.get(key, key): value for key, value in error.fields.items()}
-    return error
-
-
-def _detail_url(engagement: Engagement, anchor: str = "") -> str:
+def engagement_url(engagement: Engagement, anchor: str = "") -> str:
     url = reverse("engagement_detail", args=[engagement.pk])
     return f"{url}#{anchor}" if anchor else url
 
@@ -147,8 +127,8 @@ def engagement_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def engagement_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    engagement = _engagement_or_404(pk)  # 404 before 403: reveal nothing
-    _require_admin(request.user)
+    engagement = engagement_or_404(pk)  # 404 before 403: reveal nothing
+    require_admin(request.user)
     form = EngagementForm(request.POST or None, engagement=engagement)
     if request.method == "POST" and form.is_valid():
         changes = {
@@ -245,11 +225,11 @@ def response_target_text(days: Decimal) -> str:
 
 @login_required
 def engagement_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    engagement = _engagement_or_404(pk)
+    engagement = engagement_or_404(pk)
     user: User = request.user
     now = timezone.now()
     is_admin = user.is_provider_admin
-    is_staff = _is_staff_of(user, engagement)
+    is_staff = serves(user, engagement)
 
     staff_ids = [engagement.manager_id, engagement.deputy_id]
     absences = list(
@@ -320,8 +300,8 @@ def engagement_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 @login_required
 @require_POST
 def engagement_holiday_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    engagement = _engagement_or_404(pk)
-    _require_admin(request.user)
+    engagement = engagement_or_404(pk)
+    require_admin(request.user)
     form = HolidayForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give the holiday's date."))
@@ -339,7 +319,7 @@ def engagement_holiday_add(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
             messages.success(
                 request, _("%(date)s added as a holiday.") % {"date": holiday.date.isoformat()}
             )
-    return redirect(_detail_url(engagement, "holidays"))
+    return redirect(engagement_url(engagement, "holidays"))
 
 
 @login_required
@@ -347,11 +327,11 @@ def engagement_holiday_add(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
 def engagement_holiday_delete(
     request: AuthenticatedHttpRequest, pk: int, holiday_pk: int
 ) -> HttpResponse:
-    engagement = _engagement_or_404(pk)
+    engagement = engagement_or_404(pk)
     holiday = get_scoped_or_404(EngagementHoliday, pk=holiday_pk, engagement=engagement)
-    _require_admin(request.user)
+    require_admin(request.user)
     services.engagement_holiday_remove(acting_user=request.user, holiday=holiday)
     messages.success(
         request, _("%(date)s is no longer a holiday.") % {"date": holiday.date.isoformat()}
     )
-    return redirect(_detail_url(engagement, "holidays"))
+    return redirect(engagement_url(engagement, "holidays"))

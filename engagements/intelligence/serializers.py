@@ -5,8 +5,7 @@ from __future__ import annotations
 from engagements.intelligence import services
 from engagements.intelligence.models import CustomerProfile
 from portal.api.serializers import StrictModelSerializer
-
-TEXT_MAX = services.TEXT_MAX
+from portal.text import TEXT_MAX
 
 
 class CustomerProfileSerializer(StrictModelSerializer):

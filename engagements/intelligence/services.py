@@ -8,30 +8,17 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from engagements.contacts.selectors import is_active_contact
+from engagements.contacts.selectors import is_active_contact, require_staff_or_contact
 from engagements.contracts.models import Engagement
 from engagements.entitlements import FunctionCode, require_entitlement
 from engagements.intelligence.models import CustomerProfile
 from engagements.selectors import serves
 from portal.accounts.models import User
 from portal.audit import audit, changed_fields, snapshot, trail
-from portal.errors import InvalidInput, NotAllowed
+from portal.errors import InvalidInput, refuse_unknown_fields
+from portal.text import TEXT_MAX
 
 PROFILE_FIELDS = CustomerProfile.TEXT_FIELDS
-
-
-TEXT_MAX = 20_000
-
-
-def _refuse_unknown(changes: dict[str, Any], allowed: tuple[str, ...]) -> None:
-    unknown = set(changes) - set(allowed)
-    if unknown:
-        raise InvalidInput(fields={name: [_("Unknown field.")] for name in sorted(unknown)})
-
-
-def _require_staff_or_contact(acting_user: User, engagement: Engagement, message: str) -> None:
-    if not serves(acting_user, engagement) and not is_active_contact(engagement, acting_user):
-        raise NotAllowed(message)
 
 
 def profile_url(engagement_id: int) -> str:
@@ -57,9 +44,9 @@ def customer_profile_update(
     """Change the engagement's customer profile (staff serving it, admins, named contacts);
     made on the first change. Each change is an audit entry naming the acting user.
     `changes` takes the fields of `PROFILE_FIELDS`."""
-    _refuse_unknown(changes, PROFILE_FIELDS)
+    refuse_unknown_fields(changes, PROFILE_FIELDS)
     require_entitlement(engagement, FunctionCode.CUSTOMER_INTELLIGENCE)
-    _require_staff_or_contact(
+    require_staff_or_contact(
         acting_user, engagement, _("Only the engagement's staff and named contacts edit it.")
     )
     errors = {

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from engagements.afterhours.models import AfterHoursRequest
-from engagements.contracts.views import _engagement_or_404, _is_staff_of, _rename_fields
+from engagements.contracts.views import engagement_or_404
+from engagements.selectors import serves
 from engagements.time import services
 from engagements.time.forms import TimeEntryForm
 from engagements.time.models import TimeEntry
@@ -25,6 +26,7 @@ from portal.http import AuthenticatedHttpRequest
 from portal.pages import (
     apply_domain_error,
     get_scoped_or_404,
+    rename_fields,
 )
 
 if TYPE_CHECKING:
@@ -41,9 +43,9 @@ TIME_ENTRY_WEEKS = 8
 def time_entries(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Staff serving the engagement (and admins) log minutes; everyone who sees the engagement
     sees the weekly totals against the cap. Customers do not see the entries themselves."""
-    engagement = _engagement_or_404(pk)
+    engagement = engagement_or_404(pk)
     user: User = request.user
-    is_staff = _is_staff_of(user, engagement)
+    is_staff = serves(user, engagement)
     if request.method == "POST" and not is_staff:
         raise PermissionDenied
     form = (
@@ -64,7 +66,7 @@ def time_entries(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 manager=form.chosen_manager(),
             )
         except DomainError as error:
-            apply_domain_error(form, _rename_fields(error, {"minutes": "duration"}))
+            apply_domain_error(form, rename_fields(error, {"minutes": "duration"}))
         else:
             messages.success(
                 request,
@@ -98,7 +100,7 @@ def time_entries(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def time_entry_delete(request: AuthenticatedHttpRequest, pk: int, entry_pk: int) -> HttpResponse:
-    engagement = _engagement_or_404(pk)
+    engagement = engagement_or_404(pk)
     entry = get_scoped_or_404(TimeEntry, pk=entry_pk, engagement=engagement)
     user: User = request.user
     if not (user.is_provider_admin or entry.manager_id == user.pk):

@@ -8,17 +8,16 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from engagements.contracts.models import Engagement
-from engagements.intelligence.forms import _text
 from engagements.upgrades.models import UpgradePlan
 from portal.accounts.models import User
-from portal.forms import PortalForm, ScopedForm
+from portal.forms import PortalForm, ScopedForm, long_text_field
 
 
 class UpgradePlanForm(PortalForm):
     current_version = forms.CharField(label=_("Current version"), max_length=100)
     target_version = forms.CharField(label=_("Target version"), max_length=100)
     status = forms.ChoiceField(label=_("Status"), choices=UpgradePlan.Status.choices)
-    notes = _text(_("Notes"))
+    notes = long_text_field(_("Notes"))
 
 
 class OwnerChoiceField(forms.ModelChoiceField):

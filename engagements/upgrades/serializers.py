@@ -7,10 +7,10 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from engagements.contracts.models import Engagement
-from engagements.intelligence.serializers import TEXT_MAX
 from engagements.upgrades.models import UpgradeMilestone, UpgradePlan
 from portal.accounts.models import User
 from portal.api.serializers import ScopedRelatedField, StrictModelSerializer
+from portal.text import TEXT_MAX
 
 
 class MilestoneOwnerField(serializers.PrimaryKeyRelatedField):

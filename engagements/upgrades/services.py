@@ -12,12 +12,11 @@ from django.utils.translation import gettext as _
 from engagements.contacts.selectors import is_active_contact
 from engagements.contracts.models import Engagement
 from engagements.entitlements import FunctionCode, require_entitlement
-from engagements.intelligence.services import _refuse_unknown
 from engagements.selectors import require_staff, serves
 from engagements.upgrades.models import UpgradeMilestone, UpgradePlan
 from portal.accounts.models import User
 from portal.audit import audit, snapshot
-from portal.errors import InvalidInput, NotAllowed
+from portal.errors import InvalidInput, NotAllowed, refuse_unknown_fields
 from portal.tenancy.models import Membership
 
 PLAN_FIELDS = ("current_version", "target_version", "status", "notes")
@@ -78,7 +77,7 @@ def upgrade_plan_create(
 def upgrade_plan_update(*, acting_user: User, plan: UpgradePlan, **changes: Any) -> UpgradePlan:
     """Change an upgrade plan (staff serving the engagement, or admins). `changes` takes the
     fields of `PLAN_FIELDS`."""
-    _refuse_unknown(changes, PLAN_FIELDS)
+    refuse_unknown_fields(changes, PLAN_FIELDS)
     plan = (
         UpgradePlan.objects.select_for_update(of=("self",))
         .select_related("engagement__plan")
@@ -175,7 +174,7 @@ def upgrade_milestone_update(
 ) -> UpgradeMilestone:
     """Change a milestone: staff anything of `MILESTONE_FIELDS`; the named contact who owns
     it only `done`."""
-    _refuse_unknown(changes, MILESTONE_FIELDS)
+    refuse_unknown_fields(changes, MILESTONE_FIELDS)
     milestone = (
         UpgradeMilestone.objects.select_for_update(of=("self",))
         .select_related("plan__engagement__plan")

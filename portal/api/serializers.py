@@ -99,3 +99,12 @@ class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
         if self.choices_for is not None:
             return self.choices_for(self.context.get("request"))
         return self.model._default_manager.all()
+
+
+def refuse_changes_of(serializer: serializers.ModelSerializer, attrs: dict, *names: str) -> None:
+    instance = serializer.instance
+    if instance is None:
+        return
+    for name in names:
+        if name in attrs and attrs[name] != getattr(instance, name):
+            raise serializers.ValidationError({name: [_("This field cannot be changed.")]})

@@ -42,7 +42,7 @@ from reviews.board.selectors import (
     manager_loads,
 )
 from reviews.scheduling.models import Occurrence
-from reviews.scheduling.selectors import _labelled, _with_state, deliverable_labels
+from reviews.scheduling.selectors import deliverable_labels, labelled, with_state
 
 MISSED_DAYS = 30
 
@@ -322,8 +322,8 @@ def weekly_board(request: AuthenticatedHttpRequest) -> HttpResponse:
     labels = deliverable_labels()
     text = RowText(now)
 
-    sessions = _with_state(
-        _labelled(
+    sessions = with_state(
+        labelled(
             list(
                 Occurrence.objects.filter(
                     engagement_id__in=ids,
@@ -360,8 +360,8 @@ def weekly_board(request: AuthenticatedHttpRequest) -> HttpResponse:
 
     # Missed in the last 30 days, and earlier weeks' sessions still not completed.
     by_id = {engagement.pk: engagement for engagement in shown}
-    missed = _with_state(
-        _labelled(
+    missed = with_state(
+        labelled(
             list(
                 Occurrence.objects.filter(
                     engagement_id__in=ids, scheduled_start__gte=now - timedelta(days=MISSED_DAYS)
@@ -377,7 +377,7 @@ def weekly_board(request: AuthenticatedHttpRequest) -> HttpResponse:
         ),
         now,
     )
-    requested = _labelled(
+    requested = labelled(
         list(
             Occurrence.objects.filter(
                 engagement_id__in=ids,

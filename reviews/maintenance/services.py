@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from engagements.business_time import BusinessCalendar
-from engagements.contacts.models import Contact
+from engagements.contacts.selectors import named_contacts
 from engagements.contracts.models import Engagement
 from engagements.entitlements import FunctionCode, entitled_engagements, require_entitlement
 from engagements.selectors import engagement_calendar, require_staff
@@ -47,16 +47,7 @@ MAINTENANCE_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-def named_contacts(engagement: Engagement) -> list[User]:
-    return [
-        contact.user
-        for contact in Contact.objects.filter(
-            engagement=engagement, removed_at__isnull=True
-        ).select_related("user")
-    ]
-
-
-def _local(moment: datetime, engagement: Engagement) -> str:
+def local_text(moment: datetime, engagement: Engagement) -> str:
     return date_format(timezone.localtime(moment, engagement.zone), "DATETIME_FORMAT")
 
 
@@ -90,8 +81,8 @@ def _notify_planned(window: MaintenanceWindow) -> None:
                 "Systems affected: %(systems)s\nImpact: %(impact)s"
             )
             % {
-                "start": _local(window.starts_at, engagement),
-                "end": _local(window.ends_at, engagement),
+                "start": local_text(window.starts_at, engagement),
+                "end": local_text(window.ends_at, engagement),
                 "zone": engagement.timezone,
                 "systems": window.systems_affected or "-",
                 "impact": window.expected_impact or "-",
@@ -187,7 +178,7 @@ def maintenance_update(
     return window
 
 
-def _move_status(
+def move_status(
     *, acting_user: User, item: _Item, status: str, transitions: dict, action: str, message: str
 ) -> _Item:
     """Move a maintenance window or change along its allowed transitions (409 otherwise),
@@ -224,7 +215,7 @@ def maintenance_update_status(
     window = _locked_window(window)
     require_staff(acting_user, window.engagement, STAFF_ONLY)
     require_entitlement(window.engagement, FunctionCode.MAINTENANCE)
-    return _move_status(
+    return move_status(
         acting_user=acting_user,
         item=window,
         status=status,
@@ -280,14 +271,14 @@ def _send_notice(window: MaintenanceWindow, now: datetime) -> bool:
                     % {
                         "engagement": engagement,
                         "title": window.title,
-                        "start": _local(window.starts_at, engagement),
+                        "start": local_text(window.starts_at, engagement),
                     },
                     _(
                         "Until %(end)s (%(zone)s).\n"
                         "Systems affected: %(systems)s\nImpact: %(impact)s"
                     )
                     % {
-                        "end": _local(window.ends_at, engagement),
+                        "end": local_text(window.ends_at, engagement),
                         "zone": engagement.timezone,
                         "systems": window.systems_affected or "-",
                         "impact": window.expected_impact or "-",

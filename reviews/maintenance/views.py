@@ -40,7 +40,7 @@ MAINTENANCE_NEXT = {
 }
 
 
-def _status_choices(nexts: dict, status: str, labels: dict) -> list[tuple[str, str]]:
+def status_choices(nexts: dict, status: str, labels: dict) -> list[tuple[str, str]]:
     return [(value, labels[value]) for value in nexts.get(status, [])]
 
 
@@ -74,7 +74,7 @@ def maintenance_list(request: AuthenticatedHttpRequest, engagement: Engagement) 
     annotate_conflicts(upcoming + past)
     labels = dict(MaintenanceWindow.Status.choices)
     for window in upcoming + past:
-        window.next_statuses = _status_choices(MAINTENANCE_NEXT, window.status, labels)
+        window.next_statuses = status_choices(MAINTENANCE_NEXT, window.status, labels)
     return render(
         request,
         "reviews/maintenance/maintenance_list.html",

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from engagements.contacts.selectors import is_active_contact
+from engagements.contacts.selectors import is_active_contact, named_contacts
 from engagements.contracts.models import Engagement
 from engagements.entitlements import FunctionCode, require_entitlement
 from engagements.selectors import require_staff
@@ -16,7 +16,7 @@ from portal.accounts.models import User
 from portal.audit import audit, snapshot
 from portal.errors import Conflict, InvalidInput, NotAllowed
 from portal.notifications import notify
-from reviews.maintenance.services import STAFF_ONLY, _local, _move_status, named_contacts
+from reviews.maintenance.services import STAFF_ONLY, local_text, move_status
 from reviews.releases.models import ChangeAcknowledgement, ChangeItem
 
 CHANGE_FIELDS = ("title", "kind", "scheduled_at", "impact", "rollback_plan")
@@ -89,7 +89,7 @@ def change_plan(
             _("Change announced for %(engagement)s: %(title)s")
             % {"engagement": engagement, "title": change.title},
             _("Scheduled for %(when)s (%(zone)s). Please acknowledge it in the portal.")
-            % {"when": _local(change.scheduled_at, engagement), "zone": engagement.timezone},
+            % {"when": local_text(change.scheduled_at, engagement), "zone": engagement.timezone},
         )
 
     notify(
@@ -146,7 +146,7 @@ def change_update_status(*, acting_user: User, change: ChangeItem, status: str) 
     change = _locked_change(change)
     require_staff(acting_user, change.engagement, STAFF_ONLY)
     require_entitlement(change.engagement, FunctionCode.RELEASE_MANAGEMENT)
-    return _move_status(
+    return move_status(
         acting_user=acting_user,
         item=change,
         status=status,

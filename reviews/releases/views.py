@@ -20,7 +20,7 @@ from portal.accounts.models import User
 from portal.errors import DomainError
 from portal.http import AuthenticatedHttpRequest
 from portal.pages import apply_domain_error, flash_error, get_scoped_or_404
-from reviews.maintenance.views import _status_choices
+from reviews.maintenance.views import status_choices
 from reviews.releases import services
 from reviews.releases.forms import ChangeItemForm, ChangeStatusForm
 from reviews.releases.models import ChangeAcknowledgement, ChangeItem
@@ -83,7 +83,7 @@ def change_list(request: AuthenticatedHttpRequest, engagement: Engagement) -> Ht
         acknowledged = {row.user_id for row in change.acknowledgements.all()}
         change.acknowledged_by_me = user.pk in acknowledged
         change.pending = [contact for contact in contacts if contact.pk not in acknowledged]
-        change.next_statuses = _status_choices(CHANGE_NEXT, change.status, labels)
+        change.next_statuses = status_choices(CHANGE_NEXT, change.status, labels)
     return render(
         request,
         "reviews/releases/change_list.html",

@@ -25,7 +25,7 @@ def upcoming_sessions(
     if not engagement_ids:
         return []
     sessions = list(
-        _occurrences()
+        occurrences_in_scope()
         .filter(
             engagement_id__in=engagement_ids,
             status=Occurrence.Status.SCHEDULED,
@@ -33,7 +33,7 @@ def upcoming_sessions(
         )
         .order_by("scheduled_start", "id")[:limit]
     )
-    return _with_state(_labelled(sessions, deliverable_labels()), now) if sessions else []
+    return with_state(labelled(sessions, deliverable_labels()), now) if sessions else []
 
 
 def engagement_people(engagement: Engagement) -> list[User]:
@@ -49,7 +49,7 @@ def engagement_people(engagement: Engagement) -> list[User]:
     )
 
 
-def _occurrences() -> QuerySet[Occurrence]:
+def occurrences_in_scope() -> QuerySet[Occurrence]:
     return Occurrence.objects.select_related("engagement__organization", "engagement__plan")
 
 
@@ -62,7 +62,7 @@ def deliverable_labels() -> dict[str, str]:
     return labels
 
 
-def _labelled(occurrences: list[Occurrence], labels: dict[str, str]) -> list[Occurrence]:
+def labelled(occurrences: list[Occurrence], labels: dict[str, str]) -> list[Occurrence]:
     """Name what each occurrence delivers and how, without a query per row."""
     methods = {value: str(label) for value, label in Method.choices}  # translated once
     for occurrence in occurrences:
@@ -87,7 +87,7 @@ STATE_LABELS = {
 }
 
 
-def _with_state(occurrences: list[Occurrence], now: datetime) -> list[Occurrence]:
+def with_state(occurrences: list[Occurrence], now: datetime) -> list[Occurrence]:
     labels = {state: str(label) for state, label in STATE_LABELS.items()}  # translated once
     for occurrence in occurrences:
         occurrence.state = occurrence_state(occurrence, now)
@@ -99,7 +99,7 @@ def is_requested(occurrence: Occurrence) -> bool:
     return occurrence.period.startswith(f"{Frequency.AS_NEEDED}:")
 
 
-def _items_of(occurrence: Occurrence) -> list[ActionItem]:
+def action_items_of(occurrence: Occurrence) -> list[ActionItem]:
     return list(
         ActionItem.objects.filter(occurrence=occurrence)
         .select_related("owner")
@@ -107,7 +107,7 @@ def _items_of(occurrence: Occurrence) -> list[ActionItem]:
     )
 
 
-def _contact_engagements(user: User) -> QuerySet[Engagement]:
+def contact_engagements(user: User) -> QuerySet[Engagement]:
     return Engagement.objects.filter(
         pk__in=Contact.objects.filter(user=user, removed_at__isnull=True).values("engagement_id")
     )
@@ -121,7 +121,7 @@ def requestable_engagements(user: User) -> QuerySet[Engagement]:
     elif user.is_service_manager:
         queryset = Engagement.objects.filter(Q(manager=user) | Q(deputy=user))
     else:
-        queryset = _contact_engagements(user)
+        queryset = contact_engagements(user)
     return queryset.filter(end_date__gte=timezone.localdate()).select_related(
         "organization", "plan"
     )

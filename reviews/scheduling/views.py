@@ -37,15 +37,15 @@ from reviews.scheduling.forms import (
 )
 from reviews.scheduling.models import WEEKLY_CALL, ActionItem, Occurrence
 from reviews.scheduling.selectors import (
-    _contact_engagements,
-    _items_of,
-    _labelled,
-    _occurrences,
-    _with_state,
+    action_items_of,
+    contact_engagements,
     deliverable_labels,
     engagement_people,
     is_requested,
+    labelled,
+    occurrences_in_scope,
     requestable_engagements,
+    with_state,
 )
 
 UPCOMING_DAYS = 90
@@ -60,7 +60,7 @@ PAGE_SIZE = 50
 def _occurrence_or_404(pk: int) -> Occurrence:
     """Through the request's scope: not yours and missing look alike."""
     return get_object_or_404(
-        _occurrences().select_related(
+        occurrences_in_scope().select_related(
             "engagement__manager", "engagement__deputy", "requested_by", "completed_by"
         ),
         pk=pk,
@@ -106,7 +106,7 @@ def occurrence_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     now = timezone.now()
     labels = deliverable_labels()
     filterset = OccurrencePageFilter(
-        request.GET or None, queryset=_occurrences(), request=request, labels=labels
+        request.GET or None, queryset=occurrences_in_scope(), request=request, labels=labels
     )
     occurrences = filterset.qs
     upcoming = list(
@@ -117,8 +117,8 @@ def occurrence_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(
         occurrences.filter(scheduled_start__lt=now).order_by("-scheduled_start", "-id"), PAGE_SIZE
     ).get_page(request.GET.get("page"))
-    _with_state(_labelled(upcoming[:UPCOMING_LIMIT], labels), now)
-    page.object_list = _with_state(_labelled(list(page.object_list), labels), now)
+    with_state(labelled(upcoming[:UPCOMING_LIMIT], labels), now)
+    page.object_list = with_state(labelled(list(page.object_list), labels), now)
     user: User = request.user
     return render(
         request,
@@ -132,7 +132,7 @@ def occurrence_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "page": page,
             "query": _query_without_page(request),
             "staff": user.is_provider_staff,
-            "may_request": user.is_provider_staff or _contact_engagements(user).exists(),
+            "may_request": user.is_provider_staff or contact_engagements(user).exists(),
         },
     )
 
@@ -149,8 +149,8 @@ def occurrence_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     staff = engagements_selectors.serves(user, engagement)
     contact = not staff and user.is_customer and is_active_contact(engagement, user)
     labels = deliverable_labels()
-    _with_state(_labelled([occurrence], labels), now)
-    items = _items_of(occurrence)
+    with_state(labelled([occurrence], labels), now)
+    items = action_items_of(occurrence)
     for item in items:
         item.may_toggle = staff or contact or item.owner_id == user.pk
     scheduled = occurrence.status == Occurrence.Status.SCHEDULED
@@ -215,7 +215,7 @@ def occurrence_complete(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
             messages.success(request, _("Session recorded as completed."))
             return redirect("occurrence_detail", pk=occurrence.pk)
     labels = deliverable_labels()
-    _labelled([occurrence], labels)
+    labelled([occurrence], labels)
     return render(
         request,
         "reviews/scheduling/occurrence_complete.html",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from cases.fixes import services as services_functions
+from cases.fixes import services as fix_services
 from cases.fixes.models import FixRequest
 from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD
@@ -24,7 +24,7 @@ def screenshot(page, artifacts_dir, name: str):
 
 def make_requests(world) -> list[FixRequest]:
     return [
-        services_functions.fix_request_create(
+        fix_services.fix_request_create(
             acting_user=world.a.poc, engagement=world.a.objects["engagement"], title=title
         )
         for title in TITLES

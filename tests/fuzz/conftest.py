@@ -20,16 +20,16 @@ from django.db import close_old_connections, models
 
 import tests.isolation.routes
 import tests.isolation.routes_cases_api
-import tests.isolation.routes_cases_functions
 import tests.isolation.routes_cases_pages
+import tests.isolation.routes_cases_risks_fixes
 import tests.isolation.routes_catalog
 import tests.isolation.routes_engagements_api
-import tests.isolation.routes_engagements_functions
 import tests.isolation.routes_engagements_pages
+import tests.isolation.routes_engagements_profile_advocacy_upgrades
 import tests.isolation.routes_reviews_api
-import tests.isolation.routes_reviews_functions
+import tests.isolation.routes_reviews_maintenance_releases
+import tests.isolation.routes_reviews_news_enablement_consulting
 import tests.isolation.routes_reviews_pages
-import tests.isolation.routes_reviews_publications
 import tests.isolation.routes_reviews_reports  # noqa: F401
 from portal.accounts.services import api_token_create
 from portal.tenancy.scoping import TenantOwned

@@ -174,7 +174,7 @@ covered(
     "catalog_function_edit",
 )
 covered(
-    "tests/engagements/test_functions.py::test_list_queries_do_not_grow_with_rows",
+    "tests/engagements/test_profile_advocacy_upgrades.py::test_list_queries_do_not_grow_with_rows",
     "customer_profile",
     "advocacy_list",
     "upgrade_plan_list",
