@@ -77,6 +77,8 @@ class Period:
 
     @property
     def label(self) -> str:
+        if self.end <= self.start:  # empty: the first review, held at the term's start
+            return self.start.isoformat()
         return f"{self.start.isoformat()} – {self.last_day.isoformat()}"
 
 
@@ -88,9 +90,10 @@ def _step(frequency: str, start: date, periods: int) -> date:
     return add_months(start, periods)
 
 
-def review_period(occurrence: Occurrence) -> Period:
-    """The occurrence's period ("monthly:2026-06-01" → June 2026); for an as-needed or
-    unreadable period, the calendar month (in the engagement's zone) of its scheduled start."""
+def _held_in(occurrence: Occurrence) -> Period:
+    """The cadence period the occurrence is held in ("monthly:2026-06-01" → June 2026, from
+    the day the cadence places it); for an as-needed or unreadable period, the month starting
+    on the local day of its scheduled start."""
     frequency, _sep, start_text = occurrence.period.partition(":")
     if frequency in _PERIODIC:
         try:
@@ -99,9 +102,26 @@ def review_period(occurrence: Occurrence) -> Period:
             pass
         else:
             return Period(frequency, start, _step(frequency, start, 1))
-    local = occurrence.scheduled_start.astimezone(occurrence.engagement.zone).date()
-    start = local.replace(day=1)
-    return Period(Frequency.MONTHLY, start, add_months(start, 1))
+    day = occurrence.scheduled_start.astimezone(occurrence.engagement.zone).date()
+    return Period(Frequency.MONTHLY, day, add_months(day, 1))
+
+
+def _reported(occurrence: Occurrence) -> Period:
+    """The period before the one the review is held in, of the same cadence: it ends when
+    the review takes place (the day its cadence places it, before any move off a holiday)."""
+    return _held_in(occurrence).shifted(-1)
+
+
+def review_period(occurrence: Occurrence) -> Period:
+    """What the review reports on: the cadence period that ends when it takes place (a
+    monthly review on 4 Dec: 4 Nov – 3 Dec; an as-needed one: the month up to its day),
+    starting no earlier than the engagement's term (the first review of a term at the term
+    start reports an empty period)."""
+    period = _reported(occurrence)
+    term_start = occurrence.engagement.start_date
+    if period.start >= term_start:
+        return period
+    return Period(period.frequency, min(term_start, period.end), period.end)
 
 
 def period_bounds(occurrence: Occurrence) -> tuple[date, date]:
@@ -331,6 +351,8 @@ def _response(
 def _hours_per_week(engagement: Engagement, period: Period) -> dict:
     """Minutes logged per ISO week for the weeks overlapping the period, against the cap."""
     cap_minutes = int(engagement.plan.weekly_hours_cap * 60)
+    if period.end <= period.start:  # empty: the first review, held at the term's start
+        return {"cap_hours": _hours(cap_minutes), "weeks": []}
     mondays = []
     monday = week_start(period.start)
     while monday < period.end:
@@ -426,7 +448,9 @@ def build_report(occurrence: Occurrence, *, as_of: datetime) -> dict:
     """Figures of the review's period as known at `as_of`, as JSON-ready data."""
     engagement = occurrence.engagement
     period = review_period(occurrence)
-    periods = [period.shifted(-back) for back in range(TREND_PERIODS, 0, -1)] + [period]
+    # Earlier periods step back from the full cadence period, not from one cut at the term start.
+    reported = _reported(occurrence)
+    periods = [reported.shifted(-back) for back in range(TREND_PERIODS, 0, -1)] + [period]
     windows = [
         (_midnight(each.start, engagement), _midnight(each.end, engagement)) for each in periods
     ]

@@ -76,6 +76,8 @@ def _deliverable_label(row: dict) -> str:
 
 
 def _period_label(frequency: str, start: date, last_day: date) -> str:
+    if last_day < start:  # empty: the first review of a term, held at its start
+        return _("start of the term, %(date)s") % {"date": date_format(start, "j M Y")}
     if frequency == Frequency.MONTHLY and start.day == 1:
         return date_format(start, "F Y")
     return _("%(start)s – %(end)s") % {
@@ -98,6 +100,7 @@ def present(data: dict) -> dict[str, Any]:
     meta["period_last_day"] = _date(meta["period_last_day"])
     meta["as_of"] = _moment(meta["as_of"])
     meta["generated_at"] = _moment(meta["generated_at"])
+    meta["period_empty"] = meta["period_last_day"] < meta["period_start"]
     meta["period_title"] = _period_label(frequency, meta["period_start"], meta["period_last_day"])
     activity = data["activity"]
     by_kind = [row | {"label": _kind_label(row["kind"])} for row in activity["by_kind"]]

@@ -123,7 +123,7 @@ class OccurrenceViewSet(PortalReadCreateViewSet):
         request=CompleteSerializer,
         responses={
             200: OccurrenceSerializer,
-            409: OpenApiResponse(description="conflict"),
+            409: OpenApiResponse(description="conflict or session_not_started"),
             **ERRORS,
         },
     )

@@ -1,6 +1,8 @@
 """Operations on occurrences: completing them, requesting "as needed" sessions, action items.
 
 Completing a service review freezes its report (reviews.reports.figures.build_report) as a snapshot.
+A session is completed only once it has started (`session_not_started`); before that it can only
+be cancelled (and a new one requested).
 """
 
 from __future__ import annotations
@@ -25,6 +27,25 @@ from reviews.reports.models import ReportSnapshot
 from reviews.scheduling.models import WEEKLY_CALL, ActionItem, Occurrence
 
 WEEKLY_CALL_METHODS = ["video", "phone", "in_person"]
+
+
+class SessionNotStarted(Conflict):
+    """Completing a session before its start: what is recorded has not happened yet."""
+
+    code = "session_not_started"
+
+
+def session_not_started(occurrence: Occurrence) -> SessionNotStarted:
+    """The refusal, naming the start in the engagement's zone."""
+    engagement = occurrence.engagement
+    local = occurrence.scheduled_start.astimezone(engagement.zone)
+    return SessionNotStarted(
+        _(
+            "This session starts at %(start)s (%(zone)s). Record it once it has started; "
+            "before then it can only be cancelled."
+        )
+        % {"start": f"{local:%Y-%m-%d %H:%M}", "zone": engagement.timezone}
+    )
 
 
 def allowed_methods(engagement: Engagement, deliverable: str) -> list[str]:
@@ -52,7 +73,8 @@ def occurrence_complete(
     action_items: list[dict] | None = None,
     completed_at: datetime | None = None,
 ) -> Occurrence:
-    """The manager records what happened. A completed service review's report is frozen."""
+    """The manager records what happened, once the session has started (before: 409
+    `session_not_started`). A completed service review's report is frozen."""
     occurrence = (
         Occurrence.objects.select_for_update(of=("self",))
         .select_related("engagement__plan")
@@ -66,6 +88,9 @@ def occurrence_complete(
             _("This occurrence is already %(status)s.")
             % {"status": occurrence.get_status_display().lower()}
         )
+    now = timezone.now()
+    if now < occurrence.scheduled_start:
+        raise session_not_started(occurrence)
     errors: dict[str, list[str]] = {}
     allowed = allowed_methods(engagement, occurrence.deliverable)
     if method not in allowed:
@@ -74,9 +99,11 @@ def occurrence_complete(
         ]
     if not minutes.strip():
         errors["minutes"] = [_("Record the minutes.")]
-    completed_at = completed_at or timezone.now()
-    if completed_at > timezone.now():
+    completed_at = completed_at or now
+    if completed_at > now:
         errors["completed_at"] = [_("The completion time cannot be in the future.")]
+    elif completed_at < occurrence.scheduled_start:
+        errors["completed_at"] = [_("The completion time cannot be before the session starts.")]
     valid_people = {engagement.manager_id, engagement.deputy_id} | set(
         engagement.contacts.filter(removed_at__isnull=True).values_list("user_id", flat=True)
     )

@@ -164,8 +164,10 @@ def occurrence_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
             "items": items,
             "staff": staff,
             "requested": is_requested(occurrence),
+            # Not before it starts: until then it can only be cancelled.
             "may_complete": staff
-            and occurrence.status in (Occurrence.Status.SCHEDULED, Occurrence.Status.MISSED),
+            and occurrence.status in (Occurrence.Status.SCHEDULED, Occurrence.Status.MISSED)
+            and occurrence.scheduled_start <= now,
             "may_cancel": scheduled and (staff or occurrence.requested_by_id == user.pk),
             "cancel_form": CancelForm(),
             "allowed_methods": scheduling_services.allowed_methods(
@@ -197,6 +199,10 @@ def occurrence_complete(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     data = request.POST if request.method == "POST" else None
     form = CompleteForm(data, allowed_methods=allowed, people=people)
     items = ActionItemFormSet(data, prefix="items", form_kwargs={"people": people})
+    not_started = None
+    if request.method == "GET" and timezone.now() < occurrence.scheduled_start:
+        # Say so at once; the service refuses the POST all the same.
+        not_started = scheduling_services.session_not_started(occurrence).detail
     if request.method == "POST" and form.is_valid() and items.is_valid():
         rows = [row for row in items.forms if not row.is_blank]
         try:
@@ -219,7 +225,13 @@ def occurrence_complete(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     return render(
         request,
         "reviews/scheduling/occurrence_complete.html",
-        {"occurrence": occurrence, "engagement": engagement, "form": form, "items": items},
+        {
+            "occurrence": occurrence,
+            "engagement": engagement,
+            "form": form,
+            "items": items,
+            "not_started": not_started,
+        },
     )
 
 

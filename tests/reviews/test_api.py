@@ -272,6 +272,83 @@ def test_people_of_another_tenant_cannot_be_named(world, reviews):
     assert "extra" in body["fields"]
 
 
+def test_a_session_is_not_completed_before_it_starts_but_can_be_cancelled(world):
+    """Friday's call cannot be recorded on Wednesday: 409 session_not_started, nothing
+    written; cancelling it stays possible."""
+    tomorrow = timezone.now() + timedelta(days=1)
+    call = make_occurrence(
+        world.a.objects["engagement"], tomorrow, deliverable="weekly_call", period="weekly:t"
+    )
+    client = signed_in(world.manager)
+    body = assert_error(
+        client.post(
+            complete_url(call),
+            {
+                "method": "video",
+                "minutes": "Discussed.",
+                "action_items": [{"description": "Send the slides"}],
+            },
+            format="json",
+        ),
+        409,
+        "session_not_started",
+    )
+    assert body["fields"] == {}
+    local = tomorrow.astimezone(BERLIN)
+    assert f"{local:%Y-%m-%d %H:%M} (Europe/Berlin)" in body["detail"]
+    call.refresh_from_db()
+    assert (call.status, call.minutes, call.completed_at) == ("scheduled", "", None)
+    assert not ActionItem.objects.filter(occurrence=call).exists()
+
+    response = client.post(f"/api/v1/reviews/{call.pk}/cancel/", {"reason": "Moved"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "cancelled"
+
+
+def test_a_review_is_not_completed_before_it_starts_and_nothing_is_frozen(world):
+    review = make_occurrence(
+        world.a.objects["engagement"], timezone.now() + timedelta(minutes=5), period="monthly:t"
+    )
+    assert_error(
+        signed_in(world.manager).post(
+            complete_url(review), {"method": "video", "minutes": "Early."}, format="json"
+        ),
+        409,
+        "session_not_started",
+    )
+    assert not ReportSnapshot.objects.filter(occurrence=review).exists()
+
+
+def test_a_session_completes_once_it_has_started(world):
+    started = make_occurrence(
+        world.a.objects["engagement"], timezone.now() - timedelta(minutes=1), period="monthly:s"
+    )
+    response = signed_in(world.manager).post(
+        complete_url(started), {"method": "video", "minutes": "On time."}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "completed"
+
+
+def test_the_completion_time_is_not_before_the_start(world, reviews):
+    body = assert_error(
+        signed_in(world.manager).post(
+            complete_url(reviews["a"]),
+            {
+                "method": "video",
+                "minutes": "Discussed.",
+                "completed_at": (reviews["a"].scheduled_start - timedelta(hours=1)).isoformat(),
+            },
+            format="json",
+        ),
+        400,
+        "validation_error",
+    )
+    assert "completed_at" in body["fields"]
+    reviews["a"].refresh_from_db()
+    assert reviews["a"].status == "scheduled"
+
+
 def test_another_tenants_occurrence_is_404_for_commands(world, reviews):
     client = signed_in(world.manager)
     for command in ("complete", "cancel"):

@@ -29,7 +29,7 @@ from reviews.enablement import services as enablement_services
 from reviews.publications import services as publications_services
 from reviews.publications.models import Publication, PublicationReceipt
 from reviews.scheduling.models import Occurrence
-from reviews.scheduling.services import occurrence_complete
+from reviews.scheduling.services import SessionNotStarted, occurrence_complete
 from tests.conftest import page_client, services_act_in_their_scope, signed_in
 from tests.factories import (
     EngagementFactory,
@@ -297,7 +297,7 @@ def request_consulting(world, **overrides) -> ConsultingRequest:
     )
 
 
-def test_consulting_request_becomes_a_session(world):
+def test_consulting_request_becomes_a_session(world, monkeypatch):
     row = request_consulting(world)
     starts_at = timezone.now() + timedelta(days=5)
     row = consulting_services.consulting_schedule(
@@ -313,6 +313,11 @@ def test_consulting_request_becomes_a_session(world):
         consulting_services.consulting_schedule(
             acting_user=world.manager, request=row, starts_at=starts_at, method="video"
         )
+    with pytest.raises(SessionNotStarted):  # recorded only once it has taken place
+        occurrence_complete(
+            acting_user=world.manager, occurrence=session, method="video", minutes="Done"
+        )
+    monkeypatch.setattr(timezone, "now", lambda: starts_at + timedelta(hours=1))
     occurrence_complete(
         acting_user=world.manager, occurrence=session, method="video", minutes="Done"
     )

@@ -1,5 +1,6 @@
-"""The service review report: hand-computed figures for a known June 2026, the frozen snapshot,
-the page and its CSV (tenant-scoped, formula-safe, constant queries)."""
+"""The service review report: hand-computed figures for a known June 2026 (reported by the
+review held on 1 July) and for the periods before a monthly and a quarterly review, the frozen
+snapshot, the page, its CSV and the API (tenant-scoped, formula-safe, constant queries)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from reviews.reports.figures import build_report, csv_safe, period_bounds
 from reviews.reports.models import ReportSnapshot
 from reviews.scheduling.models import Occurrence
 from reviews.scheduling.services import occurrence_complete
-from tests.conftest import page_client
+from tests.conftest import page_client, signed_in
 from tests.factories import EngagementFactory, MembershipFactory, plan
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -46,12 +47,13 @@ def make_case(engagement, raised_by, subject, kind, severity, received, due, **f
     )
 
 
-def make_review(engagement, period="monthly:2026-06-01", start=None, **fields):
+def make_review(engagement, period="monthly:2026-07-01", start=None, **fields):
+    """By default the monthly review held on 1 July 2026: it reports on June."""
     return Occurrence.objects.create(
         engagement=engagement,
         deliverable=fields.pop("deliverable", "service_review"),
         period=period,
-        scheduled_start=start or at(6, 1, 10),
+        scheduled_start=start or at(7, 1, 10),
         method="video",
         **fields,
     )
@@ -59,7 +61,9 @@ def make_review(engagement, period="monthly:2026-06-01", start=None, **fields):
 
 @pytest.fixture
 def june(db):
-    """A Premium engagement in Berlin (no holidays; Mon–Fri 09–17) with a known June 2026.
+    """A Premium engagement in Berlin (no holidays; Mon–Fri 09–17) with a known June 2026,
+    reported by the monthly review held on Wed 1 July; June's own review (held 1 June, on
+    May) was completed.
 
     Cases (local times):
       April  service request, sev 3, received Tue 14 Apr 10:00, still open
@@ -129,6 +133,13 @@ def june(db):
             activity="case",
         )
     review = make_review(engagement)
+    make_review(
+        engagement,
+        period="monthly:2026-06-01",
+        start=at(6, 1, 10),
+        status="completed",
+        completed_at=at(6, 1, 11),
+    )
     weekly = [
         ("2026-05-25", at(5, 25, 11), "completed"),
         ("2026-06-01", at(6, 1, 11), "completed"),
@@ -163,7 +174,7 @@ def june(db):
     return engagement, poc, review, cases
 
 
-def assert_june_figures(data: dict, *, review_completed: bool, cases: dict) -> None:
+def assert_june_figures(data: dict, *, cases: dict) -> None:
     meta = data["meta"]
     assert meta["period_frequency"] == "monthly"
     assert (meta["period_start"], meta["period_end"]) == ("2026-06-01", "2026-07-01")
@@ -256,7 +267,7 @@ def assert_june_figures(data: dict, *, review_completed: bool, cases: dict) -> N
             "deliverable": "service_review",
             "name": "Service review",
             "scheduled": 1,
-            "completed": 1 if review_completed else 0,
+            "completed": 1,
             "missed": 0,
         },
         {"deliverable": "weekly_call", "name": "", "scheduled": 4, "completed": 3, "missed": 1},
@@ -278,18 +289,244 @@ def assert_june_figures(data: dict, *, review_completed: bool, cases: dict) -> N
 @pytest.mark.parametrize(
     ("period", "start", "expected"),
     [
-        ("monthly:2026-06-01", at(6, 1, 10), (date(2026, 6, 1), date(2026, 7, 1))),
-        ("monthly:2026-01-31", at(2, 2, 10), (date(2026, 1, 31), date(2026, 2, 28))),
-        ("weekly:2026-06-15", at(6, 15, 10), (date(2026, 6, 15), date(2026, 6, 22))),
-        ("quarterly:2026-05-01", at(5, 4, 10), (date(2026, 5, 1), date(2026, 8, 1))),
-        # As needed: the calendar month of the start in the engagement's zone (1 Jul 01:30).
-        ("as_needed:abc123", LATE_30_JUNE_UTC, (date(2026, 7, 1), date(2026, 8, 1))),
-        ("monthly:not-a-date", at(3, 9, 10), (date(2026, 3, 1), date(2026, 4, 1))),
+        # The cadence period before the one the review is held in: it ends when it takes place.
+        ("monthly:2026-07-01", at(7, 1, 10), (date(2026, 6, 1), date(2026, 7, 1))),
+        ("monthly:2026-12-04", at(12, 4, 10), (date(2026, 11, 4), date(2026, 12, 4))),
+        ("monthly:2026-03-31", at(3, 31, 10), (date(2026, 2, 28), date(2026, 3, 31))),
+        # Moved off a holiday: still ends on the day the cadence placed it.
+        ("monthly:2026-05-01", at(5, 4, 10), (date(2026, 4, 1), date(2026, 5, 1))),
+        ("weekly:2026-06-15", at(6, 15, 10), (date(2026, 6, 8), date(2026, 6, 15))),
+        ("quarterly:2026-05-01", at(5, 4, 10), (date(2026, 2, 1), date(2026, 5, 1))),
+        # Not before the term (from 1 Jan 2026): the second review, then the first (empty).
+        ("monthly:2026-01-31", at(2, 2, 10), (date(2026, 1, 1), date(2026, 1, 31))),
+        ("monthly:2026-01-01", at(1, 2, 10), (date(2026, 1, 1), date(2026, 1, 1))),
+        # As needed: the month up to the local day of its start (1 Jul 01:30 in Berlin).
+        ("as_needed:abc123", LATE_30_JUNE_UTC, (date(2026, 6, 1), date(2026, 7, 1))),
+        ("monthly:not-a-date", at(3, 9, 10), (date(2026, 2, 9), date(2026, 3, 9))),
     ],
 )  # fmt: skip
 def test_period_bounds(period, start, expected):
-    engagement = EngagementFactory(timezone="Europe/Berlin", holiday_country="")
+    engagement = EngagementFactory(
+        timezone="Europe/Berlin", holiday_country="", start_date=date(2026, 1, 1)
+    )
     assert period_bounds(make_review(engagement, period=period, start=start)) == expected
+
+
+@pytest.fixture
+def autumn(db):
+    """An engagement whose term started Tue 4 Mar 2025, so its reviews fall on the 4th; Berlin,
+    no holidays, Mon–Fri 09–17. The monthly review held Thu 4 Dec 2025 reports 4 Nov – 3 Dec,
+    the quarterly one held that day 4 Sep – 3 Dec (the figures do not depend on the plan).
+
+    Cases (local times), with business hours to the first answer:
+      pre  service request, sev 3, Wed 3 Sep 10:00, due Thu 4 Sep 10:00, answered 3 Sep 11:00,
+           resolved Thu 4 Sep 12:00
+      s1   incident, sev 0, Wed 1 Oct 10:00, due Thu 2 Oct 10:00, answered 12:00 (2 h),
+           resolved Mon 6 Oct 10:00
+      n0   inquiry, sev 3, Mon 3 Nov 15:00, due Tue 4 Nov 15:00, answered 4 Nov 10:00 (3 h)
+      c1   incident, sev 1, escalated, Mon 10 Nov 09:00, due Tue 11 Nov 09:00, answered 10:00 (1 h)
+      c2   inquiry, sev 2, Tue 18 Nov 10:00, due Wed 19 Nov 10:00, answered 14:00 (4 h),
+           resolved Thu 20 Nov 10:00
+      c3   service request, sev 3, Mon 1 Dec 11:00, due Tue 2 Dec 11:00, never answered
+      c4   inquiry, sev 2, Wed 3 Dec 16:00, due Thu 4 Dec 16:00, answered 4 Dec 09:30
+      d4   incident, sev 2, Thu 4 Dec 08:00 (the review's day: the next period), answered 11:00
+    """
+    engagement = EngagementFactory(
+        plan=plan("premium"),
+        timezone="Europe/Berlin",
+        holiday_country="",
+        start_date=date(2025, 3, 4),
+        end_date=date(2027, 3, 3),
+    )
+    poc = MembershipFactory(organization=engagement.organization, role="poc").user
+
+    def on(month: int, day: int, hour: int, minute: int = 0) -> datetime:
+        return at(month, day, hour, minute, year=2025)
+
+    cases = {
+        "pre": make_case(
+            engagement, poc, "Licence audit", "service_request", 3,
+            on(9, 3, 10), on(9, 4, 10), first_response_at=on(9, 3, 11),
+            status="resolved", resolved_at=on(9, 4, 12),
+        ),
+        "s1": make_case(
+            engagement, poc, "Cluster down", "incident", 0,
+            on(10, 1, 10), on(10, 2, 10), first_response_at=on(10, 1, 12),
+            status="resolved", resolved_at=on(10, 6, 10),
+        ),
+        "n0": make_case(
+            engagement, poc, "Backup question", "inquiry", 3,
+            on(11, 3, 15), on(11, 4, 15), first_response_at=on(11, 4, 10), status="responded",
+        ),
+        "c1": make_case(
+            engagement, poc, "Payments fail", "incident", 1,
+            on(11, 10, 9), on(11, 11, 9), first_response_at=on(11, 10, 10),
+            status="in_progress", escalated_at=on(11, 10, 12),
+        ),
+        "c2": make_case(
+            engagement, poc, "Quota question", "inquiry", 2,
+            on(11, 18, 10), on(11, 19, 10), first_response_at=on(11, 18, 14),
+            status="resolved", resolved_at=on(11, 20, 10),
+        ),
+        "c3": make_case(
+            engagement, poc, "New test tenant", "service_request", 3,
+            on(12, 1, 11), on(12, 2, 11),
+        ),
+        "c4": make_case(
+            engagement, poc, "Export format", "inquiry", 2,
+            on(12, 3, 16), on(12, 4, 16), first_response_at=on(12, 4, 9, 30), status="responded",
+        ),
+        "d4": make_case(
+            engagement, poc, "Morning alert", "incident", 2,
+            on(12, 4, 8), on(12, 5, 8), first_response_at=on(12, 4, 11), status="responded",
+        ),
+    }  # fmt: skip
+    monthly = make_review(engagement, period="monthly:2025-12-04", start=on(12, 4, 10))
+    quarterly = make_review(engagement, period="quarterly:2025-12-04", start=on(12, 4, 14))
+    return engagement, poc, monthly, quarterly, cases
+
+
+def assert_november_figures(data: dict, cases: dict) -> None:
+    """The monthly review of 4 Dec 2025: 4 Nov – 3 Dec."""
+    meta = data["meta"]
+    assert meta["period_frequency"] == "monthly"
+    assert (meta["period_start"], meta["period_end"]) == ("2025-11-04", "2025-12-04")
+    assert meta["period_label"] == "2025-11-04 – 2025-12-03"
+    activity = data["activity"]
+    # Received in the period: c1, c2, c3, c4 (n0 came the day before it, d4 on the review's day).
+    assert (activity["opened"], activity["closed"]) == (4, 1)
+    assert activity["by_kind"] == [
+        {"kind": "inquiry", "opened": 2, "closed": 1},
+        {"kind": "incident", "opened": 1, "closed": 0},
+        {"kind": "service_request", "opened": 1, "closed": 0},
+    ]
+    assert activity["by_severity"] == [
+        {"severity": 0, "opened": 0, "closed": 0},
+        {"severity": 1, "opened": 1, "closed": 0},
+        {"severity": 2, "opened": 2, "closed": 1},
+        {"severity": 3, "opened": 1, "closed": 0},
+    ]
+    assert [(row["start"], row["opened"], row["closed"]) for row in data["trend"]] == [
+        ("2025-05-04", 0, 0),
+        ("2025-06-04", 0, 0),
+        ("2025-07-04", 0, 0),
+        ("2025-08-04", 1, 0),  # pre
+        ("2025-09-04", 1, 1),  # s1 opened, pre resolved
+        ("2025-10-04", 1, 1),  # n0 opened, s1 resolved
+        ("2025-11-04", 4, 1),
+    ]
+    # Open at Thu 4 Dec 00:00.
+    assert data["open_items"]["at"] == "2025-12-03T23:00:00+00:00"
+    assert [item["id"] for item in data["open_items"]["items"]] == [
+        cases[key].pk for key in ("n0", "c1", "c3", "c4")
+    ]
+    assert [(item["id"], item["resolved_on"], item["days_to_resolve"])
+            for item in data["resolutions"]["items"]] == [
+        (cases["c2"].pk, "2025-11-20", 2.0)
+    ]  # fmt: skip
+    # Due in the period: n0, c1, c2 answered in time, c3 never (c4 is due on the review's day).
+    # First answered in the period: c1 1 h, n0 3 h, c2 4 h → median 3.
+    assert data["response"] == {
+        "due": 4,
+        "met": 3,
+        "missed": 1,
+        "attainment_pct": 75.0,
+        "answered": 3,
+        "median_first_response_hours": 3.0,
+    }
+    assert [week["week_start"] for week in data["hours"]["weeks"]] == [
+        "2025-11-03",
+        "2025-11-10",
+        "2025-11-17",
+        "2025-11-24",
+        "2025-12-01",
+    ]
+    assert data["deliverables"] == []  # both reviews are held on 4 Dec, after the period
+
+
+@pytest.mark.django_db
+def test_a_monthly_review_reports_the_month_that_ends_when_it_takes_place(autumn):
+    _engagement, _poc, monthly, _quarterly, cases = autumn
+    assert_november_figures(build_report(monthly, as_of=at(12, 4, 12, year=2025)), cases)
+
+
+@pytest.mark.django_db
+def test_a_quarterly_review_reports_the_quarter_that_ends_when_it_takes_place(autumn):
+    _engagement, _poc, _monthly, quarterly, cases = autumn
+    data = build_report(quarterly, as_of=at(12, 4, 16, year=2025))
+    meta = data["meta"]
+    assert meta["period_frequency"] == "quarterly"
+    assert (meta["period_start"], meta["period_end"]) == ("2025-09-04", "2025-12-04")
+    # Received 4 Sep – 3 Dec: s1, n0, c1, c2, c3, c4; resolved: pre (4 Sep), s1, c2.
+    assert (data["activity"]["opened"], data["activity"]["closed"]) == (6, 3)
+    assert [(row["start"], row["opened"], row["closed"]) for row in data["trend"][-2:]] == [
+        ("2025-06-04", 1, 0),
+        ("2025-09-04", 6, 3),
+    ]
+    assert [(item["id"], item["resolved_on"], item["days_to_resolve"])
+            for item in data["resolutions"]["items"]] == [
+        (cases["pre"].pk, "2025-09-04", 1.1),  # 26 hours
+        (cases["s1"].pk, "2025-10-06", 5.0),
+        (cases["c2"].pk, "2025-11-20", 2.0),
+    ]  # fmt: skip
+    assert data["open_items"]["total"] == 4
+    # Due: pre, s1, n0, c1, c2 in time, c3 never; answered in the quarter: c1 1 h, s1 2 h,
+    # n0 3 h, c2 4 h → median 2.5 (pre was answered on 3 Sep, before it).
+    assert data["response"] == {
+        "due": 6,
+        "met": 5,
+        "missed": 1,
+        "attainment_pct": 83.3,
+        "answered": 4,
+        "median_first_response_hours": 2.5,
+    }
+
+
+@pytest.mark.django_db
+def test_the_frozen_report_the_csv_and_the_api_report_the_period_before_the_review(autumn):
+    engagement, poc, monthly, _quarterly, cases = autumn
+    occurrence_complete(
+        acting_user=engagement.manager,
+        occurrence=monthly,
+        method="video",
+        minutes="November: four new items, the escalated payments incident.",
+    )
+    snapshot = ReportSnapshot.objects.get(occurrence=monthly)
+    assert_november_figures(snapshot.data, cases)
+
+    rows = csv_rows(page_client(poc).get(reverse("review_report_csv", args=[monthly.pk])))
+    assert ["meta", "period_start", "2025-11-04"] in rows
+    assert ["activity", "opened", "4"] in rows
+    assert ["activity", "closed", "1"] in rows
+
+    page = page_client(poc).get(reverse("review_report", args=[monthly.pk]))
+    assert page.status_code == 200
+    assert "4 Nov 2025 – 3 Dec 2025" in page.content.decode()
+
+    body = signed_in(poc).get(f"/api/v1/reviews/{monthly.pk}/report/").json()
+    assert body["frozen"] is True
+    assert_november_figures(body["data"], cases)
+
+
+@pytest.mark.django_db
+def test_the_first_review_of_a_term_reports_an_empty_period(db):
+    engagement = EngagementFactory(
+        timezone="Europe/Berlin", holiday_country="", start_date=date(2026, 1, 1)
+    )
+    review = make_review(engagement, period="monthly:2026-01-01", start=at(1, 2, 10))
+    data = build_report(review, as_of=at(1, 2, 12))
+    assert (data["meta"]["period_start"], data["meta"]["period_end"]) == (
+        "2026-01-01",
+        "2026-01-01",
+    )
+    assert data["meta"]["period_label"] == "2026-01-01"
+    assert (data["activity"]["opened"], data["activity"]["closed"]) == (0, 0)
+    assert data["hours"]["weeks"] == []
+    # The trend rows before it are the whole months before the term.
+    assert [row["start"] for row in data["trend"]][-2:] == ["2025-11-01", "2026-01-01"]
+    page = page_client(engagement.manager).get(reverse("review_report", args=[review.pk]))
+    assert page.status_code == 200
+    assert "None yet: the review is held at the start of the term" in page.content.decode()
 
 
 # --- The figures -----------------------------------------------------------------------------
@@ -300,7 +537,7 @@ def test_figures_of_a_known_june(june):
     engagement, _poc, review, cases = june
     data = build_report(review, as_of=timezone.now())
     json.dumps(data)  # JSON-ready as it is
-    assert_june_figures(data, review_completed=False, cases=cases)
+    assert_june_figures(data, cases=cases)
     assert data["meta"]["engagement"] == engagement.name
     assert data["meta"]["organization"] == engagement.organization.name
 
@@ -326,7 +563,7 @@ def test_figures_are_as_known_at_as_of(june):
         cases["c2"].pk,
     ]
     completed = {row["deliverable"]: row["completed"] for row in data["deliverables"]}
-    assert completed == {"service_review": 0, "weekly_call": 2}
+    assert completed == {"service_review": 1, "weekly_call": 2}
 
 
 @pytest.mark.django_db
@@ -354,13 +591,13 @@ def test_completing_the_review_freezes_the_report(june):
     review.refresh_from_db()
     snapshot = ReportSnapshot.objects.get(occurrence=review)
     assert snapshot.data["meta"]["as_of"] == review.completed_at.isoformat()
-    assert_june_figures(snapshot.data, review_completed=True, cases=cases)
+    assert_june_figures(snapshot.data, cases=cases)
 
     # The data moves on: another June inquiry, logged after the review.
     make_case(engagement, poc, "Late addition", "inquiry", 2, at(6, 12, 10), at(6, 15, 10))
     assert build_report(review, as_of=timezone.now())["activity"]["opened"] == 5
     snapshot.refresh_from_db()
-    assert_june_figures(snapshot.data, review_completed=True, cases=cases)
+    assert_june_figures(snapshot.data, cases=cases)
 
     response = page_client(poc).get(reverse("review_report", args=[review.pk]))
     assert response.status_code == 200

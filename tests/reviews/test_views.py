@@ -425,6 +425,44 @@ def test_completion_refuses_an_action_item_without_a_description(world):
     assert call.status == Occurrence.Status.SCHEDULED
 
 
+def test_a_session_is_not_recorded_before_it_starts_but_can_be_cancelled(world):
+    engagement = engagement_of(world)
+    call = session(engagement, start=timezone.now() + timedelta(days=2))
+    client = page_client(world.manager)
+    detail = page(client, "occurrence_detail", call.pk)
+    assert reverse("occurrence_complete", args=[call.pk]) not in detail
+    assert reverse("occurrence_cancel", args=[call.pk]) in detail
+
+    url = reverse("occurrence_complete", args=[call.pk])
+    assert "Record it once it has started" in client.get(url).content.decode()
+    response = client.post(
+        url,
+        completion(**{"items-0-description": "Send the slides", "items-0-owner": ""}),
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Record it once it has started; before then it can only be cancelled." in body
+    call.refresh_from_db()
+    assert call.status == Occurrence.Status.SCHEDULED and call.minutes == ""
+    assert not ActionItem.objects.filter(occurrence=call).exists()
+
+    world.manager.language = "ko"
+    world.manager.save()
+    korean = page_client(world.manager).post(url, completion()).content.decode()
+    assert "시작된 뒤에 기록할 수 있으며, 그 전에는 취소만 할 수 있습니다." in korean
+
+    response = client.post(reverse("occurrence_cancel", args=[call.pk]), {"reason": "Moved"})
+    assert response.status_code == 302
+    call.refresh_from_db()
+    assert call.status == Occurrence.Status.CANCELLED
+
+
+def test_a_started_session_offers_recording(world):
+    call = session(engagement_of(world), start=timezone.now() - timedelta(minutes=1))
+    detail = page(page_client(world.manager), "occurrence_detail", call.pk)
+    assert reverse("occurrence_complete", args=[call.pk]) in detail
+
+
 def test_customers_cannot_complete_or_cancel(world):
     call = session(engagement_of(world), start=timezone.now() + timedelta(days=1))
     for customer in (world.a.poc, world.a.member):
