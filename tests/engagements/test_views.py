@@ -565,3 +565,19 @@ def test_pages_issue_constant_queries(world, role, url_name):
     few = _count(client, url)
     grow(world, 30)
     assert _count(client, url) == few
+
+
+def test_the_engagement_form_requires_zone_and_calendar_with_nothing_preselected(world):
+    client = signed_in(world.admin)
+    organization = OrganizationFactory()
+    page = client.get(reverse("engagement_create"))
+    form = page.context["form"]
+    assert form["timezone"].value() in (None, "") and form["holiday_country"].value() in (None, "")
+    before = Engagement.objects.count()
+    response = client.post(
+        reverse("engagement_create"),
+        engagement_form_data(world, organization, timezone=None, holiday_country=None),
+    )
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) >= {"timezone", "holiday_country"}
+    assert Engagement.objects.count() == before
