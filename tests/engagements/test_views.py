@@ -437,8 +437,9 @@ def test_poc_dashboard_card_shows_people_availability_and_hours(world):
     log_weeks(engagement, 11 * 60)
     body = page(poc, "dashboard")
     assert "deputy covers until" in body
-    assert "2 h of 10 h" in body  # this week
-    assert "11 h of 10 h" in body and "Over the cap" in body  # 4-week average
+    # The hours delivered; the budget and "Over the cap" are the provider's.
+    assert "Manager hours this week" in body and "2 h" in body
+    assert "11 h" in body and "of 10 h" not in body and "Over the cap" not in body
 
     member_body = page(signed_in(world.a.member), "dashboard")
     assert "Max Manager" in member_body
