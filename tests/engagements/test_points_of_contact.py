@@ -135,3 +135,21 @@ def test_the_organization_page_names_a_new_point_of_contact_on_an_engagement(wor
     user = User.objects.get(email="page.poc@a.test")
     assert role_of(user, world.a.organization) == "poc"
     assert Contact.objects.filter(user=user, engagement=world.a.objects["engagement"]).exists()
+
+
+def test_the_migration_makes_existing_roles_follow_the_contact_lists(world):
+    """Roles recorded before: a poc who holds no contact entry, a member who holds one."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "engagements.migrations.0006_membership_role_follows_contacts"
+    )
+    unnamed_poc = MembershipFactory(organization=world.a.organization, role="poc").user
+    Contact.objects.create(engagement=world.a.objects["engagement"], user=world.a.member)
+    migration.follow_contacts(apps, None)
+    assert role_of(unnamed_poc, world.a.organization) == "member"
+    assert role_of(world.a.member, world.a.organization) == "poc"
+    assert role_of(world.a.poc, world.a.organization) == "poc"  # named: unchanged
+    assert role_of(world.b.member, world.b.organization) == "member"
