@@ -16,3 +16,11 @@ class EngagementsConfig(AppConfig):
             organizations_of=selectors.organization_ids_of_engagements,
         )
         register_staff_serving(selectors.staff_ids_serving)
+
+        from engagements.contacts.selectors import contact_engagements_of
+        from engagements.contacts.services import contact_name_on_provisioning
+        from portal.tenancy.contacts import ContactNaming, register_contact_naming
+
+        register_contact_naming(
+            ContactNaming(engagements_of=contact_engagements_of, name=contact_name_on_provisioning)
+        )

@@ -9,6 +9,7 @@ from engagements.contracts.models import Engagement
 from engagements.selectors import serves
 from portal.accounts.models import User
 from portal.errors import NotAllowed
+from portal.tenancy.models import Organization
 
 
 def active_contacts(engagement: Engagement) -> QuerySet[Contact]:
@@ -34,4 +35,14 @@ def named_contacts(engagement: Engagement) -> list[User]:
         for contact in Contact.objects.filter(
             engagement=engagement, removed_at__isnull=True
         ).select_related("user")
+    ]
+
+
+def contact_engagements_of(organization: Organization) -> list[tuple[int, str]]:
+    """The organization's engagements, for naming a new person a contact of one."""
+    return [
+        (engagement.pk, engagement.name)
+        for engagement in Engagement.objects.filter(organization=organization).order_by(
+            "name", "id"
+        )
     ]

@@ -23,6 +23,7 @@ from engagements.contracts import services as contracts_services
 from engagements.contracts.filters import EngagementFilter
 from engagements.contracts.models import Engagement
 from engagements.contracts.serializers import EngagementSerializer
+from engagements.selectors import serves
 from engagements.time.models import OverageFlag
 from engagements.time.selectors import hours_summary, week_start
 from engagements.time.serializers import HoursSerializer
@@ -169,12 +170,14 @@ class EngagementViewSet(PortalCreateReadUpdateViewSet):
         pagination_class=None,
     )
     def hours(self, request: Request, pk: str | None = None) -> Response:
-        """Manager minutes this week and in the trailing 4 full weeks, against the plan's cap."""
+        """Manager minutes this week and in the trailing 4 full weeks; for the engagement's
+        provider staff also against the plan's cap, with the open overage flag."""
         engagement = self.get_object()
         today = engagement.local_today()
         summary = hours_summary(engagement, today=today)
         flag = None
-        if actor(request).is_provider_staff:
+        provider = serves(actor(request), engagement)
+        if provider:
             flag = OverageFlag.objects.filter(
                 engagement=engagement, cleared_at__isnull=True
             ).first()
@@ -186,8 +189,9 @@ class EngagementViewSet(PortalCreateReadUpdateViewSet):
                 for monday, minutes in summary.trailing_weeks
             ],
             "average_minutes": summary.trailing_average_minutes,
-            "cap_minutes": summary.cap_minutes,
-            "over_cap": summary.over_cap,
+            # the budget and its signal are the provider's; customers see the hours delivered
+            "cap_minutes": summary.cap_minutes if provider else None,
+            "over_cap": summary.over_cap if provider else None,
             "overage_flag": flag,
         }
         return Response(HoursSerializer(data).data)

@@ -82,13 +82,11 @@ class EngagementForm(ScopedForm):
     )
     timezone = forms.ChoiceField(
         label=_("Time zone"),
-        choices=TIME_ZONE_CHOICES,
-        initial="UTC",
+        choices=[("", _("Choose the contract's time zone")), *TIME_ZONE_CHOICES],
         help_text=_("The zone of the contract: business hours are in this zone."),
     )
     holiday_country = forms.ChoiceField(
         label=_("Holiday calendar"),
-        required=False,
         help_text=_("Public holidays of this country are not business time."),
     )
     language = forms.ChoiceField(
@@ -113,8 +111,10 @@ class EngagementForm(ScopedForm):
             )
         super().__init__(*args, **kwargs)
         self.engagement = engagement
+        # Required, no default: UTC and no holidays would make the customer's public holidays
+        # business time unless someone remembered to change them.
         cast(forms.ChoiceField, self.fields["holiday_country"]).choices = [
-            ("", _("No public-holiday calendar")),
+            ("", _("Choose the country whose public holidays apply")),
             *holiday_country_choices(),
         ]
         if engagement is not None:

@@ -28,6 +28,7 @@ from engagements.contracts.models import (
     parse_business_hours,
 )
 from engagements.entitlements import is_entitled, prime_function_codes
+from engagements.selectors import serves
 from engagements.time.models import OverageFlag
 from engagements.time.selectors import HoursSummary, hours_summaries
 from portal.accounts.models import User
@@ -52,6 +53,8 @@ class EngagementCard:
     deputy_absence: Absence | None = None
     windows: list[AfterHoursRequest] = field(default_factory=list)
     is_contact: bool = False
+    # the viewer is provider staff of the engagement: sees the hours budget and overage signals
+    provider: bool = False
 
     @property
     def deputy_covers(self) -> bool:
@@ -154,6 +157,7 @@ def engagement_cards(
                 deputy_absence=_current_absence(absences, engagement.deputy_id, now),
                 windows=list(engagement.upcoming_windows),
                 is_contact=engagement.pk in contact_of,
+                provider=serves(user, engagement),
             )
         )
     return cards

@@ -73,6 +73,12 @@ class EngagementSerializer(StrictModelSerializer):
             "response_target_business_days",
         ]
         read_only_fields = ["id"]
+        # No default zone or calendar for a new engagement (UTC and no holidays would count the
+        # customer's public holidays as business time); a partial update may leave them out.
+        extra_kwargs = {
+            "timezone": {"required": True},
+            "holiday_country": {"required": True, "allow_blank": False},
+        }
 
     def validate(self, attrs: dict) -> dict:
         instance = self.instance

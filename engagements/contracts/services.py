@@ -70,17 +70,25 @@ def _validate_engagement(values: dict[str, object]) -> None:
 def engagement_create(
     *, acting_user: User, organization: Organization, plan: Plan, manager: User, **fields: object
 ) -> Engagement:
+    """A new engagement. Its time zone and holiday calendar are required: a default (UTC, no
+    holidays) would silently count the customer's public holidays as business time."""
     values = {
         "organization": organization,
         "plan": plan,
         "manager": manager,
-        "timezone": "UTC",
         "business_hours": Engagement._meta.get_field("business_hours").get_default(),
         **fields,
     }
     unknown = set(values) - set(ENGAGEMENT_FIELDS)
     if unknown:
         raise InvalidInput(fields={name: [_("Unknown field.")] for name in unknown})
+    missing = {
+        name: [_("This field is required.")]
+        for name in ("timezone", "holiday_country")
+        if not values.get(name)
+    }
+    if missing:
+        raise InvalidInput(fields=missing)
     _validate_engagement(values)
     engagement = Engagement(**values)
     engagement.save()
@@ -102,6 +110,10 @@ def engagement_update(
     unknown = set(changes) - set(ENGAGEMENT_FIELDS) | ({"organization"} & set(changes))
     if unknown:
         raise InvalidInput(fields={name: [_("This field cannot be changed.")] for name in unknown})
+    if "holiday_country" in changes and not changes["holiday_country"]:
+        raise InvalidInput(
+            fields={"holiday_country": [_("An engagement keeps a public-holiday calendar.")]}
+        )
     engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
     before = snapshot(engagement)
     values = {name: getattr(engagement, name) for name in ENGAGEMENT_FIELDS} | changes

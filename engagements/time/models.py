@@ -62,7 +62,8 @@ class TimeEntry(TenantOwned):
 
 class OverageFlag(TenantOwned):
     """ "Additional contract recommended": raised when the trailing 4 full weeks average above
-    the plan's weekly cap, cleared when the average falls back. At most one open per engagement."""
+    the plan's weekly cap and at least 3 of them were over it, cleared when that stops holding.
+    At most one open per engagement. The provider's signal: customers never see it."""
 
     tenant_path = "engagement__organization"
     tenant_engagement_path = "engagement"

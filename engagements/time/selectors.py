@@ -27,6 +27,11 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+# Of the trailing 4 full weeks, how many must be over the cap (besides the average) for the
+# overage flag, "additional contract recommended".
+OVERAGE_MIN_WEEKS_OVER_CAP = 3
+
+
 @dataclass(frozen=True)
 class HoursSummary:
     this_week_minutes: int
@@ -44,6 +49,17 @@ class HoursSummary:
     @property
     def over_cap(self) -> bool:
         return self.trailing_average_minutes > self.cap_minutes
+
+    @property
+    def weeks_over_cap(self) -> int:
+        """Full weeks of the last four over the cap."""
+        return sum(1 for _week, minutes in self.trailing_weeks[-4:] if minutes > self.cap_minutes)
+
+    @property
+    def persistently_over_cap(self) -> bool:
+        """ "Consistently and persistently" over: the last 4 full weeks average above the cap
+        and at least 3 of them were over it, so a single spike recommends nothing."""
+        return self.over_cap and self.weeks_over_cap >= OVERAGE_MIN_WEEKS_OVER_CAP
 
 
 def hours_summary(

@@ -40,11 +40,23 @@ class HoursSerializer(serializers.Serializer):
     this_week_minutes = serializers.IntegerField()
     trailing_weeks = WeekMinutesSerializer(many=True)
     average_minutes = serializers.IntegerField(help_text=_("Average of the trailing full weeks."))
-    cap_minutes = serializers.IntegerField(help_text=_("The plan's weekly cap."))
-    over_cap = serializers.BooleanField()
+    cap_minutes = serializers.IntegerField(
+        allow_null=True,
+        help_text=_("The plan's weekly cap; for the engagement's provider staff (null otherwise)."),
+    )
+    over_cap = serializers.BooleanField(
+        allow_null=True,
+        help_text=_(
+            "Whether the average is over the cap; for the engagement's provider staff "
+            "(null otherwise)."
+        ),
+    )
     overage_flag = OverageFlagSerializer(
         allow_null=True,
-        help_text=_("The open 'additional contract recommended' flag; shown to provider staff."),
+        help_text=_(
+            "The open 'additional contract recommended' flag; for the engagement's provider "
+            "staff (null otherwise)."
+        ),
     )
 
 

@@ -79,7 +79,9 @@ def time_entry_delete(*, acting_user: User, entry: TimeEntry) -> None:
 
 @transaction.atomic
 def overage_evaluate(*, engagement: Engagement, today: date | None = None) -> OverageFlag | None:
-    """Raise or clear the engagement's overage flag from the trailing 4 full weeks.
+    """Raise or clear the engagement's overage flag from the trailing 4 full weeks: raised
+    while their average is over the cap and at least 3 of them were over it
+    (`HoursSummary.persistently_over_cap`), cleared once that stops holding.
 
     Locks the engagement so concurrent evaluations agree; admins are notified once per flag.
     Returns the open flag, if any.
@@ -92,7 +94,7 @@ def overage_evaluate(*, engagement: Engagement, today: date | None = None) -> Ov
     summary = hours_summary(engagement, today=today)
     open_flag = OverageFlag.objects.filter(engagement=engagement, cleared_at__isnull=True).first()
     average = summary.trailing_average_minutes
-    if summary.over_cap:
+    if summary.persistently_over_cap:
         if open_flag is None:
             open_flag = OverageFlag.objects.create(
                 engagement=engagement,

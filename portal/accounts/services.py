@@ -15,6 +15,7 @@ from portal.accounts.models import ApiToken, User
 from portal.audit import audit, snapshot
 from portal.errors import InvalidInput
 from portal.notifications import queue_email
+from portal.tenancy.contacts import name_contact
 from portal.tenancy.models import Membership, Organization
 
 
@@ -45,13 +46,17 @@ def user_provision(
     kind: str = User.Kind.CUSTOMER,
     organization: Organization | None = None,
     role: str | None = None,
+    engagement_id: int | None = None,
     password: str | None = None,
     language: str = "en",
     time_zone: str = "UTC",
 ) -> User:
     """Create a person (admins only, checked by callers); customers join one organization.
 
-    Queues a welcome e-mail in the outbox (sent by the delivery job after commit).
+    A point of contact is a named contact of an engagement: `role="poc"` needs `engagement_id`
+    (one of the organization's engagements) and takes one of its contact seats, under the
+    plan's cap (`contact_limit_reached`). Queues a welcome e-mail in the outbox (sent by the
+    delivery job after commit).
     """
     email = email.strip().lower()
     errors: dict[str, list[str]] = {}
@@ -62,7 +67,13 @@ def user_provision(
             errors["organization"] = [_("Customers must belong to an organization.")]
         if role not in Membership.Role.values:
             errors["role"] = [_("Choose poc or member for a customer.")]
-    elif organization is not None or role:
+        elif role == Membership.Role.POC and engagement_id is None:
+            errors["engagement"] = [
+                _("A point of contact is a named contact of an engagement: choose the engagement.")
+            ]
+        elif role == Membership.Role.MEMBER and engagement_id is not None:
+            errors["engagement"] = [_("Only a point of contact is named on an engagement.")]
+    elif organization is not None or role or engagement_id is not None:
         errors["organization"] = [_("Provider staff do not belong to a customer organization.")]
     if errors:
         raise InvalidInput(fields=errors)
@@ -71,7 +82,15 @@ def user_provision(
     )
     EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
     if organization is not None:
-        Membership.objects.create(user=user, organization=organization, role=role)
+        # A member first: naming the contact makes them a point of contact, under the cap.
+        Membership.objects.create(user=user, organization=organization, role=Membership.Role.MEMBER)
+        if role == Membership.Role.POC and engagement_id is not None:
+            name_contact(
+                acting_user=acting_user,
+                organization=organization,
+                engagement_id=engagement_id,
+                user=user,
+            )
     audit(
         actor=acting_user,
         action="user.provision",

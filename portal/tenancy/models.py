@@ -39,7 +39,7 @@ class Membership(TenantOwned):
     """A customer user's place in an organization: point of contact or member."""
 
     class Role(models.TextChoices):
-        POC = "poc", _("Point of contact")
+        POC = "poc", _("Named contact")
         MEMBER = "member", _("Member")
 
     organization = models.ForeignKey(

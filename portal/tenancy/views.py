@@ -120,14 +120,16 @@ def organization_person_add(request: AuthenticatedHttpRequest, pk: int) -> HttpR
     organization = get_scoped_or_404(Organization, pk=pk)
     if not request.user.is_provider_admin:
         raise PermissionDenied
-    form = CustomerPersonForm(request.POST or None)
+    form = CustomerPersonForm(request.POST or None, organization=organization)
     if request.method == "POST" and form.is_valid():
         try:
+            data = dict(form.cleaned_data)
             user = account_services.user_provision(
                 acting_user=request.user,
                 kind=User.Kind.CUSTOMER,
                 organization=organization,
-                **form.cleaned_data,
+                engagement_id=data.pop("engagement"),
+                **data,
             )
         except DomainError as error:
             apply_domain_error(form, error)

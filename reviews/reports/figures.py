@@ -444,6 +444,26 @@ def _overage_flags(
     ]
 
 
+def for_audience(data: dict, *, provider: bool) -> dict:
+    """The report as its reader may see it. The weekly-hours budget and the overage flags
+    ("additional contract recommended") are the provider's commercial signals: admins and the
+    engagement's manager and deputy see them; customers see the hours delivered only. Applied
+    when a report is read, so a frozen snapshot keeps every figure."""
+    if provider:
+        return data
+    redacted = dict(data)
+    if "overage_flags" in redacted:
+        redacted["overage_flags"] = []
+    hours = redacted.get("hours")
+    if isinstance(hours, dict):
+        redacted["hours"] = {key: value for key, value in hours.items() if key != "cap_hours"}
+        redacted["hours"]["weeks"] = [
+            {key: value for key, value in week.items() if key != "over_cap"}
+            for week in hours.get("weeks", [])
+        ]
+    return redacted
+
+
 def build_report(occurrence: Occurrence, *, as_of: datetime) -> dict:
     """Figures of the review's period as known at `as_of`, as JSON-ready data."""
     engagement = occurrence.engagement
@@ -567,10 +587,12 @@ def report_csv_rows(data: dict) -> list[tuple[str, str, str]]:
             rows += [(f"{section}:{item['id']}", key, value) for key, value in item.items()]
     rows += [("response", key, value) for key, value in data["response"].items()]
     hours = data["hours"]
-    rows.append(("hours", "cap_hours", hours["cap_hours"]))
+    if "cap_hours" in hours:  # the provider's budget (see for_audience)
+        rows.append(("hours", "cap_hours", hours["cap_hours"]))
     for week in hours["weeks"]:
         rows.append(("hours_week", week["week_start"], week["hours"]))
-        rows.append(("hours_over_cap", week["week_start"], week["over_cap"]))
+        if "over_cap" in week:
+            rows.append(("hours_over_cap", week["week_start"], week["over_cap"]))
     for row in data["deliverables"]:
         for key in ("scheduled", "completed", "missed"):
             rows.append((f"deliverable_{key}", row["deliverable"], row[key]))

@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -24,7 +24,10 @@ from django.views.decorators.http import require_GET
 from cases.casework.models import Case
 from engagements.catalog.models import Frequency
 from engagements.entitlements import FunctionCode
-from reviews.reports.figures import REPORT_VERSION, build_report, report_csv_rows
+from engagements.selectors import serves
+from portal.accounts.models import User
+from portal.http import AuthenticatedHttpRequest
+from reviews.reports.figures import REPORT_VERSION, build_report, for_audience, report_csv_rows
 from reviews.reports.models import ReportSnapshot
 from reviews.scheduling.models import Occurrence
 
@@ -35,9 +38,10 @@ def _reviews() -> QuerySet[Occurrence]:
     )
 
 
-def _report_of(pk: int) -> tuple[Occurrence, ReportSnapshot | None, dict]:
+def _report_of(user: User, pk: int) -> tuple[Occurrence, ReportSnapshot | None, dict]:
     """The review (through the request's scope: not yours, missing and "not a review" look
-    alike) and its report: the frozen snapshot if there is one, else the live figures."""
+    alike) and its report: the frozen snapshot if there is one, else the live figures; without
+    the provider's hours budget and overage flags for a customer."""
     occurrence = get_object_or_404(_reviews(), pk=pk)
     try:
         snapshot: ReportSnapshot | None = occurrence.report_snapshot
@@ -46,7 +50,7 @@ def _report_of(pk: int) -> tuple[Occurrence, ReportSnapshot | None, dict]:
     if snapshot is not None and not _readable(snapshot.data):
         snapshot = None  # frozen by an older portal in another shape: show the live figures
     data = snapshot.data if snapshot else build_report(occurrence, as_of=timezone.now())
-    return occurrence, snapshot, data
+    return occurrence, snapshot, for_audience(data, provider=serves(user, occurrence.engagement))
 
 
 def _readable(data: object) -> bool:
@@ -149,7 +153,8 @@ def present(data: dict) -> dict[str, Any]:
         "hours": {
             "labels": [date_format(week["week_start"], "j M") for week in weeks],
             "hours": [week["hours"] for week in weeks],
-            "cap": [hours["cap_hours"] for _week in weeks],
+            # the provider's budget line; a customer's report has none (for_audience)
+            "cap": [hours["cap_hours"] for _week in weeks] if "cap_hours" in hours else [],
         },
         "severity": {
             "labels": [row["label"] for row in by_severity],
@@ -184,9 +189,9 @@ no_store = cache_control(private=True, no_store=True)
 @no_store
 @login_required
 @require_GET
-def review_report(request: HttpRequest, pk: int) -> HttpResponse:
+def review_report(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Whoever may see the engagement: its people, its manager and deputy, admins."""
-    occurrence, snapshot, data = _report_of(pk)
+    occurrence, snapshot, data = _report_of(request.user, pk)
     return render(
         request,
         "reviews/reports/report.html",
@@ -202,9 +207,9 @@ def review_report(request: HttpRequest, pk: int) -> HttpResponse:
 @no_store
 @login_required
 @require_GET
-def review_report_csv(request: HttpRequest, pk: int) -> HttpResponse:
+def review_report_csv(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The same figures as (section, key, value) rows, safe to open in a spreadsheet."""
-    _occurrence, _snapshot, data = _report_of(pk)
+    _occurrence, _snapshot, data = _report_of(request.user, pk)
     meta = data["meta"]
     filename = f"service-review-{meta['engagement_slug']}-{meta['period_start']}.csv"
     response = HttpResponse(content_type="text/csv; charset=utf-8")

@@ -193,6 +193,10 @@ class OccurrenceViewSet(PortalReadCreateViewSet):
                 "generated_at": now,
                 "data": reports.build_report(occurrence, as_of=now),
             }
+        report["data"] = reports.for_audience(
+            report["data"],
+            provider=engagements_selectors.serves(actor(request), occurrence.engagement),
+        )
         response = Response(ReportSerializer({"occurrence": occurrence.pk, **report}).data)
         # A customer's figures: never kept by a shared cache, nor on disk by the browser.
         patch_cache_control(response, private=True, no_store=True)

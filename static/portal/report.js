@@ -53,9 +53,10 @@ document.addEventListener("DOMContentLoaded", function () {
     data: {
       labels: data.hours.labels,
       datasets: [
-        { label: text.hours, data: data.hours.hours, borderColor: "#1976d2", backgroundColor: "#1976d2", tension: 0 },
+        { label: text.hours, data: data.hours.hours, borderColor: "#1976d2", backgroundColor: "#1976d2", tension: 0 }
+      ].concat(data.hours.cap.length ? [  // the provider's budget line; none on a customer's report
         { label: text.cap, data: data.hours.cap, borderColor: "#c62828", borderDash: [6, 4], pointRadius: 0 }
-      ]
+      ] : [])
     },
     options: {
       animation: false,

@@ -1007,3 +1007,49 @@ def test_read_only_token_cannot_write(world):
         403,
         "permission_denied",
     )
+
+
+@pytest.mark.parametrize("missing", ["timezone", "holiday_country"])
+def test_a_new_engagement_names_its_time_zone_and_holiday_calendar(world, missing):
+    """No silent UTC and no silent "no holidays": both are required when it is created."""
+    payload = engagement_payload(world)
+    del payload[missing]
+    before = Engagement.objects.count()
+    body = assert_error(
+        signed_in(world.admin).post("/api/v1/engagements/", payload, format="json"),
+        400,
+        "validation_error",
+    )
+    assert missing in body["fields"]
+    blank = assert_error(
+        signed_in(world.admin).post(
+            "/api/v1/engagements/", engagement_payload(world, **{missing: ""}), format="json"
+        ),
+        400,
+        "validation_error",
+    )
+    assert missing in blank["fields"]
+    assert Engagement.objects.count() == before
+
+
+def test_the_service_requires_zone_and_calendar_and_keeps_the_calendar(world):
+    from engagements.contracts import services as contracts_services
+    from portal.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as excinfo:
+        contracts_services.engagement_create(
+            acting_user=world.admin,
+            organization=world.a.organization,
+            plan=world.a.objects["engagement"].plan,
+            manager=world.manager,
+            start_date=date(2026, 1, 1),
+            end_date=date(2026, 12, 31),
+        )
+    assert set(excinfo.value.fields) == {"timezone", "holiday_country"}
+    with pytest.raises(InvalidInput) as excinfo:
+        contracts_services.engagement_update(
+            acting_user=world.admin,
+            engagement=world.a.objects["engagement"],
+            holiday_country="",
+        )
+    assert "holiday_country" in excinfo.value.fields

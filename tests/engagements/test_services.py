@@ -443,3 +443,33 @@ def test_overage_flag_raised_once_and_cleared_through_the_beat_job(engagement, m
     assert not OverageFlag.objects.filter(engagement=engagement, cleared_at__isnull=True).exists()
     assert hours_summary(engagement, today=today).trailing_average_minutes == 660
     assert timezone.now().date() == date(2026, 7, 15)
+
+
+def test_one_spike_followed_by_empty_weeks_recommends_nothing(engagement):
+    """41 hours in one week and three empty ones average 10.25 h, over the 10-hour cap, but
+    only one week of four was over it: not "consistently and persistently"."""
+    log_week(engagement, date(2026, 5, 18), 41 * 60)
+    summary = hours_summary(engagement, today=date(2026, 6, 17))
+    assert summary.over_cap and summary.weeks_over_cap == 1
+    assert time_services.overage_evaluate(engagement=engagement, today=date(2026, 6, 17)) is None
+    assert not OverageFlag.objects.filter(engagement=engagement).exists()
+
+
+def test_three_weeks_of_four_over_the_cap_recommend_a_contract(engagement):
+    for monday, minutes in (
+        (date(2026, 5, 18), 11 * 60),
+        (date(2026, 5, 25), 11 * 60),
+        (date(2026, 6, 1), 2 * 60),
+        (date(2026, 6, 8), 17 * 60),
+    ):
+        log_week(engagement, monday, minutes)
+    flag = time_services.overage_evaluate(engagement=engagement, today=date(2026, 6, 17))
+    assert flag is not None and flag.average_minutes == 615
+
+
+def test_two_weeks_over_do_not_recommend_even_with_a_high_average(engagement):
+    for monday, minutes in ((date(2026, 5, 25), 30 * 60), (date(2026, 6, 8), 30 * 60)):
+        log_week(engagement, monday, minutes)
+    summary = hours_summary(engagement, today=date(2026, 6, 17))
+    assert summary.trailing_average_minutes == 900 and summary.weeks_over_cap == 2
+    assert time_services.overage_evaluate(engagement=engagement, today=date(2026, 6, 17)) is None

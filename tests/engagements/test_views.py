@@ -437,8 +437,9 @@ def test_poc_dashboard_card_shows_people_availability_and_hours(world):
     log_weeks(engagement, 11 * 60)
     body = page(poc, "dashboard")
     assert "deputy covers until" in body
-    assert "2 h of 10 h" in body  # this week
-    assert "11 h of 10 h" in body and "Over the cap" in body  # 4-week average
+    # The hours delivered; the budget and "Over the cap" are the provider's.
+    assert "Manager hours this week" in body and "2 h" in body
+    assert "11 h" in body and "of 10 h" not in body and "Over the cap" not in body
 
     member_body = page(signed_in(world.a.member), "dashboard")
     assert "Max Manager" in member_body
@@ -565,3 +566,19 @@ def test_pages_issue_constant_queries(world, role, url_name):
     few = _count(client, url)
     grow(world, 30)
     assert _count(client, url) == few
+
+
+def test_the_engagement_form_requires_zone_and_calendar_with_nothing_preselected(world):
+    client = signed_in(world.admin)
+    organization = OrganizationFactory()
+    page = client.get(reverse("engagement_create"))
+    form = page.context["form"]
+    assert form["timezone"].value() in (None, "") and form["holiday_country"].value() in (None, "")
+    before = Engagement.objects.count()
+    response = client.post(
+        reverse("engagement_create"),
+        engagement_form_data(world, organization, timezone=None, holiday_country=None),
+    )
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) >= {"timezone", "holiday_country"}
+    assert Engagement.objects.count() == before

@@ -281,6 +281,7 @@ def test_admin_provisions_a_customer(world, mailoutbox):
             "kind": "customer",
             "organization": world.a.organization.pk,
             "role": "poc",
+            "engagement": world.a.objects["engagement"].pk,
         },
         format="json",
     )

@@ -62,6 +62,7 @@ def test_admin_adds_a_person_to_an_organization(world, mailoutbox):
             "email": "third@a.test",
             "name": "Third Person",
             "role": "poc",
+            "engagement": world.a.objects["engagement"].pk,
             "language": "ko",
             "time_zone": "Asia/Seoul",
         },

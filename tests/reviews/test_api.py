@@ -499,7 +499,12 @@ def test_completing_a_review_freezes_its_report(world, reviews):
     assert response.status_code == 200, response.content
     body = signed_in(world.a.poc).get(f"/api/v1/reviews/{reviews['a'].pk}/report/").json()
     assert body["frozen"] is True
-    assert body["data"] == ReportSnapshot.objects.get(occurrence=reviews["a"]).data
+    frozen = ReportSnapshot.objects.get(occurrence=reviews["a"]).data
+    # the customer reads it without the provider's hours budget and overage flags
+    assert body["data"] == figures.for_audience(frozen, provider=False)
+    assert "cap_hours" in frozen["hours"] and "cap_hours" not in body["data"]["hours"]
+    manager = signed_in(world.manager).get(f"/api/v1/reviews/{reviews['a'].pk}/report/").json()
+    assert manager["data"] == frozen
 
 
 def test_report_only_for_service_reviews(world, reviews):

@@ -29,6 +29,16 @@ class UserSerializer(StrictModelSerializer):
 
     organization = ScopedRelatedField(model=Organization, required=False, allow_null=True)
     role = serializers.ChoiceField(choices=Membership.Role.choices, required=False, allow_null=True)
+    engagement = serializers.IntegerField(
+        write_only=True,
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text=_(
+            "For a point of contact (`role` poc): the organization's engagement they are named a "
+            "contact of; takes one of its contact seats."
+        ),
+    )
     memberships = serializers.SerializerMethodField()
 
     class Meta:
@@ -40,6 +50,7 @@ class UserSerializer(StrictModelSerializer):
             "kind",
             "organization",
             "role",
+            "engagement",
             "memberships",
             "is_active",
             "language",
@@ -62,7 +73,7 @@ class UserSerializer(StrictModelSerializer):
 
     def validate(self, attrs: dict) -> dict:
         if self.instance is not None:
-            for frozen in ("email", "kind", "organization", "role"):
+            for frozen in ("email", "kind", "organization", "role", "engagement"):
                 if frozen in attrs and attrs[frozen] != getattr(self.instance, frozen, None):
                     raise serializers.ValidationError(
                         {frozen: [_("This field cannot be changed after provisioning.")]}
@@ -95,6 +106,7 @@ class UserViewSet(PortalCreateReadUpdateViewSet):
             kind=data.get("kind", User.Kind.CUSTOMER),
             organization=data.get("organization"),
             role=data.get("role"),
+            engagement_id=data.get("engagement"),
             language=data.get("language", "en"),
             time_zone=data.get("time_zone", "UTC"),
         )
@@ -112,7 +124,7 @@ class UserViewSet(PortalCreateReadUpdateViewSet):
         changes = {
             key: value
             for key, value in serializer.validated_data.items()
-            if key not in ("email", "kind", "organization", "role")
+            if key not in ("email", "kind", "organization", "role", "engagement")
         }
         services.user_update(acting_user=actor(request), user=user, **changes)
         return Response(self.get_serializer(self.get_queryset().get(pk=user.pk)).data)
