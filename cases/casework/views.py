@@ -39,7 +39,7 @@ from cases.casework.forms import (
     raisable_engagements,
 )
 from cases.casework.models import Attachment, Case, CaseEvent, RootCauseAnalysis
-from cases.casework.selectors import _cases, cap_for, manager_loads
+from cases.casework.selectors import _cases, cap_for, case_covers, manager_loads
 from engagements import selectors as engagements_selectors
 from engagements.business_time import BusinessCalendar
 from engagements.catalog.models import Cadence
@@ -448,6 +448,7 @@ def _detail_context(request: AuthenticatedHttpRequest, case: Case, **forms: Any)
         ),
         "attachments": attachments_list,
         "rca": rca,
+        "cover": case_covers([case], timezone.now()).get(case.pk),
         "needs_rca": needs_rca,
         "entitled": entitled,
         "status_actions": _status_actions(case, roles),
