@@ -293,9 +293,9 @@ def _locked(case: Case) -> Case:
 @transaction.atomic
 def case_comment(*, acting_user: User, case: Case, body: str, public: bool = True) -> CaseEvent:
     """A comment on the timeline; customers' are always public. A public comment by the
-    manager or deputy is a response and stops the response clock. A customer's reply notifies
-    the item's holder (the manager when in the queue) and, while they are away, whoever covers
-    for them."""
+    provider's side (the manager, the deputy, or an admin acting for them) is a response: the
+    first one stops the response clock. A customer's reply notifies the item's holder (the
+    manager when in the queue) and, while they are away, whoever covers for them."""
     case = _locked(case)
     engagement = case.engagement
     staff = serves(acting_user, engagement)
@@ -305,9 +305,7 @@ def case_comment(*, acting_user: User, case: Case, body: str, public: bool = Tru
         raise InvalidInput(fields={"body": [_("Write something.")]})
     if not staff:
         public = True
-    is_response = (
-        staff and public and acting_user.pk in (engagement.manager_id, engagement.deputy_id)
-    )
+    is_response = staff and public
     before = _state(case)
     event = _event(
         case,
@@ -356,7 +354,8 @@ def case_comment(*, acting_user: User, case: Case, body: str, public: bool = Tru
 
 @transaction.atomic
 def case_respond(*, acting_user: User, case: Case, body: str) -> CaseEvent:
-    """The first public response by the manager or the deputy stops the clock."""
+    """A public response by the engagement's manager, its deputy or a provider admin; the
+    first one stops the clock (and records who answered)."""
     case = _locked(case)
     if acting_user.pk not in (case.engagement.manager_id, case.engagement.deputy_id) and not (
         acting_user.is_provider_admin

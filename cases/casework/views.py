@@ -489,7 +489,8 @@ def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def case_reply(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """A comment; a public one by the manager or deputy is the response that stops the clock.
+    """A comment; a public one by provider staff (manager, deputy or an admin) is a response,
+    and the first response stops the clock.
     With htmx, answers the conversation (and the header, out of band) instead of redirecting."""
     case = _case_or_404(pk)
     roles = _roles(request.user, case)
