@@ -15,6 +15,9 @@ from cases import absences as cases_absences
 from cases import sla
 from cases.casework import services
 from cases.casework.models import SlaReminder
+from cases.fixes.services import fix_request_create
+from cases.risks.services import risk_create
+from cases.risks.tasks import remind_risk_reviews
 from engagements.absences.models import Absence
 from engagements.absences.services import absence_record
 from portal.notifications import Notification, OutboxEmail
@@ -140,6 +143,28 @@ def test_the_sla_reminder_of_an_item_raised_before_the_absence_reaches_the_cover
     sla.scan(monday + timedelta(hours=7))
     reminder = SlaReminder.objects.get(case=case, threshold="at_risk")
     assert set(reminder.recipients) == {engagement.manager.pk, engagement.deputy.pk}
+
+
+def test_a_new_fix_request_reaches_the_deputy_while_the_manager_is_away(world):
+    engagement = world.a.objects["engagement"]
+    away(world.manager)
+    fix_request_create(acting_user=world.a.poc, engagement=engagement, title="Slow export")
+    assert notified("fix_request.created") == {world.manager.pk, engagement.deputy_id}
+
+
+def test_a_risk_review_reminder_reaches_the_deputy_while_the_manager_is_away(world):
+    engagement = world.a.objects["engagement"]
+    risk_create(
+        acting_user=world.manager,
+        engagement=engagement,
+        title="Database at capacity",
+        likelihood=3,
+        impact=4,
+        next_review_date=timezone.now().date() - timedelta(days=1),
+    )
+    away(world.manager)
+    assert remind_risk_reviews.delay().get()["sent"] == 1
+    assert notified("risk.review_due") == {world.manager.pk, engagement.deputy_id}
 
 
 # --- Who covers, on the page and in the API --------------------------------------------------
