@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 
 from cases.casework.models import Case, SlaReminder
 from engagements.absences.models import Absence
+from engagements.absences.selectors import absences_at, cover_of
 from engagements.business_time import BusinessCalendar, add_business_days
 from engagements.contracts.models import Engagement
 from engagements.selectors import engagement_calendar
@@ -145,13 +146,14 @@ def _claim(recipients: dict[int, list[int]], threshold: str, now: datetime) -> s
         return {row[0] for row in cursor.fetchall()}
 
 
-def _recipients(case: Case, threshold: str, absent: set[int], admins: list) -> list:
+def _recipients(case: Case, threshold: str, absent: dict[int, Absence], admins: list) -> list:
+    """At risk: the manager and the item's holder, each followed, while away, by whoever covers
+    for them (SPEC §5). Breached: manager, deputy, holder and admins."""
     engagement = case.engagement
     if threshold == SlaReminder.Threshold.AT_RISK:
-        people: list[User | None] = [engagement.manager]
-        if engagement.manager_id in absent:
-            people.append(engagement.deputy)
-        people.append(case.assignee)
+        people: list[User | None] = []
+        for person in (engagement.manager, case.assignee):
+            people += [person, cover_of(engagement, person.pk if person else None, absent)]
     else:
         people = [engagement.manager, engagement.deputy, case.assignee, *admins]
     unique: dict[int, object] = {}
@@ -183,11 +185,17 @@ def _send_batch(case_ids: list[int], threshold: str, now: datetime, admins: list
             .select_related("engagement__manager", "engagement__deputy", "assignee")
             if case.first_response_at is None and case.is_open
         ]
-        managers = {case.engagement.manager_id for case in cases}
-        absent = set(
-            Absence.objects.filter(
-                manager_id__in=managers, starts_at__lte=now, ends_at__gt=now
-            ).values_list("manager_id", flat=True)
+        absent = absences_at(
+            {
+                person
+                for case in cases
+                for person in (
+                    case.engagement.manager_id,
+                    case.engagement.deputy_id,
+                    case.assignee_id,
+                )
+            },
+            now,
         )
         people = {case.pk: _recipients(case, threshold, absent, admins) for case in cases}
         if not people:

@@ -1,7 +1,9 @@
-"""Celery discovers an app's jobs here: the SLA scan, and one import per feature that has jobs."""
+"""Celery discovers an app's jobs here: the SLA scan (with the end-of-absence summaries), and
+one import per feature that has jobs."""
 
 from celery import shared_task
 
+from cases.absences import send_absence_summaries
 from cases.risks import tasks as risks_tasks  # noqa: F401
 from cases.sla import scan
 from portal.tenancy.scoping import system_scope
@@ -17,11 +19,14 @@ from portal.tenancy.scoping import system_scope
     max_retries=5,
 )
 def scan_sla() -> dict[str, int]:
-    """Remind at 75 % and notify at breach, each exactly once (see cases.sla)."""
+    """Remind at 75 % and notify at breach, each exactly once (see cases.sla); then tell
+    people back from an absence what happened meanwhile, once each (see cases.absences)."""
     with system_scope("SLA scan across all engagements"):
         result = scan()
+        summaries = send_absence_summaries()
     return {
         "at_risk": result.at_risk,
         "breached": result.breached,
         "already_sent": result.already_sent,
+        "absence_summaries": summaries,
     }

@@ -4,6 +4,8 @@ shape."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.casework.models import Attachment, Case, CaseEvent, RootCauseAnalysis
+from cases.casework.selectors import Cover, case_covers
 from cases.sla import Sla, case_sla
 from engagements.contracts.models import Engagement
 from engagements.contracts.serializers import ProviderStaffField
@@ -38,6 +41,27 @@ class RootCauseAnalysisSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class CoverSerializer(serializers.Serializer):
+    """Who covers an item while its assignee is away (SPEC §4: the deputy receives what the
+    manager would), and until when."""
+
+    user = serializers.IntegerField(source="user.pk", help_text=_("Who covers."))
+    absent = serializers.IntegerField(
+        source="absence.manager_id", help_text=_("The assignee, who is away.")
+    )
+    until = serializers.DateTimeField(source="absence.ends_at", help_text=_("When they are back."))
+
+
+class CaseListSerializer(serializers.ListSerializer):
+    """Items of a list: the covers of the whole page are read at once (two queries)."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        items = list(data.all() if hasattr(data, "all") else data)
+        now = self.context.setdefault("now", timezone.now())
+        self.context["covers"] = case_covers(items, now)
+        return super().to_representation(items)
+
+
 class CaseSerializer(StrictModelSerializer):
     """An inquiry, incident or service request.
 
@@ -62,9 +86,16 @@ class CaseSerializer(StrictModelSerializer):
         )
     )
     rca = RootCauseAnalysisSerializer(read_only=True, allow_null=True)
+    covering = serializers.SerializerMethodField(
+        help_text=_(
+            "While the assignee is away: who covers (the deputy for the manager, the manager "
+            "for the deputy) and until when; null otherwise."
+        )
+    )
 
     class Meta:
         model = Case
+        list_serializer_class = CaseListSerializer
         fields = [
             "id",
             "engagement",
@@ -85,6 +116,7 @@ class CaseSerializer(StrictModelSerializer):
             "sla",
             "response_met",
             "rca",
+            "covering",
         ]
         read_only_fields = [
             "id",
@@ -112,6 +144,14 @@ class CaseSerializer(StrictModelSerializer):
     @extend_schema_field(serializers.BooleanField(allow_null=True))
     def get_response_met(self, case: Case) -> bool | None:
         return self._sla(case)[1]
+
+    @extend_schema_field(CoverSerializer(allow_null=True))
+    def get_covering(self, case: Case) -> dict[str, Any] | None:
+        covers: dict[int, Cover] | None = self.context.get("covers")
+        if covers is None:  # one item, not a list
+            covers = case_covers([case], self.context.setdefault("now", timezone.now()))
+        cover = covers.get(case.pk)
+        return None if cover is None else CoverSerializer(cover).data
 
 
 class CaseEventSerializer(serializers.ModelSerializer):

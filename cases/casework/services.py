@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from cases.casework.models import Attachment, Case, CaseEvent, RootCauseAnalysis
 from cases.sla import response_deadlines
-from engagements.absences.selectors import responsible_manager
+from engagements.absences.selectors import responsible_manager, with_cover
 from engagements.catalog.models import Cadence
 from engagements.contacts.selectors import is_active_contact
 from engagements.contracts.models import Engagement
@@ -261,7 +261,7 @@ def case_raise(
         received_at=received_at.isoformat(),
         response_due_at=response_due_at.isoformat(),
     )
-    recipients = [case.assignee] if case.assignee else list(provider_admins())
+    recipients = with_cover(engagement, [case.assignee]) if case.assignee else provider_admins()
     notify(
         users=recipients,
         kind="case.raised",
@@ -293,7 +293,9 @@ def _locked(case: Case) -> Case:
 @transaction.atomic
 def case_comment(*, acting_user: User, case: Case, body: str, public: bool = True) -> CaseEvent:
     """A comment on the timeline; customers' are always public. A public comment by the
-    manager or deputy is a response and stops the response clock."""
+    provider's side (the manager, the deputy, or an admin acting for them) is a response: the
+    first one stops the response clock. A customer's reply notifies the item's holder (the
+    manager when in the queue) and, while they are away, whoever covers for them."""
     case = _locked(case)
     engagement = case.engagement
     staff = serves(acting_user, engagement)
@@ -303,9 +305,7 @@ def case_comment(*, acting_user: User, case: Case, body: str, public: bool = Tru
         raise InvalidInput(fields={"body": [_("Write something.")]})
     if not staff:
         public = True
-    is_response = (
-        staff and public and acting_user.pk in (engagement.manager_id, engagement.deputy_id)
-    )
+    is_response = staff and public
     before = _state(case)
     event = _event(
         case,
@@ -333,7 +333,11 @@ def case_comment(*, acting_user: User, case: Case, body: str, public: bool = Tru
         public=public,
     )
     if public:
-        others = [case.raised_by] if staff else [case.assignee or engagement.manager]
+        others = (
+            [case.raised_by]
+            if staff
+            else with_cover(engagement, [case.assignee or engagement.manager])
+        )
         notify(
             users=[user for user in others if user and user != acting_user],
             kind="case.comment",
@@ -350,7 +354,8 @@ def case_comment(*, acting_user: User, case: Case, body: str, public: bool = Tru
 
 @transaction.atomic
 def case_respond(*, acting_user: User, case: Case, body: str) -> CaseEvent:
-    """The first public response by the manager or the deputy stops the clock."""
+    """A public response by the engagement's manager, its deputy or a provider admin; the
+    first one stops the clock (and records who answered)."""
     case = _locked(case)
     if acting_user.pk not in (case.engagement.manager_id, case.engagement.deputy_id) and not (
         acting_user.is_provider_admin
@@ -494,20 +499,45 @@ def case_assign(*, acting_user: User, case: Case, assignee: User | None) -> Case
         frm=previous,
         to=assignee.pk if assignee else None,
     )
-    if assignee is not None and assignee != acting_user:
+    if assignee is not None:
+        _notify_assigned(case, assignee, acting_user)
+    return case
+
+
+def _notify_assigned(case: Case, assignee: User, acting_user: User) -> None:
+    """Tell the new assignee and, while they are away, whoever covers for them (not the one
+    who assigned it)."""
+    key = f"case:{case.pk}:assigned:{assignee.pk}:{timezone.now().timestamp()}"
+    covers = [
+        person
+        for person in with_cover(case.engagement, [assignee])
+        if person not in (assignee, acting_user)
+    ]
+    if assignee != acting_user:
         notify(
             users=[assignee],
             kind="case.assigned",
-            key=f"case:{case.pk}:assigned:{assignee.pk}:{timezone.now().timestamp()}",
+            key=key,
             url=_case_url(case),
-            engagement=engagement,
+            engagement=case.engagement,
             render=lambda: (
                 _("#%(id)s was assigned to you: %(subject)s")
                 % {"id": case.pk, "subject": case.subject},
                 "",
             ),
         )
-    return case
+    notify(
+        users=covers,
+        kind="case.assigned",
+        key=key,
+        url=_case_url(case),
+        engagement=case.engagement,
+        render=lambda: (
+            _("#%(id)s was assigned to %(person)s, who is away; you cover: %(subject)s")
+            % {"id": case.pk, "person": assignee, "subject": case.subject},
+            "",
+        ),
+    )
 
 
 @transaction.atomic

@@ -39,7 +39,7 @@ from cases.casework.forms import (
     raisable_engagements,
 )
 from cases.casework.models import Attachment, Case, CaseEvent, RootCauseAnalysis
-from cases.casework.selectors import cap_for, cases_in_scope, manager_loads
+from cases.casework.selectors import cap_for, case_covers, cases_in_scope, manager_loads
 from engagements import selectors as engagements_selectors
 from engagements.business_time import BusinessCalendar
 from engagements.catalog.models import Cadence
@@ -446,6 +446,7 @@ def _detail_context(request: AuthenticatedHttpRequest, case: Case, **forms: Any)
         ),
         "attachments": attachments_list,
         "rca": rca,
+        "cover": case_covers([case], timezone.now()).get(case.pk),
         "needs_rca": needs_rca,
         "entitled": entitled,
         "status_actions": _status_actions(case, roles),
@@ -486,7 +487,8 @@ def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def case_reply(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """A comment; a public one by the manager or deputy is the response that stops the clock.
+    """A comment; a public one by provider staff (manager, deputy or an admin) is a response,
+    and the first response stops the clock.
     With htmx, answers the conversation (and the header, out of band) instead of redirecting."""
     case = _case_or_404(pk)
     roles = _roles(request.user, case)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from cases.casework.models import Case
 from cases.fixes.models import FixRequest
+from engagements.absences.selectors import with_cover
 from engagements.contacts.selectors import is_active_contact
 from engagements.contracts.models import Engagement
 from engagements.entitlements import FunctionCode, require_entitlement
@@ -114,7 +115,7 @@ def fix_request_create(
     )
     if not serves(acting_user, engagement):
         notify(
-            users=[engagement.manager],
+            users=with_cover(engagement, [engagement.manager]),
             kind="fix_request.created",
             key=f"fix_request:{fix.pk}:created",
             url=f"{fixes_url(engagement.pk)}#fix-{fix.pk}",

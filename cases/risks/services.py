@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.risks.models import Risk, RiskReviewReminder
+from engagements.absences.selectors import with_cover
 from engagements.contracts.models import Engagement
 from engagements.entitlements import FunctionCode, require_entitlement
 from engagements.selectors import require_staff
@@ -136,9 +137,10 @@ def risk_update(*, acting_user: User, risk: Risk, **changes: Any) -> Risk:
     return risk
 
 
-def _review_recipients(risk: Risk) -> list[User]:
-    """The risk's owner and the engagement's manager (notify skips repeats)."""
-    return [person for person in (risk.owner, risk.engagement.manager) if person is not None]
+def _review_recipients(risk: Risk, now: datetime) -> list[User]:
+    """The risk's owner and the engagement's manager, each followed, while away, by whoever
+    covers for them (notify skips repeats)."""
+    return with_cover(risk.engagement, [risk.owner, risk.engagement.manager], now)
 
 
 def _remind_one(risk_id: int, now: datetime) -> bool:
@@ -163,7 +165,7 @@ def _remind_one(risk_id: int, now: datetime) -> bool:
         except IntegrityError:
             return False  # claimed by another scan (which waited for nothing: it sent it)
         notify(
-            users=_review_recipients(risk),
+            users=_review_recipients(risk, now),
             kind="risk.review_due",
             key=f"risk:{risk.pk}:review:{review_date.isoformat()}",
             url=f"{risks_url(risk.engagement_id)}#risk-{risk.pk}",

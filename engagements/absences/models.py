@@ -27,6 +27,9 @@ class Absence(models.Model):
     ends_at = models.DateTimeField(_("ends"))
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # When the manager was told what happened while away (cases.absences); set once, so the
+    # summary goes out exactly once. Set at recording for an absence that had already ended.
+    summarized_at = models.DateTimeField(_("summary sent"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -35,7 +38,14 @@ class Absence(models.Model):
                 condition=Q(ends_at__gt=models.F("starts_at")), name="absence_ends_after_start"
             )
         ]
-        indexes = [models.Index(fields=["manager", "starts_at", "ends_at"], name="absence_span")]
+        indexes = [
+            models.Index(fields=["manager", "starts_at", "ends_at"], name="absence_span"),
+            models.Index(
+                fields=["ends_at"],
+                name="absence_unsummarized",
+                condition=Q(summarized_at__isnull=True),
+            ),
+        ]
         verbose_name = _("absence")
         verbose_name_plural = _("absences")
 

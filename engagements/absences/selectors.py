@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import cast
 
@@ -18,9 +19,58 @@ def absence_at(user: User | None, at: datetime) -> Absence | None:
     return Absence.objects.filter(manager=user, starts_at__lte=at, ends_at__gt=at).first()
 
 
+def absences_at(user_ids: Iterable[int | None], at: datetime) -> dict[int, Absence]:
+    """The absence of each of these people that runs at `at`, by person, in one query (a
+    person's absences never overlap)."""
+    ids = {pk for pk in user_ids if pk}
+    if not ids:
+        return {}
+    running = Absence.objects.filter(manager_id__in=ids, starts_at__lte=at, ends_at__gt=at)
+    return {absence.manager_id: absence for absence in running}
+
+
 def responsible_manager(engagement: Engagement, at: datetime | None = None) -> User:
     """The manager, or the deputy while the manager is absent (SPEC §4)."""
     at = at or timezone.now()
     if engagement.deputy_id and absence_at(engagement.manager, at) is not None:
         return cast("User", engagement.deputy)  # deputy_id is set
     return engagement.manager
+
+
+def cover_of(
+    engagement: Engagement, person_id: int | None, absent: dict[int, Absence]
+) -> User | None:
+    """Who covers for a person on the engagement while they are away (`absent`, from
+    `absences_at`): the deputy for an absent manager, the manager for an absent deputy; nobody
+    when the person is present, serves elsewhere, or the other one is away too or inactive."""
+    if person_id is None or person_id not in absent:
+        return None
+    if person_id == engagement.manager_id:
+        other = engagement.deputy
+    elif person_id == engagement.deputy_id:
+        other = engagement.manager
+    else:
+        return None
+    if other is None or not other.is_active or other.pk in absent:
+        return None
+    return other
+
+
+def with_cover(
+    engagement: Engagement, people: Iterable[User | None], at: datetime | None = None
+) -> list[User]:
+    """`people`, each absent one followed by whoever covers for them (SPEC §4: while a manager
+    is absent, their deputy receives what the manager would). The absent keep receiving too:
+    they read it when back."""
+    listed = [person for person in people if person is not None]
+    absent = absences_at(
+        [person.pk for person in listed] + [engagement.manager_id, engagement.deputy_id],
+        at or timezone.now(),
+    )
+    result: list[User] = []
+    for person in listed:
+        result.append(person)
+        cover = cover_of(engagement, person.pk, absent)
+        if cover is not None:
+            result.append(cover)
+    return result

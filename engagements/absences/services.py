@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from engagements.absences.models import Absence
@@ -40,6 +41,9 @@ def absence_record(
     if errors:
         raise InvalidInput(fields=errors)
     absence = Absence(manager=manager, kind=kind, starts_at=starts_at, ends_at=ends_at, note=note)
+    now = timezone.now()
+    if ends_at <= now:
+        absence.summarized_at = now  # recorded afterwards: nobody covered, nothing to report
     absence.save()
     audit(
         actor=acting_user, action="absence.record", instance=absence, after=_absence_state(absence)

@@ -261,6 +261,20 @@ def test_respond_stops_the_clock(world):
     )
 
 
+def test_a_provider_admins_respond_stops_the_clock(world):
+    case = raise_case(signed_in(world.a.poc), world.a.objects["engagement"])
+    admin = signed_in(world.admin)
+    response = admin.post(url(case, "respond"), {"body": "Answering for Max."}, format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["first_response_at"] is not None and body["status"] == "responded"
+    assert body["sla"] == "responded" and body["response_met"] is True
+    events = results(admin.get(url(case, "events")))
+    answer = next(event for event in events if event["kind"] == "response")
+    assert answer["actor"] == world.admin.pk and answer["body"] == "Answering for Max."
+    assert Case.objects.get(pk=case["id"]).first_response_by == world.admin
+
+
 def test_a_late_response_is_responded_but_not_met(world):
     engagement = world.a.objects["engagement"]
     received = timezone.now() - timedelta(days=10)

@@ -148,6 +148,30 @@ def test_first_public_response_by_manager_or_deputy_stops_the_clock(premium):
     assert case.first_response_at == first
 
 
+def test_a_provider_admins_response_stops_the_clock_and_records_who(premium):
+    engagement, contact = premium
+    admin = AdminFactory()
+    case = services.case_raise(
+        acting_user=contact, engagement=engagement, kind="inquiry", severity=2, subject="Q"
+    )
+    event = services.case_respond(acting_user=admin, case=case, body="Answering for Max")
+    case.refresh_from_db()
+    assert (event.kind, event.actor, event.public) == (CaseEvent.Kind.RESPONSE, admin, True)
+    assert case.first_response_at == event.created_at and case.first_response_by == admin
+    assert case.status == Case.Status.RESPONDED
+    # The customer is told; an admin's internal note is no response.
+    assert Notification.objects.filter(user=contact, kind="case.comment").exists()
+    other = services.case_raise(
+        acting_user=contact, engagement=engagement, kind="inquiry", severity=2, subject="R"
+    )
+    services.case_comment(acting_user=admin, case=other, body="note", public=False)
+    other.refresh_from_db()
+    assert other.first_response_at is None
+    services.case_comment(acting_user=admin, case=other, body="Public answer")
+    other.refresh_from_db()
+    assert other.first_response_by == admin
+
+
 def test_internal_comments_are_not_customer_visible(premium):
     engagement, contact = premium
     case = services.case_raise(

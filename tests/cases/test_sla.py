@@ -222,6 +222,11 @@ def test_scan_task_opens_its_own_scope(settings):
 
     engagement, contact = engagement_with_contact("premium", "UTC")
     raise_at(engagement, contact, timezone.now() - timedelta(days=5))
-    assert scan_sla.apply().get() == {"at_risk": 1, "breached": 1, "already_sent": 0}
+    assert scan_sla.apply().get() == {
+        "at_risk": 1,
+        "breached": 1,
+        "already_sent": 0,
+        "absence_summaries": 0,
+    }
     assert Case.objects.count() == 1
     assert settings.CELERY_BEAT_SCHEDULE["scan-sla"]["task"] == "cases.tasks.scan_sla"

@@ -338,6 +338,18 @@ def test_the_managers_public_reply_stops_the_clock(world):
     assert CaseEvent.objects.get(case=case, body="Thanks!").public is True
 
 
+def test_a_provider_admins_public_reply_stops_the_clock(world):
+    case = raise_case(world)
+    admin = signed_in(world.admin)
+    admin.post(reverse("case_reply", args=[case.pk]), {"body": "Answering for Max."})
+    case.refresh_from_db()
+    event = CaseEvent.objects.get(case=case, kind="response")
+    assert event.actor == world.admin and case.first_response_by == world.admin
+    assert case.first_response_at == event.created_at and case.status == "responded"
+    body = page(signed_in(world.a.poc), "case_detail", case.pk)
+    assert "Responded on time" in body and f"by {world.admin}" in body
+
+
 def test_reply_with_htmx_swaps_the_conversation_and_the_header(world):
     case = raise_case(world)
     client = signed_in(world.manager)
