@@ -219,6 +219,139 @@ def test_reminder_one_business_day_before_exactly_once_and_misses(frozen_now, mo
     assert reminders.mark_missed(later) == 0
 
 
+def local_sessions(engagement, zone=BERLIN):
+    """(local start, local end, deliverable) of the engagement's scheduled sessions, in order."""
+    return [
+        (o.scheduled_start.astimezone(zone), o.ends_at.astimezone(zone), o.deliverable)
+        for o in Occurrence.objects.filter(engagement=engagement, status="scheduled").order_by(
+            "scheduled_start"
+        )
+    ]
+
+
+def at(day, hour, minute=0):
+    return datetime.combine(day, time(hour, minute), tzinfo=BERLIN)
+
+
+MORNINGS = [["08:00", "11:00"]] * 5 + [None, None]
+
+
+@pytest.mark.django_db
+def test_sessions_lie_wholly_inside_business_hours_and_the_rest_moves_to_the_next_day(
+    frozen_now,
+):
+    """Agreed hours 08:00-11:00: the day's stack from the 10:00 meeting time stops at closing;
+    what does not fit moves to the next business day, off holidays and absences."""
+    engagement = make("premium", business_hours=MORNINGS)
+    engagement_holiday_add(
+        acting_user=engagement.manager, engagement=engagement, day=date(2026, 6, 2), name="Day"
+    )
+    absence_record(
+        acting_user=engagement.manager,
+        manager=engagement.manager,
+        kind="vacation",
+        starts_at=at(date(2026, 6, 4), 0),
+        ends_at=at(date(2026, 6, 5), 0),
+    )
+    scheduler.schedule_engagement(engagement)
+    sessions = local_sessions(engagement)
+    assert sessions[:4] == [
+        (at(TODAY, 10), at(TODAY, 10, 30), "weekly_call"),
+        # 10:30-11:30 would pass closing; Tuesday is a holiday, Thursday the manager is away.
+        (at(date(2026, 6, 3), 10), at(date(2026, 6, 3), 11), "service_review"),
+        (at(date(2026, 6, 5), 10), at(date(2026, 6, 5), 10, 45), "customer_intelligence"),
+        (at(date(2026, 6, 8), 10), at(date(2026, 6, 8), 10, 30), "weekly_call"),
+    ]
+    assert len(sessions) == 32  # every period keeps its session
+    for earlier, later in itertools.pairwise(sessions):
+        assert earlier[1] <= later[0]  # never two at once
+    for start, end, _kind in sessions:
+        assert start.weekday() < 5 and start.date() not in (date(2026, 6, 2), date(2026, 6, 4))
+        assert time(8) <= start.time() and end.time() <= time(11) and end.date() == start.date()
+    again = scheduler.schedule_engagement(engagement)
+    assert (again.created, again.moved, again.cancelled) == (0, 0, 0)
+
+
+@pytest.mark.django_db
+def test_a_session_that_cannot_fit_after_the_meeting_time_starts_earlier(frozen_now):
+    engagement = make("standard", business_hours=MORNINGS, review_slot=time(10, 30))
+    scheduler.schedule_engagement(engagement)
+    assert local_sessions(engagement) == [
+        (at(TODAY, 10), at(TODAY, 11), "service_review"),
+        (at(date(2026, 6, 2), 10, 15), at(date(2026, 6, 2), 11), "customer_intelligence"),
+        (at(date(2026, 6, 3), 10, 15), at(date(2026, 6, 3), 11), "product_roadmap"),
+    ]
+
+
+@pytest.mark.django_db
+def test_an_engagement_created_after_its_start_gets_the_current_period(monkeypatch):
+    """Created on Thursday December 10 at 14:00, its term began on Tuesday December 1: the
+    December review and this week's call take the next slot, Friday 10:00."""
+    created = at(date(2026, 12, 10), 14)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: created)
+    engagement = make("premium", start_date=date(2026, 12, 1), end_date=date(2027, 11, 30))
+    scheduler.schedule_engagement(engagement)
+    friday = date(2026, 12, 11)
+    first = {
+        (o.deliverable, o.period): o.scheduled_start.astimezone(BERLIN)
+        for o in Occurrence.objects.filter(engagement=engagement, scheduled_start__date=friday)
+    }
+    assert first == {
+        ("weekly_call", "weekly:2026-12-08"): at(friday, 10),
+        ("service_review", "monthly:2026-12-01"): at(friday, 10, 30),
+        ("customer_intelligence", "weekly:2026-12-08"): at(friday, 11, 30),
+        ("product_roadmap", "monthly:2026-12-01"): at(friday, 12, 15),
+    }
+    # The next morning's daily run agrees: nothing created, moved or cancelled.
+    monkeypatch.setattr("django.utils.timezone.now", lambda: at(friday, 6))
+    assert tasks.schedule_all.apply().get()["created"] == 0
+    again = scheduler.schedule_engagement(engagement)
+    assert (again.created, again.moved, again.cancelled) == (0, 0, 0)
+
+
+@pytest.mark.django_db
+def test_a_period_with_no_business_day_left_after_the_creation_is_not_scheduled(monkeypatch):
+    """Created on Friday December 11 after the meeting time, weeks beginning on Mondays: this
+    week has no slot left (Monday begins the next one); the month has, on Monday."""
+    monkeypatch.setattr("django.utils.timezone.now", lambda: at(date(2026, 12, 11), 14))
+    engagement = make("premium", start_date=date(2026, 11, 30), end_date=date(2027, 11, 28))
+    scheduler.schedule_engagement(engagement)
+    periods = set(
+        Occurrence.objects.filter(engagement=engagement).values_list("deliverable", "period")
+    )
+    assert ("weekly_call", "weekly:2026-12-07") not in periods
+    assert ("weekly_call", "weekly:2026-12-14") in periods
+    review = Occurrence.objects.get(
+        engagement=engagement, deliverable="service_review", period="monthly:2026-11-30"
+    )
+    assert review.scheduled_start.astimezone(BERLIN).date() == date(2026, 12, 14)
+
+
+@pytest.mark.django_db
+def test_a_session_moved_past_the_start_of_the_next_day_is_kept_by_the_next_days_run(
+    frozen_now, monkeypatch
+):
+    """The manager is away Monday to Wednesday: this week's call moves to Thursday. Tuesday's
+    run still counts the week (begun on Monday) and keeps the call."""
+    engagement = make("premium")
+    absence_record(
+        acting_user=engagement.manager,
+        manager=engagement.manager,
+        kind="vacation",
+        starts_at=at(TODAY, 0),
+        ends_at=at(date(2026, 6, 4), 0),
+    )
+    scheduler.schedule_engagement(engagement)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: at(date(2026, 6, 2), 6))
+    again = scheduler.schedule_engagement(engagement)
+    assert (again.moved, again.cancelled) == (0, 0)  # created: the horizon's new last week
+    call = Occurrence.objects.get(
+        engagement=engagement, deliverable="weekly_call", period="weekly:2026-06-01"
+    )
+    assert call.status == "scheduled"
+    assert call.scheduled_start.astimezone(BERLIN) == at(date(2026, 6, 4), 10)
+
+
 def test_period_starts_are_anchored_on_the_term_start():
     starts = list(scheduler.period_starts("monthly", date(2026, 1, 31), date(2026, 5, 31)))
     assert starts == [
