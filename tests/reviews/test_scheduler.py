@@ -12,6 +12,8 @@ from django.db import connection
 from django.utils import timezone
 
 from engagements.absences.services import absence_record
+from engagements.catalog import services as catalog_services
+from engagements.catalog.models import Entitlement, ServiceFunction
 from engagements.contracts.services import engagement_holiday_add, engagement_update
 from portal.notifications import Notification
 from portal.tenancy.scoping import system_scope
@@ -350,6 +352,57 @@ def test_a_session_moved_past_the_start_of_the_next_day_is_kept_by_the_next_days
     )
     assert call.status == "scheduled"
     assert call.scheduled_start.astimezone(BERLIN) == at(date(2026, 6, 4), 10)
+
+
+@pytest.mark.django_db
+def test_a_change_of_the_plans_cadence_matrix_or_call_reschedules_its_engagements_at_once(
+    frozen_now, django_capture_on_commit_callbacks
+):
+    """Through the catalog's services (the admin grid), committed: no scheduler run between."""
+    admin = AdminFactory()
+    engagement = make("standard")
+    scheduler.schedule_engagement(engagement)
+    assert kinds(engagement)["service_review"] == 1
+    review = ServiceFunction.objects.get(code="service_review")
+    standard = plan("standard")
+    with django_capture_on_commit_callbacks(execute=True):
+        catalog_services.cadence_set(
+            acting_user=admin,
+            plan=standard,
+            deliverable=review,
+            methods=["video"],
+            frequency="monthly",
+        )
+    assert kinds(engagement)["service_review"] == 3  # June, July, August
+    with django_capture_on_commit_callbacks(execute=True):
+        catalog_services.entitlement_matrix_set(
+            acting_user=admin,
+            cells=Entitlement.objects.exclude(plan=standard, function=review).values_list(
+                "plan_id", "function_id"
+            ),
+        )
+    assert kinds(engagement)["service_review"] == 0  # the plan no longer includes reviews
+    with django_capture_on_commit_callbacks(execute=True):
+        catalog_services.plan_save(acting_user=admin, plan=standard, weekly_call=True)
+    assert kinds(engagement)["weekly_call"] == 13
+
+
+def test_the_scheduler_follows_changes_in_every_process():
+    """The web process imports no tasks module by itself: the receivers that schedule after an
+    engagement or plan change are connected when Django starts."""
+    import os
+    import subprocess
+
+    code = (
+        "import django; django.setup()\n"
+        "from engagements.signals import engagement_changed, plan_changed\n"
+        "print(len(engagement_changed.receivers), len(plan_changed.receivers))\n"
+    )
+    env = os.environ | {"DJANGO_SETTINGS_MODULE": "portal.settings"}
+    found = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert found.stdout.split() == ["2", "1"]  # cases' receiver and the scheduler's; the scheduler
 
 
 def test_period_starts_are_anchored_on_the_term_start():
