@@ -7,4 +7,6 @@ class ReviewsConfig(AppConfig):
     verbose_name = _("Reviews")
 
     def ready(self) -> None:
-        pass
+        # Connects the scheduler's receivers of engagement and plan changes in every process
+        # (the web process too, where Celery's lazy task discovery imports no tasks module).
+        from reviews.scheduling import tasks  # noqa: F401

@@ -16,9 +16,16 @@ from engagements.catalog.models import (
     Plan,
     ServiceFunction,
 )
+from engagements.signals import plan_changed
 from portal.accounts.models import User
 from portal.audit import audit, snapshot
 from portal.errors import InvalidInput
+
+
+def _after_plan_change(plan_id: int) -> None:
+    """After the commit, tell the apps that follow plans (the review scheduler reschedules the
+    plan's engagements, as after an engagement change)."""
+    transaction.on_commit(lambda: plan_changed.send(sender=Plan, plan_id=plan_id))
 
 
 @transaction.atomic
@@ -62,6 +69,7 @@ def entitlement_matrix_set(
                 before={"entitlements": before.get(plan.pk, [])},
                 after={"entitlements": after.get(plan.pk, [])},
             )
+            _after_plan_change(plan.pk)
     return added, removed
 
 
@@ -93,6 +101,7 @@ def cadence_set(
         if existing is not None:
             existing.delete()
             _audit_cadence(acting_user, plan, deliverable, before, None)
+            _after_plan_change(plan.pk)
         return None
     errors: dict[str, list[str]] = {}
     if any(method not in Method.values for method in methods) or len(set(methods)) != len(methods):
@@ -109,6 +118,7 @@ def cadence_set(
     cadence.frequency = frequency
     cadence.save()
     _audit_cadence(acting_user, plan, deliverable, before, _cadence_state(cadence))
+    _after_plan_change(plan.pk)
     return cadence
 
 
@@ -178,6 +188,8 @@ def plan_save(
             before=before,
             after=after,
         )
+        if before is not None:
+            _after_plan_change(plan.pk)
     return plan
 
 

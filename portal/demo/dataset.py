@@ -698,7 +698,7 @@ class _Generator:
                     when = slot(model, calendar, start, set())
                     if when is not None:
                         desired[(wanted.deliverable, wanted.period(start))] = (wanted, when)
-            placed = back_to_back(desired)
+            placed = back_to_back(desired, model, calendar, set())
             rows = sorted(
                 (when, deliverable, period, wanted.method)
                 for (deliverable, period), (wanted, when) in placed.items()

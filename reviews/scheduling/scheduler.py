@@ -1,9 +1,12 @@
 """The scheduler: keep each active engagement's calls and deliverables on the calendar.
 
-For every weekly, monthly and quarterly cadence of the engagement's plan (and the weekly call
-where the plan has one), periods are anchored on the term start; each gets an occurrence at the
-engagement's meeting time, moved off weekends, holidays and the manager's absences to the next
-business day, inside business hours, never past the term's end. The unique (engagement,
+For every weekly, monthly and quarterly cadence of the engagement's plan whose deliverable the
+plan includes (and the weekly call where the plan has one), periods are anchored on the term
+start; each gets an occurrence at the engagement's meeting time, moved off weekends, holidays and
+the manager's absences to the next business day, never past the term's end. A period that began
+before the engagement was created gets the first slot after its creation while the period lasts.
+A day's sessions follow one another from the meeting time, each wholly inside business hours;
+what does not fit before closing moves to the next business day. The unique (engagement,
 deliverable, period) makes a second run, or two at once, create nothing twice. Future
 occurrences the plan no longer has (a plan change) are cancelled; those whose slot moved
 (a new absence or holiday) are moved.
@@ -17,11 +20,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from engagements.absences.models import Absence
 from engagements.business_time import BusinessCalendar, is_business_time
-from engagements.catalog.models import Cadence, Frequency
+from engagements.catalog.models import Cadence, Entitlement, Frequency
 from engagements.contracts.models import Engagement, EngagementHoliday
 from engagements.entitlements import FunctionCode
 from engagements.selectors import calendar_from, engagement_calendar
@@ -33,6 +37,9 @@ HORIZON_DAYS = 90
 
 
 ABSENCE_LOOKAHEAD_DAYS = 60  # a slot moved off an absence may land this far past the horizon
+
+
+LONGEST_PERIOD_DAYS = 92  # a quarter: the current period began at most this long ago
 
 
 RUN_CHUNK = 500  # engagements a full run reads (and prefetches for) at once
@@ -69,6 +76,18 @@ def period_starts(frequency: str, anchor: date, until: date) -> Iterator[date]:
         index += 1
 
 
+def periods(frequency: str, anchor: date, until: date) -> Iterator[tuple[date, date]]:
+    """(start, next period's start) of the periods from the anchor that start by `until`."""
+    starts = period_starts(frequency, anchor, until + timedelta(days=LONGEST_PERIOD_DAYS))
+    start = next(starts, None)
+    for following in starts:
+        assert start is not None  # a following start comes after a first one
+        if start > until:
+            return
+        yield start, following
+        start = following
+
+
 @dataclass(frozen=True)
 class Wanted:
     deliverable: str
@@ -77,6 +96,9 @@ class Wanted:
 
     def period(self, start: date) -> str:
         return f"{self.frequency}:{start.isoformat()}"
+
+
+Desired = dict[tuple[str, str], tuple[Wanted, datetime]]
 
 
 @dataclass
@@ -105,7 +127,9 @@ def prefetch(
         absences={engagement.manager_id: [] for engagement in engagements},
     )
     for plan_id, code, frequency, methods in (
-        Cadence.objects.filter(plan_id__in=found.cadences, frequency__in=SCHEDULED_FREQUENCIES)
+        _included(
+            Cadence.objects.filter(plan_id__in=found.cadences, frequency__in=SCHEDULED_FREQUENCIES)
+        )
         .order_by("plan_id", "deliverable__position", "id")
         .values_list("plan_id", "deliverable__code", "frequency", "methods")
     ):
@@ -114,8 +138,11 @@ def prefetch(
         engagement_id__in=found.holidays
     ).values_list("engagement_id", "date"):
         found.holidays[engagement_id].add(day)
-    # Local "today" differs from `today` by a day at most; two days either side covers it.
-    window_start = datetime.combine(today - timedelta(days=2), time(), tzinfo=UTC)
+    # Local "today" differs from `today` by a day at most; two days either side covers it. The
+    # current periods began up to a quarter before it (their slots are computed too).
+    window_start = datetime.combine(
+        today - timedelta(days=LONGEST_PERIOD_DAYS + 2), time(), tzinfo=UTC
+    )
     window_end = datetime.combine(
         today + timedelta(days=horizon_days + ABSENCE_LOOKAHEAD_DAYS + 3), time(), tzinfo=UTC
     )
@@ -124,6 +151,17 @@ def prefetch(
     ).values_list("manager_id", "starts_at", "ends_at"):
         found.absences[manager_id].append((starts_at, ends_at))
     return found
+
+
+def _included(cadences: QuerySet[Cadence]) -> QuerySet[Cadence]:
+    """The cadences whose deliverable their plan includes (a ✓ of the matrix)."""
+    return cadences.filter(
+        Exists(
+            Entitlement.objects.filter(
+                plan_id=OuterRef("plan_id"), function_id=OuterRef("deliverable_id")
+            )
+        )
+    )
 
 
 def wanted_deliverables(
@@ -135,8 +173,10 @@ def wanted_deliverables(
     else:
         wanted = [
             Wanted(deliverable=code, frequency=frequency, method=methods[0])
-            for code, frequency, methods in Cadence.objects.filter(
-                plan_id=engagement.plan_id, frequency__in=SCHEDULED_FREQUENCIES
+            for code, frequency, methods in _included(
+                Cadence.objects.filter(
+                    plan_id=engagement.plan_id, frequency__in=SCHEDULED_FREQUENCIES
+                )
             ).values_list("deliverable__code", "frequency", "methods")
         ]
     if engagement.plan.weekly_call:
@@ -170,24 +210,68 @@ def _duration(deliverable: str) -> timedelta:
     return timedelta(minutes=DURATION_MINUTES.get(deliverable, 45))
 
 
+def first_slot_after(
+    engagement: Engagement, calendar: BusinessCalendar, moment: datetime, absent_days: set[date]
+) -> datetime | None:
+    """The first slot (as `slot` gives) at or after `moment`; None past the term's end."""
+    day = moment.astimezone(engagement.zone).date()
+    for _attempt in range(60):
+        when = slot(engagement, calendar, day, absent_days)
+        if when is None or when >= moment:
+            return when
+        day = when.date() + timedelta(days=1)
+    return None
+
+
+def _order(key: tuple[str, str], when: datetime) -> tuple[bool, bool, datetime, tuple[str, str]]:
+    """A day's sessions: the weekly call first, then the service review, then by slot."""
+    return (key[0] != WEEKLY_CALL, key[0] != FunctionCode.SERVICE_REVIEW, when, key)
+
+
 def back_to_back(
-    desired: dict[tuple[str, str], tuple[Wanted, datetime]],
-) -> dict[tuple[str, str], tuple[Wanted, datetime]]:
-    """Sessions landing at the same time are placed one after the other (the weekly call
-    first), so a manager is never booked twice at once. Deterministic: reruns agree."""
-    by_start: dict[datetime, list[tuple[str, str]]] = {}
+    desired: Desired,
+    engagement: Engagement,
+    calendar: BusinessCalendar,
+    absent_days: set[date],
+) -> Desired:
+    """Each day's sessions one after the other from the day's slot (the weekly call first), so
+    a manager is never booked twice at once, each wholly inside the day's business hours.
+
+    The first session that would end after closing moves, with those after it, to the next
+    business day the manager is present (as `slot` finds it) and joins that day's sessions. A
+    day's first session that does not fit after the meeting time starts earlier, ending at
+    closing (never before opening). A session that fits on no day within
+    ABSENCE_LOOKAHEAD_DAYS of its slot, or before the term's end, is left off.
+    Deterministic: reruns agree."""
+    zone = engagement.zone
+    by_day: dict[date, list[tuple[str, str]]] = {}
     for key, (_wanted, when) in desired.items():
-        by_start.setdefault(when, []).append(key)
-    placed = dict(desired)
-    for when, keys in by_start.items():
-        keys.sort(
-            key=lambda key: (key[0] != WEEKLY_CALL, key[0] != FunctionCode.SERVICE_REVIEW, key)
-        )
-        start = when
-        for key in keys:
-            wanted, _when = desired[key]
-            placed[key] = (wanted, start)
-            start += _duration(key[0])
+        by_day.setdefault(when.astimezone(zone).date(), []).append(key)
+    placed: Desired = {}
+    while by_day:
+        day = min(by_day)
+        keys = sorted(by_day.pop(day), key=lambda key: _order(key, desired[key][1]))
+        start = slot(engagement, calendar, day, absent_days)
+        opening = calendar.hours[day.weekday()]
+        if start is None or start.date() != day or opening is None:
+            continue  # not a business day (cannot happen for a slot's day)
+        opens = datetime.combine(day, opening[0], tzinfo=zone)
+        closes = datetime.combine(day, opening[1], tzinfo=zone)
+        for index, key in enumerate(keys):
+            length = _duration(key[0])
+            if index == 0 and start + length > closes:
+                start = max(opens, closes - length)
+            if start + length > closes:
+                following = slot(engagement, calendar, day + timedelta(days=1), absent_days)
+                for moved in keys[index:]:
+                    first_day = desired[moved][1].astimezone(zone).date()
+                    if following is not None and following.date() <= first_day + timedelta(
+                        days=ABSENCE_LOOKAHEAD_DAYS
+                    ):
+                        by_day.setdefault(following.date(), []).append(moved)
+                break
+            placed[key] = (desired[key][0], start)
+            start += length
     return placed
 
 
@@ -258,32 +342,39 @@ def _fields(engagement: Engagement) -> list[object]:
     return [getattr(engagement, f.attname) for f in Engagement._meta.concrete_fields]
 
 
-Desired = dict[tuple[str, str], tuple[Wanted, datetime]]
-
-
 def desired_occurrences(
     engagement: Engagement,
     today: date,
     horizon_days: int = HORIZON_DAYS,
     prefetched: Prefetched | None = None,
 ) -> Desired:
-    """(deliverable, period) → (what, when) of the engagement's horizon from `today`."""
+    """(deliverable, period) → (what, when) of the engagement's horizon from `today`, with the
+    current periods (begun before `today`; their sessions may have been moved past it).
+
+    A period that began before the engagement was created (and was never scheduled) gets the
+    first slot after the creation, if that lies inside the period."""
     first = max(today, engagement.start_date)
     until = min(today + timedelta(days=horizon_days), engagement.end_date)
     desired: Desired = {}
     if first <= until:
-        calendar = _calendar(engagement, range(first.year, until.year + 2), prefetched)
+        since = max(first - timedelta(days=LONGEST_PERIOD_DAYS), engagement.start_date)
+        calendar = _calendar(engagement, range(since.year, until.year + 2), prefetched)
         absent = _absent_days(
-            engagement, first, until + timedelta(days=ABSENCE_LOOKAHEAD_DAYS), prefetched
+            engagement, since, until + timedelta(days=ABSENCE_LOOKAHEAD_DAYS), prefetched
         )
+        created = engagement.created_at
         for wanted in wanted_deliverables(engagement, prefetched):
-            for start in period_starts(wanted.frequency, engagement.start_date, until):
-                if start < first:
-                    continue
+            for start, following in periods(wanted.frequency, engagement.start_date, until):
+                if following <= first:
+                    continue  # over before today
                 when = slot(engagement, calendar, start, absent)
+                if when is not None and created is not None and when < created:
+                    when = first_slot_after(engagement, calendar, created, absent)
+                    if when is not None and when.date() >= following:
+                        when = None  # no business day of the period left after the creation
                 if when is not None:
                     desired[(wanted.deliverable, wanted.period(start))] = (wanted, when)
-        desired = back_to_back(desired)
+        desired = back_to_back(desired, engagement, calendar, absent)
     return desired
 
 
@@ -396,12 +487,14 @@ def schedule_engagement(
     return result
 
 
-def active_engagement_ids(today: date) -> list[int]:
-    return list(
-        Engagement.objects.filter(
-            start_date__lte=today + timedelta(days=HORIZON_DAYS), end_date__gte=today
-        ).values_list("id", flat=True)
+def active_engagement_ids(today: date, plan_id: int | None = None) -> list[int]:
+    """The engagements a run schedules (of one plan, given `plan_id`), in id order."""
+    engagements = Engagement.objects.filter(
+        start_date__lte=today + timedelta(days=HORIZON_DAYS), end_date__gte=today
     )
+    if plan_id is not None:
+        engagements = engagements.filter(plan_id=plan_id)
+    return list(engagements.order_by("pk").values_list("id", flat=True))
 
 
 def schedule_all(today: date | None = None) -> ScheduleResult:

@@ -4,11 +4,12 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.db import DatabaseError
 from django.dispatch import receiver
 from django.utils import timezone
 
 from engagements.contracts.models import Engagement
-from engagements.signals import engagement_changed
+from engagements.signals import engagement_changed, plan_changed
 from portal.tenancy.scoping import system_scope
 from reviews.scheduling import reminders, scheduler
 
@@ -62,13 +63,32 @@ def remind_and_mark_missed() -> dict[str, int]:
     return {"reminded": reminded, "missed": missed}
 
 
-@receiver(engagement_changed)
-def _schedule_after_change(sender: object, engagement_id: int, **kwargs: object) -> None:
-    """Sent after the engagement's transaction committed: enqueue its scheduling. If the broker
-    is down the daily run catches up; the saved engagement must not turn into an error."""
+def _enqueue_scheduling(engagement_id: int) -> None:
+    """Enqueue the engagement's scheduling. If the broker is down the daily run catches up; the
+    saved change must not turn into an error."""
     try:
         schedule_engagement.delay(engagement_id)
     except Exception:
         logger.warning(
             "Could not enqueue scheduling of engagement %s", engagement_id, exc_info=True
         )
+
+
+@receiver(engagement_changed)
+def _schedule_after_change(sender: object, engagement_id: int, **kwargs: object) -> None:
+    """Sent after the engagement's transaction committed: enqueue its scheduling."""
+    _enqueue_scheduling(engagement_id)
+
+
+@receiver(plan_changed)
+def _schedule_after_plan_change(sender: object, plan_id: int, **kwargs: object) -> None:
+    """Sent after a change of the plan's matrix, cadences or settings committed: enqueue the
+    scheduling of each of its active engagements, as after a change of the engagement."""
+    try:
+        with system_scope("scheduling the engagements of a changed plan"):
+            engagement_ids = scheduler.active_engagement_ids(timezone.now().date(), plan_id)
+    except DatabaseError:
+        logger.exception("Could not read the engagements of plan %s to schedule", plan_id)
+        return
+    for engagement_id in engagement_ids:
+        _enqueue_scheduling(engagement_id)

@@ -1,6 +1,7 @@
 """The seeded catalog equals SPEC §2–3, cell by cell (read from the SPEC itself)."""
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from engagements.catalog import services
 from engagements.catalog.models import Cadence, Entitlement, Plan, ServiceFunction
 from portal.audit import AuditEntry
+from tests.conftest import services_act_in_their_scope
 from tests.factories import AdminFactory
 
 SHARED_SPEC = Path(__file__).resolve().parents[3] / "shared" / "SPEC.md"
@@ -15,6 +17,12 @@ SHARED_SPEC = Path(__file__).resolve().parents[3] / "shared" / "SPEC.md"
 # do; `test_the_copy_matches_the_shared_spec` keeps it equal to ../shared/SPEC.md.
 SPEC = Path(__file__).resolve().parent / "SPEC.md"
 PLANS = ["tsam", "standard", "premium"]
+
+
+@pytest.fixture(autouse=True)
+def _services_in_the_actors_scope(monkeypatch):
+    """Services run in the acting user's scope, as under a signed-in request."""
+    services_act_in_their_scope(monkeypatch, sys.modules[__name__])
 
 
 def spec_table(heading_fragment: str) -> list[list[str]]:
@@ -150,3 +158,52 @@ def test_the_copy_matches_the_shared_spec():
     if not SHARED_SPEC.exists():
         pytest.skip("../shared/SPEC.md is not beside this checkout")
     assert SPEC.read_text(encoding="utf-8") == SHARED_SPEC.read_text(encoding="utf-8")
+
+
+@pytest.mark.django_db
+def test_a_change_of_matrix_cadence_or_settings_tells_the_plans_followers_after_commit(
+    django_capture_on_commit_callbacks,
+):
+    """`plan_changed` (the review scheduler reschedules the plan's engagements on it) is sent
+    once the change committed, for each plan that changed and for no other."""
+    from engagements.signals import plan_changed
+
+    admin = AdminFactory()
+    standard, premium = Plan.objects.get(code="standard"), Plan.objects.get(code="premium")
+    review = ServiceFunction.objects.get(code="service_review")
+    sent: list[int] = []
+
+    def follow(sender, plan_id, **kwargs):
+        sent.append(plan_id)
+
+    plan_changed.connect(follow)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.cadence_set(
+                acting_user=admin,
+                plan=standard,
+                deliverable=review,
+                methods=["video"],
+                frequency="monthly",
+            )
+            assert sent == []  # not before the commit
+        assert sent == [standard.pk]
+        with django_capture_on_commit_callbacks(execute=True):
+            services.entitlement_matrix_set(
+                acting_user=admin,
+                cells=Entitlement.objects.exclude(plan=premium, function=review).values_list(
+                    "plan_id", "function_id"
+                ),
+            )
+            services.plan_save(acting_user=admin, plan=standard, weekly_call=True)
+            services.plan_save(acting_user=admin, plan=premium, weekly_call=True)  # as it was
+            services.cadence_set(
+                acting_user=admin,
+                plan=standard,
+                deliverable=review,
+                methods=["video"],
+                frequency="monthly",
+            )  # as it is
+        assert sent == [standard.pk, premium.pk, standard.pk]
+    finally:
+        plan_changed.disconnect(follow)
