@@ -28,7 +28,7 @@ from engagements.contracts.views import (
     _rename_fields,
     business_hour_rows,
 )
-from engagements.selectors import engagement_calendar
+from engagements.selectors import engagement_calendar, term_notice
 from portal.accounts.models import User
 from portal.errors import DomainError
 from portal.http import AuthenticatedHttpRequest
@@ -54,8 +54,12 @@ def after_hours_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     may_request = user.is_customer and is_active_contact(engagement, user)
     if request.method == "POST" and not may_request:
         raise PermissionDenied
+    # Outside its term the engagement takes no new request: the page says why, offers no form.
+    closed_notice = term_notice(engagement)
     form = (
-        AfterHoursRequestForm(request.POST or None, engagement=engagement) if may_request else None
+        AfterHoursRequestForm(request.POST or None, engagement=engagement)
+        if may_request and not closed_notice
+        else None
     )
     if form is not None and request.method == "POST" and form.is_valid():
         starts_at, ends_at = form.window()
@@ -78,7 +82,7 @@ def after_hours_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
             return redirect("after_hours_list", pk=engagement.pk)
     now = timezone.now()
     earliest = None
-    if may_request:
+    if form is not None:
         calendar = engagement_calendar(engagement, with_after_hours=False)
         try:
             earliest = add_business_days(calendar, now, services.AFTER_HOURS_NOTICE_BUSINESS_DAYS)
@@ -98,6 +102,7 @@ def after_hours_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
             "page": page,
             "form": form,
             "may_request": may_request,
+            "closed_notice": closed_notice,
             "may_decide": _is_staff_of(user, engagement),
             "earliest": earliest,
             "notice_days": services.AFTER_HOURS_NOTICE_BUSINESS_DAYS,
