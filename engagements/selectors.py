@@ -7,13 +7,15 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from django.db.models import Q
+from django.utils.formats import date_format
 from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 
 from engagements.afterhours.models import AfterHoursRequest
 from engagements.business_time import BusinessCalendar, country_holidays
 from engagements.contracts.models import Engagement, EngagementHoliday, parse_business_hours
 from portal.accounts.models import User
-from portal.errors import NotAllowed
+from portal.errors import EngagementNotActive, NotAllowed
 from portal.tenancy.scoping import unscoped
 
 
@@ -54,6 +56,35 @@ def require_staff(acting_user: User, engagement: Engagement, message: str | Prom
     """Refuse (`NotAllowed`, saying `message`) anyone but the staff who serve the engagement."""
     if not serves(acting_user, engagement):
         raise NotAllowed(message)
+
+
+def term_notice(engagement: Engagement, today: date | None = None) -> str:
+    """Why the engagement takes nothing new today ("ended on …", "starts on …"); "" in its term."""
+    today = today or engagement.local_today()
+    if today > engagement.end_date:
+        return _("This engagement ended on %(date)s.") % {
+            "date": date_format(engagement.end_date, "DATE_FORMAT")
+        }
+    if today < engagement.start_date:
+        return _("This engagement starts on %(date)s.") % {
+            "date": date_format(engagement.start_date, "DATE_FORMAT")
+        }
+    return ""
+
+
+def require_in_term(acting_user: User, engagement: Engagement) -> None:
+    """Refuse (`EngagementNotActive`) a customer's new item on an engagement outside its term
+    (start and end dates, the engagement's local day). Its staff are not held: they import
+    history and finish what is open."""
+    if serves(acting_user, engagement):
+        return
+    notice = term_notice(engagement)
+    if notice:
+        raise EngagementNotActive(
+            " ".join(
+                [notice, _("It is read-only: its history stays visible, nothing new is taken.")]
+            )
+        )
 
 
 def engagement_calendar(

@@ -50,6 +50,14 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class EngagementNotActive(Conflict):
+    """The engagement's term has ended or not yet started: customers raise nothing new on it
+    (HTTP 409, code engagement_not_active); what it holds stays readable."""
+
+    code = "engagement_not_active"
+    default_detail = gettext_lazy("The engagement is not active: its term has ended or not begun.")
+
+
 def error_body(code: str, detail: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"code": code, "detail": detail, "fields": fields or {}}
 

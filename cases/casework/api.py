@@ -220,6 +220,17 @@ class CaseViewSet(PortalReadCreateViewSet):
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
+    @extend_schema(
+        responses={
+            201: CaseSerializer,
+            400: ERRORS[400],
+            403: ERRORS[403],
+            409: OpenApiResponse(
+                description="engagement_not_active (a customer's item on an engagement whose "
+                "term has ended or not begun)"
+            ),
+        }
+    )
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         data = self._input(request)
         case = services.case_raise(

@@ -20,7 +20,7 @@ from engagements.catalog.models import Cadence
 from engagements.contacts.selectors import is_active_contact
 from engagements.contracts.models import Engagement
 from engagements.entitlements import FunctionCode, require_entitlement
-from engagements.selectors import serves
+from engagements.selectors import require_in_term, serves
 from portal.accounts.models import User
 from portal.audit import audit
 from portal.errors import Conflict, InvalidInput, NotAllowed
@@ -201,6 +201,7 @@ def case_raise(
     staff = serves(acting_user, engagement)
     if not staff and not is_active_contact(engagement, acting_user):
         raise NotAllowed(_("Only the engagement's named contacts can raise items."))
+    require_in_term(acting_user, engagement)
     now = timezone.now()
     if received_at is not None and not staff:
         raise InvalidInput(fields={"received_at": [_("Only provider staff may set the time.")]})

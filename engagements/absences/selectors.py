@@ -74,3 +74,22 @@ def with_cover(
         if cover is not None:
             result.append(cover)
     return result
+
+
+def absent_during(user: User | None, starts_at: datetime, ends_at: datetime) -> bool:
+    """Whether any recorded absence of `user` overlaps `[starts_at, ends_at)` (no user: absent)."""
+    if user is None:
+        return True
+    return Absence.objects.filter(
+        manager=user, starts_at__lt=ends_at, ends_at__gt=starts_at
+    ).exists()
+
+
+def session_host(engagement: Engagement, starts_at: datetime, ends_at: datetime) -> User | None:
+    """Who hosts a session in `[starts_at, ends_at)`: the manager, or the deputy when the manager
+    is away for any part of it and the deputy is not; None when neither can (SPEC §4)."""
+    if not absent_during(engagement.manager, starts_at, ends_at):
+        return engagement.manager
+    if engagement.deputy_id and not absent_during(engagement.deputy, starts_at, ends_at):
+        return cast("User", engagement.deputy)
+    return None

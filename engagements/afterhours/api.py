@@ -41,6 +41,16 @@ class AfterHoursRequestViewSet(PortalReadCreateViewSet):
     def get_queryset(self) -> QuerySet[AfterHoursRequest]:
         return AfterHoursRequest.objects.all()
 
+    @extend_schema(
+        responses={
+            201: AfterHoursRequestSerializer,
+            400: OpenApiResponse(description="validation_error"),
+            403: OpenApiResponse(description="permission_denied"),
+            409: OpenApiResponse(
+                description="engagement_not_active (the engagement's term has ended or not begun)"
+            ),
+        }
+    )
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -12,7 +12,7 @@ from engagements.afterhours.models import AfterHoursRequest
 from engagements.business_time import add_business_days, business_time_between
 from engagements.contacts.selectors import is_active_contact
 from engagements.contracts.models import Engagement
-from engagements.selectors import engagement_calendar
+from engagements.selectors import engagement_calendar, require_in_term
 from portal.accounts.models import User
 from portal.audit import audit
 from portal.errors import Conflict, DomainError, InvalidInput
@@ -37,6 +37,7 @@ def after_hours_request(
         raise DomainError(
             _("Only the engagement's named contacts can request after-hours support.")
         )
+    require_in_term(acting_user, engagement)
     errors: dict[str, list[str]] = {}
     if not reason.strip():
         errors["reason"] = [_("Say what the coverage is for.")]

@@ -23,7 +23,7 @@ from engagements.business_time import (
 )
 from engagements.contacts.selectors import is_active_contact
 from engagements.contracts.views import business_hour_rows, engagement_or_404
-from engagements.selectors import engagement_calendar, serves
+from engagements.selectors import engagement_calendar, serves, term_notice
 from portal.accounts.models import User
 from portal.errors import DomainError
 from portal.http import AuthenticatedHttpRequest
@@ -50,8 +50,12 @@ def after_hours_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     may_request = user.is_customer and is_active_contact(engagement, user)
     if request.method == "POST" and not may_request:
         raise PermissionDenied
+    # Outside its term the engagement takes no new request: the page says why, offers no form.
+    closed_notice = term_notice(engagement)
     form = (
-        AfterHoursRequestForm(request.POST or None, engagement=engagement) if may_request else None
+        AfterHoursRequestForm(request.POST or None, engagement=engagement)
+        if may_request and not closed_notice
+        else None
     )
     if form is not None and request.method == "POST" and form.is_valid():
         starts_at, ends_at = form.window()
@@ -74,7 +78,7 @@ def after_hours_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
             return redirect("after_hours_list", pk=engagement.pk)
     now = timezone.now()
     earliest = None
-    if may_request:
+    if form is not None:
         calendar = engagement_calendar(engagement, with_after_hours=False)
         try:
             earliest = add_business_days(calendar, now, services.AFTER_HOURS_NOTICE_BUSINESS_DAYS)
@@ -94,6 +98,7 @@ def after_hours_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
             "page": page,
             "form": form,
             "may_request": may_request,
+            "closed_notice": closed_notice,
             "may_decide": serves(user, engagement),
             "earliest": earliest,
             "notice_days": services.AFTER_HOURS_NOTICE_BUSINESS_DAYS,

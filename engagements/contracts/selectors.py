@@ -28,7 +28,7 @@ from engagements.contracts.models import (
     parse_business_hours,
 )
 from engagements.entitlements import is_entitled, prime_function_codes
-from engagements.selectors import serves
+from engagements.selectors import serves, term_notice
 from engagements.time.models import OverageFlag
 from engagements.time.selectors import HoursSummary, hours_summaries
 from portal.accounts.models import User
@@ -55,6 +55,13 @@ class EngagementCard:
     is_contact: bool = False
     # the viewer is provider staff of the engagement: sees the hours budget and overage signals
     provider: bool = False
+    # "This engagement ended on …" / "starts on …": outside its term it takes nothing new.
+    term_notice: str = ""
+
+    @property
+    def takes_requests(self) -> bool:
+        """The viewer may raise new items here: a named contact, within the term."""
+        return self.is_contact and not self.term_notice
 
     @property
     def deputy_covers(self) -> bool:
@@ -91,20 +98,25 @@ def _prefetched_calendar(
     )
 
 
+ENDED_CARD_DAYS = 90
+
+
 def engagement_cards(
     queryset: QuerySet[Engagement], *, user: User, now: datetime | None = None
 ) -> list[EngagementCard]:
-    """Cards for the engagements of `queryset` (already scoped) that are not expired.
+    """Cards for the engagements of `queryset` (already scoped): current and upcoming ones, and
+    those that ended in the last ENDED_CARD_DAYS days (saying so, read-only).
 
     Constant queries: the engagements with their prefetched added holidays and approved
     windows, the plans' functions, current absences, the week totals and the user's contacts.
     """
     now = now or timezone.now()
     yesterday = (now - timedelta(days=1)).date()
+    ended_since = (now - timedelta(days=ENDED_CARD_DAYS)).date()
     engagements = [
         engagement
         for engagement in _with_overage(_engagements())
-        .filter(pk__in=queryset.values("pk"), end_date__gte=yesterday)
+        .filter(pk__in=queryset.values("pk"), end_date__gte=ended_since)
         .prefetch_related(
             Prefetch(
                 "extra_holidays",
@@ -118,7 +130,6 @@ def engagement_cards(
                 to_attr="upcoming_windows",
             ),
         )
-        if engagement.status != Engagement.Status.EXPIRED
     ]
     if not engagements:
         return []
@@ -158,6 +169,7 @@ def engagement_cards(
                 windows=list(engagement.upcoming_windows),
                 is_contact=engagement.pk in contact_of,
                 provider=serves(user, engagement),
+                term_notice=term_notice(engagement, engagement.local_today(now)),
             )
         )
     return cards

@@ -70,7 +70,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         context["upcoming_sessions"] = upcoming_sessions(
             [card.engagement.pk for card in cards], now=now
         )
-        context["may_request_session"] = any(card.is_contact for card in cards)
+        context["may_request_session"] = any(card.takes_requests for card in cards)
     else:
         context["organization_count"] = Organization.objects.filter(is_active=True).count()
         context["my_cards"] = engagement_cards(served_by(user), user=user, now=now)

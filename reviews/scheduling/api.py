@@ -104,10 +104,25 @@ class OccurrenceViewSet(PortalReadCreateViewSet):
         )
 
     @extend_schema(
-        request=OccurrenceRequestSerializer, responses={201: OccurrenceSerializer, **ERRORS}
+        request=OccurrenceRequestSerializer,
+        responses={
+            201: OccurrenceSerializer,
+            **ERRORS,
+            400: OpenApiResponse(
+                description="validation_error; outside_business_hours, not_a_business_day or "
+                "holiday (a customer's session outside business time: request after-hours "
+                "support first); manager_absent (neither the manager nor the deputy can host)"
+            ),
+            409: OpenApiResponse(
+                description="engagement_not_active (the engagement's term has ended or not begun)"
+            ),
+        },
     )
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
-        """Ask for an "as needed" session by a method the plan allows for the deliverable."""
+        """Ask for an "as needed" session by a method the plan allows for the deliverable.
+        A customer's session lies wholly in business time or an approved after-hours window,
+        within the engagement's term; `host` is the manager, or the deputy while the manager
+        is away."""
         data = self._input(request)
         occurrence = scheduling_services.occurrence_request(
             acting_user=actor(request),

@@ -68,6 +68,16 @@ class Occurrence(TenantOwned):
         verbose_name=_("requested by"),
     )
     request_note = models.TextField(_("request"), blank=True)
+    # Who runs a requested session: the manager, or the deputy covering the manager's absence.
+    # Empty for the scheduler's sessions (the engagement's manager).
+    host = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("host"),
+    )
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

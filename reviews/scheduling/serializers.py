@@ -94,6 +94,7 @@ class OccurrenceSerializer(serializers.ModelSerializer):
             "other_attendees",
             "completed_at",
             "requested_by",
+            "host",
             "action_items",
             "report_url",
         ]

@@ -8,17 +8,21 @@ be cancelled (and a new one requested).
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from engagements.absences.selectors import session_host
+from engagements.business_time import business_time_between
 from engagements.catalog.models import Cadence, Frequency
 from engagements.contacts.selectors import is_active_contact
 from engagements.contracts.models import Engagement
 from engagements.entitlements import FunctionCode, require_entitlement
-from engagements.selectors import serves
+from engagements.selectors import engagement_calendar, require_in_term, serves
 from portal.accounts.models import User
 from portal.audit import audit
 from portal.errors import Conflict, InvalidInput, NotAllowed
@@ -166,9 +170,13 @@ def occurrence_request(
     note: str = "",
 ) -> Occurrence:
     """A PoC or the manager asks for an "as needed" session; the method must be one the plan
-    allows for that deliverable."""
-    if not serves(acting_user, engagement) and not is_active_contact(engagement, acting_user):
+    allows for that deliverable. A customer's session lies wholly in business time (business
+    hours on a business day, or an approved after-hours window) and in the engagement's term;
+    it is hosted by the manager, or by the deputy while the manager is away."""
+    staff = serves(acting_user, engagement)
+    if not staff and not is_active_contact(engagement, acting_user):
         raise NotAllowed(_("Only named contacts and the engagement's staff can request sessions."))
+    require_in_term(acting_user, engagement)
     require_entitlement(engagement, deliverable)
     cadence = Cadence.objects.filter(
         plan_id=engagement.plan_id, deliverable__code=deliverable
@@ -182,16 +190,35 @@ def occurrence_request(
         ]
     if preferred_start <= timezone.now():
         errors["preferred_start"] = [_("Choose a time in the future.")]
+    elif engagement.local_today(preferred_start) > engagement.end_date:
+        errors["preferred_start"] = [
+            _("The engagement ends on %(date)s; choose a time within its term.")
+            % {"date": date_format(engagement.end_date, "DATE_FORMAT")}
+        ]
     if errors:
         raise InvalidInput(fields=errors)
+    ends_at = preferred_start + timedelta(minutes=REQUESTED_SESSION_MINUTES)
+    if not staff:  # the vendor's staff may place a session outside hours (its discretion)
+        _require_business_time(engagement, preferred_start, ends_at)
+    host = session_host(engagement, preferred_start, ends_at)
+    if host is None:
+        raise ManagerAbsent(
+            _(
+                "Your service manager is away then and the deputy cannot cover; choose "
+                "another time."
+            ),
+            fields={"preferred_start": [_("Your service manager is away at this time.")]},
+        )
     occurrence = Occurrence.objects.create(
         engagement=engagement,
         deliverable=deliverable,
         period=f"{Frequency.AS_NEEDED}:{uuid.uuid4().hex[:12]}",
         scheduled_start=preferred_start,
+        duration_minutes=REQUESTED_SESSION_MINUTES,
         method=method,
         requested_by=acting_user,
         request_note=note,
+        host=host,
     )
     notify(
         users=[engagement.manager, engagement.deputy],
@@ -206,6 +233,71 @@ def occurrence_request(
         ),
     )
     return occurrence
+
+
+REQUESTED_SESSION_MINUTES = 60
+
+
+class SessionTimeRefused(InvalidInput):
+    """A requested session's time is refused (400, a code of its own per reason). Those outside
+    business time can be covered by an after-hours request: `after_hours_url` says where."""
+
+    after_hours_url = ""
+
+
+class OutsideBusinessHours(SessionTimeRefused):
+    code = "outside_business_hours"
+
+
+class NotABusinessDay(SessionTimeRefused):
+    code = "not_a_business_day"
+
+
+class OnAHoliday(SessionTimeRefused):
+    code = "holiday"
+
+
+class ManagerAbsent(SessionTimeRefused):
+    code = "manager_absent"
+
+
+def _require_business_time(engagement: Engagement, starts_at: datetime, ends_at: datetime) -> None:
+    """Refuse a session not wholly inside business time (hours on business days, or approved
+    after-hours windows), naming why: a holiday, a closed weekday, or outside the hours."""
+    calendar = engagement_calendar(engagement)
+    if business_time_between(calendar, starts_at, ends_at) >= ends_at - starts_at:
+        return
+    local = starts_at.astimezone(engagement.zone)
+    day = date_format(local.date(), "DATE_FORMAT")
+    hours = calendar.hours[local.weekday()]
+    error: type[SessionTimeRefused]
+    if local.date() in calendar.holidays:
+        error = OnAHoliday
+        reason = _("%(day)s is a holiday of the engagement's calendar.") % {"day": day}
+    elif hours is None:
+        error = NotABusinessDay
+        reason = _("%(day)s is not a business day of the engagement.") % {"day": day}
+    else:
+        error = OutsideBusinessHours
+        reason = _(
+            "The whole session must lie within business hours, %(opens)s–%(closes)s on %(day)s."
+        ) % {"opens": hours[0].strftime("%H:%M"), "closes": hours[1].strftime("%H:%M"), "day": day}
+    url = reverse("after_hours_list", args=[engagement.pk])
+    refusal = error(
+        " ".join(
+            [
+                reason,
+                _(
+                    "Outside business hours, sessions need an approved after-hours request "
+                    "first: %(url)s"
+                )
+                % {"url": url},
+            ]
+        ),
+        fields={"preferred_start": [reason]},
+    )
+    refusal.after_hours_url = url
+    raise refusal
 
 
 @transaction.atomic

@@ -61,7 +61,7 @@ def _occurrence_or_404(pk: int) -> Occurrence:
     """Through the request's scope: not yours and missing look alike."""
     return get_object_or_404(
         occurrences_in_scope().select_related(
-            "engagement__manager", "engagement__deputy", "requested_by", "completed_by"
+            "engagement__manager", "engagement__deputy", "requested_by", "completed_by", "host"
         ),
         pk=pk,
     )
@@ -302,6 +302,7 @@ def occurrence_request(request: AuthenticatedHttpRequest) -> HttpResponse:
         "deliverables": deliverables,
         "refresh_url": reverse("occurrence_request"),
     }
+    after_hours_url = ""  # offered when the time asked for is outside business time
     if request.method == "POST":
         form = RequestForm(request.POST, **kwargs)
         if form.is_valid():
@@ -317,6 +318,9 @@ def occurrence_request(request: AuthenticatedHttpRequest) -> HttpResponse:
                 )
             except NotEntitled as error:
                 form.add_error("deliverable", error.detail)
+            except scheduling_services.SessionTimeRefused as error:
+                apply_domain_error(form, error)
+                after_hours_url = error.after_hours_url
             except DomainError as error:
                 apply_domain_error(form, error, refusal_page=True)
             else:
@@ -335,5 +339,9 @@ def occurrence_request(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "reviews/scheduling/request.html",
-        {"form": form, "has_engagements": bool(engagement_list)},
+        {
+            "form": form,
+            "has_engagements": bool(engagement_list),
+            "after_hours_url": after_hours_url,
+        },
     )

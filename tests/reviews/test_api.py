@@ -13,6 +13,7 @@ from reviews.reports import figures
 from reviews.reports.models import ReportSnapshot
 from reviews.scheduling.models import ActionItem, Occurrence
 from tests.conftest import signed_in
+from tests.reviews.sessions import business_slot
 
 pytestmark = pytest.mark.django_db
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -32,6 +33,7 @@ FIELDS = {
     "other_attendees",
     "completed_at",
     "requested_by",
+    "host",
     "action_items",
     "report_url",
 }
@@ -366,7 +368,7 @@ def request_payload(engagement, **changes):
         "engagement": engagement.pk,
         "deliverable": "upgrade_planning",
         "method": "in_person",
-        "preferred_start": (timezone.now() + timedelta(days=7)).isoformat(),
+        "preferred_start": business_slot(engagement, days_ahead=7).isoformat(),
         "note": "Plan the 12.0 upgrade",
         **changes,
     }

@@ -27,6 +27,7 @@ from reviews.scheduling.models import ActionItem, Occurrence
 from reviews.scheduling.scheduler import schedule_engagement
 from tests.conftest import page_client
 from tests.factories import EngagementFactory, MembershipFactory, UserFactory, plan
+from tests.reviews.sessions import business_day
 
 pytestmark = pytest.mark.django_db
 
@@ -515,7 +516,7 @@ def request_data(target, **extra):
         "engagement": target.pk,
         "deliverable": "upgrade_planning",
         "method": "in_person",
-        "preferred_start": (target.local_today() + timedelta(days=14)).isoformat() + "T14:30",
+        "preferred_start": business_day(target).isoformat() + "T14:30",
         "note": "Plan the move to the 2027 release",
     }
     data.update(extra)
