@@ -8,12 +8,10 @@ tenant's item answers 404 before anything else is looked at.
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from django.db.models import Count, Model, QuerySet
+from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +27,7 @@ from rest_framework.response import Response
 from cases.casework import services
 from cases.casework.filters import CaseFilter
 from cases.casework.models import Attachment, Case, CaseEvent
+from cases.casework.selectors import case_trends
 from cases.casework.serializers import (
     AssignSerializer,
     AttachmentSerializer,
@@ -51,8 +50,6 @@ from portal.api.pagination import KeysetCursorPagination
 from portal.api.views import PortalReadCreateViewSet
 from portal.files import protected_file_response
 from portal.http import actor
-
-TREND_WEEKS = 12
 
 
 class TimelinePagination(KeysetCursorPagination):
@@ -114,58 +111,6 @@ class CasePagination(KeysetCursorPagination):
                 },
             },
         ]
-
-
-def _counts(rows: list[tuple[str, int]]) -> dict[str, Any]:
-    kinds = Counter(kind for kind, _severity in rows)
-    severities = Counter(severity for _kind, severity in rows)
-    return {
-        "total": len(rows),
-        "by_kind": {kind: kinds.get(kind, 0) for kind in Case.Kind.values},
-        "by_severity": {str(level): severities.get(level, 0) for level in Case.Severity.values},
-    }
-
-
-def case_trends(engagement: Engagement, *, now: datetime | None = None) -> dict[str, Any]:
-    """Items opened and closed per week (Monday first, in the engagement's zone) over the last
-    `TREND_WEEKS` weeks, by kind and severity, and the open items by status. Three queries."""
-    zone = engagement.zone
-    today = engagement.local_today(now)
-    this_monday = today - timedelta(days=today.weekday())
-    mondays = [this_monday - timedelta(weeks=n) for n in range(TREND_WEEKS - 1, -1, -1)]
-    since = datetime.combine(mondays[0], time.min, tzinfo=zone)
-    cases = Case.objects.filter(engagement=engagement).order_by()
-
-    def by_week(field: str) -> dict[date, list[tuple[str, int]]]:
-        weeks: dict[date, list[tuple[str, int]]] = {monday: [] for monday in mondays}
-        rows = cases.filter(**{f"{field}__gte": since}).values_list(field, "kind", "severity")
-        for at, kind, severity in rows:
-            day = at.astimezone(zone).date()
-            monday = day - timedelta(days=day.weekday())
-            if monday in weeks:
-                weeks[monday].append((kind, severity))
-        return weeks
-
-    opened, closed = by_week("received_at"), by_week("closed_at")
-    open_counts = dict(
-        cases.filter(status__in=Case.OPEN_STATUSES)
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
-    )
-    return {
-        "engagement": engagement.pk,
-        "timezone": engagement.timezone,
-        "weeks": [
-            {
-                "week_start": monday,
-                "opened": _counts(opened[monday]),
-                "closed": _counts(closed[monday]),
-            }
-            for monday in mondays
-        ],
-        "open_by_status": {state: open_counts.get(state, 0) for state in Case.OPEN_STATUSES},
-    }
 
 
 ATTACHMENT_ID = OpenApiParameter("attachment_id", OpenApiTypes.INT, OpenApiParameter.PATH)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import cast
+from datetime import date, datetime, time, timedelta
+from typing import Any, cast
 
-from django.db.models import Min, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 
 from cases.casework import services
 from cases.casework.models import Case
@@ -26,16 +27,20 @@ def cap_for(user: User) -> int:
     return cap or DEFAULT_CAP
 
 
-def manager_loads() -> tuple[Sequence[User], int]:
-    """Every active manager with their open assigned items (one aggregate query), and the cap
-    (the strictest of the plans)."""
-    managers = list(
+def managers_with_load() -> list[User]:
+    """Every active service manager with their open assigned items (`open_items`), most loaded
+    first, in one aggregate query (the case list's and the weekly board's load panel)."""
+    return list(
         User.objects.filter(kind=User.Kind.MANAGER, is_active=True)
         .annotate(open_items=services.open_items_of_assignee())
         .order_by("-open_items", "name", "email")
     )
+
+
+def manager_loads() -> tuple[Sequence[User], int]:
+    """`managers_with_load()`, and the cap (the strictest of the plans)."""
     cap = Plan.objects.aggregate(cap=Min("max_open_cases_per_manager"))["cap"] or DEFAULT_CAP
-    return managers, cap
+    return managers_with_load(), cap
 
 
 DEFAULT_CAP = Plan._meta.get_field("max_open_cases_per_manager").default
@@ -79,3 +84,58 @@ def case_covers(cases: Iterable[Case], at: datetime) -> dict[int, Cover]:
         if user is not None:
             covers[case.pk] = Cover(absence=absent[cast(int, case.assignee_id)], user=user)
     return covers
+
+
+TREND_WEEKS = 12
+
+
+def _counts(rows: list[tuple[str, int]]) -> dict[str, Any]:
+    kinds = Counter(kind for kind, _severity in rows)
+    severities = Counter(severity for _kind, severity in rows)
+    return {
+        "total": len(rows),
+        "by_kind": {kind: kinds.get(kind, 0) for kind in Case.Kind.values},
+        "by_severity": {str(level): severities.get(level, 0) for level in Case.Severity.values},
+    }
+
+
+def case_trends(engagement: Engagement, *, now: datetime | None = None) -> dict[str, Any]:
+    """Items opened and closed per week (Monday first, in the engagement's zone) over the last
+    `TREND_WEEKS` weeks, by kind and severity, and the open items by status. Three queries."""
+    zone = engagement.zone
+    today = engagement.local_today(now)
+    this_monday = today - timedelta(days=today.weekday())
+    mondays = [this_monday - timedelta(weeks=n) for n in range(TREND_WEEKS - 1, -1, -1)]
+    since = datetime.combine(mondays[0], time.min, tzinfo=zone)
+    cases = Case.objects.filter(engagement=engagement).order_by()
+
+    def by_week(field: str) -> dict[date, list[tuple[str, int]]]:
+        weeks: dict[date, list[tuple[str, int]]] = {monday: [] for monday in mondays}
+        rows = cases.filter(**{f"{field}__gte": since}).values_list(field, "kind", "severity")
+        for at, kind, severity in rows:
+            day = at.astimezone(zone).date()
+            monday = day - timedelta(days=day.weekday())
+            if monday in weeks:
+                weeks[monday].append((kind, severity))
+        return weeks
+
+    opened, closed = by_week("received_at"), by_week("closed_at")
+    open_counts = dict(
+        cases.filter(status__in=Case.OPEN_STATUSES)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    return {
+        "engagement": engagement.pk,
+        "timezone": engagement.timezone,
+        "weeks": [
+            {
+                "week_start": monday,
+                "opened": _counts(opened[monday]),
+                "closed": _counts(closed[monday]),
+            }
+            for monday in mondays
+        ],
+        "open_by_status": {state: open_counts.get(state, 0) for state in Case.OPEN_STATUSES},
+    }

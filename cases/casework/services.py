@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import TypeGuard, cast
+from typing import Any, TypeGuard, cast
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
@@ -679,6 +680,18 @@ def case_record_rca(
 
 
 @transaction.atomic
+@transaction.atomic
+def case_raise_with_files(
+    *, acting_user: User, uploads: Iterable[UploadedFile] = (), **fields: Any
+) -> Case:
+    """Raise an item (`case_raise`'s `fields`) with its first files, all or nothing: a file
+    refused by `case_attach` raises nothing."""
+    case = case_raise(acting_user=acting_user, **fields)
+    for upload in uploads:
+        case_attach(acting_user=acting_user, case=case, upload=upload)
+    return case
+
+
 def case_attach(
     *, acting_user: User, case: Case, upload: UploadedFile, public: bool = True
 ) -> Attachment:

@@ -251,7 +251,7 @@ def case_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         try:
             with transaction.atomic():
                 claimed = idempotency.form_claim(request, form_key) if form_key else None
-                case = casework_services.case_raise(
+                case = casework_services.case_raise_with_files(
                     acting_user=user,
                     engagement=data["engagement"],
                     kind=data["kind"],
@@ -259,9 +259,8 @@ def case_create(request: AuthenticatedHttpRequest) -> HttpResponse:
                     subject=data["subject"],
                     description=data["description"],
                     received_at=data.get("received_at"),
+                    uploads=[data["file"]] if data["file"] else [],
                 )
-                if data["file"]:
-                    casework_services.case_attach(acting_user=user, case=case, upload=data["file"])
                 if claimed is not None:
                     idempotency.form_complete(claimed, reverse("case_detail", args=[case.pk]))
         except idempotency.Replay as replay:  # the first submission committed meanwhile

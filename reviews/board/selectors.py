@@ -9,7 +9,6 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from cases.casework.models import Case
-from cases.casework.services import open_items_of_assignee
 from engagements.contracts.models import Engagement
 from engagements.time.models import OverageFlag
 from engagements.time.selectors import HoursSummary, week_start
@@ -134,13 +133,4 @@ def case_risks(engagements: list[Engagement], now: datetime, limit: int = BOARD_
     return CaseRisks(
         at_risk=rows(unanswered.filter(response_due_at__gt=now)),
         breached=rows(unanswered.filter(response_due_at__lte=now)),
-    )
-
-
-def manager_loads() -> list[User]:
-    """Every active service manager with their open assigned items, in one aggregate query."""
-    return list(
-        User.objects.filter(kind=User.Kind.MANAGER, is_active=True)
-        .annotate(open_items=open_items_of_assignee())
-        .order_by("-open_items", "name", "email")
     )

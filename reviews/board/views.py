@@ -8,7 +8,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Min, Q
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -20,12 +20,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from cases.casework.models import Case
+from cases.casework.selectors import DEFAULT_CAP as DEFAULT_CASE_CAP
+from cases.casework.selectors import manager_loads
 from cases.casework.services import open_case_count
 from cases.risks.selectors import high_risks
 from engagements.afterhours.models import AfterHoursRequest
 from engagements.afterhours.selectors import pending_after_hours
 from engagements.catalog.models import Frequency
-from engagements.catalog.models import Plan as PlanModel
 from engagements.contracts.models import Engagement
 from engagements.templatetags.engagements import hours as hours_text
 from engagements.templatetags.engagements import share_of
@@ -39,15 +40,11 @@ from reviews.board.selectors import (
     board_engagements,
     board_weeks,
     case_risks,
-    manager_loads,
 )
 from reviews.scheduling.models import Occurrence
 from reviews.scheduling.selectors import deliverable_labels, labelled, with_state
 
 MISSED_DAYS = 30
-
-
-DEFAULT_CASE_CAP = PlanModel._meta.get_field("max_open_cases_per_manager").default
 
 
 class RowText:
@@ -412,11 +409,7 @@ def weekly_board(request: AuthenticatedHttpRequest) -> HttpResponse:
         "board_limit": BOARD_LIMIT,
     }
     if user.is_provider_admin:
-        context["managers"] = manager_loads()
-        context["cap"] = (
-            PlanModel.objects.aggregate(cap=Min("max_open_cases_per_manager"))["cap"]
-            or DEFAULT_CASE_CAP
-        )
+        context["managers"], context["cap"] = manager_loads()
     else:
         context["load"] = open_case_count(user)
         caps = [engagement.plan.max_open_cases_per_manager for engagement in engagements]

@@ -373,6 +373,24 @@ def test_cap_holds_under_concurrent_assignments(require_postgres, monkeypatch):
     assert services.open_case_count(target) == 30
 
 
+def test_an_item_raised_with_a_refused_file_raises_nothing(premium):
+    engagement, contact = premium
+    fields = {"engagement": engagement, "kind": "inquiry", "severity": 2, "subject": "Q"}
+    with pytest.raises(InvalidInput):
+        services.case_raise_with_files(
+            acting_user=contact,
+            uploads=[SimpleUploadedFile("run.exe", b"MZ\x90\x00", content_type="image/png")],
+            **fields,
+        )
+    assert not Case.objects.filter(subject="Q").exists()
+    case = services.case_raise_with_files(
+        acting_user=contact,
+        uploads=[SimpleUploadedFile("screen.png", PNG_BYTES, content_type="image/png")],
+        **fields,
+    )
+    assert [a.content_type for a in case.attachments.all()] == ["image/png"]
+
+
 def test_attachments_are_checked(premium):
     engagement, contact = premium
     case = services.case_raise(
