@@ -18,12 +18,22 @@ from django.utils import timezone
 
 from cases.casework.models import Case
 from engagements.time.models import OverageFlag, TimeEntry
-from reviews.reports.figures import build_report, csv_safe, period_bounds
+from reviews.reports import figures
+from reviews.reports.figures import csv_safe, period_bounds
 from reviews.reports.models import ReportSnapshot
 from reviews.scheduling.models import Occurrence
 from reviews.scheduling.services import occurrence_complete
-from tests.conftest import page_client, signed_in
+from tests.conftest import acting_as, page_client, signed_in
 from tests.factories import EngagementFactory, MembershipFactory, plan
+
+
+def build_report(occurrence: Occurrence, *, as_of: datetime) -> dict:
+    """The report as its engagement's manager builds it, in their scope (as the completing
+    service does under a signed-in request), not the system's."""
+    engagement = occurrence.engagement
+    with acting_as(engagement.manager):
+        return figures.build_report(occurrence, as_of=as_of)
+
 
 BERLIN = ZoneInfo("Europe/Berlin")
 LATE_30_JUNE_UTC = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)  # 1 July 01:30 in Berlin
