@@ -46,7 +46,8 @@ def over_cap_now(world):
 
 @pytest.fixture
 def june_review(world):
-    """A June 2026 service review of an engagement over its cap every week, flagged in June."""
+    """The service review held on 1 July 2026 (it reports on June) of an engagement over its cap
+    every week of June, flagged in June."""
     engagement = world.a.objects["engagement"]
     log_weeks(engagement, [date(2026, 6, 1) + timedelta(weeks=n) for n in range(4)])
     OverageFlag.objects.create(
@@ -59,8 +60,8 @@ def june_review(world):
     return Occurrence.objects.create(
         engagement=engagement,
         deliverable="service_review",
-        period="monthly:2026-06-01",
-        scheduled_start=datetime(2026, 6, 1, 10, tzinfo=BERLIN),
+        period="monthly:2026-07-01",
+        scheduled_start=datetime(2026, 7, 1, 10, tzinfo=BERLIN),
         method="video",
     )
 
