@@ -5,8 +5,12 @@ class CasesConfig(AppConfig):
     name = "cases"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
         from cases import receivers  # noqa: F401 - connects the signal receivers
+        from cases.queue.selectors import queue_count_of
         from cases.sla import breached_open_count
+        from portal.context_processors import register_nav_count
         from portal.metrics import register_scrape_gauge
 
         register_scrape_gauge(
@@ -14,3 +18,4 @@ class CasesConfig(AppConfig):
             "Open cases past their response objective with no first response yet.",
             breached_open_count,
         )
+        register_nav_count("staff_queue", _("Queue"), queue_count_of)

@@ -2,12 +2,14 @@
 
 from cases.casework import urls as casework
 from cases.fixes import urls as fixes
+from cases.queue import urls as queue
 from cases.risks import urls as risks
 
 FEATURES = (
     casework,
     risks,
     fixes,
+    queue,
 )
 
 urlpatterns = [pattern for feature in FEATURES for pattern in feature.urlpatterns]

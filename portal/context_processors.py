@@ -1,5 +1,6 @@
 """Navigation by role, for the base layout."""
 
+from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
@@ -27,6 +28,33 @@ def _notifications_label(user: Any) -> str:
     )
 
 
+# Staff links whose label carries a count, registered by the app that owns the page (the kernel
+# imports no app): url name -> (label, count of the signed-in user). See `register_nav_count`.
+NAV_COUNTS: dict[str, tuple[Any, Callable[[Any], int]]] = {}
+
+
+def register_nav_count(url_name: str, label: Any, count: Callable[[Any], int]) -> None:
+    """Show `url_name` to provider staff in the navigation, after the board, as `label` with a
+    badge of `count(user)` (one cheap query, run only when the layout shows the navigation)."""
+    NAV_COUNTS[url_name] = (label, count)
+
+
+def _counted_label(label: Any, count: int) -> str:
+    if not count:
+        return str(label)
+    return format_html(
+        '{} <span class="badge badge-warn nav-count"><span aria-hidden="true">{}</span>'
+        '<span class="visually-hidden">{}</span></span>',
+        label,
+        count,
+        ngettext("%(count)d item", "%(count)d items", count) % {"count": count},
+    )
+
+
+def _counted(label: Any, count: Callable[[Any], int], user: Any) -> Callable[[], str]:
+    return lambda: _counted_label(label, count(user))
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -36,6 +64,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((_("Dashboard"), reverse("dashboard")))
     if user.is_provider_staff:
         items.append((_("Board"), reverse("weekly_board")))
+        for url_name, (label, count) in NAV_COUNTS.items():
+            items.append((SimpleLazyObject(_counted(label, count, user)), reverse(url_name)))
     items.append((_("Engagements"), reverse("engagement_list")))
     items.append((_("Cases"), reverse("case_list")))
     items.append((_("Sessions"), reverse("occurrence_list")))

@@ -57,6 +57,8 @@ def both_cases(world, tenant):
 
 
 register(Route("case_list", "list", kwargs=both_cases, marker=case_subject, roles=ALL))
+# Staff only (customers get 403, tests/cases/test_queue.py): the manager's queue lists A's item.
+register(Route("staff_queue", "list", kwargs=both_cases, marker=case_subject, roles=("manager",)))
 register(Route("case_create", "list", marker=engagement_name, roles=RAISERS))
 register(
     Route(
