@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Q, QuerySet
+from django.db.models.functions import Coalesce
 
 from cases.casework import services
 from cases.casework.models import Case
+from cases.sla import Sla, sla_condition
 from engagements.absences.models import Absence
 from engagements.absences.selectors import absences_at, cover_of
 from engagements.catalog.models import Plan
@@ -139,3 +141,60 @@ def case_trends(engagement: Engagement, *, now: datetime | None = None) -> dict[
         ],
         "open_by_status": {state: open_counts.get(state, 0) for state in Case.OPEN_STATUSES},
     }
+
+
+HOME_OPEN_ITEMS = 10  # the most urgent open items on a customer's home; the rest: the list
+HOME_WAITING_ITEMS = 10
+HOME_RESOLVED_ITEMS = 10
+HOME_RESOLVED_DAYS = 14
+
+
+@dataclass(frozen=True)
+class CustomerHome:
+    """What a customer's dashboard shows of their organizations' items."""
+
+    open_count: int  # open items, those waiting on the customer included
+    at_risk_count: int  # unanswered open items past 75 % of their response window
+    breached_count: int  # unanswered open items past their response due time
+    open_items: list[Case]  # unanswered first by due time, then the answered ones
+    waiting: list[Case]  # awaiting the customer's reply, oldest update first
+    waiting_count: int
+    resolved: list[Case]  # resolved or closed in the last HOME_RESOLVED_DAYS days, newest first
+
+
+def customer_home(organization_ids: Iterable[int], now: datetime) -> CustomerHome:
+    """The open, waiting and recently resolved items of `organization_ids` (the viewer's active
+    memberships; the scope also keeps out anything else). Four queries whatever the rows."""
+    items = cases_in_scope().filter(engagement__organization_id__in=list(organization_ids))
+    open_items = items.filter(status__in=Case.OPEN_STATUSES)
+    counts = open_items.aggregate(
+        open=Count("pk"),
+        at_risk=Count("pk", filter=sla_condition(Sla.AT_RISK, now)),
+        breached=Count("pk", filter=sla_condition(Sla.BREACHED, now)),
+        waiting=Count("pk", filter=Q(status=Case.Status.AWAITING_CUSTOMER)),
+    )
+    answered = ExpressionWrapper(Q(first_response_at__isnull=False), output_field=BooleanField())
+    since = now - timedelta(days=HOME_RESOLVED_DAYS)
+    return CustomerHome(
+        open_count=counts["open"],
+        at_risk_count=counts["at_risk"],
+        breached_count=counts["breached"],
+        open_items=list(
+            open_items.exclude(status=Case.Status.AWAITING_CUSTOMER)
+            .annotate(answered=answered)
+            .order_by("answered", "response_due_at", "pk")[:HOME_OPEN_ITEMS]
+        ),
+        waiting=list(
+            open_items.filter(status=Case.Status.AWAITING_CUSTOMER).order_by("updated_at", "pk")[
+                :HOME_WAITING_ITEMS
+            ]
+        )
+        if counts["waiting"]
+        else [],
+        waiting_count=counts["waiting"],
+        resolved=list(
+            items.filter(status__in=(Case.Status.RESOLVED, Case.Status.CLOSED))
+            .filter(Q(resolved_at__gte=since) | Q(resolved_at__isnull=True, closed_at__gte=since))
+            .order_by(Coalesce("resolved_at", "closed_at").desc(), "-pk")[:HOME_RESOLVED_ITEMS]
+        ),
+    )

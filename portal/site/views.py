@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from cases.casework.selectors import customer_home
 from engagements.afterhours.models import AfterHoursRequest
 from engagements.afterhours.selectors import pending_after_hours
 from engagements.contracts.models import Engagement
@@ -36,7 +37,8 @@ logger = logging.getLogger(__name__)
 
 @login_required
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Customers: a card per current engagement of their organizations and their next sessions.
+    """Customers: their organizations' open items with their SLA state, what waits on their
+    reply, the recent resolutions, a card per current engagement and their next sessions.
     Service managers land on their weekly board instead. Admins: the engagements they serve,
     the after-hours requests to decide, counts, open overage flags, engagements without a
     deputy, recent changes. Constant queries throughout."""
@@ -71,6 +73,13 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
             [card.engagement.pk for card in cards], now=now
         )
         context["may_request_session"] = any(card.takes_requests for card in cards)
+        # the PoC home: raising comes first, for named contacts of an engagement in its term
+        context["may_raise"] = context["may_request_session"]
+        context["home"] = customer_home(
+            [membership.organization_id for membership in memberships], now
+        )
+        context["many_organizations"] = len(memberships) > 1
+        context["now"] = now
     else:
         context["organization_count"] = Organization.objects.filter(is_active=True).count()
         context["my_cards"] = engagement_cards(served_by(user), user=user, now=now)

@@ -256,6 +256,9 @@ measured_too("engagement_detail", ("manager",), ("contacts", "time_entries"))
 # The assignee select lists only the engagement's manager and deputy: more staff must not add
 # queries, but they are not shown.
 measured_too("case_detail", ("manager", "admin"), ("managers",), shows=False)
+# The customer's home lists its organization's items: the most urgent open ones (the newest
+# grown item is not among them, so not shown), the waiting and the resolved ones.
+measured_too("dashboard", ("poc", "member"), ("cases",), shows=False)
 measured_too("user-list", ("poc", "manager"), ("clients", "memberships"), params=_page_size)
 measured_too("organization-list", ("poc", "manager"), ("clients", "memberships"), params=_page_size)
 measured_too("engagement-contacts", ("manager",), ("contacts",), shows=False)  # ids, no names
