@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -70,8 +71,8 @@ def _render(absence: Absence, activity: list[Activity]) -> tuple[str, str]:
     lines = [
         _("%(start)s to %(end)s (%(zone)s). Whoever covered for you received these items' news:")
         % {
-            "start": timezone.localtime(absence.starts_at, zone).strftime("%Y-%m-%d %H:%M"),
-            "end": timezone.localtime(absence.ends_at, zone).strftime("%Y-%m-%d %H:%M"),
+            "start": date_format(timezone.localtime(absence.starts_at, zone), "DATETIME_FORMAT"),
+            "end": date_format(timezone.localtime(absence.ends_at, zone), "DATETIME_FORMAT"),
             "zone": zone.key,
         },
         "",

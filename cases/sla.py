@@ -21,6 +21,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F, Q, TextChoices
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -170,7 +171,8 @@ def _renderer(case: Case, threshold: str) -> Callable[[], tuple[str, str]]:
         else:
             title = _("Breached: #%(id)s was not answered by %(due)s")
         due = timezone.localtime(case.response_due_at, case.engagement.zone)
-        return title % {"id": case.pk, "due": due.strftime("%Y-%m-%d %H:%M %Z")}, case.subject
+        when = f"{date_format(due, 'DATETIME_FORMAT')} {due.tzname()}"
+        return title % {"id": case.pk, "due": when}, case.subject
 
     return render
 

@@ -96,6 +96,7 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "portal.context_processors.navigation",
             ],
+            "builtins": ["portal.templatetags.when"],
         },
     },
 ]
@@ -285,6 +286,10 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Dates and times are shown through the named formats of portal/formats/<lang>/formats.py
+# ("2026년 12월 4일 (금) 14:30" in Korean, "Fri 4 Dec 2026, 14:30" in English), never a
+# literal pattern.
+FORMAT_MODULE_PATH = ["portal.formats"]
 
 # --- Static files: vendored assets served by the portal itself --------------------------------
 STATIC_URL = "/static/"

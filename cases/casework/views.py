@@ -274,7 +274,7 @@ def case_create(request: AuthenticatedHttpRequest) -> HttpResponse:
                 _("#%(id)s raised. A response is due by %(due)s (your time).")
                 % {
                     "id": case.pk,
-                    "due": date_format(timezone.localtime(case.response_due_at), "D j M Y, H:i"),
+                    "due": date_format(timezone.localtime(case.response_due_at), "DATETIME_FORMAT"),
                 },
             )
             return redirect("case_detail", pk=case.pk)

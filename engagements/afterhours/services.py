@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from engagements.afterhours.models import AfterHoursRequest
@@ -49,11 +50,12 @@ def after_hours_request(
         calendar = engagement_calendar(engagement, with_after_hours=False)
         earliest = add_business_days(calendar, now, AFTER_HOURS_NOTICE_BUSINESS_DAYS)
         if starts_at < earliest:
+            local = earliest.astimezone(engagement.zone)
             errors["starts_at"] = [
                 _("Requests need %(days)d business days' notice: the earliest start is %(when)s.")
                 % {
                     "days": AFTER_HOURS_NOTICE_BUSINESS_DAYS,
-                    "when": earliest.astimezone(engagement.zone).strftime("%Y-%m-%d %H:%M %Z"),
+                    "when": f"{date_format(local, 'DATETIME_FORMAT')} {local.tzname()}",
                 }
             ]
         elif business_time_between(calendar, starts_at, ends_at) >= ends_at - starts_at:

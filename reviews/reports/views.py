@@ -81,19 +81,19 @@ def _deliverable_label(row: dict) -> str:
 
 def _period_label(frequency: str, start: date, last_day: date) -> str:
     if last_day < start:  # empty: the first review of a term, held at its start
-        return _("start of the term, %(date)s") % {"date": date_format(start, "j M Y")}
+        return _("start of the term, %(date)s") % {"date": date_format(start, "SHORT_DATE_FORMAT")}
     if frequency == Frequency.MONTHLY and start.day == 1:
-        return date_format(start, "F Y")
+        return date_format(start, "YEAR_MONTH_FORMAT")
     return _("%(start)s – %(end)s") % {
-        "start": date_format(start, "j M Y"),
-        "end": date_format(last_day, "j M Y"),
+        "start": date_format(start, "SHORT_DATE_FORMAT"),
+        "end": date_format(last_day, "SHORT_DATE_FORMAT"),
     }
 
 
 def _trend_label(frequency: str, start: date) -> str:
     if frequency == Frequency.WEEKLY:
-        return date_format(start, "j M")
-    return date_format(start, "M Y")
+        return date_format(start, "MONTH_DAY_FORMAT")
+    return date_format(start, "YEAR_MONTH_FORMAT")
 
 
 def present(data: dict) -> dict[str, Any]:
@@ -151,7 +151,7 @@ def present(data: dict) -> dict[str, Any]:
             "closed": [row["closed"] for row in trend],
         },
         "hours": {
-            "labels": [date_format(week["week_start"], "j M") for week in weeks],
+            "labels": [date_format(week["week_start"], "MONTH_DAY_FORMAT") for week in weeks],
             "hours": [week["hours"] for week in weeks],
             # the provider's budget line; a customer's report has none (for_audience)
             "cap": [hours["cap_hours"] for _week in weeks] if "cap_hours" in hours else [],

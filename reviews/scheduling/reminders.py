@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from engagements.business_time import BusinessCalendar
@@ -84,7 +85,7 @@ def _remind(occurrence: Occurrence) -> bool:
                     % {
                         "what": deliverable_label(occurrence.deliverable),
                         "engagement": engagement,
-                        "when": when.strftime("%Y-%m-%d %H:%M %Z"),
+                        "when": f"{date_format(when, 'DATETIME_FORMAT')} {when.tzname()}",
                     },
                     _("Method: %(method)s") % {"method": occurrence.method},
                 )

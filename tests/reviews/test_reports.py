@@ -25,6 +25,7 @@ from reviews.scheduling.models import Occurrence
 from reviews.scheduling.services import occurrence_complete
 from tests.conftest import acting_as, page_client, signed_in
 from tests.factories import EngagementFactory, MembershipFactory, plan
+from tests.portal.test_locale_dates import assert_reads_as_korean
 
 
 def build_report(occurrence: Occurrence, *, as_of: datetime) -> dict:
@@ -516,6 +517,20 @@ def test_the_frozen_report_the_csv_and_the_api_report_the_period_before_the_revi
     body = signed_in(poc).get(f"/api/v1/reviews/{monthly.pk}/report/").json()
     assert body["frozen"] is True
     assert_november_figures(body["data"], cases)
+
+
+@pytest.mark.django_db
+def test_the_report_reads_its_dates_in_korean(autumn):
+    engagement, poc, monthly, _quarterly, _cases = autumn
+    occurrence_complete(
+        acting_user=engagement.manager, occurrence=monthly, method="video", minutes="Done."
+    )
+    poc.language = "ko"
+    poc.save()
+    page = page_client(poc).get(reverse("review_report", args=[monthly.pk]))
+    body = page.content.decode()
+    assert "2025년 11월 4일 – 2025년 12월 3일" in body
+    assert_reads_as_korean(body)
 
 
 @pytest.mark.django_db

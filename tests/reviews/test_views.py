@@ -329,8 +329,8 @@ def test_session_shows_both_zones_minutes_items_and_the_report_link(world):
     )
     ActionItem.objects.create(occurrence=review, description="Share the runbook", owner=world.a.poc)
     body = page(page_client(world.manager), "occurrence_detail", review.pk)
-    assert "Tuesday 1 December 2026, 18:00" in body  # Seoul, the viewer's zone
-    assert "Tuesday 1 December 2026, 10:00" in body  # Berlin, the engagement's
+    assert "Tue 1 Dec 2026, 18:00" in body  # Seoul, the viewer's zone
+    assert "Tue 1 Dec 2026, 10:00" in body  # Berlin, the engagement's
     assert "Share the runbook" in body
     assert reverse("review_report", args=[review.pk]) in body
     assert reverse("occurrence_complete", args=[review.pk]) in body
