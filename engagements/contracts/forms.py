@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from engagements.catalog.models import Plan
 from engagements.contracts.models import WEEKDAYS, Engagement, default_business_hours
-from portal.accounts.models import TIME_ZONE_CHOICES, User
+from portal.accounts.models import TIME_ZONE_CHOICES, User, time_zone_choices
 from portal.forms import PortalForm, ScopedForm
 from portal.tenancy.models import Organization
 
@@ -118,6 +118,11 @@ class EngagementForm(ScopedForm):
             *holiday_country_choices(),
         ]
         if engagement is not None:
+            # A zone stored before the list was narrowed to canonical names stays selectable.
+            cast(forms.ChoiceField, self.fields["timezone"]).choices = [
+                ("", _("Choose the contract's time zone")),
+                *time_zone_choices(engagement.timezone),
+            ]
             del self.fields["organization"]  # an engagement never moves to another tenant
         else:
             organization = cast(forms.ModelChoiceField, self.fields["organization"])

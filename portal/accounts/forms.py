@@ -1,10 +1,11 @@
 from datetime import datetime, timedelta
+from typing import Any
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.accounts.models import TIME_ZONE_CHOICES, ApiToken, User
+from portal.accounts.models import TIME_ZONE_CHOICES, ApiToken, User, time_zone_choices
 from portal.forms import PortalForm, PortalModelForm
 
 
@@ -54,3 +55,10 @@ class PreferencesForm(PortalModelForm):
     class Meta:
         model = User
         fields = ["name", "language", "time_zone"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A zone stored before the list was narrowed to canonical names stays selectable.
+        field = self.fields["time_zone"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = time_zone_choices(self.instance.time_zone)

@@ -6,7 +6,9 @@ import hashlib
 import secrets
 import zoneinfo
 from datetime import datetime
-from typing import ClassVar
+from importlib import resources
+from pathlib import Path
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -30,12 +32,69 @@ TIME_ZONE_AREAS = (
     "Indian/",
     "Pacific/",
 )
+# What validation accepts: every region/city name, backward aliases included (Asia/Calcutta,
+# Europe/Kiev), so a value stored before the choices were narrowed stays valid.
 TIME_ZONES = frozenset(
     name
     for name in zoneinfo.available_timezones()
     if name == "UTC" or name.startswith(TIME_ZONE_AREAS)
 )
-TIME_ZONE_CHOICES = [(name, name) for name in sorted(TIME_ZONES)]
+AREA_LABELS = {
+    "Africa": _("Africa"),
+    "America": _("America"),
+    "Antarctica": _("Antarctica"),
+    "Arctic": _("Arctic"),
+    "Asia": _("Asia"),
+    "Atlantic": _("Atlantic"),
+    "Australia": _("Australia"),
+    "Europe": _("Europe"),
+    "Indian": _("Indian Ocean"),
+    "Pacific": _("Pacific"),
+}
+
+
+def _zone_tab() -> str:
+    """tzdata's zone.tab: one canonical zone per country region, no backward aliases. From the
+    tzdata package (a requirement), else from the system's zoneinfo."""
+    try:
+        return (resources.files("tzdata.zoneinfo") / "zone.tab").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover - no tzdata package
+        for root in zoneinfo.TZPATH:
+            path = Path(root) / "zone.tab"
+            if path.exists():
+                return path.read_text(encoding="utf-8")
+    return ""  # pragma: no cover
+
+
+# What the dropdowns offer: the canonical names of zone.tab that this machine can load.
+CANONICAL_TIME_ZONES = (
+    frozenset(
+        line.split("\t")[2]
+        for line in _zone_tab().splitlines()
+        if line and not line.startswith("#") and len(line.split("\t")) >= 3
+    )
+    & TIME_ZONES
+)
+
+
+def time_zone_choices(current: str | None = None) -> list[tuple[Any, Any]]:
+    """UTC first, then one group per area, cities sorted ("America/Argentina/Buenos_Aires" is
+    shown as "Argentina / Buenos Aires" under America). A stored non-canonical value is kept as an
+    option, so an unchanged form still validates."""
+    names = set(CANONICAL_TIME_ZONES)
+    if current and current in TIME_ZONES:
+        names.add(current)
+    names.discard("UTC")
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for name in sorted(names):
+        area, _slash, city = name.partition("/")
+        groups.setdefault(area, []).append((name, city.replace("_", " ").replace("/", " / ")))
+    choices: list[tuple[Any, Any]] = [("UTC", "UTC")]
+    choices += [(AREA_LABELS.get(area, area), cities) for area, cities in groups.items()]
+    return choices
+
+
+TIME_ZONE_CHOICES = time_zone_choices()
 
 
 def validate_time_zone(value: str) -> None:

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
     path("ping", views.ping, name="ping"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("metrics", metrics.metrics, name="metrics"),
     path("audit/", views.audit_log, name="audit_log"),
     path("organizations/", tenancy_views.organization_list, name="organization_list"),

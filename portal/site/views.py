@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -128,6 +129,13 @@ def _cache_heartbeat() -> tuple[bool, str | None]:
     except Exception:
         logger.warning("/healthz: the cache is unreachable", exc_info=True)
         return False, None
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page links: send them to the static icon (its
+    hashed name under the manifest storage, so it is cached like every static file)."""
+    return redirect(static("portal/favicon.ico"), permanent=False)
 
 
 @never_cache

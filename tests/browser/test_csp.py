@@ -7,6 +7,7 @@ below means none and not "not listening".
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from urllib.parse import urlparse
 
@@ -155,6 +156,45 @@ def test_no_violation_on_the_pages_of_each_role(csp_page, live_server, world):
     visit(page, f"{base}/audit/")
 
     assert violations == []
+
+
+def reply(page, base: str, case: Case, body: str, button: str, violations: Violations) -> None:
+    """Open the case and answer through the reply form (htmx swaps the conversation and the
+    header out of band); wait until the answer is on the page and the browser has settled."""
+    visit(page, f"{base}/cases/{case.pk}/")
+    page.locator("textarea[name='body']").fill(body)
+    page.get_by_role("button", name=button).click()
+    expect(page.locator("#conversation")).to_contain_text(body)
+    page.wait_for_timeout(300)  # htmx settles the swap (20 ms) and focuses; reports follow
+    page.evaluate("() => null")  # a round trip after the bindings' calls: they have arrived
+
+
+def test_no_violation_when_the_contact_and_the_manager_reply(csp_page, live_server, world):
+    """The page walk above never replies: a reply swaps the conversation and, out of band, the
+    case header through htmx, the path where a violation was reported (issue "Daily use", 10).
+    Covers the contact's reply, the manager's first response and the SLA badge's update."""
+    page, violations = csp_page
+    base = live_server.url
+    case = Case.objects.create(
+        engagement=world.a.objects["engagement"],
+        kind=Case.Kind.INCIDENT,
+        severity=Case.Severity.HIGH,
+        subject="Payments time out",
+        received_at=timezone.now() - timedelta(hours=1),
+        reminder_due_at=timezone.now() + timedelta(hours=1),
+        response_due_at=timezone.now() + timedelta(hours=2),
+        raised_by=world.a.poc,
+    )
+
+    sign_in(page, base, world.a.poc.email, PASSWORD)
+    reply(page, base, case, "It happens on every third request.", "Send reply", violations)
+    assert violations == [], violations
+    page.context.clear_cookies()
+
+    sign_in(page, base, world.manager.email, PASSWORD)
+    reply(page, base, case, "We are restarting the gateway.", "Post", violations)
+    expect(page.locator("#case-facts .sla-badge")).to_have_text(re.compile("responded", re.I))
+    assert violations == [], violations
 
 
 def test_api_docs_run_under_their_relaxed_policy(csp_page, live_server, world):

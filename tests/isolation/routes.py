@@ -8,6 +8,7 @@ exempt_prefix("django-admin/", "Django's admin site: provider admins only, who s
 exempt_prefix("static/", "vendored static files")
 exempt_prefix("i18n/", "language switch")
 register(Route("healthz", "exempt", reason="health check: database and broker status only"))
+register(Route("favicon", "exempt", reason="redirect to the static icon: no data"))
 register(Route("ping", "exempt", reason="constant JSON for the HTTP benchmark: no data"))
 register(Route("metrics", "exempt", reason="Prometheus metrics: bearer token only, aggregates"))
 register(Route("api_schema", "exempt", reason="OpenAPI schema: no data"))

@@ -1,5 +1,7 @@
 """Server-rendered pages: what each role sees and may do, forms, query budgets."""
 
+from html.parser import HTMLParser
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -254,3 +256,34 @@ def test_media_files_have_no_public_url(world, client):
     name = world.a.organization.logo.name
     assert client.get(f"/media/{name}").status_code == 404
     assert client.get(f"/static/../media/{name}").status_code == 404
+
+
+class _HeaderCells(HTMLParser):
+    """The text of every <th>, hidden text included (a screen reader reads it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: list[str] = []
+        self._open = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "th":
+            self._open = True
+            self.cells.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "th":
+            self._open = False
+
+    def handle_data(self, data):
+        if self._open:
+            self.cells[-1] += data.strip()
+
+
+def test_tokens_table_has_no_empty_header(world):
+    """The revoke column's header was empty: a screen reader announced a blank column name."""
+    client = signed_in(world.a.poc)
+    parser = _HeaderCells()
+    parser.feed(client.get(reverse("api_tokens")).content.decode())
+    assert len(parser.cells) == 8
+    assert all(parser.cells), parser.cells

@@ -379,6 +379,7 @@ post_only(
 
 exempt("health check: database and broker status, no rows", "healthz")
 exempt("constant JSON for the HTTP benchmark: no rows", "ping")
+exempt("redirects to the static icon: no rows", "favicon")
 exempt(
     "bearer token only, no session: tests/portal/test_metrics.py counts its queries at 3 and 30 "
     "rows",
