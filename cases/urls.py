@@ -3,11 +3,13 @@
 from cases.casework import urls as casework
 from cases.fixes import urls as fixes
 from cases.risks import urls as risks
+from cases.satisfaction import urls as satisfaction
 
 FEATURES = (
     casework,
     risks,
     fixes,
+    satisfaction,
 )
 
 urlpatterns = [pattern for feature in FEATURES for pattern in feature.urlpatterns]

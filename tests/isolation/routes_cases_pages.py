@@ -76,6 +76,7 @@ for name, data in [
     ("case_priority", {"priority": "2"}),
     ("case_rca", {"findings": "x"}),
     ("case_attach", {}),
+    ("case_rate", {"score": "3"}),
 ]:
     register(
         Route(
