@@ -254,3 +254,17 @@ def test_the_page_refuses_an_open_item_on_the_form_and_staff_with_403(world):
     response = page_client(world.manager).post(reverse("case_rate", args=[case.pk]), {"score": "3"})
     assert response.status_code == 403
     assert not CaseRating.objects.exists()
+
+
+def test_the_rating_form_and_the_invitation_speak_korean(world):
+    """Customers' notifications speak the engagement's language; pages the user's."""
+    world.a.objects["engagement"].language = "ko"
+    world.a.objects["engagement"].save(update_fields=["language"])
+    world.a.poc.language = "ko"
+    world.a.poc.save(update_fields=["language"])
+    case = resolved(world)
+    notification = Notification.objects.get(user=world.a.poc, kind="case.resolved")
+    assert "해결 결과를 1부터 5까지 평가해 주십시오" in notification.body
+    rate(world.a.poc, case, score=4)
+    body = page_client(world.a.poc).get(reverse("case_detail", args=[case.pk])).content.decode()
+    assert "해결 결과 평가" in body and "5점 만점에 4점" in body and "평가 변경" in body
