@@ -4,12 +4,14 @@ from cases.casework import urls as casework
 from cases.fixes import urls as fixes
 from cases.queue import urls as queue
 from cases.risks import urls as risks
+from cases.satisfaction import urls as satisfaction
 
 FEATURES = (
     casework,
     risks,
     fixes,
     queue,
+    satisfaction,
 )
 
 urlpatterns = [pattern for feature in FEATURES for pattern in feature.urlpatterns]

@@ -44,6 +44,8 @@ from cases.casework.serializers import (
     StatusSerializer,
     TrendsSerializer,
 )
+from cases.satisfaction import services as satisfaction_services
+from cases.satisfaction.serializers import RateSerializer
 from engagements.contracts.models import Engagement
 from engagements.entitlements import FunctionCode, require_entitlement
 from portal.api.pagination import KeysetCursorPagination
@@ -132,8 +134,9 @@ class CaseViewSet(PortalReadCreateViewSet):
 
     Named contacts raise items; provider staff serving the engagement may also raise them and
     set `received_at` when importing history. Everything else is an action: `respond`,
-    `comment`, `escalate`, `resolve`, `status`, `assign`, `priority`, `rca`; the timeline is
-    `events/`, files are `attachments/`, and `trends/?engagement=` summarizes an engagement.
+    `comment`, `escalate`, `resolve`, `status`, `assign`, `priority`, `rca`, and the
+    customer's `rating` of the resolution; the timeline is `events/`, files are
+    `attachments/`, and `trends/?engagement=` summarizes an engagement.
     """
 
     queryset = Case.objects.all()
@@ -144,8 +147,10 @@ class CaseViewSet(PortalReadCreateViewSet):
     def get_queryset(self) -> QuerySet[Case]:
         if self.action in ("list", "retrieve"):
             # The representation names engagement and people by id: only the RCA is nested.
-            return Case.objects.select_related("rca")
-        return Case.objects.select_related("engagement__plan", "assignee", "raised_by", "rca")
+            return Case.objects.select_related("rca", "rating")
+        return Case.objects.select_related(
+            "engagement__plan", "assignee", "raised_by", "rca", "rating"
+        )
 
     def filter_queryset(self, queryset: QuerySet[Any, Any]) -> QuerySet[Any, Any]:
         # One item by id: the list's filters do not apply, and building them costs more than
@@ -301,6 +306,23 @@ class CaseViewSet(PortalReadCreateViewSet):
         data = self._input(request)
         analysis = services.case_record_rca(acting_user=actor(request), case=case, **data)
         return Response(RootCauseAnalysisSerializer(analysis).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=RateSerializer, responses={200: CaseSerializer, **CONFLICTS})
+    @action(detail=True, methods=["post"], serializer_class=RateSerializer, filter_backends=[])
+    def rating(self, request: Request, pk: str | None = None) -> Response:
+        """The customer rates the resolution of a resolved or closed item: `score` 1 to 5 and
+        an optional `comment`. Named contacts and the requester only (else 403); once, and
+        changeable for 14 days (409 conflict afterwards, or while the item is not resolved).
+        The case shows it as `rating`."""
+        case = self.get_object()
+        data = self._input(request)
+        satisfaction_services.case_rate(
+            acting_user=actor(request),
+            case=case,
+            score=data["score"],
+            comment=data.get("comment", ""),
+        )
+        return self._case_response(case)
 
     @extend_schema(request=None, responses=CaseEventSerializer(many=True))
     @action(

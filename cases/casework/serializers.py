@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from cases.casework.models import Attachment, Case, CaseEvent, RootCauseAnalysis
 from cases.casework.selectors import Cover, case_covers
+from cases.satisfaction.serializers import CaseRatingSerializer
 from cases.sla import Sla, case_sla
 from engagements.contracts.models import Engagement
 from engagements.contracts.serializers import ProviderStaffField
@@ -86,6 +87,7 @@ class CaseSerializer(StrictModelSerializer):
         )
     )
     rca = RootCauseAnalysisSerializer(read_only=True, allow_null=True)
+    rating = CaseRatingSerializer(read_only=True, allow_null=True)
     covering = serializers.SerializerMethodField(
         help_text=_(
             "While the assignee is away: who covers (the deputy for the manager, the manager "
@@ -116,6 +118,7 @@ class CaseSerializer(StrictModelSerializer):
             "sla",
             "response_met",
             "rca",
+            "rating",
             "covering",
         ]
         read_only_fields = [

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeGuard, cast
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
@@ -454,10 +455,18 @@ def case_set_status(*, acting_user: User, case: Case, status: str, note: str = "
                     "status": case.get_status_display().lower(),
                     "subject": case.subject,
                 },
-                note,
+                _resolution_body(case, note) if status == Case.Status.RESOLVED else note,
             ),
         )
     return case
+
+
+def _resolution_body(case: Case, note: str) -> str:
+    """The resolution's note, and where the customer rates it (cases.satisfaction)."""
+    invitation = _("How did we do? Rate the resolution from 1 to 5: %(url)s") % {
+        "url": f"{settings.SITE_URL}{_case_url(case)}#rating"
+    }
+    return f"{note}\n\n{invitation}" if note else invitation
 
 
 def case_resolve(*, acting_user: User, case: Case, note: str = "") -> Case:

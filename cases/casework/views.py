@@ -40,6 +40,8 @@ from cases.casework.forms import (
 )
 from cases.casework.models import Attachment, Case, CaseEvent, RootCauseAnalysis
 from cases.casework.selectors import cap_for, case_covers, cases_in_scope, manager_loads
+from cases.satisfaction import selectors as satisfaction
+from cases.satisfaction.forms import RatingForm
 from engagements import selectors as engagements_selectors
 from engagements.business_time import BusinessCalendar
 from engagements.catalog.models import Cadence
@@ -459,6 +461,7 @@ def _detail_context(request: AuthenticatedHttpRequest, case: Case, **forms: Any)
         context["attach_form"] = forms.get("attach_form") or AttachForm(staff=roles.staff)
     if context["may_escalate"]:
         context["escalate_form"] = EscalateForm()
+    _rating_context(context, user, case, forms.get("rating_form"))
     if roles.staff:
         context["assign_form"] = forms.get("assign_form") or AssignForm(
             case=case, initial={"assignee": case.assignee_id}
@@ -470,11 +473,37 @@ def _detail_context(request: AuthenticatedHttpRequest, case: Case, **forms: Any)
     return context
 
 
+def _rating_context(
+    context: dict[str, Any], user: User, case: Case, form: RatingForm | None
+) -> None:
+    """The customer's rating of a resolved or closed item: shown to everyone who sees the
+    item; the form to its customer while the rating may still be given or changed."""
+    if case.status not in satisfaction.RATABLE_STATUSES:
+        return
+    rating = satisfaction.rating_of(case)
+    context["rating"] = rating
+    if not satisfaction.may_rate(user, case):
+        return
+    if rating is not None:
+        context["rating_editable_until"] = satisfaction.editable_until(rating)
+        if timezone.now() > context["rating_editable_until"]:
+            return
+    context["rating_form"] = form or RatingForm(
+        initial={"score": rating.score, "comment": rating.comment} if rating else None
+    )
+
+
 def _detail(
     request: AuthenticatedHttpRequest, case: Case, status: int = 200, **forms: Any
 ) -> HttpResponse:
     context = _detail_context(request, case, **forms)
     return render(request, "cases/casework/case_detail.html", context, status=status)
+
+
+# What the case's other features (cases.satisfaction) answer their forms with.
+case_or_404 = _case_or_404
+case_detail_page = _detail
+detail_url = _detail_url
 
 
 @login_required

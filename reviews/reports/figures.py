@@ -7,8 +7,9 @@ and an occurrence completed after it as not completed. Hours count time entries 
 Data edited later (an imported case, a corrected entry) changes a rebuilt report, not the snapshot.
 
 The report runs a constant number of queries whatever the volume: one for the cases, one for the
-time entries, one for the occurrences (plus one for their names), one for the overage flags and
-the two of the business calendar; everything else is counted in Python over those rows.
+time entries, one for the occurrences (plus one for their names), one for the overage flags, one
+for the customers' ratings of the period's resolutions and the two of the business calendar;
+everything else is counted in Python over those rows.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from django.utils.text import slugify
 
 from cases.casework.models import Case
 from cases.fixes.models import FixRequest
+from cases.satisfaction.models import CaseRating
 from engagements.business_time import business_time_between
 from engagements.catalog.models import Frequency, ServiceFunction
 from engagements.contracts.models import Engagement
@@ -299,6 +301,31 @@ def _resolutions(
     }
 
 
+def _satisfaction(cases: list[_CaseRow], start: datetime, end: datetime, as_of: datetime) -> dict:
+    """The customers' ratings (1–5) of the items resolved in the period, as given by `as_of`:
+    how many were rated, their average (None without any) and how many got each score."""
+    resolved = [case.id for case in cases if _within(case.ended_at, start, end)]
+    scores = (
+        list(
+            CaseRating.objects.filter(case_id__in=resolved, rated_at__lte=as_of).values_list(
+                "score", flat=True
+            )
+        )
+        if resolved
+        else []
+    )
+    counts = Counter(scores)
+    return {
+        "resolved": len(resolved),
+        "rated": len(scores),
+        "average": round(statistics.fmean(scores), 2) if scores else None,
+        "by_score": {
+            str(score): counts[score]
+            for score in range(CaseRating.SCORE_MIN, CaseRating.SCORE_MAX + 1)
+        },
+    }
+
+
 def _response(
     cases: list[_CaseRow],
     start: datetime,
@@ -507,6 +534,7 @@ def build_report(occurrence: Occurrence, *, as_of: datetime) -> dict:
         "open_items": _open_items(cases, min(end, as_of)),
         "resolutions": _resolutions(cases, start, end, engagement),
         "response": _response(cases, start, end, as_of, engagement),
+        "satisfaction": _satisfaction(cases, start, end, as_of),
         "hours": _hours_per_week(engagement, period),
         "deliverables": _deliverables(engagement, start, end, as_of),
         "overage_flags": _overage_flags(engagement, start, end, as_of),
@@ -586,6 +614,15 @@ def report_csv_rows(data: dict) -> list[tuple[str, str, str]]:
         for item in data[listing]["items"]:
             rows += [(f"{section}:{item['id']}", key, value) for key, value in item.items()]
     rows += [("response", key, value) for key, value in data["response"].items()]
+    satisfaction = data.get("satisfaction")  # absent from reports frozen before ratings
+    if satisfaction:
+        rows += [
+            ("satisfaction", key, satisfaction[key]) for key in ("resolved", "rated", "average")
+        ]
+        rows += [
+            ("satisfaction_score", score, count)
+            for score, count in satisfaction["by_score"].items()
+        ]
     hours = data["hours"]
     if "cap_hours" in hours:  # the provider's budget (see for_audience)
         rows.append(("hours", "cap_hours", hours["cap_hours"]))

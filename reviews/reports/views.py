@@ -175,6 +175,8 @@ def present(data: dict) -> dict[str, Any]:
         "open_items": open_items,
         "resolutions": resolutions,
         "response": data["response"],
+        # absent from reports frozen before ratings existed: the page then shows none
+        "satisfaction": data.get("satisfaction"),
         "hours": hours | {"weeks": weeks},
         "deliverables": deliverables,
         "overage_flags": overage_flags,

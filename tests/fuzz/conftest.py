@@ -80,12 +80,14 @@ def _build_rows(world: Any) -> None:
 
 def _more_rows(world: Any) -> None:
     """Kinds the isolation builders do not make: a holiday, a root-cause analysis, a change
-    acknowledgement (by the tenant's PoC), so their text and ids are in the check too."""
+    acknowledgement (by the tenant's PoC), a rating of a resolution, so their text and ids are
+    in the check too."""
     import datetime
 
     from django.utils import timezone
 
     from cases.casework.models import RootCauseAnalysis
+    from cases.satisfaction.models import CaseRating
     from engagements.contracts.models import EngagementHoliday
     from reviews.releases.models import ChangeAcknowledgement
 
@@ -103,6 +105,12 @@ def _more_rows(world: Any) -> None:
             delivered_at=timezone.now(),
         )
         ChangeAcknowledgement.objects.create(change=tenant.objects["change"], user=tenant.poc)
+        CaseRating.objects.create(
+            case=tenant.objects["case"],
+            score=4,
+            comment=f"Rated at {tenant.organization.name}",
+            rated_by=tenant.poc,
+        )
 
 
 def _mark(value: str, max_length: int | None, pk: int) -> str:

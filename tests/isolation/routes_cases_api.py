@@ -77,6 +77,7 @@ for action in (
     "assign",
     "priority",
     "rca",
+    "rating",
 ):
     register(Route(f"case-{action}", "detail", method="post", kwargs=case, roles=ALL))
 register(

@@ -78,6 +78,7 @@ for name, data in [
     ("case_priority", {"priority": "2"}),
     ("case_rca", {"findings": "x"}),
     ("case_attach", {}),
+    ("case_rate", {"score": "3"}),
 ]:
     register(
         Route(

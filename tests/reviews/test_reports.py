@@ -801,3 +801,69 @@ def test_constant_queries(world, route, role):
     assert len(many) == len(few), [query["sql"] for query in many.captured_queries]
     if route == "review_report":
         assert response.context["report"]["activity"]["opened"] == 30
+
+
+# --- Customer satisfaction --------------------------------------------------------------------
+
+
+def rate_directly(case, score: int, rated_at: datetime):
+    """A rating arranged directly (the service and its rules: tests/cases/test_satisfaction.py)."""
+    from cases.satisfaction.models import CaseRating
+
+    return CaseRating.objects.create(
+        case=case, score=score, rated_by=case.raised_by, rated_at=rated_at, updated_at=rated_at
+    )
+
+
+@pytest.mark.django_db
+def test_satisfaction_averages_the_ratings_of_the_periods_resolutions(june):
+    """June's resolutions are "may" (resolved 5 Jun) and c1 (3 Jun): rated 2 and 5, so 3.5 on
+    average over 2 ratings. A rating of an item resolved in July, and of an item still open, do
+    not count."""
+    engagement, poc, review, cases = june
+    rate_directly(cases["may"], 2, at(6, 6, 9))
+    rate_directly(cases["c1"], 5, at(6, 4, 9))
+    rate_directly(cases["c2"], 1, at(6, 11, 9))  # never resolved (arranged directly)
+    july = make_case(
+        engagement, poc, "Resolved in July", "inquiry", 2, at(6, 29, 10), at(6, 30, 10),
+        first_response_at=at(6, 29, 11), status="resolved", resolved_at=at(7, 2, 10),
+    )  # fmt: skip
+    rate_directly(july, 1, at(7, 2, 12))
+
+    data = build_report(review, as_of=timezone.now())
+    assert data["satisfaction"] == {
+        "resolved": 2,
+        "rated": 2,
+        "average": 3.5,
+        "by_score": {"1": 0, "2": 1, "3": 0, "4": 0, "5": 1},
+    }
+
+    # As known on 5 June 12:00: "may" is not resolved yet, c1's rating (4 June) is known.
+    early = build_report(review, as_of=at(6, 5, 8))
+    assert early["satisfaction"]["resolved"] == 1
+    assert (early["satisfaction"]["rated"], early["satisfaction"]["average"]) == (1, 5.0)
+    # On 4 June 08:00 c1 is resolved but not rated yet.
+    earlier = build_report(review, as_of=at(6, 4, 8))
+    assert earlier["satisfaction"]["resolved"] == 1
+    assert (earlier["satisfaction"]["rated"], earlier["satisfaction"]["average"]) == (0, None)
+
+    body = page_client(poc).get(reverse("review_report", args=[review.pk])).content.decode()
+    assert "Customer satisfaction" in body
+    assert "2 of the 2 items resolved in the period were rated, 3.5 out of 5 on average." in body
+    rows = csv_rows(page_client(poc).get(reverse("review_report_csv", args=[review.pk])))
+    assert ["satisfaction", "rated", "2"] in rows
+    assert ["satisfaction", "average", "3.5"] in rows
+    assert ["satisfaction_score", "5", "1"] in rows
+
+
+@pytest.mark.django_db
+def test_a_report_frozen_before_ratings_shows_no_satisfaction(june):
+    _engagement, poc, review, _cases = june
+    data = build_report(review, as_of=timezone.now())
+    del data["satisfaction"]
+    ReportSnapshot.objects.create(occurrence=review, data=data)
+    response = page_client(poc).get(reverse("review_report", args=[review.pk]))
+    assert response.status_code == 200
+    assert "satisfaction-title" not in response.content.decode()
+    rows = csv_rows(page_client(poc).get(reverse("review_report_csv", args=[review.pk])))
+    assert not [row for row in rows if row[0].startswith("satisfaction")]
