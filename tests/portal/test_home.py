@@ -163,13 +163,13 @@ def test_the_home_in_korean(world):
     world.a.poc.save()
     body = dashboard(world.a.poc, HTTP_ACCEPT_LANGUAGE="ko")
     for text in (
-        "항목 제기",
+        "케이스 등록",
         "모든 케이스 및 문의",
-        "회신이 필요한 항목",
-        "미해결 항목",
+        "회신이 필요한 케이스",
+        "미해결 케이스",
         "기한 초과",
         "응답 기한 3시간 초과",
-        "최근 해결된 항목",
+        "최근 해결된 케이스",
     ):
         assert text in body, text
     assert "사례" not in body
