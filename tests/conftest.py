@@ -16,6 +16,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from portal.tenancy.scoping import Scope, get_scope_or_none, system_scope, tenant_scope
@@ -63,6 +64,15 @@ def require_chromium() -> None:
 def _clean_cache() -> Iterator[None]:
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language, whatever one before it activated (a Korean
+    page render or `translation.activate("ko")` must not leak into the next test's messages)."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 ARRANGEMENT = "test arrangement"
