@@ -20,6 +20,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from cases.casework.models import Case
+from cases.sla import Sla, sla_condition
 from portal.accounts.models import User
 
 QUEUE_LIMIT = 50  # rows per section; the case list holds the rest
@@ -44,12 +45,13 @@ def served_cases(user: User) -> QuerySet[Case]:
 
 
 def section_conditions(user: User, now: datetime) -> dict[str, Q]:
-    unanswered = Q(first_response_at__isnull=True)
+    """The sections' conditions; at risk and breached are the SLA's own (`cases.sla`), so a
+    row's section and its badge always agree."""
     return {
         "new": Q(status=Case.Status.NEW, assignee__isnull=True),
         "mine": Q(assignee=user, status__in=PROVIDER_TURN),
-        "at_risk": unanswered & Q(reminder_due_at__lte=now, response_due_at__gt=now),
-        "breached": unanswered & Q(response_due_at__lte=now),
+        "at_risk": sla_condition(Sla.AT_RISK, now),
+        "breached": sla_condition(Sla.BREACHED, now),
     }
 
 
