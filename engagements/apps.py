@@ -8,8 +8,7 @@ class EngagementsConfig(AppConfig):
 
     def ready(self) -> None:
         from engagements import selectors
-        from portal.accounts.selectors import register_staff_serving
-        from portal.tenancy.scoping import register_manager_visibility
+        from portal.tenancy.scoping import register_manager_visibility, register_staff_serving
 
         register_manager_visibility(
             engagements_of=selectors.engagement_ids_served_by,

@@ -83,8 +83,10 @@ def _system_scope_for_test_bodies(request: pytest.FixtureRequest) -> Iterator[No
     """Test bodies and fixtures ARRANGE data as the system; requests open their own scopes.
 
     The rule: whatever a test calls to be tested (a service, a selector) runs in the scope
-    of the one who acts, `acting_as(user)` or `services_act_in_their_scope`, never in this
-    one, which sees every tenant and so hides a query that forgets the scope or crosses it."""
+    of the one who acts, never in this one, which sees every tenant and so hides a query that
+    forgets the scope or crosses it. Every service and selector of the apps that takes its
+    actor does so by default (`_every_service_and_selector_acts_in_its_actors_scope`); a
+    selector that reads the current scope is called inside `acting_as(user)`."""
     if "no_system_scope" in request.keywords:
         yield
         return
@@ -100,21 +102,71 @@ def acting_as(user: Any) -> Iterator[Scope]:
         yield scope
 
 
+# The parameter naming the one who acts, in the order a function is searched for it: services
+# take `acting_user`, selectors the `viewer` or `user` they read for.
+ACTOR_PARAMETERS = ("acting_user", "viewer", "actor", "user")
+
+
+def _actor_parameter(function: Any) -> str | None:
+    parameters = inspect.signature(function).parameters
+    return next((name for name in ACTOR_PARAMETERS if name in parameters), None)
+
+
 def _in_the_actors_scope(function: Any) -> Any:
+    parameter = _actor_parameter(function)
+    signature = inspect.signature(function)
+
     @functools.wraps(function)
     def run(*args: Any, **kwargs: Any) -> Any:
-        actor = kwargs.get("acting_user")
         scope = get_scope_or_none()
         arranging = scope is not None and scope.reason == ARRANGEMENT
+        if not arranging or parameter is None:
+            return function(*args, **kwargs)
+        try:
+            actor = signature.bind_partial(*args, **kwargs).arguments.get(parameter)
+        except TypeError:
+            return function(*args, **kwargs)  # let the call itself raise its own TypeError
         # Only the test's own call switches scope: one service calling another stays in the
         # caller's scope, as in production. No signed-in user is inactive: such a call stays
         # in the arrangement's scope to see the service refuse it.
-        if not arranging or actor is None or not actor.is_active:
+        if not getattr(actor, "is_authenticated", False) or not actor.is_active:
             return function(*args, **kwargs)
         with acting_as(actor):
             return function(*args, **kwargs)
 
+    run.__wrapped_for_actor__ = True  # type: ignore[attr-defined]
     return run
+
+
+ACTING_MODULES = ("services", "selectors")
+
+
+def _every_service_and_selector_acts_in_its_actors_scope() -> None:
+    """The default for every test: a service or selector of the apps, called from a test body,
+    runs in the scope of the user it is called for (its `acting_user`, `viewer` or `user`),
+    as TenantScopeMiddleware would open it, never in the arrangement's system scope. Installed
+    once, before test modules import them by name; calls between app modules keep the names
+    they imported, so one service calling another stays in its caller's scope."""
+    import importlib
+    import pkgutil
+
+    for package_name in ("portal", "engagements", "cases", "reviews"):
+        package = importlib.import_module(package_name)
+        for info in pkgutil.walk_packages(package.__path__, prefix=f"{package_name}."):
+            if info.name.rsplit(".", 1)[-1] not in ACTING_MODULES:
+                continue
+            module = importlib.import_module(info.name)
+            for name, function in list(vars(module).items()):
+                if (
+                    inspect.isfunction(function)
+                    and function.__module__ == module.__name__
+                    and not getattr(function, "__wrapped_for_actor__", False)
+                    and _actor_parameter(function) is not None
+                ):
+                    setattr(module, name, _in_the_actors_scope(function))
+
+
+_every_service_and_selector_acts_in_its_actors_scope()
 
 
 def services_act_in_their_scope(monkeypatch: pytest.MonkeyPatch, *modules: ModuleType) -> None:

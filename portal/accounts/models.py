@@ -18,6 +18,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.tenancy.scoping import ScopedUserManager
+
 # The areas of the IANA region/city names. tzdata also ships legacy aliases (CST6CDT, GMT0,
 # Factory, US/Eastern, Etc/GMT+5 whose sign is inverted): nobody should pick those.
 TIME_ZONE_AREAS = (
@@ -150,6 +152,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
 
     objects = UserManager()
+    # The people the open scope may see; refuses to run with none open.
+    visible = ScopedUserManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

@@ -24,6 +24,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db.models import Q
 
 if TYPE_CHECKING:
     from django.db.models.query import RawQuerySet
@@ -53,6 +54,15 @@ def register_manager_visibility(
     """Teach scopes which engagements a manager serves, and their organizations."""
     _managed_engagement_sources.append(engagements_of)
     _engagement_organization_sources.append(organizations_of)
+
+
+# `organization ids -> ids of the staff serving them`, registered by the apps that staff them.
+_staff_serving_sources: list[Callable[[Iterable[int]], Iterable[int]]] = []
+
+
+def register_staff_serving(source: Callable[[Iterable[int]], Iterable[int]]) -> None:
+    """Teach scopes who serves an organization (a customer sees the people serving them)."""
+    _staff_serving_sources.append(source)
 
 
 @dataclass(eq=False)
@@ -95,6 +105,31 @@ class Scope:
         for source in _engagement_organization_sources:
             ids.update(source(self.engagement_ids))
         return frozenset(ids)
+
+    def filter_users(self, queryset: _QS) -> _QS:
+        """The people this actor may see, the one rule for users (who belong to several
+        organizations, or to none as provider staff, so they have no `tenant_path`).
+
+        Admins and the system see everyone; everyone else sees themselves and whom they work
+        with: customers the people of their organizations and the staff serving them; managers
+        provider staff and the people of the organizations they serve."""
+        if self.everything:
+            return queryset
+        if self.actor is None:
+            return queryset.none()
+        from portal.accounts.models import User
+        from portal.tenancy.models import Membership
+
+        organization_ids = self.organization_ids
+        members = unscoped(Membership, "the scope's own rule for people").filter(
+            organization_id__in=organization_ids, is_active=True
+        )
+        visible = Q(pk=self.actor.pk) | Q(pk__in=members.values("user_id"))
+        if self.actor.is_service_manager:
+            visible |= Q(kind__in=[User.Kind.ADMIN, User.Kind.MANAGER])
+        for source in _staff_serving_sources:
+            visible |= Q(pk__in=list(source(organization_ids)))
+        return queryset.filter(visible)
 
     def filter(self, queryset: _QS, model: type[TenantOwned]) -> _QS:
         if self.everything:
@@ -235,6 +270,17 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: igno
         if scope is None:
             return UnscopedQuerySet(model=self.model, using=self._db, hints=self._hints)
         return scope.filter(super().get_queryset(), self.model)
+
+
+class ScopedUserManager(models.Manager):
+    """`User.visible`: the people the open scope may see (`Scope.filter_users`), refusing to run
+    with no scope open. (`User.objects` stays whole: signing in finds a user before any scope.)"""
+
+    def get_queryset(self) -> models.QuerySet:
+        scope = get_scope_or_none()
+        if scope is None:
+            return UnscopedQuerySet(model=self.model, using=self._db, hints=self._hints)  # type: ignore[attr-defined]
+        return scope.filter_users(super().get_queryset())
 
 
 class TenantOwned(models.Model):
