@@ -28,6 +28,21 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+M = TypeVar("M", bound=models.Model)
+
+
+def locked_again(instance: M, *related: str) -> M:
+    """`instance` read again under a lock of its own row (FOR UPDATE OF it alone), with the
+    `related` rows joined: what a service changes it from. Read through the model's scoped
+    manager, so an object outside the caller's scope is not found."""
+    model = type(instance)
+    return (
+        model._default_manager.select_for_update(of=("self",))
+        .select_related(*related)
+        .get(pk=instance.pk)
+    )
+
+
 def lock_rows(model: type[models.Model], pks: Iterable[Any]) -> list[models.Model]:
     """Lock the rows with these primary keys (FOR NO KEY UPDATE, ORDER BY id) and return them.
 

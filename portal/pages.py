@@ -11,7 +11,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
 
 from portal.accounts.models import User
 from portal.errors import DomainError, InvalidInput, is_refusal
@@ -78,6 +79,24 @@ def flash_error(
     if refusal_page and is_refusal(error):
         raise error
     messages.error(request, error_text(error, with_detail=with_detail))
+
+
+def status_change(
+    request: HttpRequest, form: Any, change: Callable[[str], object], *, redirect_to: str
+) -> HttpResponse:
+    """The POST of an item's status menu: a valid choice goes to `change` (the service call,
+    which checks who may do it: a refusal of rights answers the 403 page), any other refusal is
+    told in a message; back to `redirect_to` either way."""
+    if not form.is_valid():
+        messages.error(request, _("Choose a status."))
+    else:
+        try:
+            change(form.cleaned_data["status"])
+        except DomainError as error:
+            flash_error(request, error, refusal_page=True)
+        else:
+            messages.success(request, _("Status changed."))
+    return redirect(redirect_to)
 
 
 def error_text(error: DomainError, *, with_detail: bool = False) -> str:

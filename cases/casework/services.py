@@ -27,7 +27,7 @@ from portal.accounts.models import User
 from portal.audit import audit
 from portal.errors import Conflict, InvalidInput, NotAllowed
 from portal.files import IMAGES, PDF, FileKind, check_upload
-from portal.locks import atomic_retried, lock_users
+from portal.locks import atomic_retried, lock_users, locked_again
 from portal.notifications import notify, provider_admins
 from portal.tenancy.scoping import unscoped
 
@@ -286,11 +286,7 @@ def case_raise(
 
 
 def _locked(case: Case) -> Case:
-    return (
-        Case.objects.select_for_update(of=("self",))
-        .select_related("engagement__plan", "engagement__manager", "engagement__deputy")
-        .get(pk=case.pk)
-    )
+    return locked_again(case, "engagement__plan", "engagement__manager", "engagement__deputy")
 
 
 @transaction.atomic

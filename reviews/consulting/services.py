@@ -17,7 +17,9 @@ from engagements.selectors import require_staff
 from portal.accounts.models import User
 from portal.audit import audit, snapshot
 from portal.errors import Conflict, InvalidInput, NotAllowed
+from portal.locks import locked_again
 from portal.notifications import notify
+from portal.workflow import move_status
 from reviews.consulting.models import ConsultingRequest
 from reviews.scheduling.models import Occurrence
 
@@ -81,14 +83,6 @@ def consulting_request(
     return request
 
 
-def _locked_request(request: ConsultingRequest) -> ConsultingRequest:
-    return (
-        ConsultingRequest.objects.select_for_update(of=("self",))
-        .select_related("engagement__plan")
-        .get(pk=request.pk)
-    )
-
-
 @transaction.atomic
 def consulting_schedule(
     *,
@@ -100,7 +94,7 @@ def consulting_schedule(
 ) -> ConsultingRequest:
     """The engagement's staff turn a request into a session (an occurrence of
     `environment_consulting`, in person, by video or by phone); the requester is notified."""
-    request = _locked_request(request)
+    request = locked_again(request, "engagement__plan")
     engagement = request.engagement
     require_staff(acting_user, engagement, STAFF_ONLY)
     require_entitlement(engagement, FunctionCode.ENVIRONMENT_CONSULTING)
@@ -162,13 +156,18 @@ def consulting_update_status(
     *, acting_user: User, request: ConsultingRequest, status: str
 ) -> ConsultingRequest:
     """Staff decline a request, or close a scheduled one as done. 409 otherwise."""
-    request = _locked_request(request)
+    request = locked_again(request, "engagement__plan")
     require_staff(acting_user, request.engagement, STAFF_ONLY)
     require_entitlement(request.engagement, FunctionCode.ENVIRONMENT_CONSULTING)
-    if status not in ConsultingRequest.Status.values:
-        raise InvalidInput(fields={"status": [_("Unknown status.")]})
-    if status == request.status:
-        return request
+    return move_status(
+        acting_user=acting_user,
+        item=request,
+        status=status,
+        transitions=CONSULTING_TRANSITIONS,
+        action="consulting.status",
+        message=_("A %(current)s request cannot become %(new)s."),
+        organization_id=request.engagement.organization_id,
+    )
     if status not in CONSULTING_TRANSITIONS.get(request.status, set()):
         raise Conflict(
             _("A %(current)s request cannot become %(new)s.")

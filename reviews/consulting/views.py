@@ -18,7 +18,7 @@ from engagements.selectors import serves
 from portal.accounts.models import User
 from portal.errors import DomainError
 from portal.http import AuthenticatedHttpRequest
-from portal.pages import apply_domain_error, flash_error, get_scoped_or_404
+from portal.pages import apply_domain_error, get_scoped_or_404, status_change
 from reviews.consulting import services
 from reviews.consulting.forms import (
     ConsultingRequestForm,
@@ -123,16 +123,11 @@ def consulting_status(
 ) -> HttpResponse:
     """Staff decline a request or close a scheduled one as done."""
     row = _staff_request(request, engagement, request_pk)
-    form = ConsultingStatusForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose a status."))
-    else:
-        try:
-            services.consulting_update_status(
-                acting_user=request.user, request=row, status=form.cleaned_data["status"]
-            )
-        except DomainError as error:
-            flash_error(request, error)
-        else:
-            messages.success(request, _("Status changed."))
-    return redirect(_consulting_url(engagement, row))
+    return status_change(
+        request,
+        ConsultingStatusForm(request.POST),
+        lambda status: services.consulting_update_status(
+            acting_user=request.user, request=row, status=status
+        ),
+        redirect_to=_consulting_url(engagement, row),
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -20,13 +19,11 @@ from engagements.selectors import engagement_calendar, require_staff
 from portal.accounts.models import User
 from portal.audit import audit, snapshot
 from portal.errors import Conflict, InvalidInput
+from portal.locks import locked_again
 from portal.notifications import notify
+from portal.workflow import move_status
 from reviews.maintenance.models import MaintenanceWindow
-from reviews.releases.models import ChangeItem
 from reviews.scheduling.reminders import business_days_before
-
-_Item = TypeVar("_Item", MaintenanceWindow, ChangeItem)
-
 
 MAINTENANCE_FIELDS = ("title", "starts_at", "ends_at", "systems_affected", "expected_impact")
 
@@ -135,21 +132,13 @@ def maintenance_plan(
     return window
 
 
-def _locked_window(window: MaintenanceWindow) -> MaintenanceWindow:
-    return (
-        MaintenanceWindow.objects.select_for_update(of=("self",))
-        .select_related("engagement__plan")
-        .get(pk=window.pk)
-    )
-
-
 @transaction.atomic
 def maintenance_update(
     *, acting_user: User, window: MaintenanceWindow, **changes: object
 ) -> MaintenanceWindow:
     """The engagement's staff edit an open window (title, times, systems, impact). Moving it
     re-arms the notice before it."""
-    window = _locked_window(window)
+    window = locked_again(window, "engagement__plan")
     require_staff(acting_user, window.engagement, STAFF_ONLY)
     require_entitlement(window.engagement, FunctionCode.MAINTENANCE)
     if not window.is_open:
@@ -178,41 +167,12 @@ def maintenance_update(
     return window
 
 
-def move_status(
-    *, acting_user: User, item: _Item, status: str, transitions: dict, action: str, message: str
-) -> _Item:
-    """Move a maintenance window or change along its allowed transitions (409 otherwise),
-    with one audit entry. The caller has locked the row and checked who may do it."""
-    choices = type(item).Status
-    if status not in choices.values:
-        raise InvalidInput(fields={"status": [_("Unknown status.")]})
-    if status == item.status:
-        return item
-    if status not in transitions.get(item.status, set()):
-        raise Conflict(
-            message
-            % {"current": item.get_status_display().lower(), "new": choices(status).label.lower()}
-        )
-    before = item.status
-    item.status = status
-    item.save(update_fields=["status"])
-    audit(
-        actor=acting_user,
-        action=action,
-        instance=item,
-        before={"status": before},
-        after={"status": status},
-        organization_id=item.engagement.organization_id,
-    )
-    return item
-
-
 @transaction.atomic
 def maintenance_update_status(
     *, acting_user: User, window: MaintenanceWindow, status: str
 ) -> MaintenanceWindow:
     """planned → confirmed → done; an open window can be cancelled. 409 otherwise."""
-    window = _locked_window(window)
+    window = locked_again(window, "engagement__plan")
     require_staff(acting_user, window.engagement, STAFF_ONLY)
     require_entitlement(window.engagement, FunctionCode.MAINTENANCE)
     return move_status(
@@ -222,6 +182,7 @@ def maintenance_update_status(
         transitions=MAINTENANCE_TRANSITIONS,
         action="maintenance.status",
         message=_("A %(current)s window cannot become %(new)s."),
+        organization_id=window.engagement.organization_id,
     )
 
 

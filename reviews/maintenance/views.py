@@ -18,7 +18,7 @@ from engagements.selectors import serves
 from portal.accounts.models import User
 from portal.errors import DomainError
 from portal.http import AuthenticatedHttpRequest
-from portal.pages import apply_domain_error, flash_error, get_scoped_or_404
+from portal.pages import apply_domain_error, get_scoped_or_404, status_change
 from reviews.maintenance import services
 from reviews.maintenance.forms import MaintenanceStatusForm, MaintenanceWindowForm
 from reviews.maintenance.models import MaintenanceWindow
@@ -137,16 +137,11 @@ def maintenance_status(
     request: AuthenticatedHttpRequest, engagement: Engagement, window_pk: int
 ) -> HttpResponse:
     window = _staff_window(request, engagement, window_pk)
-    form = MaintenanceStatusForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose a status."))
-    else:
-        try:
-            services.maintenance_update_status(
-                acting_user=request.user, window=window, status=form.cleaned_data["status"]
-            )
-        except DomainError as error:
-            flash_error(request, error)
-        else:
-            messages.success(request, _("Status changed."))
-    return redirect(_maintenance_url(engagement, window))
+    return status_change(
+        request,
+        MaintenanceStatusForm(request.POST),
+        lambda status: services.maintenance_update_status(
+            acting_user=request.user, window=window, status=status
+        ),
+        redirect_to=_maintenance_url(engagement, window),
+    )

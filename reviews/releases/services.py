@@ -15,8 +15,10 @@ from engagements.selectors import require_staff
 from portal.accounts.models import User
 from portal.audit import audit, snapshot
 from portal.errors import Conflict, InvalidInput, NotAllowed
+from portal.locks import locked_again
 from portal.notifications import notify
-from reviews.maintenance.services import STAFF_ONLY, local_text, move_status
+from portal.workflow import move_status
+from reviews.maintenance.services import STAFF_ONLY, local_text
 from reviews.releases.models import ChangeAcknowledgement, ChangeItem
 
 CHANGE_FIELDS = ("title", "kind", "scheduled_at", "impact", "rollback_plan")
@@ -103,18 +105,10 @@ def change_plan(
     return change
 
 
-def _locked_change(change: ChangeItem) -> ChangeItem:
-    return (
-        ChangeItem.objects.select_for_update(of=("self",))
-        .select_related("engagement__plan")
-        .get(pk=change.pk)
-    )
-
-
 @transaction.atomic
 def change_update(*, acting_user: User, change: ChangeItem, **changes: object) -> ChangeItem:
     """The engagement's staff edit an open change (title, kind, date, impact, rollback plan)."""
-    change = _locked_change(change)
+    change = locked_again(change, "engagement__plan")
     require_staff(acting_user, change.engagement, STAFF_ONLY)
     require_entitlement(change.engagement, FunctionCode.RELEASE_MANAGEMENT)
     if not change.is_open:
@@ -143,7 +137,7 @@ def change_update(*, acting_user: User, change: ChangeItem, **changes: object) -
 @transaction.atomic
 def change_update_status(*, acting_user: User, change: ChangeItem, status: str) -> ChangeItem:
     """planned ⇄ scheduled → done → rolled back; an open change can be cancelled. 409 otherwise."""
-    change = _locked_change(change)
+    change = locked_again(change, "engagement__plan")
     require_staff(acting_user, change.engagement, STAFF_ONLY)
     require_entitlement(change.engagement, FunctionCode.RELEASE_MANAGEMENT)
     return move_status(
@@ -153,6 +147,7 @@ def change_update_status(*, acting_user: User, change: ChangeItem, status: str) 
         transitions=CHANGE_TRANSITIONS,
         action="change.status",
         message=_("A %(current)s change cannot become %(new)s."),
+        organization_id=change.engagement.organization_id,
     )
 
 

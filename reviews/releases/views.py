@@ -19,7 +19,7 @@ from engagements.selectors import serves
 from portal.accounts.models import User
 from portal.errors import DomainError
 from portal.http import AuthenticatedHttpRequest
-from portal.pages import apply_domain_error, flash_error, get_scoped_or_404
+from portal.pages import apply_domain_error, get_scoped_or_404, status_change
 from reviews.maintenance.views import status_choices
 from reviews.releases import services
 from reviews.releases.forms import ChangeItemForm, ChangeStatusForm
@@ -140,20 +140,15 @@ def change_status(
 ) -> HttpResponse:
     change = _change(engagement, change_pk)
     if not serves(request.user, engagement):
-        raise PermissionDenied
-    form = ChangeStatusForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose a status."))
-    else:
-        try:
-            services.change_update_status(
-                acting_user=request.user, change=change, status=form.cleaned_data["status"]
-            )
-        except DomainError as error:
-            flash_error(request, error)
-        else:
-            messages.success(request, _("Status changed."))
-    return redirect(_change_url(engagement, change))
+        raise PermissionDenied  # rights before input, as on every action
+    return status_change(
+        request,
+        ChangeStatusForm(request.POST),
+        lambda status: services.change_update_status(
+            acting_user=request.user, change=change, status=status
+        ),
+        redirect_to=_change_url(engagement, change),
+    )
 
 
 @login_required
