@@ -10,6 +10,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 from portal.observability import init_sentry, logging_config
 
@@ -185,13 +186,32 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULER = "portal.beat:HeartbeatScheduler"
 CELERY_BEAT_MAX_LOOP_INTERVAL = 60
 BEAT_HEARTBEAT_FILE = str(VAR_DIR / "celerybeat-heartbeat")
+# Exactly one beat sends the periodic jobs (portal/beat.py): the leader's lock in Redis lives this
+# long unless renewed (a standby takes over that long after the leader died), or a file lock on
+# one machine with no Redis.
+BEAT_LOCK_TTL_SECONDS = env.float("BEAT_LOCK_TTL_SECONDS", default=90.0)
+BEAT_LOCK_FILE = str(VAR_DIR / "celerybeat.lock")
 REVIEW_REMINDER_BUSINESS_DAYS = env.int("REVIEW_REMINDER_BUSINESS_DAYS", default=1)
 MAINTENANCE_NOTICE_BUSINESS_DAYS = env.int("MAINTENANCE_NOTICE_BUSINESS_DAYS", default=2)
 REVIEW_MISSED_GRACE_HOURS = env.int("REVIEW_MISSED_GRACE_HOURS", default=24)
 HEARTBEAT_INTERVAL_SECONDS = env.float("HEARTBEAT_INTERVAL_SECONDS", default=60.0)
 # Risks scoring above this (likelihood × impact, 1-25) show in service review reports and boards.
 RISK_REPORT_THRESHOLD = env.int("RISK_REPORT_THRESHOLD", default=12)
-# The periodic jobs. Exactly one beat process runs them (make run, compose).
+# Queues by job, so a slow job never delays another kind: the SLA scan (reminders and breaches)
+# has a queue of its own, as do mail (the outbox) and the scheduler's runs (sessions, notices,
+# overages, risk reviews); the rest go to the default queue. A worker started without -Q
+# consumes them all (make run); compose gives the SLA queue a worker of its own (README).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [Queue(name) for name in ("celery", "sla", "mail", "scheduler")]
+CELERY_TASK_ROUTES = {
+    "cases.tasks.scan_sla": {"queue": "sla"},
+    "portal.tasks.deliver_outbox": {"queue": "mail"},
+    "reviews.scheduling.tasks.*": {"queue": "scheduler"},
+    "reviews.maintenance.tasks.*": {"queue": "scheduler"},
+    "engagements.time.tasks.*": {"queue": "scheduler"},
+    "cases.risks.tasks.*": {"queue": "scheduler"},
+}
+# The periodic jobs. Exactly one beat process sends them, however many run (portal/beat.py).
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "portal.tasks.heartbeat", "schedule": HEARTBEAT_INTERVAL_SECONDS},
     "deliver-outbox": {
