@@ -176,6 +176,8 @@ def test_free_text_q_filters_by_subject(world, sortable):
     )
     # Another tenant's subject is never found.
     assert row_ids(page(page_client(world.a.poc), q="tenant b")) == []
+    # A NUL (which PostgreSQL refuses in a pattern) is a form error, not a 500.
+    assert "errorlist" in page(page_client(world.a.poc), q="a\x00b")
 
 
 def test_an_unknown_sort_is_a_message_on_the_page_and_a_400_on_the_api(world, sortable):
