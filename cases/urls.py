@@ -5,6 +5,7 @@ from cases.fixes import urls as fixes
 from cases.queue import urls as queue
 from cases.risks import urls as risks
 from cases.satisfaction import urls as satisfaction
+from cases.savedviews import urls as savedviews
 
 FEATURES = (
     casework,
@@ -12,6 +13,7 @@ FEATURES = (
     fixes,
     queue,
     satisfaction,
+    savedviews,
 )
 
 urlpatterns = [pattern for feature in FEATURES for pattern in feature.urlpatterns]

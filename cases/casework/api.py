@@ -32,6 +32,8 @@ from cases.casework.serializers import (
     AssignSerializer,
     AttachmentSerializer,
     AttachmentUploadSerializer,
+    BulkResultSerializer,
+    BulkSerializer,
     CaseEventSerializer,
     CaseSerializer,
     CommentSerializer,
@@ -63,11 +65,17 @@ class AttachmentPagination(KeysetCursorPagination):
 
 
 class CasePagination(KeysetCursorPagination):
-    """Cases newest first, or in one of a few other orders chosen with `?ordering=`."""
+    """Cases newest first, or in one of a few other orders chosen with `?ordering=`, or with
+    `?sort=` in the case list page's words (`SORTS`)."""
 
     ordering_param = "ordering"
+    sort_param = "sort"
     default_ordering = "-received_at"
     orderings: dict[str, tuple[str, ...]] = {
+        "subject": ("subject", "id"),
+        "-subject": ("-subject", "-id"),
+        "status": ("status", "id"),
+        "-status": ("-status", "-id"),
         "-received_at": ("-received_at", "-id"),
         "received_at": ("received_at", "id"),
         # The manager's queue: what is due first.
@@ -86,7 +94,32 @@ class CasePagination(KeysetCursorPagination):
         rows = queryset.order_by().in_bulk(ids)
         return [rows[pk] for pk in ids if pk in rows]
 
+    # The page's sort keys the cursor can page through (`assignee` and `engagement` sort by a
+    # related name that may be empty: the page only).
+    SORTS: dict[str, str] = {
+        "subject": "subject",
+        "severity": "severity",
+        "status": "status",
+        "raised": "received_at",
+        "due": "response_due_at",
+    }
+
     def get_ordering(self, request: Request, queryset: QuerySet, view: Any) -> tuple[str, ...]:
+        sort = request.query_params.get(self.sort_param)
+        if sort is not None:
+            if self.ordering_param in request.query_params:
+                raise ValidationError(
+                    {self.sort_param: [_("Give either ordering or sort, not both.")]}
+                )
+            descending = sort.startswith("-")
+            field = self.SORTS.get(sort[1:] if descending else sort)
+            if field is None:
+                choices = ", ".join(f"{key}, -{key}" for key in self.SORTS)
+                raise ValidationError(
+                    {self.sort_param: [_("Sort by one of: %(choices)s.") % {"choices": choices}]}
+                )
+            # As the page sorts: the column, then the id, both the same way.
+            return (f"-{field}", "-id") if descending else (field, "id")
         chosen = request.query_params.get(self.ordering_param) or self.default_ordering
         if chosen not in self.orderings:
             raise ValidationError(
@@ -110,6 +143,18 @@ class CasePagination(KeysetCursorPagination):
                     "type": "string",
                     "enum": list(self.orderings),
                     "default": self.default_ordering,
+                },
+            },
+            {
+                "name": self.sort_param,
+                "required": False,
+                "in": "query",
+                "description": "The order in the case list page's words (instead of ordering): "
+                "subject, severity, status, raised, due; a leading - reverses it. Ties are "
+                "broken by id, in the same direction.",
+                "schema": {
+                    "type": "string",
+                    "enum": [f"{sign}{key}" for key in self.SORTS for sign in ("", "-")],
                 },
             },
         ]
@@ -272,6 +317,41 @@ class CaseViewSet(PortalReadCreateViewSet):
         data = self._input(request)
         services.case_assign(acting_user=actor(request), case=case, assignee=data["assignee"])
         return self._case_response(case)
+
+    @extend_schema(
+        request=BulkSerializer,
+        responses={
+            200: BulkResultSerializer,
+            **ERRORS,
+            404: OpenApiResponse(description="not_found: an id names no item you can see"),
+            409: OpenApiResponse(description="conflict or manager_case_cap_reached"),
+        },
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        serializer_class=BulkSerializer,
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def bulk(self, request: Request) -> Response:
+        """Assign (`action: assign`, `assignee`) or move (`action: status`, `status`) up to 100
+        items at once, with the same rules as one by one (staff only). All or nothing: the
+        first refusal undoes every change and names its item (`#id`) in `detail` and in
+        `fields.ids`; an id you cannot see is a 404 like a missing one."""
+        data = self._input(request)
+        if data["action"] == "assign":
+            changed = services.cases_bulk_assign(
+                acting_user=actor(request), ids=data["ids"], assignee=data["assignee"]
+            )
+        else:
+            changed = services.cases_bulk_set_status(
+                acting_user=actor(request),
+                ids=data["ids"],
+                status=data["status"],
+                note=data.get("note", ""),
+            )
+        return Response({"changed": changed})
 
     @extend_schema(request=PrioritySerializer, responses={200: CaseSerializer, **ERRORS})
     @action(

@@ -179,3 +179,67 @@ class AttachForm(PortalForm):
         super().__init__(*args, **kwargs)
         if not staff:
             del self.fields["internal"]
+
+
+class ItemIdsField(forms.Field):
+    """The ticked items of the case list (`ids`, repeated), as sorted distinct ids."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        if not value:
+            return []
+        try:
+            return sorted({int(item) for item in value})
+        except (TypeError, ValueError) as exc:
+            raise forms.ValidationError(_("Choose items from the list.")) from exc
+
+
+# What an item can be moved to from the list (new and responded are where items start).
+BULK_STATUSES = (
+    Case.Status.IN_PROGRESS,
+    Case.Status.AWAITING_CUSTOMER,
+    Case.Status.RESOLVED,
+    Case.Status.CLOSED,
+)
+
+
+def bulk_assignees() -> QuerySet[User]:
+    """Who may hold items of the engagements in the actor's scope (their active managers and
+    deputies), with their open items, in one query: the list's "Assign to" choices."""
+    serving = Engagement.objects.order_by()
+    return (
+        active_provider_staff()
+        .filter(Q(pk__in=serving.values("manager")) | Q(pk__in=serving.values("deputy")))
+        .annotate(open_items=open_items_of_assignee())
+    )
+
+
+class BulkForm(PortalForm):
+    """The case list's bulk action: assign the ticked items, or change their status."""
+
+    ids = ItemIdsField(required=False)
+    action = forms.ChoiceField(
+        choices=[("assign", _("Assign")), ("status", _("Change status"))],
+    )
+    assignee = AssigneeChoiceField(
+        label=_("Assign to"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Provider queue (unassigned)"),
+    )
+    status = forms.ChoiceField(
+        label=_("Change status to"),
+        choices=[(status.value, status.label) for status in BULK_STATUSES],
+        required=False,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["assignee"]).queryset = bulk_assignees()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("action") == "status" and not data.get("status"):
+            self.add_error("status", _("Choose a status."))
+        return data

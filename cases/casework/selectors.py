@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Min, OrderBy, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from cases.casework import services
@@ -52,6 +52,36 @@ def cases_in_scope() -> QuerySet[Case]:
     return Case.objects.select_related(
         "engagement__organization", "engagement__plan", "assignee", "raised_by"
     )
+
+
+# The case list's sortable columns (`?sort=key`, `?sort=-key` descending): each key's fields, in
+# the ascending direction; the id always ends the order, so pages are stable under ties.
+CASE_SORTS: dict[str, tuple[str, ...]] = {
+    "subject": ("subject",),
+    "severity": ("severity",),
+    "status": ("status",),
+    "raised": ("received_at",),
+    "due": ("response_due_at",),
+    "assignee": ("assignee__name", "assignee__email"),
+    "engagement": ("engagement__name",),
+}
+
+
+def case_sort_key(sort: str) -> str | None:
+    """The column a `sort` value names (without its `-`), or None when it names none."""
+    key = sort[1:] if sort.startswith("-") else sort
+    return key if key in CASE_SORTS else None
+
+
+def case_ordering(sort: str) -> list[OrderBy]:
+    """The `order_by()` of a valid `sort` value (see `CASE_SORTS`): ties broken by id in the
+    same direction; the unassigned sort last either way."""
+    descending = sort.startswith("-")
+    key = cast(str, case_sort_key(sort))
+    fields = [*CASE_SORTS[key], "id"]
+    if descending:
+        return [F(name).desc(nulls_last=True) for name in fields]
+    return [F(name).asc(nulls_last=True) for name in fields]
 
 
 @dataclass(frozen=True)

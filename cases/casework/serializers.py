@@ -245,6 +245,41 @@ class AssignSerializer(StrictSerializer):
     )
 
 
+class BulkSerializer(StrictSerializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        allow_empty=False,
+        max_length=10_000,  # parsing bound; the service refuses more than 100 by name
+        help_text=_("The items, at most 100; all are changed or none."),
+    )
+    action = serializers.ChoiceField(choices=["assign", "status"])
+    assignee = AssigneeField(
+        allow_null=True,
+        required=False,
+        help_text=_(
+            "With `assign`: a manager or deputy of every item's engagement; null: the "
+            "provider queue."
+        ),
+    )
+    status = serializers.CharField(
+        max_length=20, required=False, help_text=_("With `status`: the status every item moves to.")
+    )
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=TEXT_MAX, style=MULTILINE
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["action"] == "assign" and "assignee" not in attrs:
+            raise serializers.ValidationError({"assignee": [_("Say whom to assign to (or null).")]})
+        if attrs["action"] == "status" and not attrs.get("status"):
+            raise serializers.ValidationError({"status": [_("Say which status.")]})
+        return attrs
+
+
+class BulkResultSerializer(serializers.Serializer):
+    changed = serializers.IntegerField(help_text=_("How many items were changed (all of them)."))
+
+
 class PrioritySerializer(StrictSerializer):
     priority = serializers.IntegerField(
         min_value=1, max_value=5, allow_null=True, help_text=_("1 (highest) to 5; null: none.")

@@ -25,10 +25,11 @@ from engagements.entitlements import FunctionCode, require_entitlement
 from engagements.selectors import require_in_term, serves
 from portal.accounts.models import User
 from portal.audit import audit
-from portal.errors import Conflict, InvalidInput, NotAllowed
+from portal.errors import Conflict, DomainError, InvalidInput, NotAllowed
 from portal.files import IMAGES, PDF, FileKind, check_upload
-from portal.locks import atomic_retried, lock_users, locked_again
+from portal.locks import atomic_retried, lock_rows, lock_users, locked_again
 from portal.notifications import notify, provider_admins
+from portal.pages import error_text
 from portal.tenancy.scoping import unscoped
 
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
@@ -736,3 +737,81 @@ def case_attach(
         public=attachment.public,
     )
     return attachment
+
+
+# --- Bulk actions of the case list: the one-by-one services, all or nothing ---------------------
+
+BULK_MAX_ITEMS = 100
+
+
+class ItemsNotFound(DomainError):
+    """Some of the ids name no item the actor can see (HTTP 404, code not_found): another
+    tenant's item and a missing one answer alike."""
+
+    status_code = 404
+    code = "not_found"
+
+
+def _bulk_items(acting_user: User, ids: Iterable[int]) -> list[Case]:
+    """The items `ids` name, through the actor's scope, locked in id order (so two bulk
+    actions, or a bulk action and a single one, cannot lock in opposite orders)."""
+    if not acting_user.is_provider_staff:
+        raise NotAllowed(_("Only provider staff change items in bulk."))
+    wanted = sorted(set(ids))
+    if not wanted:
+        raise InvalidInput(fields={"ids": [_("Choose at least one item.")]})
+    if len(wanted) > BULK_MAX_ITEMS:
+        raise InvalidInput(
+            fields={
+                "ids": [
+                    _("Choose at most %(max)d items at a time (you chose %(count)d).")
+                    % {"max": BULK_MAX_ITEMS, "count": len(wanted)}
+                ]
+            }
+        )
+    found = set(Case.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    missing = [pk for pk in wanted if pk not in found]
+    if missing:
+        raise ItemsNotFound(
+            _("No item #%(id)s was found.") % {"id": missing[0]},
+            fields={"ids": [_("No item #%(id)s was found.") % {"id": missing[0]}]},
+        )
+    lock_rows(Case, wanted)
+    return [Case(pk=pk) for pk in wanted]
+
+
+def _refused_item(case: Case, error: DomainError) -> DomainError:
+    """The item's refusal, naming the item: the whole batch is undone."""
+    message = _("#%(id)s was refused, so nothing was changed: %(reason)s") % {
+        "id": case.pk,
+        "reason": error_text(error),
+    }
+    return type(error)(message, fields={"ids": [message]})
+
+
+@atomic_retried
+def cases_bulk_assign(*, acting_user: User, ids: Iterable[int], assignee: User | None) -> int:
+    """`case_assign` of each item, in one transaction: one refusal (not serving, the cap, not
+    allowed) undoes them all and names the item. Returns how many items were assigned."""
+    items = _bulk_items(acting_user, ids)
+    for case in items:
+        try:
+            case_assign(acting_user=acting_user, case=case, assignee=assignee)
+        except DomainError as error:
+            raise _refused_item(case, error) from error
+    return len(items)
+
+
+@atomic_retried
+def cases_bulk_set_status(
+    *, acting_user: User, ids: Iterable[int], status: str, note: str = ""
+) -> int:
+    """`case_set_status` of each item, in one transaction: one refusal (a transition the
+    workflow has not, an RCA missing) undoes them all and names the item."""
+    items = _bulk_items(acting_user, ids)
+    for case in items:
+        try:
+            case_set_status(acting_user=acting_user, case=case, status=status, note=note)
+        except DomainError as error:
+            raise _refused_item(case, error) from error
+    return len(items)

@@ -8,6 +8,7 @@ from cases.casework import api, views
 urlpatterns = [
     path("cases/", views.case_list, name="case_list"),
     path("cases/new/", views.case_create, name="case_create"),
+    path("cases/bulk/", views.case_bulk, name="case_bulk"),
     path("cases/new/due/", views.case_due_preview, name="case_due_preview"),
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("cases/<int:pk>/reply/", views.case_reply, name="case_reply"),

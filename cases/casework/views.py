@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases import sla as cases_sla
@@ -30,6 +30,7 @@ from cases.casework import services as casework_services
 from cases.casework.forms import (
     AssignForm,
     AttachForm,
+    BulkForm,
     CaseForm,
     EscalateForm,
     PriorityForm,
@@ -39,9 +40,20 @@ from cases.casework.forms import (
     raisable_engagements,
 )
 from cases.casework.models import Attachment, Case, CaseEvent, RootCauseAnalysis
-from cases.casework.selectors import cap_for, case_covers, cases_in_scope, manager_loads
+from cases.casework.selectors import (
+    CASE_SORTS,
+    cap_for,
+    case_covers,
+    case_ordering,
+    case_sort_key,
+    cases_in_scope,
+    manager_loads,
+)
 from cases.satisfaction import selectors as satisfaction
 from cases.satisfaction.forms import RatingForm
+from cases.savedviews import selectors as savedviews_selectors
+from cases.savedviews.forms import SavedViewForm
+from cases.savedviews.services import clean_query
 from engagements import selectors as engagements_selectors
 from engagements.business_time import BusinessCalendar
 from engagements.catalog.models import Cadence
@@ -103,6 +115,9 @@ class CasePageFilter(ScopedFilterSet):
     names; this
     one adds the page's open/closed and queue switches.)"""
 
+    q = django_filters.CharFilter(
+        label=gettext_lazy("Subject contains"), field_name="subject", lookup_expr="icontains"
+    )
     engagement = django_filters.ModelChoiceFilter(
         label=gettext_lazy("Engagement"),
         queryset=Engagement.objects.all(),
@@ -165,34 +180,103 @@ class CasePageFilter(ScopedFilterSet):
         return queryset
 
 
+@dataclass(frozen=True)
+class Column:
+    """A header of the case list: sortable when it has a `key`."""
+
+    label: str
+    key: str | None = None
+    url: str = ""  # the list sorted by this column (the other way when it is the sort)
+    aria_sort: str = ""  # "ascending", "descending", or "" when not sorted by it
+
+
+COLUMNS: tuple[tuple[str | None, Any], ...] = (
+    ("subject", gettext_lazy("Item")),
+    ("engagement", gettext_lazy("Engagement")),
+    ("severity", gettext_lazy("Severity")),
+    ("status", gettext_lazy("Status")),
+    (None, gettext_lazy("Response")),
+    ("raised", gettext_lazy("Raised")),
+    ("due", gettext_lazy("Due (your time)")),
+    ("assignee", gettext_lazy("Assignee")),
+)
+
+
+def _columns(request: HttpRequest, sort: str, staff: bool) -> list[Column]:
+    """The headers, each sort link keeping the filters (and dropping the page)."""
+    columns = []
+    for key, label in COLUMNS:
+        if key == "assignee" and not staff:
+            continue
+        if key is None:
+            columns.append(Column(label=str(label)))
+            continue
+        query = request.GET.copy()
+        query.pop("page", None)
+        current = sort in (key, f"-{key}")
+        query["sort"] = f"-{key}" if sort == key else key
+        aria = ("descending" if sort.startswith("-") else "ascending") if current else ""
+        columns.append(
+            Column(label=str(label), key=key, url=f"?{query.urlencode()}", aria_sort=aria)
+        )
+    return columns
+
+
 @login_required
 @require_GET
 def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Customers: their organizations' items. Managers: one queue across the engagements they
     serve, unanswered first by response due time, with their load against the cap. Admins:
-    everything, the managers' loads and the provider queue. Constant queries."""
+    everything, the managers' loads and the provider queue. Filters, the free-text `q` and the
+    sort (`?sort=column`, `-column` descending) live in the URL; a saved view is such a URL, and
+    the one marked default opens when the list is asked for without any. Staff tick items and
+    assign them or change their status in one go. Constant queries."""
     user: User = request.user
     staff = user.is_provider_staff
+    default = None if request.GET else savedviews_selectors.default_view_of(user)
+    if default is not None and default.query:
+        return redirect(f"{reverse('case_list')}?{default.query}")
     data = request.GET.copy()
     data.pop("page", None)
+    sort = data.pop("sort", [""])[-1]
+    sort_error = ""
+    # Customers see no assignee column: they cannot sort by it either.
+    sortable = set(CASE_SORTS) if staff else set(CASE_SORTS) - {"assignee"}
+    if sort and case_sort_key(sort) not in sortable:
+        sort_error = _("The list cannot be sorted by “%(sort)s”; it is in its usual order.") % {
+            "sort": sort[:40]
+        }
+        sort = ""
     if staff and "state" not in data:
         data["state"] = "open"  # a queue is of open items unless asked otherwise
     filterset = CasePageFilter(data, queryset=cases_in_scope(), request=request, staff=staff)
     cases = filterset.qs
-    if staff:
+    if sort:
+        cases = cases.order_by(*case_ordering(sort))
+    elif staff:
         cases = cases.annotate(
             answered=ExpressionWrapper(
                 Q(first_response_at__isnull=False), output_field=BooleanField()
             )
         ).order_by("answered", "response_due_at", "id")
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    current_query = clean_query(request.GET.urlencode())
     context: dict[str, Any] = {
         "filterset": filterset,
         "filtering": any(request.GET.get(name) for name in filterset.filters),
         "page": page,
         "staff": staff,
         "may_raise": staff or raisable_engagements(user).exists(),
+        "sort": sort,
+        "sort_error": sort_error,
+        "columns": _columns(request, sort, staff),
+        "saved_views": list(savedviews_selectors.saved_views_of(user)),
+        "saved_view_form": SavedViewForm(initial={"query": current_query}),
+        "current_query": current_query,
     }
+    if staff:
+        context["bulk_form"] = BulkForm(auto_id="bulk_%s")
+        context["bulk_max"] = casework_services.BULK_MAX_ITEMS
     if user.is_service_manager:
         context["load"] = casework_services.open_case_count(user)
         context["cap"] = cap_for(user)
@@ -206,6 +290,61 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         context["provider_queue"] = queue[:PAGE_SIZE]
         context["provider_queue_more"] = len(queue) > PAGE_SIZE
     return render(request, "cases/casework/case_list.html", context)
+
+
+def _back_to_list(request: HttpRequest) -> HttpResponse:
+    query = clean_query(request.POST.get("query", ""))
+    url = reverse("case_list")
+    return redirect(f"{url}?{query}" if query else url)
+
+
+@login_required
+@require_POST
+def case_bulk(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The list's bulk action (staff): assign the ticked items or change their status, all or
+    nothing, through the same services as one by one. Back to the list with its filters."""
+    if not request.user.is_provider_staff:
+        raise PermissionDenied
+    form = BulkForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request,
+            " ".join(str(message) for errors in form.errors.values() for message in errors),
+        )
+        return _back_to_list(request)
+    data = form.cleaned_data
+    try:
+        if data["action"] == "assign":
+            count = casework_services.cases_bulk_assign(
+                acting_user=request.user, ids=data["ids"], assignee=data["assignee"]
+            )
+        else:
+            count = casework_services.cases_bulk_set_status(
+                acting_user=request.user, ids=data["ids"], status=data["status"]
+            )
+    except DomainError as error:
+        flash_error(request, error)
+        return _back_to_list(request)
+    if data["action"] == "status":
+        text = ngettext(
+            "%(count)d item is now %(status)s.",
+            "%(count)d items are now %(status)s.",
+            count,
+        ) % {"count": count, "status": str(Case.Status(data["status"]).label).lower()}
+    elif data["assignee"] is None:
+        text = ngettext(
+            "%(count)d item is in the provider queue.",
+            "%(count)d items are in the provider queue.",
+            count,
+        ) % {"count": count}
+    else:
+        text = ngettext(
+            "%(count)d item assigned to %(person)s.",
+            "%(count)d items assigned to %(person)s.",
+            count,
+        ) % {"count": count, "person": data["assignee"]}
+    messages.success(request, text)
+    return _back_to_list(request)
 
 
 @dataclass(frozen=True)

@@ -729,7 +729,7 @@ def test_ordering_pages_exactly(world, ordering, key):
 
 def test_unknown_ordering_is_refused(world):
     body = assert_error(
-        signed_in(world.manager).get(CASES, {"ordering": "subject"}), 400, "validation_error"
+        signed_in(world.manager).get(CASES, {"ordering": "description"}), 400, "validation_error"
     )
     assert list(body["fields"]) == ["ordering"]
 

@@ -9,6 +9,7 @@ import tests.isolation.routes
 import tests.isolation.routes_cases_api
 import tests.isolation.routes_cases_pages
 import tests.isolation.routes_cases_risks_fixes
+import tests.isolation.routes_cases_savedviews
 import tests.isolation.routes_catalog
 import tests.isolation.routes_engagements_api
 import tests.isolation.routes_engagements_pages

@@ -268,6 +268,14 @@ measured_too("maintenance-window-list", ("manager",), ("windows",), params=_page
 measured_too("change-list", ("poc",), ("changes",), params=_page_size)
 measured_too("after-hours-request-list", ("manager",), ("after_hours",), params=_page_size)
 
+# The case list sorted by a joined column, with the viewer's saved views: still constant.
+measured_too(
+    "case_list",
+    ("poc", "manager", "admin"),
+    ("cases", "saved_views"),
+    params=lambda world: {"sort": "-assignee"},
+)
+
 # --- Measured here: pages ------------------------------------------------------------------------
 # Forms are counted against the rows their selects offer; pages that list nothing of their own
 # (preferences, the feed page) against growth that the shared layout could show.
@@ -325,7 +333,11 @@ measured("change-detail", ("poc", "manager"), ("acknowledgements",))
 measured("maintenance-window-detail", ("poc", "manager"), ("conflicts",))
 measured("publication-detail", ("manager", "admin"), ("receipts",), kwargs=_publication)
 
+measured("saved-view-list", ALL, ("saved_views",))
+
 # --- GET answers 405 -----------------------------------------------------------------------------
+
+post_only("saved_view_create", "saved_view_delete", "case_bulk", "case-bulk")
 
 post_only(
     "api_token_revoke",
@@ -378,6 +390,10 @@ post_only(
 )
 
 # --- No rows -------------------------------------------------------------------------------------
+
+exempt(
+    "one saved view (the user's own): a name and a query string, nests no list", "saved-view-detail"
+)
 
 exempt("health check: database and broker status, no rows", "healthz")
 exempt("constant JSON for the HTTP benchmark: no rows", "ping")

@@ -414,3 +414,15 @@ def after_hours(world, objects, count):
             status=("pending", "approved", "declined")[step % 3],
         )
     return f"Cutover {step}"
+
+
+@maker("saved_views")
+def saved_views(world, objects, count):
+    """Saved views of the case list, for each person who signs in (each sees only theirs)."""
+    from cases.savedviews.models import SavedView
+
+    for _ in range(count):
+        label = f"Saved view {next(_serial)}"
+        for person in (world.a.poc, world.a.member, world.manager, world.admin):
+            SavedView.objects.create(owner=person, name=label, query="sort=-raised")
+    return label
