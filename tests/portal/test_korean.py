@@ -357,3 +357,11 @@ def test_korean_placeholders_match_the_english():
         and sorted(placeholder.findall(entry.msgid)) != sorted(placeholder.findall(entry.msgstr))
     ]
     assert wrong == []
+
+
+def test_time_spent_in_minutes_is_not_a_meetings_minutes():
+    from engagements.time.models import TimeEntry
+
+    with translation.override("ko"):
+        assert str(TimeEntry._meta.get_field("minutes").verbose_name) == "시간(분)"
+        assert str(Occurrence._meta.get_field("minutes").verbose_name) == "회의록"
