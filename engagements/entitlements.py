@@ -87,7 +87,7 @@ def is_entitled(engagement: Engagement, code: FunctionCode | str) -> bool:
 
 def _function_name(code: str) -> str:
     function = ServiceFunction.objects.filter(code=code).first()
-    return function.name if function else code
+    return function.display_name if function else code
 
 
 def require_entitlement(engagement: Engagement, code: FunctionCode | str) -> None:
@@ -95,7 +95,7 @@ def require_entitlement(engagement: Engagement, code: FunctionCode | str) -> Non
     if not is_entitled(engagement, code):
         raise NotEntitled(
             _("The %(plan)s plan of this engagement does not include %(function)s.")
-            % {"plan": engagement.plan.name, "function": _function_name(code)},
+            % {"plan": engagement.plan.display_name, "function": _function_name(code)},
             fields={"function": [str(code)]},
         )
 

@@ -5,7 +5,9 @@ it unique: sending is idempotent, so a job that runs twice, or two jobs at once,
 twice. The e-mail is written to the outbox in the same transaction as the in-app notification
 and delivered by a periodic task, so an SMTP outage delays mail and loses none.
 
-Texts are rendered per recipient: customers read the engagement's language, staff their own.
+Texts are rendered in every language of the portal and kept with the notification, so the
+in-app list shows each one in the reader's current language (`display_title`), whatever it was
+when it was sent. The e-mail goes in the recipient's language (`recipient_language`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ class Notification(models.Model):
     dedupe_key = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    # {language: [title, body]} for every language of settings.LANGUAGES; `title` and `body`
+    # hold the text in the recipient's language at send time (what the e-mail said).
+    texts = models.JSONField(_("texts"), default=dict, blank=True)
 
     class Meta:
         app_label = "portal"
@@ -51,7 +56,23 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
 
     def __str__(self) -> str:
-        return self.title
+        return self.display_title
+
+    def _text(self, language: str | None = None) -> tuple[str, str]:
+        language = (language or translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
+        text = (self.texts or {}).get(language)
+        if isinstance(text, list) and len(text) == 2:
+            return str(text[0]), str(text[1])
+        return self.title, self.body
+
+    @property
+    def display_title(self) -> str:
+        """The title in the active language (the reader's), else as it was sent."""
+        return self._text()[0]
+
+    @property
+    def display_body(self) -> str:
+        return self._text()[1]
 
 
 class OutboxEmail(models.Model):
@@ -91,19 +112,41 @@ class OutboxEmail(models.Model):
 
 
 def recipient_language(user: Any, engagement: Any | None) -> str:
-    if engagement is not None and getattr(user, "is_customer", False):
-        return engagement.language
-    return getattr(user, "language", None) or settings.LANGUAGE_CODE
+    """The language of what a person is sent: their own, when they have chosen one; a customer
+    who kept the portal's default reads the engagement's agreed language (SPEC §4)."""
+    own = getattr(user, "language", None) or ""
+    if (
+        engagement is not None
+        and getattr(user, "is_customer", False)
+        and own in ("", settings.LANGUAGE_CODE)
+    ):
+        return engagement.language or settings.LANGUAGE_CODE
+    return own or settings.LANGUAGE_CODE
 
 
-def _rendered(
-    user: Any, engagement: Any | None, render: Callable[[], tuple[str, str]]
-) -> tuple[str, str, str]:
+class _Texts:
+    """`render()` called once per language (not per recipient), each in its language."""
+
+    def __init__(self, render: Callable[[], tuple[str, str]]) -> None:
+        self.render = render
+        self.by_language: dict[str, tuple[str, str]] = {}
+
+    def __call__(self, language: str) -> tuple[str, str]:
+        if language not in self.by_language:
+            with translation.override(language):
+                title, body = self.render()
+                # The title is also the e-mail's Subject header: one line, whatever it holds.
+                self.by_language[language] = (header_safe(str(title))[:200], str(body))
+        return self.by_language[language]
+
+    def all(self) -> dict[str, list[str]]:
+        return {code: list(self(code)) for code, _name in settings.LANGUAGES}
+
+
+def _rendered(user: Any, engagement: Any | None, texts: _Texts) -> tuple[str, str, str]:
     language = recipient_language(user, engagement)
-    with translation.override(language):
-        title, body = render()
-        # The title is also the e-mail's Subject header: one line, whatever the record holds.
-        return language, header_safe(title)[:200], str(body)
+    title, body = texts(language)
+    return language, title, body
 
 
 def _email_body(body: str, url: str) -> str:
@@ -122,17 +165,19 @@ def notify_claimed(
     emails: list[tuple[int, OutboxEmail]] = []
     for users, key, url, engagement, render in items:
         seen: set[int] = set()
+        texts = _Texts(render)
         for user in users:
             if user is None or user.pk in seen or not user.is_active:
                 continue
             seen.add(user.pk)
-            language, title, body = _rendered(user, engagement, render)
+            language, title, body = _rendered(user, engagement, texts)
             notifications.append(
                 Notification(
                     user=user,
                     kind=kind,
                     title=title,
                     body=body,
+                    texts=texts.all(),
                     url=url,
                     dedupe_key=f"{key}:{user.pk}",
                 )
@@ -164,17 +209,19 @@ def notify(
 ) -> list[Notification]:
     """Notify each user once for `key` (in-app and, unless told not to, by e-mail).
 
-    `render()` returns (title, body) and is called in each recipient's language. Call inside the
-    transaction that decides to notify: if it rolls back, nothing was sent. Returns only the
-    notifications created now.
+    `render()` returns (title, body) and is called once in each language of the portal (all are
+    kept, for the in-app list; the e-mail is in the recipient's). Call inside the transaction that
+    decides to notify: if it rolls back, nothing was sent. Returns only the notifications created
+    now.
     """
     created = []
     seen: set[int] = set()
+    texts = _Texts(render)
     for user in users:
         if user is None or user.pk in seen or not user.is_active:
             continue
         seen.add(user.pk)
-        language, title, body = _rendered(user, engagement, render)
+        language, title, body = _rendered(user, engagement, texts)
         try:
             with transaction.atomic():
                 notification = Notification.objects.create(
@@ -182,6 +229,7 @@ def notify(
                     kind=kind,
                     title=title,
                     body=body,
+                    texts=texts.all(),
                     url=url,
                     dedupe_key=f"{key}:{user.pk}",
                 )

@@ -351,6 +351,7 @@ def _catalog_seeded(request: pytest.FixtureRequest) -> None:
         from django.apps import apps
 
         importlib.import_module("engagements.migrations.0002_seed_catalog").seed(apps, None)
+        importlib.import_module("engagements.migrations.0009_fill_catalog_korean_names").fill(apps)
 
 
 @pytest.fixture

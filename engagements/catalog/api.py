@@ -92,6 +92,8 @@ class ServiceFunctionViewSet(PortalCreateReadUpdateViewSet):
             code=data["code"],
             name=data["name"],
             description=data.get("description", ""),
+            name_ko=data.get("name_ko", ""),
+            description_ko=data.get("description_ko", ""),
         )
         return Response(self.get_serializer(function).data, status=status.HTTP_201_CREATED)
 
@@ -107,5 +109,7 @@ class ServiceFunctionViewSet(PortalCreateReadUpdateViewSet):
             function=function,
             name=data.get("name", function.name),
             description=data.get("description", function.description),
+            name_ko=data.get("name_ko", function.name_ko),
+            description_ko=data.get("description_ko", function.description_ko),
         )
         return Response(self.get_serializer(function).data)

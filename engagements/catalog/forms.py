@@ -80,7 +80,7 @@ class EntitlementMatrixForm(_GridForm):
                 widget=forms.CheckboxInput(
                     attrs={
                         "aria-label": _("%(plan)s includes %(function)s")
-                        % {"plan": plan.name, "function": function.name}
+                        % {"plan": plan.display_name, "function": function.display_name}
                     }
                 ),
             )
@@ -151,7 +151,7 @@ class CadenceGridForm(_GridForm):
                 continue
             keys.append(cell_key(*cell))
             cadence = cadences.get(cell)
-            names = {"plan": plan.name, "function": function.name}
+            names = {"plan": plan.display_name, "function": function.display_name}
             self.fields[f"methods-{cell_key(*cell)}"] = forms.MultipleChoiceField(
                 choices=[(value, method_labels[value]) for value in Method.values],
                 required=False,
@@ -234,16 +234,20 @@ class PlanForm(PortalForm):
             )
 
 
+FUNCTION_TEXTS = ("name", "name_ko", "description", "description_ko")
+
+
 class ServiceFunctionForm(PortalForm):
     """A function's name and description; the code only when creating."""
 
     def __init__(self, *args: Any, function: ServiceFunction | None = None, **kwargs: Any) -> None:
         if function is not None and "initial" not in kwargs:
-            kwargs["initial"] = {"name": function.name, "description": function.description}
+            kwargs["initial"] = {name: getattr(function, name) for name in FUNCTION_TEXTS}
         super().__init__(*args, **kwargs)
-        names = ("name", "description") if function is not None else ("code", "name", "description")
+        names = FUNCTION_TEXTS if function is not None else ("code", *FUNCTION_TEXTS)
         self.fields.update(fields_for_model(ServiceFunction, fields=names))
         self.fields["description"].widget.attrs["rows"] = 3
+        self.fields["description_ko"].widget.attrs["rows"] = 3
         if function is None:
             self.fields["code"].help_text = _(
                 "A fixed identifier (letters, digits, - and _), used by the API and by the "

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 
@@ -33,12 +35,49 @@ def validate_methods(value: object) -> None:
         raise ValidationError(_("Choose one or more delivery methods."))
 
 
-class ServiceFunction(models.Model):
-    """A service function of SPEC §2. The code is a fixed identifier; name and text are editable."""
+def in_language(english: str, korean: str, language: str | None = None) -> str:
+    """The Korean wording when the language (by default the active one) is Korean and there is
+    one; the English otherwise. Catalog data keeps one column per language (`name`, `name_ko`)."""
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    if language.split("-")[0] == "ko" and korean:
+        return korean
+    return english
+
+
+class LocalizedName(models.Model):
+    """A catalog row named in English (`name`) and Korean (`name_ko`, optional: falls back)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    name_ko = models.CharField(_("name in Korean"), max_length=200, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language (English when no Korean name is given)."""
+        return in_language(self.name, self.name_ko)
+
+    def name_in(self, language: str) -> str:
+        return in_language(self.name, self.name_ko, language)
+
+    @property
+    def names(self) -> dict[str, str]:
+        """{language: name} for every language of the portal (for texts kept past this request,
+        such as a frozen report)."""
+        return {code: self.name_in(code) for code, _label in settings.LANGUAGES}
+
+
+class ServiceFunction(LocalizedName):
+    """A service function of SPEC §2. The code is a fixed identifier; name and text are editable,
+    in English and Korean."""
 
     code = models.SlugField(_("code"), max_length=60, unique=True)
-    name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
+    description_ko = models.TextField(_("description in Korean"), blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
@@ -46,12 +85,34 @@ class ServiceFunction(models.Model):
         verbose_name = _("service function")
         verbose_name_plural = _("service functions")
 
-    def __str__(self) -> str:
-        return self.name
+    @property
+    def display_description(self) -> str:
+        return in_language(self.description, self.description_ko)
 
 
-class Plan(models.Model):
-    """A tier: TSAM, SaaS Standard, SaaS Premium, or one an admin adds."""
+def function_names_by_language(codes: list[str]) -> dict[str, dict[str, str]]:
+    """Function code → {language: name} for every language of the portal, in one query."""
+    return {
+        function.code: function.names
+        for function in ServiceFunction.objects.filter(code__in=codes).only(
+            "code", "name", "name_ko"
+        )
+    }
+
+
+def function_names(codes: list[str] | None = None) -> dict[str, str]:
+    """Function code → its name in the active language, in one query (all, or `codes`)."""
+    functions = ServiceFunction.objects.all()
+    if codes is not None:
+        functions = functions.filter(code__in=codes)
+    return {
+        code: in_language(name, name_ko)
+        for code, name, name_ko in functions.values_list("code", "name", "name_ko")
+    }
+
+
+class Plan(LocalizedName):
+    """A tier: TSAM, SaaS Standard, SaaS Premium, or one an admin adds (named in both languages)."""
 
     class Deployment(models.TextChoices):
         ON_PREM = "on_prem", _("On-premises licence")
@@ -62,7 +123,6 @@ class Plan(models.Model):
         ADD_ON = "add_on", _("Add-on purchase")
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=200)
     deployment = models.CharField(_("deployment"), max_length=10, choices=Deployment.choices)
     pricing = models.CharField(_("pricing"), max_length=10, choices=Pricing.choices)
     response_target_business_days = models.DecimalField(
@@ -96,9 +156,6 @@ class Plan(models.Model):
         ordering = ["position", "id"]
         verbose_name = _("plan")
         verbose_name_plural = _("plans")
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Entitlement(models.Model):

@@ -17,11 +17,13 @@ from portal.api.serializers import (
 
 
 class ServiceFunctionSerializer(StrictModelSerializer):
-    """A service function; the code is fixed once created, name and description are editable."""
+    """A service function; the code is fixed once created, name and description are editable
+    in English (`name`, `description`) and Korean (`name_ko`, `description_ko`: blank means
+    the English is shown)."""
 
     class Meta:
         model = ServiceFunction
-        fields = ["id", "code", "name", "description"]
+        fields = ["id", "code", "name", "name_ko", "description", "description_ko"]
         read_only_fields = ["id"]
 
     def validate(self, attrs: dict) -> dict:
@@ -43,7 +45,8 @@ class CadenceSerializer(serializers.ModelSerializer):
 
 
 class PlanSerializer(StrictModelSerializer):
-    """A plan (tier) with its included function codes and delivery cadences.
+    """A plan (tier) with its included function codes and delivery cadences; `name` in English,
+    `name_ko` in Korean (blank: the English is shown).
 
     The matrix and the cadences are read here; they are edited as a whole elsewhere.
     """
@@ -68,6 +71,7 @@ class PlanSerializer(StrictModelSerializer):
             "id",
             "code",
             "name",
+            "name_ko",
             "deployment",
             "pricing",
             "response_target_business_days",

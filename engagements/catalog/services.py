@@ -146,6 +146,7 @@ def _audit_cadence(
 
 PLAN_FIELDS = (
     "name",
+    "name_ko",
     "deployment",
     "pricing",
     "response_target_business_days",
@@ -201,8 +202,11 @@ def service_function_save(
     code: str | None = None,
     name: str,
     description: str = "",
+    name_ko: str = "",
+    description_ko: str = "",
 ) -> ServiceFunction:
-    """Create a function (with a new `code`) or rename/redescribe one; codes never change."""
+    """Create a function (with a new `code`) or rename/redescribe one, in English and (optional)
+    Korean; codes never change."""
     if function is None:
         if not code or ServiceFunction.objects.filter(code=code).exists():
             raise InvalidInput(fields={"code": [_("Give a new, unique function code.")]})
@@ -212,6 +216,8 @@ def service_function_save(
     before = snapshot(function) if function.pk else None
     function.name = name.strip()
     function.description = description
+    function.name_ko = name_ko.strip()
+    function.description_ko = description_ko
     function.save()
     after = snapshot(function)
     if before != after:

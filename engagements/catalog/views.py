@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from engagements.catalog import services
 from engagements.catalog.forms import (
+    FUNCTION_TEXTS,
     CadenceGridForm,
     EntitlementMatrixForm,
     PlanForm,
@@ -117,8 +118,8 @@ def _names(
 ) -> tuple[dict[str, str], dict[str, str]]:
     """{plan id (as the audit trail keeps it): name}, {function code: name}."""
     return (
-        {str(plan.pk): plan.name for plan in plans},
-        {function.code: function.name for function in functions},
+        {str(plan.pk): plan.display_name for plan in plans},
+        {function.code: function.display_name for function in functions},
     )
 
 
@@ -298,7 +299,7 @@ def _plan_form_page(request: AuthenticatedHttpRequest, plan: Plan | None) -> Htt
         except ValidationError as error:
             _validation_error_to_form(form, error)
         else:
-            messages.success(request, _("Plan %(name)s saved.") % {"name": saved.name})
+            messages.success(request, _("Plan %(name)s saved.") % {"name": saved.display_name})
             return redirect("catalog_plan_edit", pk=saved.pk)
         if plan is not None:
             plan.refresh_from_db()  # the service may have set fields before refusing
@@ -347,11 +348,15 @@ def _function_form_page(
                 code=form.cleaned_data.get("code"),
                 name=form.cleaned_data["name"],
                 description=form.cleaned_data["description"],
+                name_ko=form.cleaned_data["name_ko"],
+                description_ko=form.cleaned_data["description_ko"],
             )
         except DomainError as error:
             apply_domain_error(form, error)
         else:
-            messages.success(request, _("Service function %(name)s saved.") % {"name": saved.name})
+            messages.success(
+                request, _("Service function %(name)s saved.") % {"name": saved.display_name}
+            )
             return redirect("catalog_function_edit", pk=saved.pk)
         if function is not None:
             function.refresh_from_db()
@@ -363,7 +368,7 @@ def _function_form_page(
             actions=("service_function.create", "service_function.update"),
         )
         history = _history_entries(
-            ServiceFunction, entries[:HISTORY_LIMIT], ("code", "name", "description")
+            ServiceFunction, entries[:HISTORY_LIMIT], ("code", *FUNCTION_TEXTS)
         )
     return render(
         request,

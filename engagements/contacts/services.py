@@ -51,7 +51,7 @@ def contact_add(*, acting_user: User, engagement: Engagement, user: User) -> Con
     if active >= locked.plan.max_contacts:
         raise ContactLimitReached(
             _("The %(plan)s plan allows at most %(limit)d named contacts; remove one first.")
-            % {"plan": locked.plan.name, "limit": locked.plan.max_contacts},
+            % {"plan": locked.plan.display_name, "limit": locked.plan.max_contacts},
             fields={
                 "user": [
                     _("The engagement already has %(count)d named contacts.") % {"count": active}

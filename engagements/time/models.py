@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from engagements.contracts.models import Engagement
 from portal.tenancy.scoping import TenantOwned
@@ -39,7 +40,9 @@ class TimeEntry(TenantOwned):
     )
     date = models.DateField(_("date"))
     minutes = models.PositiveIntegerField(
-        _("minutes"), validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
+        # Not a meeting's minutes (회의록): the time spent, in minutes.
+        pgettext_lazy("time spent", "minutes"),
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
     )
     activity = models.CharField(_("activity"), max_length=12, choices=Activity.choices)
     note = models.CharField(_("note"), max_length=300, blank=True)

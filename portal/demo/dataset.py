@@ -770,6 +770,7 @@ def _load_plans() -> dict[str, _Plan]:
         from django.apps import apps
 
         importlib.import_module("engagements.migrations.0002_seed_catalog").seed(apps, None)
+        importlib.import_module("engagements.migrations.0009_fill_catalog_korean_names").fill(apps)
     plans = {}
     for plan in Plan.objects.filter(code__in=PLAN_CODES):
         wanted = [

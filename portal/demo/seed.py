@@ -152,6 +152,12 @@ DEMO_PEOPLE = [
 @transaction.atomic
 def seed_demo() -> list[DemoPerson]:
     """Create or refresh the demo data; running it again changes nothing."""
+    import importlib
+
+    from django.apps import apps
+
+    # The catalog in both languages (the migration fills it; a catalog re-seeded since has not).
+    importlib.import_module("engagements.migrations.0009_fill_catalog_korean_names").fill(apps)
     with system_scope("seed the demo data set"):
         organizations = {}
         for slug, name, *_rest in DEMO_ORGANIZATIONS:

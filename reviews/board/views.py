@@ -212,7 +212,7 @@ def _board_lines(rows: list[BoardRow], text: RowText) -> list[dict[str, Any]]:
                 "url": text.url("engagement_detail", pk),
                 "name": str(engagement),
                 "organization": engagement.organization.name,
-                "plan": engagement.plan.name,
+                "plan": engagement.plan.display_name,
                 "role": row.role,
                 "weeks": [
                     SafeString("".join(fragment(SESSION_ITEM, cell) for cell in cells))

@@ -12,7 +12,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
-from engagements.catalog.models import Method, ServiceFunction
+from engagements.catalog.models import Method, function_names
 from engagements.entitlements import FunctionCode, entitled_engagements
 from portal.accounts.models import User
 from reviews.maintenance.models import MaintenanceWindow
@@ -60,9 +60,9 @@ def build_calendar(user: User, occurrences: QuerySet[Occurrence], *, now: dateti
     """A VCALENDAR with one VEVENT per occurrence, in the user's language."""
     host = _uid_host()
     site = settings.SITE_URL.rstrip("/")
-    labels = dict(ServiceFunction.objects.values_list("code", "name"))
     methods = dict(Method.choices)
     with translation.override(user.language):
+        labels = function_names()
         labels[WEEKLY_CALL] = _("Weekly call")
         calendar = Calendar()
         calendar.add("prodid", "-//Service Portal//Reviews and calls//EN")

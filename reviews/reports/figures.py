@@ -22,16 +22,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
+from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 
 from cases.casework.models import Case
 from cases.fixes.models import FixRequest
 from cases.satisfaction.models import CaseRating
 from engagements.business_time import business_time_between
-from engagements.catalog.models import Frequency, ServiceFunction
+from engagements.catalog.models import Frequency, function_names_by_language
 from engagements.contracts.models import Engagement
 from engagements.selectors import engagement_calendar
 from engagements.time.models import OverageFlag, TimeEntry
@@ -428,19 +429,14 @@ def _deliverables(
         )
         .order_by("deliverable")
     )
-    names = (
-        dict(
-            ServiceFunction.objects.filter(
-                code__in=[row["deliverable"] for row in rows]
-            ).values_list("code", "name")
-        )
-        if rows
-        else {}
-    )
+    names = function_names_by_language([row["deliverable"] for row in rows]) if rows else {}
+    language = (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
     return [
         {
             "deliverable": row["deliverable"],
-            "name": names.get(row["deliverable"], ""),
+            # As built (kept for readers of older snapshots), and in every language.
+            "name": names.get(row["deliverable"], {}).get(language, ""),
+            "names": names.get(row["deliverable"], {}),
             "scheduled": row["scheduled"],
             "completed": row["completed"],
             "missed": row["missed"],
@@ -511,7 +507,8 @@ def build_report(occurrence: Occurrence, *, as_of: datetime) -> dict:
             "engagement": str(engagement),
             "engagement_slug": slugify(str(engagement)) or f"engagement-{engagement.pk}",
             "organization": engagement.organization.name,
-            "plan": engagement.plan.name,
+            "plan": engagement.plan.display_name,
+            "plan_names": engagement.plan.names,
             "timezone": engagement.timezone,
             "period_frequency": period.frequency,
             "period_start": period.start.isoformat(),

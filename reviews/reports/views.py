@@ -11,11 +11,12 @@ import csv
 from datetime import date, datetime
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
@@ -73,10 +74,19 @@ def _severity_label(severity: int) -> str:
     return str(Case.Severity(severity).label) if severity in Case.Severity.values else str(severity)
 
 
+def _in_reader_language(names: object, fallback: str) -> str:
+    """A catalog name the report kept in every language, in the reader's (an older snapshot
+    kept one: `fallback`)."""
+    language = (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    if isinstance(names, dict) and names.get(language):
+        return str(names[language])
+    return fallback
+
+
 def _deliverable_label(row: dict) -> str:
     if row["deliverable"] == "weekly_call":
         return _("Weekly call")
-    return row.get("name") or row["deliverable"]
+    return _in_reader_language(row.get("names"), row.get("name") or row["deliverable"])
 
 
 def _period_label(frequency: str, start: date, last_day: date) -> str:
@@ -105,6 +115,7 @@ def present(data: dict) -> dict[str, Any]:
     meta["as_of"] = _moment(meta["as_of"])
     meta["generated_at"] = _moment(meta["generated_at"])
     meta["period_empty"] = meta["period_last_day"] < meta["period_start"]
+    meta["plan"] = _in_reader_language(meta.get("plan_names"), meta["plan"])
     meta["period_title"] = _period_label(frequency, meta["period_start"], meta["period_last_day"])
     activity = data["activity"]
     by_kind = [row | {"label": _kind_label(row["kind"])} for row in activity["by_kind"]]

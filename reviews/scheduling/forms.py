@@ -141,7 +141,7 @@ def requestable_deliverables(plan_ids: set[int]) -> list[Requestable]:
         Requestable(
             plan_id=cadence.plan_id,
             code=cadence.deliverable.code,
-            name=cadence.deliverable.name,
+            name=cadence.deliverable.display_name,
             methods=list(cadence.methods),
         )
         for cadence in cadences

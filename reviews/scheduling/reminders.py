@@ -11,6 +11,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from engagements.business_time import BusinessCalendar
+from engagements.catalog.models import Method, ServiceFunction
 from engagements.contacts.models import Contact
 from engagements.selectors import engagement_calendar
 from reviews.scheduling.models import Occurrence, OccurrenceReminder
@@ -77,17 +78,19 @@ def _remind(occurrence: Occurrence) -> bool:
         with transaction.atomic():
             OccurrenceReminder.objects.create(occurrence=occurrence)
             engagement = occurrence.engagement
+            function = _deliverable_function(occurrence.deliverable)
 
             def render() -> tuple[str, str]:
                 when = timezone.localtime(occurrence.scheduled_start, engagement.zone)
+                method = dict(Method.choices).get(occurrence.method, occurrence.method)
                 return (
                     _("Reminder: %(what)s with %(engagement)s on %(when)s")
                     % {
-                        "what": deliverable_label(occurrence.deliverable),
+                        "what": deliverable_label(occurrence.deliverable, function),
                         "engagement": engagement,
                         "when": f"{date_format(when, 'DATETIME_FORMAT')} {when.tzname()}",
                     },
-                    _("Method: %(method)s") % {"method": occurrence.method},
+                    _("Method: %(method)s") % {"method": method},
                 )
 
             notify(
@@ -103,14 +106,23 @@ def _remind(occurrence: Occurrence) -> bool:
         return False  # another run reminded it first
 
 
-def deliverable_label(code: str) -> str:
-    from engagements.catalog.models import ServiceFunction
+def _deliverable_function(code: str) -> ServiceFunction | None:
+    from reviews.scheduling.models import WEEKLY_CALL
+
+    if code == WEEKLY_CALL:
+        return None
+    return ServiceFunction.objects.filter(code=code).only("code", "name", "name_ko").first()
+
+
+def deliverable_label(code: str, function: ServiceFunction | None = None) -> str:
+    """What an occurrence delivers, in the active language (pass the function if it is known)."""
     from reviews.scheduling.models import WEEKLY_CALL
 
     if code == WEEKLY_CALL:
         return str(_("Weekly call"))
-    function = ServiceFunction.objects.filter(code=code).only("name").first()
-    return function.name if function else code
+    if function is None:
+        function = _deliverable_function(code)
+    return function.display_name if function else code
 
 
 def mark_missed(now: datetime | None = None) -> int:

@@ -55,9 +55,9 @@ def occurrences_in_scope() -> QuerySet[Occurrence]:
 
 def deliverable_labels() -> dict[str, str]:
     """Deliverable code → name for every service function and the weekly call, in one query."""
-    from engagements.catalog.models import ServiceFunction
+    from engagements.catalog.models import function_names
 
-    labels = dict(ServiceFunction.objects.values_list("code", "name"))
+    labels = function_names()
     labels[WEEKLY_CALL] = _("Weekly call")
     return labels
 

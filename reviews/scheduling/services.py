@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from engagements.absences.selectors import session_host
 from engagements.business_time import business_time_between
-from engagements.catalog.models import Cadence, Frequency
+from engagements.catalog.models import Cadence, Frequency, ServiceFunction
 from engagements.contacts.selectors import is_active_contact
 from engagements.contracts.models import Engagement
 from engagements.entitlements import FunctionCode, require_entitlement
@@ -220,6 +220,7 @@ def occurrence_request(
         request_note=note,
         host=host,
     )
+    function = ServiceFunction.objects.filter(code=deliverable).first()
     notify(
         users=[engagement.manager, engagement.deputy],
         kind="occurrence.requested",
@@ -228,7 +229,7 @@ def occurrence_request(
         engagement=engagement,
         render=lambda: (
             _("Session requested: %(what)s for %(engagement)s")
-            % {"what": deliverable, "engagement": engagement},
+            % {"what": function or deliverable, "engagement": engagement},
             note,
         ),
     )

@@ -98,10 +98,18 @@ PREMIUM_CADENCES = [
 ]
 
 
+KOREAN_PLAN_NAMES = {
+    "tsam": "기술 지원 어카운트 매니저(TSAM)",
+    "standard": "SaaS 표준 서비스 관리",
+    "premium": "SaaS 프리미엄 서비스 관리",
+}
+
+
 def expected_plan(code, name, deployment, pricing, target, weekly_call, cadences):
     return {
         "code": code,
         "name": name,
+        "name_ko": KOREAN_PLAN_NAMES[code],
         "deployment": deployment,
         "pricing": pricing,
         "response_target_business_days": target,
@@ -203,8 +211,8 @@ def test_service_functions(world):
     client = signed_in(world.a.poc)
     rows = results(client.get("/api/v1/service-functions/"))
     assert [row["code"] for row in rows] == ALL_FUNCTIONS
-    assert set(rows[0]) == {"id", "code", "name", "description"}
-    assert rows[0]["name"] == "Customer enablement"
+    assert set(rows[0]) == {"id", "code", "name", "name_ko", "description", "description_ko"}
+    assert (rows[0]["name"], rows[0]["name_ko"]) == ("Customer enablement", "고객 지원")
     url = f"/api/v1/service-functions/{rows[0]['id']}/"
     assert_error(client.patch(url, {"name": "Mine"}, format="json"), 403, "permission_denied")
     admin = signed_in(world.admin)

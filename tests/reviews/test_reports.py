@@ -277,11 +277,19 @@ def assert_june_figures(data: dict, *, cases: dict) -> None:
         {
             "deliverable": "service_review",
             "name": "Service review",
+            "names": {"en": "Service review", "ko": "서비스 검토"},
             "scheduled": 1,
             "completed": 1,
             "missed": 0,
         },
-        {"deliverable": "weekly_call", "name": "", "scheduled": 4, "completed": 3, "missed": 1},
+        {
+            "deliverable": "weekly_call",
+            "name": "",
+            "names": {},
+            "scheduled": 4,
+            "completed": 3,
+            "missed": 1,
+        },
     ]
     assert data["overage_flags"] == [
         {
