@@ -1,7 +1,7 @@
 """Live pages in Debian's Chromium, two people at once (two browser contexts), in English and
-Korean: the manager changes an item's status and the customer's list shows it without a
-reload; the customer types a reply and the manager sees "… is replying"; polling pauses while
-the tab is hidden; and not one Content-Security-Policy violation on the way."""
+Korean: the manager changes an item's status and the customer's list and unread badge show it
+without a reload; the customer types a reply and the manager sees "… is replying"; polling
+pauses while the tab is hidden; and not one Content-Security-Policy violation on the way."""
 
 from __future__ import annotations
 
@@ -101,6 +101,8 @@ def test_the_list_follows_a_status_change_without_a_reload(
     customer.goto(f"{base}/cases/")
     row = customer.locator(f"#case-list-live tr#case-{case.pk}")
     expect(row).to_contain_text(label(Case.Status.NEW, language))
+    unread = customer.locator("#nav-badge-notifications")
+    expect(unread).to_be_empty()
     customer.evaluate("() => { window.sameDocument = true; }")
 
     sign_in(manager, base, world.manager.email, PASSWORD)
@@ -110,6 +112,8 @@ def test_the_list_follows_a_status_change_without_a_reload(
 
     # The customer's list shows it at the next poll, in the same document (no reload).
     expect(row).to_contain_text(label(Case.Status.AWAITING_CUSTOMER, language), timeout=15_000)
+    # The customer was told: the navigation's unread badge follows too.
+    expect(unread.locator(".nav-unread")).to_contain_text("1", timeout=15_000)
     assert customer.evaluate("() => window.sameDocument") is True
     assert customer.locator("html").get_attribute("lang") == language
 
