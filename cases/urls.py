@@ -2,6 +2,7 @@
 
 from cases.casework import urls as casework
 from cases.fixes import urls as fixes
+from cases.presence import urls as presence
 from cases.queue import urls as queue
 from cases.risks import urls as risks
 from cases.satisfaction import urls as satisfaction
@@ -14,6 +15,7 @@ FEATURES = (
     queue,
     satisfaction,
     savedviews,
+    presence,
 )
 
 urlpatterns = [pattern for feature in FEATURES for pattern in feature.urlpatterns]

@@ -8,24 +8,40 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portal.notifications import Notification
 
 
-def _notifications_label(user: Any) -> str:
-    """ "Notifications" with the unread count as a badge: one indexed count query."""
+def badge_slot(slot: str, badge: str, *, oob: bool = False) -> str:
+    """Where a navigation badge goes: there even when empty, so the live poll
+    (`portal.live.nav_badges`) can fill or empty it out of band."""
+    return format_html(
+        '<span id="nav-badge-{}" class="nav-badge"{}>{}</span>',
+        slot,
+        SafeString(' hx-swap-oob="true"') if oob else "",
+        badge,
+    )
+
+
+def unread_badge(user: Any) -> str:
+    """The unread count as a badge (empty when none): one indexed count query."""
     unread = Notification.objects.filter(user=user, read_at__isnull=True).count()
     if not unread:
-        return str(_("Notifications"))
+        return ""
     return format_html(
-        '{} <span class="badge badge-alert nav-unread"><span aria-hidden="true">{}</span>'
+        '<span class="badge badge-alert nav-unread"><span aria-hidden="true">{}</span>'
         '<span class="visually-hidden">{}</span></span>',
-        _("Notifications"),
         unread,
         ngettext("%(count)d unread", "%(count)d unread", unread) % {"count": unread},
     )
+
+
+def _notifications_label(user: Any) -> str:
+    """ "Notifications" with the unread count as a badge."""
+    return format_html("{} {}", _("Notifications"), badge_slot("notifications", unread_badge(user)))
 
 
 # Staff links whose label carries a count, registered by the app that owns the page (the kernel
@@ -39,20 +55,22 @@ def register_nav_count(url_name: str, label: Any, count: Callable[[Any], int]) -
     NAV_COUNTS[url_name] = (label, count)
 
 
-def _counted_label(label: Any, count: int) -> str:
+def count_badge(count: int) -> str:
+    """A staff link's count as a badge (empty when nothing counts)."""
     if not count:
-        return str(label)
+        return ""
     return format_html(
-        '{} <span class="badge badge-warn nav-count"><span aria-hidden="true">{}</span>'
+        '<span class="badge badge-warn nav-count"><span aria-hidden="true">{}</span>'
         '<span class="visually-hidden">{}</span></span>',
-        label,
         count,
         ngettext("%(count)d item", "%(count)d items", count) % {"count": count},
     )
 
 
-def _counted(label: Any, count: Callable[[Any], int], user: Any) -> Callable[[], str]:
-    return lambda: _counted_label(label, count(user))
+def _counted(
+    label: Any, url_name: str, count: Callable[[Any], int], user: Any
+) -> Callable[[], str]:
+    return lambda: format_html("{} {}", label, badge_slot(url_name, count_badge(count(user))))
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -65,7 +83,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user.is_provider_staff:
         items.append((_("Board"), reverse("weekly_board")))
         for url_name, (label, count) in NAV_COUNTS.items():
-            items.append((SimpleLazyObject(_counted(label, count, user)), reverse(url_name)))
+            items.append(
+                (SimpleLazyObject(_counted(label, url_name, count, user)), reverse(url_name))
+            )
     items.append((_("Engagements"), reverse("engagement_list")))
     items.append((_("Cases"), reverse("case_list")))
     items.append((_("Sessions"), reverse("occurrence_list")))

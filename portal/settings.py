@@ -195,6 +195,12 @@ REVIEW_REMINDER_BUSINESS_DAYS = env.int("REVIEW_REMINDER_BUSINESS_DAYS", default
 MAINTENANCE_NOTICE_BUSINESS_DAYS = env.int("MAINTENANCE_NOTICE_BUSINESS_DAYS", default=2)
 REVIEW_MISSED_GRACE_HOURS = env.int("REVIEW_MISSED_GRACE_HOURS", default=24)
 HEARTBEAT_INTERVAL_SECONDS = env.float("HEARTBEAT_INTERVAL_SECONDS", default=60.0)
+# Live pages (portal/live.py): how often lists, the board and the navigation's badges poll, and
+# how often a case page asks who is replying; a reply box's presence lasts PRESENCE_SECONDS
+# after its last heartbeat (static/portal/live.js beats every 10 s while the box has focus).
+LIVE_POLL_SECONDS = env.int("LIVE_POLL_SECONDS", default=20)
+PRESENCE_POLL_SECONDS = env.int("PRESENCE_POLL_SECONDS", default=5)
+PRESENCE_SECONDS = 30
 # Risks scoring above this (likelihood × impact, 1-25) show in service review reports and boards.
 RISK_REPORT_THRESHOLD = env.int("RISK_REPORT_THRESHOLD", default=12)
 # Queues by job, so a slow job never delays another kind: the SLA scan (reminders and breaches)

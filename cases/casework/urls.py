@@ -4,9 +4,15 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from cases.casework import api, views
+from portal.live import live_fragment
 
 urlpatterns = [
     path("cases/", views.case_list, name="case_list"),
+    path(
+        "cases/fragment/",
+        live_fragment(views.case_list, "case_list_live"),
+        name="case_list_fragment",
+    ),
     path("cases/new/", views.case_create, name="case_create"),
     path("cases/bulk/", views.case_bulk, name="case_bulk"),
     path("cases/new/due/", views.case_due_preview, name="case_due_preview"),

@@ -17,6 +17,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.forms import ModelChoiceField
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -289,7 +290,8 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
         context["provider_queue"] = queue[:PAGE_SIZE]
         context["provider_queue_more"] = len(queue) > PAGE_SIZE
-    return render(request, "cases/casework/case_list.html", context)
+    # A TemplateResponse: the list's live fragment (portal.live) renders one block of it.
+    return TemplateResponse(request, "cases/casework/case_list.html", context)
 
 
 def _back_to_list(request: HttpRequest) -> HttpResponse:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -17,7 +17,7 @@ from portal.pages import provider_staff_required
 def staff_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     """New and unassigned, waiting on me, at risk, breached: constant queries."""
     sections = queue_sections(request.user, timezone.now())
-    return render(
+    return TemplateResponse(  # its live fragment (portal.live) renders one block of it
         request,
         "cases/queue/queue.html",
         {"sections": sections, "limit": QUEUE_LIMIT},

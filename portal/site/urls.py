@@ -7,7 +7,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
-from portal import metrics, notification_views
+from portal import live, metrics, notification_views
 from portal.accounts import views as account_views
 from portal.csp import api_docs_csp
 from portal.site import views
@@ -15,6 +15,12 @@ from portal.tenancy import views as tenancy_views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path(
+        "home/fragment/",
+        live.live_fragment(views.dashboard, "home_live"),
+        name="dashboard_fragment",
+    ),
+    path("me/badges/", live.nav_badges, name="nav_badges"),
     path("healthz", views.healthz, name="healthz"),
     path("ping", views.ping, name="ping"),
     path("favicon.ico", views.favicon, name="favicon"),

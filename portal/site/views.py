@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.response import TemplateResponse
 from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -93,7 +94,8 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         context["people_count"] = User.objects.filter(is_active=True).count()
         context["recent_audit"] = AuditEntry.objects.select_related("actor")[:10]
         context.update(admin_panel(now))
-    return render(request, "dashboard.html", context)
+    # A TemplateResponse: the home's live fragment (portal.live) renders one block of it.
+    return TemplateResponse(request, "dashboard.html", context)
 
 
 @admin_required

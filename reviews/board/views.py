@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
@@ -414,4 +414,5 @@ def weekly_board(request: AuthenticatedHttpRequest) -> HttpResponse:
         context["load"] = open_case_count(user)
         caps = [engagement.plan.max_open_cases_per_manager for engagement in engagements]
         context["cap"] = min(caps) if caps else DEFAULT_CASE_CAP
-    return render(request, "reviews/board/board.html", context)
+    # A TemplateResponse: the board's live fragment (portal.live) renders one block of it.
+    return TemplateResponse(request, "reviews/board/board.html", context)

@@ -41,6 +41,38 @@ def poc_email(world, tenant):
 ALL = ("poc", "member", "manager")
 # Service managers are redirected to their weekly board (routes_reviews_pages.py).
 register(Route("dashboard", "list", marker=org_name, roles=("poc", "member")))
+
+
+def _home_cases(world, tenant):
+    from tests.isolation.routes_cases_pages import both_cases
+
+    return both_cases(world, tenant)
+
+
+def _case_subject(world, tenant):
+    from tests.isolation.routes_cases_pages import case_subject
+
+    return case_subject(world, tenant)
+
+
+# The home's live fragment (portal.live): the customer's items, as the dashboard lists them.
+register(
+    Route(
+        "dashboard_fragment",
+        "list",
+        kwargs=_home_cases,
+        marker=_case_subject,
+        roles=("poc", "member"),
+    )
+)
+register(
+    Route(
+        "nav_badges",
+        "exempt",
+        reason="the signed-in user's own badge counts, numbers only, counted through the scoped "
+        "managers (tests/portal/test_live.py checks they leave other tenants out)",
+    )
+)
 register(Route("organization_list", "list", marker=org_name, roles=ALL))
 register(Route("organization_detail", "detail", kwargs=org, roles=ALL))
 register(Route("organization_edit", "detail", kwargs=org, roles=ALL))

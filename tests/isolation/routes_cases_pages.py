@@ -59,6 +59,20 @@ def both_cases(world, tenant):
 register(Route("case_list", "list", kwargs=both_cases, marker=case_subject, roles=ALL))
 # Staff only (customers get 403, tests/cases/test_queue.py): the manager's queue lists A's item.
 register(Route("staff_queue", "list", kwargs=both_cases, marker=case_subject, roles=("manager",)))
+# The live fragments of the list and the queue (portal.live): the same views, one block each.
+register(Route("case_list_fragment", "list", kwargs=both_cases, marker=case_subject, roles=ALL))
+register(
+    Route(
+        "staff_queue_fragment",
+        "list",
+        kwargs=both_cases,
+        marker=case_subject,
+        roles=("manager",),
+    )
+)
+# Who is replying (cases.presence): the heartbeat (members: 403) and the polled fragment.
+register(Route("case_presence", "detail", kwargs=case_kwargs, method="post", roles=ALL))
+register(Route("case_presence_list", "detail", kwargs=case_kwargs, roles=ALL))
 register(Route("case_create", "list", marker=engagement_name, roles=RAISERS))
 register(
     Route(

@@ -57,6 +57,16 @@ def engagement_name(world, tenant):
 
 
 register(Route("weekly_board", "list", kwargs=listed, marker=engagement_name, roles=("manager",)))
+# The board's live fragment (portal.live): the same view, one block of the page.
+register(
+    Route(
+        "weekly_board_fragment",
+        "list",
+        kwargs=listed,
+        marker=engagement_name,
+        roles=("manager",),
+    )
+)
 register(Route("occurrence_list", "list", kwargs=listed, marker=engagement_name, roles=ALL))
 register(Route("occurrence_detail", "detail", kwargs=occurrence, roles=ALL))
 register(Route("occurrence_complete", "detail", kwargs=occurrence, method="post", roles=ALL))

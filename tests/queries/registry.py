@@ -303,6 +303,17 @@ measured("risk_edit", ("manager",), ("managers", "cases"))
 # Past the manager's cap the grown items go to the deputy, whose items are not the manager's
 # queue (README); the rows shown and the admin's counts: tests/cases/test_queue.py.
 measured("staff_queue", ("manager",), ("cases",), shows=False)
+# Live fragments (portal.live): the page's own view, one block of its template.
+measured("case_list_fragment", ("poc", "manager", "admin"), ("cases",))
+measured("staff_queue_fragment", ("manager",), ("cases",), shows=False)
+measured("weekly_board_fragment", ("manager",), ("engagements", "cases"), shows=False)
+measured("dashboard_fragment", ("poc", "member"), ("cases",), shows=False)
+measured("nav_badges", ("poc", "manager", "admin"), ("cases",), shows=False)
+exempt(
+    "who is replying comes from the cache, not rows: one scoped fetch of the case "
+    "(tests/cases/test_presence.py counts it with many writers)",
+    "case_presence_list",
+)
 measured("fix_request_create", ("poc", "manager"), ("cases",), shows=False)
 measured("fix_request_vendor", ("manager",), ("cases",), shows=False)
 measured("maintenance_edit", ("manager",), ("conflicts",), shows=False)
@@ -339,6 +350,7 @@ measured("saved-view-list", ALL, ("saved_views",))
 
 post_only("saved_view_create", "saved_view_delete", "case_bulk", "case-bulk")
 
+post_only("case_presence")
 post_only(
     "api_token_revoke",
     "notification_read",
