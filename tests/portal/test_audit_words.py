@@ -195,6 +195,8 @@ def test_the_page_filters_by_who_what_and_when_and_keeps_them_in_the_pager(world
         reverse("audit_log"), {"object_type": "cases.risk", "object_id": "999"}
     ).content.decode()
     assert "Ancient risk" in by_object and "Risk 1<" not in by_object
+    # each entry links to the history of its object
+    assert "?kind=all&amp;object_type=cases.risk&amp;object_id=999" in by_object
 
     today = timezone.localdate()
     recent = client.get(
