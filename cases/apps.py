@@ -19,3 +19,9 @@ class CasesConfig(AppConfig):
             breached_open_count,
         )
         register_nav_count("staff_queue", _("Queue"), queue_count_of)
+
+        from cases.audit_words import register_actions
+        from cases.notification_kinds import register_kinds
+
+        register_actions()
+        register_kinds()

@@ -23,3 +23,8 @@ class EngagementsConfig(AppConfig):
         register_contact_naming(
             ContactNaming(engagements_of=contact_engagements_of, name=contact_name_on_provisioning)
         )
+        from engagements.audit_words import register_actions
+        from engagements.notification_kinds import register_kinds
+
+        register_actions()
+        register_kinds()

@@ -22,6 +22,8 @@ class AuditEntry(models.Model):
     action = models.CharField(_("action"), max_length=80)
     object_type = models.CharField(_("object type"), max_length=80)
     object_id = models.CharField(_("object id"), max_length=40)
+    # the object's name when the change was made (it may be renamed or deleted since)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
     organization_id = models.BigIntegerField(_("organization"), null=True, blank=True)
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
@@ -64,6 +66,7 @@ def audit(
         action=action,
         object_type=instance._meta.label_lower,
         object_id=str(instance.pk),
+        object_repr=str(instance)[:200],
         organization_id=organization_id,
         before=before,
         after=after,

@@ -30,7 +30,7 @@ def _local_path(url: str) -> bool:
 @require_GET
 def notifications(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Newest first; unread ones stand out. One query for the page (plus its count)."""
-    mine = Notification.objects.filter(user=request.user)
+    mine = Notification.objects.filter(user=request.user, in_app=True)
     page = Paginator(mine, PAGE_SIZE).get_page(request.GET.get("page"))
     has_unread = mine.filter(read_at__isnull=True).exists()
     return render(request, "notifications.html", {"page": page, "has_unread": has_unread})

@@ -25,6 +25,8 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from portal.notification_preferences.selectors import DEFAULT as DEFAULT_CHANNELS
+from portal.notification_preferences.selectors import Channels, channels_for
 from portal.text import header_safe
 
 logger = logging.getLogger(__name__)
@@ -47,11 +49,22 @@ class Notification(models.Model):
     # {language: [title, body]} for every language of settings.LANGUAGES; `title` and `body`
     # hold the text in the recipient's language at send time (what the e-mail said).
     texts = models.JSONField(_("texts"), default=dict, blank=True)
+    # The recipient's preferences when it was sent: shown in the portal, or only kept (as the
+    # key that makes sending idempotent, and for the digest); waiting for the daily digest.
+    in_app = models.BooleanField(_("in the portal"), default=True)
+    awaiting_digest = models.BooleanField(_("awaiting the digest"), default=False)
 
     class Meta:
         app_label = "portal"
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="notification_unread"),
+            models.Index(
+                fields=["user"],
+                name="notification_digest_due",
+                condition=models.Q(awaiting_digest=True),
+            ),
+        ]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
 
@@ -153,6 +166,22 @@ def _email_body(body: str, url: str) -> str:
     return f"{body}\n\n{settings.SITE_URL}{url}" if url else body
 
 
+def _channels(kind: str, users: Iterable[Any]) -> dict[int, Channels]:
+    return channels_for(kind, [user.pk for user in users if user is not None])
+
+
+def _notification(user: Any, channels: Channels, *, email: bool, **fields: Any) -> Notification:
+    """A notification as the recipient's preferences want it: one they do not want in the portal
+    is kept read and hidden (its key still makes sending idempotent); one for the digest waits."""
+    return Notification(
+        user=user,
+        in_app=channels.in_app,
+        read_at=None if channels.in_app else timezone.now(),
+        awaiting_digest=email and channels.digest and not channels.email,
+        **fields,
+    )
+
+
 def notify_claimed(
     items: Iterable[tuple[Iterable[Any], str, str, Any, Callable[[], tuple[str, str]]]],
     *,
@@ -163,6 +192,8 @@ def notify_claimed(
     (users, key, url, engagement, render). Returns how many notifications were written."""
     notifications: list[Notification] = []
     emails: list[tuple[int, OutboxEmail]] = []
+    items = [(list(users), *rest) for users, *rest in items]
+    preferences = _channels(kind, [user for item in items for user in item[0]])
     for users, key, url, engagement, render in items:
         seen: set[int] = set()
         texts = _Texts(render)
@@ -170,10 +201,13 @@ def notify_claimed(
             if user is None or user.pk in seen or not user.is_active:
                 continue
             seen.add(user.pk)
+            channels = preferences.get(user.pk, DEFAULT_CHANNELS)
             language, title, body = _rendered(user, engagement, texts)
             notifications.append(
-                Notification(
-                    user=user,
+                _notification(
+                    user,
+                    channels,
+                    email=True,
                     kind=kind,
                     title=title,
                     body=body,
@@ -182,6 +216,8 @@ def notify_claimed(
                     dedupe_key=f"{key}:{user.pk}",
                 )
             )
+            if not channels.email:
+                continue
             emails.append(
                 (
                     len(notifications) - 1,
@@ -207,7 +243,8 @@ def notify(
     engagement: Any | None = None,
     email: bool = True,
 ) -> list[Notification]:
-    """Notify each user once for `key` (in-app and, unless told not to, by e-mail).
+    """Notify each user once for `key` (in-app and, unless told not to, by e-mail), as each
+    one's preferences for `kind` want it (portal.notification_preferences).
 
     `render()` returns (title, body) and is called once in each language of the portal (all are
     kept, for the in-app list; the e-mail is in the recipient's). Call inside the transaction that
@@ -217,15 +254,20 @@ def notify(
     created = []
     seen: set[int] = set()
     texts = _Texts(render)
+    users = list(users)
+    preferences = _channels(kind, users)
     for user in users:
         if user is None or user.pk in seen or not user.is_active:
             continue
         seen.add(user.pk)
+        channels = preferences.get(user.pk, DEFAULT_CHANNELS)
         language, title, body = _rendered(user, engagement, texts)
         try:
             with transaction.atomic():
-                notification = Notification.objects.create(
-                    user=user,
+                notification = _notification(
+                    user,
+                    channels,
+                    email=email,
                     kind=kind,
                     title=title,
                     body=body,
@@ -233,7 +275,8 @@ def notify(
                     url=url,
                     dedupe_key=f"{key}:{user.pk}",
                 )
-                if email:
+                notification.save(force_insert=True)
+                if email and channels.email:
                     OutboxEmail.objects.create(
                         to=user.email,
                         subject=title,

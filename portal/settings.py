@@ -194,6 +194,8 @@ BEAT_LOCK_FILE = str(VAR_DIR / "celerybeat.lock")
 REVIEW_REMINDER_BUSINESS_DAYS = env.int("REVIEW_REMINDER_BUSINESS_DAYS", default=1)
 MAINTENANCE_NOTICE_BUSINESS_DAYS = env.int("MAINTENANCE_NOTICE_BUSINESS_DAYS", default=2)
 REVIEW_MISSED_GRACE_HOURS = env.int("REVIEW_MISSED_GRACE_HOURS", default=24)
+# The daily notification digest goes out at the first run at or after this hour, local time.
+NOTIFICATION_DIGEST_HOUR = env.int("NOTIFICATION_DIGEST_HOUR", default=8)
 HEARTBEAT_INTERVAL_SECONDS = env.float("HEARTBEAT_INTERVAL_SECONDS", default=60.0)
 # Live pages (portal/live.py): how often lists, the board and the navigation's badges poll, and
 # how often a case page asks who is replying; a reply box's presence lasts PRESENCE_SECONDS
@@ -247,6 +249,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-keys": {
         "task": "portal.tasks.purge_idempotency_keys",
         "schedule": env.float("IDEMPOTENCY_PURGE_INTERVAL_SECONDS", default=3600.0),
+    },
+    "send-notification-digests": {
+        "task": "portal.tasks.send_notification_digests",
+        "schedule": env.float("NOTIFICATION_DIGEST_INTERVAL_SECONDS", default=900.0),
     },
     "evaluate-overages": {
         "task": "engagements.time.tasks.evaluate_overages",

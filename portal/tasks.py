@@ -30,3 +30,12 @@ def purge_idempotency_keys() -> int:
     from portal.api.idempotency import purge_expired
 
     return purge_expired()
+
+
+@shared_task(name="portal.tasks.send_notification_digests", acks_late=True)
+def send_notification_digests() -> int:
+    """Queue each person's daily digest once it is due in their time zone (exactly once a day,
+    however often or concurrently this runs); the outbox delivers them."""
+    from portal.notification_preferences.digest import send_digests
+
+    return send_digests()

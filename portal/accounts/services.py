@@ -113,7 +113,12 @@ def user_update(*, acting_user: User, user: User, **changes: object) -> User:
         setattr(user, field, value)
     user.save()
     audit(
-        actor=acting_user, action="user.update", instance=user, before=before, after=snapshot(user)
+        actor=acting_user,
+        # one's own language and zone are personal preferences, kept apart in the audit page
+        action="user.preferences" if acting_user.pk == user.pk else "user.update",
+        instance=user,
+        before=before,
+        after=snapshot(user),
     )
     return user
 

@@ -1,6 +1,6 @@
 """The /api/v1/ router. Every app registers its viewsets here."""
 
-from django.urls import re_path
+from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.routers import DefaultRouter
 
@@ -9,6 +9,7 @@ from engagements import urls as engagements_urls
 from portal.accounts.api.views import UserViewSet
 from portal.api.audit import AuditEntryViewSet
 from portal.errors import page_not_found as api_not_found
+from portal.notification_preferences.api import NotificationPreferencesView
 from portal.tenancy.api.views import OrganizationViewSet
 from reviews import urls as reviews_urls
 
@@ -19,6 +20,11 @@ router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("audit-entries", AuditEntryViewSet, basename="audit-entry")
 
 urlpatterns = [
+    path(
+        "me/notification-preferences/",
+        NotificationPreferencesView.as_view(),
+        name="notification-preferences",
+    ),
     *router.urls,
     *engagements_urls.api_urlpatterns,
     *cases_urls.api_urlpatterns,

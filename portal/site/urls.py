@@ -7,9 +7,10 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
-from portal import live, metrics, notification_views
+from portal import audit_views, live, metrics, notification_views
 from portal.accounts import views as account_views
 from portal.csp import api_docs_csp
+from portal.notification_preferences import views as notification_preference_views
 from portal.site import views
 from portal.tenancy import views as tenancy_views
 
@@ -25,7 +26,7 @@ urlpatterns = [
     path("ping", views.ping, name="ping"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("metrics", metrics.metrics, name="metrics"),
-    path("audit/", views.audit_log, name="audit_log"),
+    path("audit/", audit_views.audit_log, name="audit_log"),
     path("organizations/", tenancy_views.organization_list, name="organization_list"),
     path("organizations/new/", tenancy_views.organization_create, name="organization_create"),
     path("organizations/<int:pk>/", tenancy_views.organization_detail, name="organization_detail"),
@@ -39,6 +40,11 @@ urlpatterns = [
     path("organizations/<int:pk>/logo/", tenancy_views.organization_logo, name="organization_logo"),
     path("people/new/", account_views.staff_create, name="staff_create"),
     path("me/preferences/", account_views.preferences, name="preferences"),
+    path(
+        "me/notification-preferences/",
+        notification_preference_views.notification_preferences,
+        name="notification_preferences",
+    ),
     path("me/tokens/", account_views.api_tokens, name="api_tokens"),
     path("me/tokens/<int:pk>/revoke/", account_views.api_token_revoke, name="api_token_revoke"),
     path("me/notifications/", notification_views.notifications, name="notifications"),

@@ -1,4 +1,4 @@
-"""The landing dashboard, the audit log and the health check."""
+"""The landing dashboard and the health check."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -26,9 +25,9 @@ from engagements.contracts.models import Engagement
 from engagements.contracts.selectors import admin_panel, engagement_cards, served_by
 from portal.accounts.models import User
 from portal.audit import AuditEntry
+from portal.audit_words import PERSONAL, actions_of_kind, describe
 from portal.celery import app as celery_app
 from portal.http import AuthenticatedHttpRequest
-from portal.pages import admin_required
 from portal.tasks import HEARTBEAT_CACHE_KEY
 from portal.tenancy.models import Membership, Organization
 from portal.tenancy.scoping import raw_sql
@@ -92,17 +91,17 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
     if user.is_provider_admin:
         context["people_count"] = User.objects.filter(is_active=True).count()
-        context["recent_audit"] = AuditEntry.objects.select_related("actor")[:10]
+        # the latest changes in words, personal preference changes left to the audit page
+        context["recent_audit"] = describe(
+            list(
+                AuditEntry.objects.select_related("actor").exclude(
+                    action__in=actions_of_kind(PERSONAL)
+                )[:10]
+            )
+        )
         context.update(admin_panel(now))
     # A TemplateResponse: the home's live fragment (portal.live) renders one block of it.
     return TemplateResponse(request, "dashboard.html", context)
-
-
-@admin_required
-def audit_log(request: HttpRequest) -> HttpResponse:
-    entries = AuditEntry.objects.select_related("actor")
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    return render(request, "audit_log.html", {"page": page})
 
 
 # /healthz answers within about two seconds even when Redis (cache and broker) is down or drops

@@ -23,6 +23,20 @@ register(
 register(Route("organization_create", "exempt", reason="provider admins only; creates, shows none"))
 register(Route("staff_create", "exempt", reason="provider admins only; creates provider staff"))
 register(Route("preferences", "exempt", reason="the signed-in user's own preferences"))
+register(
+    Route(
+        "notification_preferences",
+        "exempt",
+        reason="the signed-in user's own notification preferences; names no object",
+    )
+)
+register(
+    Route(
+        "notification-preferences",
+        "exempt",
+        reason="the caller's own notification preferences (API); names no object",
+    )
+)
 
 
 def org(world, tenant):

@@ -146,8 +146,10 @@ covered(
     "organization_list",
     "organization_detail",
     "people_list",
-    "audit_log",
     "api_tokens",
+)
+covered(
+    "tests/portal/test_audit_words.py::test_the_audit_page_issues_constant_queries", "audit_log"
 )
 covered(
     "tests/engagements/test_views.py::test_pages_issue_constant_queries",
@@ -285,6 +287,8 @@ measured("organization_edit", ("admin",), ("people",), shows=False)
 measured("organization_person_add", ("admin",), ("people",), shows=False)
 measured("staff_create", ("admin",), ("managers",), shows=False)
 measured("preferences", ("poc", "manager"), ("engagements", "cases"), shows=False)
+measured("notification_preferences", ("poc", "manager"), ("engagements", "cases"), shows=False)
+measured("notification-preferences", ("poc", "manager"), ("engagements", "cases"), shows=False)
 measured("calendar_feed", ("poc", "manager"), ("engagements", "cases"), shows=False)
 measured("engagement_create", ("admin",), ("organizations", "managers"))
 measured("engagement_edit", ("admin",), ("managers",))

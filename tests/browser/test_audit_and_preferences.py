@@ -1,0 +1,98 @@
+"""In Debian's Chromium: an admin reading in Korean filters the audit trail by who and kind,
+and a customer turns off e-mail for one kind of notification; no CSP violation on either."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from engagements.catalog import services as catalog_services
+from engagements.catalog.models import Plan
+from portal.accounts import services as account_services
+from portal.notification_preferences.models import NotificationPreference
+from portal.notifications import OutboxEmail, notify
+from tests.browser.conftest import enter_totp, sign_in
+from tests.browser.test_csp import Violations
+from tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def watched_page(require_chromium, browser):
+    context = browser.new_context(locale="ko-KR")
+    violations = Violations()
+    violations.watch(context)
+    page = context.new_page()
+    violations.watch_console(page)
+    try:
+        yield page, violations
+    finally:
+        context.close()
+
+
+def test_an_admin_filters_the_audit_in_korean(
+    transactional_db, live_server, world, watched_page, artifacts_dir
+):
+    page, violations = watched_page
+    world.admin.language = "ko"
+    world.admin.save()
+    plan = Plan.objects.get(code="standard")
+    catalog_services.plan_save(acting_user=world.admin, plan=plan, max_contacts=5)
+    account_services.user_update(acting_user=world.a.poc, user=world.a.poc, time_zone="Asia/Seoul")
+    account_services.user_update(acting_user=world.manager, user=world.manager, language="ko")
+
+    sign_in(page, live_server.url, world.admin.email, PASSWORD)
+    enter_totp(page, world.admin.totp_secret)
+    page.goto(f"{live_server.url}/audit/")
+    entries = page.locator("ol.audit-entries")
+    assert f"Ada Admin 님이 플랜 {plan.name}의 설정을 변경했습니다" in entries.inner_text()
+    assert "최대 지정 연락 담당자" in entries.inner_text() or "3" in entries.inner_text()
+    # personal preference changes are left out by default
+    assert "자신의 환경 설정을 변경했습니다" not in entries.inner_text()
+
+    page.locator("details.audit-filters summary").click()
+    page.get_by_label("변경 유형").select_option("personal")
+    page.get_by_label("변경한 사람").select_option(label=world.manager.name)
+    with page.expect_navigation():
+        page.get_by_role("button", name="적용").click()
+    query = parse_qs(urlparse(page.url).query)
+    assert query["kind"] == ["personal"] and query["actor"] == [str(world.manager.pk)]
+    text = page.locator("ol.audit-entries").inner_text()
+    assert f"{world.manager.name} 님이 자신의 환경 설정을 변경했습니다" in text
+    assert "Poc A" not in text and plan.name not in text
+    # the form shows the filters it applied
+    assert page.get_by_label("변경 유형").input_value() == "personal"
+    page.screenshot(path=str(artifacts_dir / "audit-filtered-ko.png"), full_page=True)
+    assert violations == []
+
+
+def test_a_customer_turns_off_e_mail_for_one_kind(
+    transactional_db, live_server, world, watched_page, artifacts_dir
+):
+    page, violations = watched_page
+    sign_in(page, live_server.url, world.a.poc.email, PASSWORD)
+    page.goto(f"{live_server.url}/")
+    page.locator("nav details.dropdown summary").last.click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Notification preferences").click()
+    row = page.locator("tr#kind-casecomment")
+    assert "Reply on a case" in row.inner_text()
+    row.locator("select").select_option("none")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save").click()
+    assert "Notification preferences saved." in page.locator(".messages").inner_text()
+    assert page.locator("tr#kind-casecomment select").input_value() == "none"
+    stored = NotificationPreference.objects.get(user=world.a.poc, kind="case.comment")
+    assert (stored.in_app, stored.email, stored.digest) == (True, False, False)
+
+    notify(
+        users=[world.a.poc, world.a.member],
+        kind="case.comment",
+        key="browser:reply",
+        render=lambda: ("New reply", "Body"),
+    )
+    assert list(OutboxEmail.objects.values_list("to", flat=True)) == [world.a.member.email]
+    page.screenshot(path=str(artifacts_dir / "notification-preferences.png"), full_page=True)
+    assert violations == []
