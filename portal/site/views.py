@@ -31,9 +31,12 @@ from portal.pages import admin_required
 from portal.tasks import HEARTBEAT_CACHE_KEY
 from portal.tenancy.models import Membership, Organization
 from portal.tenancy.scoping import raw_sql
+from reviews.health.selectors import engagement_health, health_engagements
 from reviews.scheduling.selectors import upcoming_sessions
 
 logger = logging.getLogger(__name__)
+
+HEALTH_ROWS = 20  # the admin overview's least healthy engagements
 
 
 @login_required
@@ -93,6 +96,12 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         context["people_count"] = User.objects.filter(is_active=True).count()
         context["recent_audit"] = AuditEntry.objects.select_related("actor")[:10]
         context.update(admin_panel(now))
+        engagements = health_engagements(user, now)
+        health = engagement_health(engagements, now)
+        context["health_rows"] = sorted(
+            ((engagement, health[engagement.pk]) for engagement in engagements),
+            key=lambda row: (row[1].score, row[0].pk),
+        )[:HEALTH_ROWS]
     return render(request, "dashboard.html", context)
 
 
