@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -34,6 +34,9 @@ from reviews.health.serializers import (
 from reviews.scheduling.models import ActionItem
 
 INTERNAL = _("Engagement health is the provider's internal view.")
+STAFF_ONLY = OpenApiResponse(description="permission_denied: customers do not see health")
+NOT_FOUND = OpenApiResponse(description="not_found")
+INVALID = OpenApiResponse(description="validation_error")
 
 
 def _require_staff(request: Request) -> None:
@@ -42,7 +45,10 @@ def _require_staff(request: Request) -> None:
 
 
 class EngagementHealthView(PortalAPIView):
-    @extend_schema(tags=["engagements"], responses={200: EngagementHealthSerializer})
+    @extend_schema(
+        tags=["engagements"],
+        responses={200: EngagementHealthSerializer, 403: STAFF_ONLY, 404: NOT_FOUND},
+    )
     def get(self, request: Request, pk: int) -> Response:
         """The engagement's health score, level and each factor's contribution. Provider staff
         who serve it (admins: any); customers get 403 for their own engagements."""
@@ -54,7 +60,10 @@ class EngagementHealthView(PortalAPIView):
         )
 
 
-@extend_schema(tags=["engagements"])
+@extend_schema(
+    tags=["engagements"],
+    responses={200: EngagementHealthSerializer(many=True), 403: STAFF_ONLY},
+)
 class EngagementHealthViewSet(PortalViewSetMixin, viewsets.GenericViewSet):
     """The health of every current engagement the actor serves (admins: all), worst first."""
 
@@ -106,6 +115,7 @@ def _ordering(request: Request) -> str:
             description="`due_date` (oldest due first, the default) or `-due_date`.",
         )
     ],
+    responses={200: OverdueActionItemSerializer(many=True), 400: INVALID, 403: STAFF_ONLY},
 )
 class OverdueActionItemViewSet(PortalViewSetMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Open action items past their due date (in the engagement's zone) across the engagements
