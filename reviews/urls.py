@@ -4,6 +4,7 @@ from reviews.board import urls as board
 from reviews.consulting import urls as consulting
 from reviews.enablement import urls as enablement
 from reviews.feeds import urls as feeds
+from reviews.health import urls as health
 from reviews.maintenance import urls as maintenance
 from reviews.publications import urls as publications
 from reviews.releases import urls as releases
@@ -20,6 +21,7 @@ FEATURES = (
     publications,
     enablement,
     consulting,
+    health,
 )
 
 urlpatterns = [pattern for feature in FEATURES for pattern in feature.urlpatterns]

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
 from django.utils import timezone
@@ -31,9 +31,12 @@ from portal.http import AuthenticatedHttpRequest
 from portal.tasks import HEARTBEAT_CACHE_KEY
 from portal.tenancy.models import Membership, Organization
 from portal.tenancy.scoping import raw_sql
+from reviews.health.selectors import engagement_health, health_engagements
 from reviews.scheduling.selectors import upcoming_sessions
 
 logger = logging.getLogger(__name__)
+
+HEALTH_ROWS = 20  # the admin overview's least healthy engagements
 
 
 @login_required
@@ -100,6 +103,12 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
             )
         )
         context.update(admin_panel(now))
+        engagements = health_engagements(user, now)
+        health = engagement_health(engagements, now)
+        context["health_rows"] = sorted(
+            ((engagement, health[engagement.pk]) for engagement in engagements),
+            key=lambda row: (row[1].score, row[0].pk),
+        )[:HEALTH_ROWS]
     # A TemplateResponse: the home's live fragment (portal.live) renders one block of it.
     return TemplateResponse(request, "dashboard.html", context)
 

@@ -41,6 +41,7 @@ from reviews.board.selectors import (
     board_weeks,
     case_risks,
 )
+from reviews.health.selectors import engagement_health
 from reviews.scheduling.models import Occurrence
 from reviews.scheduling.selectors import deliverable_labels, labelled, with_state
 
@@ -388,10 +389,14 @@ def weekly_board(request: AuthenticatedHttpRequest) -> HttpResponse:
         labels,
     )
     risks = case_risks(shown, now)
+    health = engagement_health(shown, now)
+    lines = _board_lines(rows, text)
+    for line, row in zip(lines, rows, strict=True):
+        line["health"] = health[row.engagement.pk]
     context: dict[str, Any] = {
         "engagement_options": _engagement_options(engagements, chosen),
         "rows": rows,
-        "lines": _board_lines(rows, text),
+        "lines": lines,
         "weeks": weeks,
         "engagements": engagements,
         "chosen": chosen,

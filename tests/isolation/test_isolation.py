@@ -15,6 +15,7 @@ import tests.isolation.routes_engagements_api
 import tests.isolation.routes_engagements_pages
 import tests.isolation.routes_engagements_profile_advocacy_upgrades
 import tests.isolation.routes_reviews_api
+import tests.isolation.routes_reviews_health
 import tests.isolation.routes_reviews_maintenance_releases
 import tests.isolation.routes_reviews_news_enablement_consulting
 import tests.isolation.routes_reviews_pages

@@ -454,3 +454,25 @@ exempt(
     "training-resource-detail",
     "audit-entry-detail",
 )
+
+# Engagement health (reviews/health): one aggregate per factor, whatever the engagements' number.
+measured(
+    "engagement_health",
+    ("manager", "admin"),
+    ("cases", "time_entries", "overdue_action_items"),
+    shows=False,  # figures, not rows
+)
+measured(
+    "engagement-health-detail",
+    ("manager", "admin"),
+    ("cases", "time_entries", "overdue_action_items"),
+    shows=False,
+)
+measured("engagement-health-list", ("manager", "admin"), ("unhealthy_engagements",))
+measured("overdue_action_items", ("manager", "admin"), ("overdue_action_items",))
+measured(
+    "overdue-action-item-list",
+    ("manager", "admin"),
+    ("overdue_action_items", "unhealthy_engagements"),
+    params=_page_size,
+)

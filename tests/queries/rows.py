@@ -426,3 +426,81 @@ def saved_views(world, objects, count):
         for person in (world.a.poc, world.a.member, world.manager, world.admin):
             SavedView.objects.create(owner=person, name=label, query="sort=-raised")
     return label
+
+
+def _past_session(engagement, label: str) -> Any:
+    """A session of `engagement` 20 days ago, marked missed (health: missed sessions)."""
+    from reviews.scheduling.models import Occurrence
+
+    return Occurrence.objects.create(
+        engagement=engagement,
+        deliverable="service_review",
+        period=f"monthly:{label}",
+        scheduled_start=timezone.now() - timedelta(days=20),
+        method="video",
+        status=Occurrence.Status.MISSED,
+    )
+
+
+@maker("overdue_action_items")
+def overdue_action_items(world, objects, count):
+    """Open action items of tenant A's engagement past their due date."""
+    from reviews.scheduling.models import ActionItem
+
+    engagement = _engagement(world)
+    if "overdue_session" not in world.a.objects:
+        world.a.objects["overdue_session"] = _past_session(engagement, "overdue")
+    for _ in range(count):
+        step = next(_serial)
+        label = f"Overdue follow-up {step}"
+        ActionItem.objects.create(
+            occurrence=world.a.objects["overdue_session"],
+            description=label,
+            owner=world.a.poc,
+            due_date=engagement.local_today() - timedelta(days=1 + step % 9),
+        )
+    return label
+
+
+@maker("unhealthy_engagements")
+def unhealthy_engagements(world, objects, count):
+    """Engagements of tenant A served by the manager, each with every health factor in play: an
+    open severity-0 item, a missed session with an overdue action item, logged hours."""
+    from cases.casework.models import Case
+    from engagements.time.models import TimeEntry
+    from reviews.scheduling.models import ActionItem
+
+    now = timezone.now()
+    for _ in range(count):
+        label = f"Unhealthy engagement {next(_serial)}"
+        engagement = EngagementFactory(
+            organization=world.a.organization,
+            manager=world.manager,
+            deputy=_engagement(world).deputy,
+            name=label,
+            timezone=("Asia/Seoul", "Europe/Berlin", "America/New_York")[len(label) % 3],
+        )
+        Case.objects.create(
+            engagement=engagement,
+            kind="incident",
+            severity=0,
+            subject=f"Outage at {label}",
+            raised_by=world.a.poc,
+            received_at=now - timedelta(days=5),
+            reminder_due_at=now - timedelta(days=4),
+            response_due_at=now - timedelta(days=3),
+        )
+        session = _past_session(engagement, label)
+        ActionItem.objects.create(
+            occurrence=session,
+            description=f"Follow-up for {label}",
+            due_date=engagement.local_today() - timedelta(days=2),
+        )
+        TimeEntry.objects.create(
+            engagement=engagement,
+            manager=world.manager,
+            date=engagement.local_today() - timedelta(days=8),
+            minutes=600,
+            activity="call",
+        )
+    return label

@@ -1,0 +1,164 @@
+"""Engagement health and overdue action items: reads.
+
+`health_inputs` computes the figures of many engagements in a constant number of queries (one
+aggregate per factor, grouped by engagement), whatever their number; the scoring rule is
+`scoring.score_health`. Everything reads through the scoped managers: a manager sees the
+engagements they serve, an admin all of them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from functools import reduce
+from operator import or_
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
+
+from cases.casework.models import Case
+from engagements.contracts.models import Engagement
+from engagements.time.selectors import hours_summaries
+from portal.accounts.models import User
+from reviews.health.scoring import WINDOW_DAYS, Health, HealthInputs, score_health
+from reviews.scheduling.models import ActionItem, Occurrence
+
+# A scheduled session counts as overdue once a day has passed since its start without it being
+# recorded: the manager records a session after holding it, not during it.
+SESSION_GRACE = timedelta(days=1)
+
+
+def health_engagements(user: User, now: datetime | None = None) -> list[Engagement]:
+    """Current engagements whose health the viewer sees: those they serve (admins: all)."""
+    now = now or timezone.now()
+    queryset = Engagement.objects.all()
+    if not user.is_provider_admin:
+        queryset = queryset.filter(Q(manager=user) | Q(deputy=user))
+    return list(
+        queryset.filter(end_date__gte=(now - timedelta(days=1)).date())
+        .select_related("organization", "plan")
+        .order_by("name", "id")
+    )
+
+
+def _overdue_items_condition(zones: set[str], now: datetime, prefix: str = "") -> Q:
+    """Not done and due before today in the engagement's own zone: one clause per zone, so the
+    database compares each item with its engagement's date."""
+    clauses = [
+        Q(
+            **{
+                f"{prefix}timezone": zone,
+                "due_date__lt": now.astimezone(ZoneInfo(zone)).date(),
+            }
+        )
+        for zone in sorted(zones)
+    ]
+    return Q(done=False) & reduce(or_, clauses, Q(pk__in=[]))
+
+
+def health_inputs(
+    engagements: Sequence[Engagement], now: datetime | None = None
+) -> dict[int, HealthInputs]:
+    """The health figures of each engagement (plan loaded), in five queries for any number."""
+    now = now or timezone.now()
+    ids = [engagement.pk for engagement in engagements]
+    if not ids:
+        return {}
+    since = now - timedelta(days=WINDOW_DAYS)
+    figures: dict[int, dict[str, int]] = defaultdict(dict)
+
+    # SLA attainment as the review report counts it: objectives due in the window, by now.
+    for row in (
+        Case.objects.filter(
+            engagement_id__in=ids, response_due_at__gt=since, response_due_at__lte=now
+        )
+        .values("engagement_id")
+        .annotate(
+            due=Count("id"),
+            met=Count(
+                "id",
+                filter=Q(
+                    first_response_at__isnull=False, first_response_at__lte=F("response_due_at")
+                ),
+            ),
+        )
+        .order_by()
+    ):
+        figures[row["engagement_id"]].update(items_due=row["due"], items_met=row["met"])
+
+    for row in (
+        Case.objects.filter(engagement_id__in=ids, status__in=Case.OPEN_STATUSES, severity__lte=1)
+        .values("engagement_id", "severity")
+        .annotate(count=Count("id"))
+        .order_by()
+    ):
+        figures[row["engagement_id"]][f"open_sev{row['severity']}"] = row["count"]
+
+    for row in (
+        Occurrence.objects.filter(engagement_id__in=ids, scheduled_start__gt=since)
+        .filter(
+            Q(status=Occurrence.Status.MISSED)
+            | Q(status=Occurrence.Status.SCHEDULED, scheduled_start__lte=now - SESSION_GRACE)
+        )
+        .values("engagement_id", "status")
+        .annotate(count=Count("id"))
+        .order_by()
+    ):
+        key = "sessions_missed" if row["status"] == Occurrence.Status.MISSED else "sessions_overdue"
+        figures[row["engagement_id"]][key] = row["count"]
+
+    zones = {engagement.timezone for engagement in engagements}
+    for row in (
+        ActionItem.objects.filter(occurrence__engagement_id__in=ids)
+        .filter(_overdue_items_condition(zones, now, prefix="occurrence__engagement__"))
+        .values("occurrence__engagement_id")
+        .annotate(count=Count("id"))
+        .order_by()
+    ):
+        figures[row["occurrence__engagement_id"]]["action_items_overdue"] = row["count"]
+
+    hours = hours_summaries(engagements)
+    return {
+        engagement.pk: HealthInputs(
+            **figures[engagement.pk],
+            average_minutes=hours[engagement.pk].trailing_average_minutes,
+            cap_minutes=hours[engagement.pk].cap_minutes,
+        )
+        for engagement in engagements
+    }
+
+
+def engagement_health(
+    engagements: Sequence[Engagement], now: datetime | None = None
+) -> dict[int, Health]:
+    """The scored health of each engagement (see `health_inputs`)."""
+    return {pk: score_health(inputs) for pk, inputs in health_inputs(engagements, now).items()}
+
+
+ORDERINGS = {"due_date": ("due_date", "id"), "-due_date": ("-due_date", "-id")}
+
+
+def overdue_action_items(
+    user: User, now: datetime | None = None, ordering: str = "due_date"
+) -> QuerySet[ActionItem]:
+    """Open action items past their due date (in their engagement's zone) of the engagements
+    the viewer serves (admins: all), oldest due first (or `-due_date`): two queries."""
+    now = now or timezone.now()
+    engagements = Engagement.objects.all()
+    if not user.is_provider_admin:
+        engagements = engagements.filter(Q(manager=user) | Q(deputy=user))
+    zones = set(engagements.values_list("timezone", flat=True).distinct())
+    return (
+        ActionItem.objects.filter(occurrence__engagement__in=engagements)
+        .filter(_overdue_items_condition(zones, now, prefix="occurrence__engagement__"))
+        .select_related("occurrence__engagement__organization", "owner")
+        .order_by(*ORDERINGS[ordering])
+    )
+
+
+def days_overdue(item: ActionItem, now: datetime) -> int:
+    """Whole days since the due date, in the engagement's zone."""
+    today: date = item.occurrence.engagement.local_today(now)
+    return (today - item.due_date).days if item.due_date else 0
