@@ -7,16 +7,22 @@ from rest_framework import serializers
 
 from portal.api.serializers import StrictSerializer
 from reviews.search.forms import clean_query
-from reviews.search.selectors import MAX_LENGTH, Kind
+from reviews.search.selectors import MAX_LENGTH, MIN_LENGTH, Kind
 
 
 class SearchQuerySerializer(StrictSerializer):
     """`q` (2–100 characters, at most 8 words; no control characters) and optionally one
     `type`."""
 
-    q = serializers.CharField(max_length=MAX_LENGTH, help_text=_("The words to find."))
+    q = serializers.CharField(
+        min_length=MIN_LENGTH,
+        max_length=MAX_LENGTH,
+        help_text=_("The words to find: 2–100 characters, at most 8 words."),
+    )
     type = serializers.ChoiceField(
-        choices=Kind.choices, required=False, help_text=_("Only this kind of result.")
+        choices=Kind.choices,
+        required=False,
+        help_text=_("Only this kind of result (default: every kind)."),
     )
 
     def validate_q(self, value: str) -> str:

@@ -1,7 +1,6 @@
 """Routes of the feature: its pages (`urlpatterns`) and its API (`api_urlpatterns`)."""
 
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
 from reviews.search import api, views
 
@@ -9,6 +8,7 @@ urlpatterns = [
     path("search/", views.search, name="search"),
 ]
 
-router = SimpleRouter(trailing_slash=True)
-router.register("search", api.SearchViewSet, basename="search")
-api_urlpatterns = router.urls
+# One operation, not a collection: a plain view, so the schema answers one object.
+api_urlpatterns = [
+    path("search/", api.SearchView.as_view(), name="search-api"),
+]

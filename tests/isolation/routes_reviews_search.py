@@ -17,6 +17,4 @@ def slug(world, tenant):
 
 
 register(Route("search", "list", kwargs=both_cases, data=query, marker=slug, roles=ALL))
-register(
-    Route("search-list", "list", kwargs=both_cases, data=query, marker=case_subject, roles=ALL)
-)
+register(Route("search-api", "list", kwargs=both_cases, data=query, marker=case_subject, roles=ALL))

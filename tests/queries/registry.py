@@ -315,7 +315,7 @@ measured(
 measured(
     "search", (*ALL, "admin"), ("cases", "engagements", "sessions"), params=_grown, shows=False
 )
-measured("search-list", (*ALL, "admin"), ("cases", "engagements", "sessions"), params=_grown)
+measured("search-api", (*ALL, "admin"), ("cases", "engagements", "sessions"), params=_grown)
 
 # --- Measured here: API lists and details that nest a list ---------------------------------------
 

@@ -46,7 +46,7 @@ def found(user, query, kind=Kind.CASE):
 
 
 def api(user, **params):
-    return signed_in(user).get(reverse("search-list"), params)
+    return signed_in(user).get(reverse("search-api"), params)
 
 
 # --- What is found ------------------------------------------------------------------------------
@@ -274,7 +274,7 @@ def test_the_api_refuses_bad_input(world, params, field):
 
 
 def test_the_api_needs_authentication(world, api_client):
-    response = api_client.get(reverse("search-list"), {"q": "word"})
+    response = api_client.get(reverse("search-api"), {"q": "word"})
     assert response.status_code in (401, 403)
     assert response.json()["code"] in ("not_authenticated", "authentication_failed")
 
