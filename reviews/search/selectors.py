@@ -42,7 +42,7 @@ from portal.accounts.models import User
 from portal.db import is_postgresql
 from portal.tenancy.models import Organization
 from reviews.scheduling.models import Occurrence
-from reviews.scheduling.selectors import deliverable_labels, occurrence_state
+from reviews.scheduling.selectors import STATE_LABELS, deliverable_labels, occurrence_state
 
 MIN_LENGTH = 2  # Korean words are often two syllables (서버, 장애)
 MAX_LENGTH = 100
@@ -183,6 +183,10 @@ def ranked_cases(user: User, words: Sequence[str]) -> QuerySet[Case]:
     )
 
 
+def _case_number_of(case: Case, words: Sequence[str]) -> bool:
+    return any(_case_number(word) == case.pk for word in words)
+
+
 def case_hit(case: Case, words: Sequence[str]) -> Hit:
     pattern = words_pattern(words)
     in_subject = bool(pattern.search(case.subject))
@@ -200,10 +204,6 @@ def case_hit(case: Case, words: Sequence[str]) -> Hit:
         snippet=snippet(case.description, words),
         in_comment=not (in_subject or in_description or _case_number_of(case, words)),
     )
-
-
-def _case_number_of(case: Case, words: Sequence[str]) -> bool:
-    return any(_case_number(word) == case.pk for word in words)
 
 
 # --- Engagements and organizations ------------------------------------------------------------
@@ -285,8 +285,6 @@ def session_matches(
 def session_hit(
     occurrence: Occurrence, words: Sequence[str], labels: dict[str, str], now: datetime
 ) -> Hit:
-    from reviews.scheduling.selectors import STATE_LABELS
-
     state = occurrence_state(occurrence, now)
     text = occurrence.minutes or occurrence.request_note or occurrence.other_attendees
     return Hit(
