@@ -284,3 +284,26 @@ def test_the_operation_is_in_the_schema(world):
     operation = schema["paths"]["/api/v1/search/"]["get"]
     assert {parameter["name"] for parameter in operation["parameters"]} == {"q", "type"}
     assert "400" in operation["responses"]
+
+
+# --- PostgreSQL: the trigram indexes serve the matches ------------------------------------------
+
+
+def test_trigram_indexes_answer_the_case_search(world, require_postgres):
+    from django.db import connection, transaction
+
+    from reviews.search.selectors import case_matches
+
+    raise_case(world.a, "결제 장애", KOREAN_DESCRIPTION)
+    # Each word's items are a union of ids read from the indexes (subject or description,
+    # comments), not a filter over every row.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a test table is too small to matter
+        with acting_as(world.admin):  # every tenant: no scope filter to start from
+            plan = case_matches(world.admin, ["결제서버"]).explain()
+    for index in (
+        "search_case_subject_trgm",
+        "search_case_description_trgm",
+        "search_caseevent_body_trgm",
+    ):
+        assert f"Bitmap Index Scan on {index}" in plan, plan
