@@ -10,6 +10,7 @@ from reviews.publications import urls as publications
 from reviews.releases import urls as releases
 from reviews.reports import urls as reports
 from reviews.scheduling import urls as scheduling
+from reviews.search import urls as search
 
 FEATURES = (
     feeds,
@@ -22,6 +23,7 @@ FEATURES = (
     enablement,
     consulting,
     health,
+    search,
 )
 
 urlpatterns = [pattern for feature in FEATURES for pattern in feature.urlpatterns]

@@ -19,7 +19,8 @@ import tests.isolation.routes_reviews_health
 import tests.isolation.routes_reviews_maintenance_releases
 import tests.isolation.routes_reviews_news_enablement_consulting
 import tests.isolation.routes_reviews_pages
-import tests.isolation.routes_reviews_reports  # noqa: F401
+import tests.isolation.routes_reviews_reports
+import tests.isolation.routes_reviews_search  # noqa: F401
 from portal.accounts.services import api_token_create
 from portal.tenancy.models import Organization
 from portal.tenancy.scoping import ScopeError, system_scope

@@ -135,6 +135,10 @@ def _page_size(world):
     return {"page_size": 100}
 
 
+def _grown(world):
+    return {"q": "Grown"}  # in every grown case, engagement and session
+
+
 def _engagement_param(world):
     return {"engagement": world.a.objects["engagement"].pk}
 
@@ -329,6 +333,12 @@ measured("consulting_schedule", ("manager",), ("people", "managers"), shows=Fals
 measured(
     "calendar_feed_ics", ("poc", "manager"), ("feed_events",), kwargs=_feed_token, anonymous=True
 )
+# Global search: every kind's count and first rows (the page marks the words, so its rows are
+# checked by tests/reviews/test_search.py; the API's plain text shows them here).
+measured(
+    "search", (*ALL, "admin"), ("cases", "engagements", "sessions"), params=_grown, shows=False
+)
+measured("search-api", (*ALL, "admin"), ("cases", "engagements", "sessions"), params=_grown)
 
 # --- Measured here: API lists and details that nest a list ---------------------------------------
 

@@ -504,3 +504,23 @@ def unhealthy_engagements(world, objects, count):
             activity="call",
         )
     return label
+
+
+@maker("sessions")
+def sessions(world, objects, count):
+    """Sessions of tenant A's engagement, past and coming, with minutes."""
+    from reviews.scheduling.models import Occurrence
+
+    engagement = _engagement(world)
+    for _ in range(count):
+        step = next(_serial)
+        label = f"Grown session {step}"
+        Occurrence.objects.create(
+            engagement=engagement,
+            deliverable=("service_review", "weekly_call")[step % 2],
+            period=f"as_needed:grown-{step}",
+            scheduled_start=timezone.now() + timedelta(days=step % 20 - 10),
+            method="video",
+            minutes=label,
+        )
+    return label
