@@ -19,3 +19,10 @@ class CasesConfig(AppConfig):
             breached_open_count,
         )
         register_nav_count("staff_queue", _("Queue"), queue_count_of)
+
+        from cases.casework.models import Case
+        from cases.casework.serializers import CaseSerializer
+        from portal.webhooks.events import register_object
+
+        # A case in a webhook's `data` is what GET /api/v1/cases/{id}/ returns its owner.
+        register_object(Case, "case", lambda case: CaseSerializer(case, context={}).data)

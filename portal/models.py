@@ -1,6 +1,5 @@
 from portal.audit import AuditEntry
-
-__all__ = ["AuditEntry"]
 from portal.notifications import Notification
+from portal.webhooks.models import WebhookDelivery, WebhookSubscription
 
-__all__ += ["Notification"]
+__all__ = ["AuditEntry", "Notification", "WebhookDelivery", "WebhookSubscription"]

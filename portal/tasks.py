@@ -30,3 +30,12 @@ def purge_idempotency_keys() -> int:
     from portal.api.idempotency import purge_expired
 
     return purge_expired()
+
+
+@shared_task(name="portal.tasks.deliver_webhooks")
+def deliver_webhooks() -> dict[str, int]:
+    """Post the due webhook deliveries (failures retry later with backoff)."""
+    from portal.webhooks.delivery import deliver_due
+
+    succeeded, failed = deliver_due()
+    return {"succeeded": succeeded, "failed": failed}

@@ -30,6 +30,7 @@ from portal.files import IMAGES, PDF, FileKind, check_upload
 from portal.locks import atomic_retried, lock_users, locked_again
 from portal.notifications import notify, provider_admins
 from portal.tenancy.scoping import unscoped
+from portal.webhooks.events import emit
 
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 
@@ -282,6 +283,7 @@ def case_raise(
             case.description,
         ),
     )
+    emit("case.created", case)
     return case
 
 
@@ -348,6 +350,22 @@ def case_comment(*, acting_user: User, case: Case, body: str, public: bool = Tru
                 event.body,
             ),
         )
+    emit(
+        "case.commented",
+        case,
+        internal=not public,
+        extra={
+            "comment": {
+                "id": event.pk,
+                "body": event.body,
+                "public": public,
+                "author": acting_user.pk,
+                "created_at": event.created_at,
+            }
+        },
+    )
+    if is_response:
+        emit("case.responded", case)
     return event
 
 
@@ -454,6 +472,9 @@ def case_set_status(*, acting_user: User, case: Case, status: str, note: str = "
                 _resolution_body(case, note) if status == Case.Status.RESOLVED else note,
             ),
         )
+    emit("case.updated", case)
+    if status == Case.Status.RESOLVED:
+        emit("case.resolved", case)
     return case
 
 
@@ -508,6 +529,7 @@ def case_assign(*, acting_user: User, case: Case, assignee: User | None) -> Case
     )
     if assignee is not None:
         _notify_assigned(case, assignee, acting_user)
+    emit("case.updated", case)
     return case
 
 
@@ -600,6 +622,7 @@ def case_escalate(*, acting_user: User, case: Case, reason: str = "") -> Case:
             reason,
         ),
     )
+    emit("case.escalated", case)
     return case
 
 
@@ -618,6 +641,7 @@ def case_set_priority(*, acting_user: User, case: Case, priority: int | None) ->
     case.save(update_fields=["priority", "updated_at"])
     _audit_case(acting_user, "case.priority", case, before)
     _event(case, CaseEvent.Kind.PRIORITY, acting_user, frm=previous, to=priority)
+    emit("case.updated", case)
     return case
 
 
