@@ -19,9 +19,9 @@ import tests.isolation.routes_reviews_news_enablement_consulting
 import tests.isolation.routes_reviews_pages
 import tests.isolation.routes_reviews_reports  # noqa: F401
 from portal.accounts.services import api_token_create
-from portal.webhooks.models import WebhookDelivery, WebhookSubscription
 from portal.tenancy.models import Organization
 from portal.tenancy.scoping import ScopeError, system_scope
+from portal.webhooks.models import WebhookDelivery, WebhookSubscription
 from tests.conftest import signed_in
 from tests.isolation.harness import (
     REGISTRY,

@@ -186,7 +186,9 @@ covered(
     "tests/security/test_audit.py::test_audit_api_queries_do_not_grow_with_entries",
     "audit-entry-list",
 )
-post_only("webhook_ping", "webhook_delete", "webhook_redeliver", "webhook-ping", "webhook-redeliver")
+post_only(
+    "webhook_ping", "webhook_delete", "webhook_redeliver", "webhook-ping", "webhook-redeliver"
+)
 covered(
     "tests/portal/test_webhooks.py::test_pages_and_lists_issue_constant_queries",
     "webhook_list",
