@@ -25,3 +25,9 @@ class CasesConfig(AppConfig):
 
         register_actions()
         register_kinds()
+        from cases.casework.models import Case
+        from cases.casework.serializers import CaseSerializer
+        from portal.webhooks.events import register_object
+
+        # A case in a webhook's `data` is what GET /api/v1/cases/{id}/ returns its owner.
+        register_object(Case, "case", lambda case: CaseSerializer(case, context={}).data)

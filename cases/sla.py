@@ -34,6 +34,7 @@ from engagements.selectors import engagement_calendar
 from portal.accounts.models import User
 from portal.notifications import notify_claimed, provider_admins
 from portal.tenancy.scoping import raw_sql, system_scope, unscoped
+from portal.webhooks.events import emit
 
 
 def response_deadlines(
@@ -219,6 +220,14 @@ def _send_batch(case_ids: list[int], threshold: str, now: datetime, admins: list
             ],
             kind=f"sla.{threshold}",
         )
+        event = (
+            "case.sla_warning"
+            if threshold == SlaReminder.Threshold.AT_RISK
+            else "case.sla_breached"
+        )
+        for case in cases:
+            if case.pk in claimed:
+                emit(event, case)
         return len(claimed)
 
 

@@ -1,12 +1,13 @@
 from portal.audit import AuditEntry
-
-__all__ = ["AuditEntry"]
+from portal.notification_preferences.models import NotificationDigest, NotificationPreference
 from portal.notifications import Notification
+from portal.webhooks.models import WebhookDelivery, WebhookSubscription
 
-__all__ += ["Notification"]
-from portal.notification_preferences.models import (  # noqa: E402
-    NotificationDigest,
-    NotificationPreference,
-)
-
-__all__ += ["NotificationDigest", "NotificationPreference"]
+__all__ = [
+    "AuditEntry",
+    "Notification",
+    "NotificationDigest",
+    "NotificationPreference",
+    "WebhookDelivery",
+    "WebhookSubscription",
+]

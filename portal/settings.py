@@ -205,6 +205,17 @@ PRESENCE_POLL_SECONDS = env.int("PRESENCE_POLL_SECONDS", default=5)
 PRESENCE_SECONDS = 30
 # Risks scoring above this (likelihood × impact, 1-25) show in service review reports and boards.
 RISK_REPORT_THRESHOLD = env.int("RISK_REPORT_THRESHOLD", default=12)
+# Webhooks (portal/webhooks): a delivery times out after this many seconds; a failing one is
+# retried with exponential backoff from the base (with jitter) for at least WEBHOOK_RETRY_HOURS
+# and WEBHOOK_MIN_ATTEMPTS attempts, then given up; a subscription failing that many days is
+# disabled. Private, loopback and link-local receivers only where allowed (DEBUG, tests).
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_BACKOFF_BASE_SECONDS = env.float("WEBHOOK_BACKOFF_BASE_SECONDS", default=60.0)
+WEBHOOK_RETRY_HOURS = env.float("WEBHOOK_RETRY_HOURS", default=24.0)
+WEBHOOK_MIN_ATTEMPTS = env.int("WEBHOOK_MIN_ATTEMPTS", default=8)
+WEBHOOK_DISABLE_DAYS = env.int("WEBHOOK_DISABLE_DAYS", default=3)
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=DEBUG)
+
 # Queues by job, so a slow job never delays another kind: the SLA scan (reminders and breaches)
 # has a queue of its own, as do mail (the outbox) and the scheduler's runs (sessions, notices,
 # overages, risk reviews); the rest go to the default queue. A worker started without -Q
@@ -214,6 +225,7 @@ CELERY_TASK_QUEUES = [Queue(name) for name in ("celery", "sla", "mail", "schedul
 CELERY_TASK_ROUTES = {
     "cases.tasks.scan_sla": {"queue": "sla"},
     "portal.tasks.deliver_outbox": {"queue": "mail"},
+    "portal.tasks.deliver_webhooks": {"queue": "mail"},
     "reviews.scheduling.tasks.*": {"queue": "scheduler"},
     "reviews.maintenance.tasks.*": {"queue": "scheduler"},
     "engagements.time.tasks.*": {"queue": "scheduler"},
@@ -222,6 +234,10 @@ CELERY_TASK_ROUTES = {
 # The periodic jobs. Exactly one beat process sends them, however many run (portal/beat.py).
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "portal.tasks.heartbeat", "schedule": HEARTBEAT_INTERVAL_SECONDS},
+    "deliver-webhooks": {
+        "task": "portal.tasks.deliver_webhooks",
+        "schedule": env.float("WEBHOOK_INTERVAL_SECONDS", default=5.0),
+    },
     "deliver-outbox": {
         "task": "portal.tasks.deliver_outbox",
         "schedule": env.float("OUTBOX_INTERVAL_SECONDS", default=15.0),

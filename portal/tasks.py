@@ -39,3 +39,12 @@ def send_notification_digests() -> int:
     from portal.notification_preferences.digest import send_digests
 
     return send_digests()
+
+
+@shared_task(name="portal.tasks.deliver_webhooks")
+def deliver_webhooks() -> dict[str, int]:
+    """Post the due webhook deliveries (failures retry later with backoff)."""
+    from portal.webhooks.delivery import deliver_due
+
+    succeeded, failed = deliver_due()
+    return {"succeeded": succeeded, "failed": failed}

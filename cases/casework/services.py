@@ -31,6 +31,7 @@ from portal.locks import atomic_retried, lock_rows, lock_users, locked_again
 from portal.notifications import notify, provider_admins
 from portal.pages import error_text
 from portal.tenancy.scoping import unscoped
+from portal.webhooks.events import emit
 
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 
@@ -283,6 +284,7 @@ def case_raise(
             case.description,
         ),
     )
+    emit("case.created", case)
     return case
 
 
@@ -349,6 +351,22 @@ def case_comment(*, acting_user: User, case: Case, body: str, public: bool = Tru
                 event.body,
             ),
         )
+    emit(
+        "case.commented",
+        case,
+        internal=not public,
+        extra={
+            "comment": {
+                "id": event.pk,
+                "body": event.body,
+                "public": public,
+                "author": acting_user.pk,
+                "created_at": event.created_at,
+            }
+        },
+    )
+    if is_response:
+        emit("case.responded", case)
     return event
 
 
@@ -455,6 +473,9 @@ def case_set_status(*, acting_user: User, case: Case, status: str, note: str = "
                 _resolution_body(case, note) if status == Case.Status.RESOLVED else note,
             ),
         )
+    emit("case.updated", case)
+    if status == Case.Status.RESOLVED:
+        emit("case.resolved", case)
     return case
 
 
@@ -509,6 +530,7 @@ def case_assign(*, acting_user: User, case: Case, assignee: User | None) -> Case
     )
     if assignee is not None:
         _notify_assigned(case, assignee, acting_user)
+    emit("case.updated", case)
     return case
 
 
@@ -601,6 +623,7 @@ def case_escalate(*, acting_user: User, case: Case, reason: str = "") -> Case:
             reason,
         ),
     )
+    emit("case.escalated", case)
     return case
 
 
@@ -619,6 +642,7 @@ def case_set_priority(*, acting_user: User, case: Case, priority: int | None) ->
     case.save(update_fields=["priority", "updated_at"])
     _audit_case(acting_user, "case.priority", case, before)
     _event(case, CaseEvent.Kind.PRIORITY, acting_user, frm=previous, to=priority)
+    emit("case.updated", case)
     return case
 
 

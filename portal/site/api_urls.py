@@ -11,6 +11,7 @@ from portal.api.audit import AuditEntryViewSet
 from portal.errors import page_not_found as api_not_found
 from portal.notification_preferences.api import NotificationPreferencesView
 from portal.tenancy.api.views import OrganizationViewSet
+from portal.webhooks.api import WebhookViewSet
 from reviews import urls as reviews_urls
 
 router = DefaultRouter(trailing_slash=True)
@@ -18,6 +19,7 @@ router.include_root_view = False
 router.register("users", UserViewSet, basename="user")
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("audit-entries", AuditEntryViewSet, basename="audit-entry")
+router.register("webhooks", WebhookViewSet, basename="webhook")
 
 urlpatterns = [
     path(

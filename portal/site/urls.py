@@ -13,6 +13,7 @@ from portal.csp import api_docs_csp
 from portal.notification_preferences import views as notification_preference_views
 from portal.site import views
 from portal.tenancy import views as tenancy_views
+from portal.webhooks import views as webhook_views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -47,6 +48,15 @@ urlpatterns = [
     ),
     path("me/tokens/", account_views.api_tokens, name="api_tokens"),
     path("me/tokens/<int:pk>/revoke/", account_views.api_token_revoke, name="api_token_revoke"),
+    path("me/webhooks/", webhook_views.webhook_list, name="webhook_list"),
+    path("me/webhooks/<int:pk>/", webhook_views.webhook_detail, name="webhook_detail"),
+    path("me/webhooks/<int:pk>/ping/", webhook_views.webhook_ping, name="webhook_ping"),
+    path("me/webhooks/<int:pk>/delete/", webhook_views.webhook_delete, name="webhook_delete"),
+    path(
+        "me/webhooks/<int:pk>/deliveries/<int:delivery_pk>/redeliver/",
+        webhook_views.webhook_redeliver,
+        name="webhook_redeliver",
+    ),
     path("me/notifications/", notification_views.notifications, name="notifications"),
     path(
         "me/notifications/<int:pk>/read/",

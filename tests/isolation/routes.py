@@ -103,6 +103,27 @@ register(
     )
 )
 
+
+# --- Webhooks: each user's own (another's answers 404 like a missing one) ---------------------
+def _webhook(world, tenant):
+    return {"pk": tenant.objects["webhook"].pk}
+
+
+def _webhook_delivery(world, tenant):
+    return {"pk": tenant.objects["webhook"].pk, "delivery_pk": tenant.objects["delivery"].pk}
+
+
+register(Route("webhook_list", "list", marker=lambda world, tenant: tenant.objects["webhook"].url))
+register(Route("webhook_detail", "detail", kwargs=_webhook))
+register(Route("webhook_ping", "detail", method="post", kwargs=_webhook))
+register(Route("webhook_delete", "detail", method="post", kwargs=_webhook))
+register(Route("webhook_redeliver", "detail", method="post", kwargs=_webhook_delivery))
+register(Route("webhook-list", "list", marker=lambda world, tenant: tenant.objects["webhook"].url))
+register(Route("webhook-detail", "detail", kwargs=_webhook))
+register(Route("webhook-ping", "detail", method="post", kwargs=_webhook))
+register(Route("webhook-deliveries", "detail", kwargs=_webhook))
+register(Route("webhook-redeliver", "detail", method="post", kwargs=_webhook_delivery))
+
 # --- API -----------------------------------------------------------------------------------
 register(Route("organization-list", "list", marker=org_name, roles=ALL))
 register(Route("organization-detail", "detail", kwargs=org, roles=ALL))

@@ -12,6 +12,7 @@ from portal.celery import app
     [
         ("cases.tasks.scan_sla", "sla"),
         ("portal.tasks.deliver_outbox", "mail"),
+        ("portal.tasks.deliver_webhooks", "mail"),
         ("reviews.scheduling.tasks.schedule_all", "scheduler"),
         ("reviews.scheduling.tasks.remind_and_mark_missed", "scheduler"),
         ("reviews.maintenance.tasks.send_maintenance_notices", "scheduler"),

@@ -192,6 +192,17 @@ covered(
     "tests/security/test_audit.py::test_audit_api_queries_do_not_grow_with_entries",
     "audit-entry-list",
 )
+post_only(
+    "webhook_ping", "webhook_delete", "webhook_redeliver", "webhook-ping", "webhook-redeliver"
+)
+covered(
+    "tests/portal/test_webhooks.py::test_pages_and_lists_issue_constant_queries",
+    "webhook_list",
+    "webhook_detail",
+    "webhook-list",
+    "webhook-detail",
+    "webhook-deliveries",
+)
 covered("tests/cases/test_views.py::test_case_list_issues_constant_queries", "case_list")
 covered("tests/cases/test_views.py::test_case_detail_issues_constant_queries", "case_detail")
 covered(
