@@ -28,3 +28,15 @@ class EngagementsConfig(AppConfig):
 
         register_actions()
         register_kinds()
+
+        from engagements.contacts.models import Contact
+        from engagements.contacts.serializers import ContactSerializer
+        from engagements.contracts.models import Engagement
+        from engagements.contracts.serializers import EngagementSerializer
+        from portal.webhooks.events import register_object
+
+        # In a webhook's `data`: what the REST API returns the subscription's owner.
+        register_object(
+            Engagement, "engagement", lambda row: EngagementSerializer(row, context={}).data
+        )
+        register_object(Contact, "contact", lambda row: ContactSerializer(row, context={}).data)

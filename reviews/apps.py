@@ -15,3 +15,19 @@ class ReviewsConfig(AppConfig):
 
         register_actions()
         register_kinds()
+
+        from portal.webhooks.events import register_object
+        from reviews.maintenance.models import MaintenanceWindow
+        from reviews.maintenance.serializers import MaintenanceWindowSerializer
+        from reviews.scheduling.models import Occurrence
+        from reviews.scheduling.serializers import OccurrenceSerializer
+
+        # In a webhook's `data`: what the REST API returns the subscription's owner.
+        register_object(
+            Occurrence, "review", lambda row: OccurrenceSerializer(row, context={}).data
+        )
+        register_object(
+            MaintenanceWindow,
+            "maintenance",
+            lambda row: MaintenanceWindowSerializer(row, context={}).data,
+        )

@@ -14,6 +14,7 @@ from portal.audit import audit
 from portal.errors import Conflict, InvalidInput
 from portal.tenancy.models import Membership, Organization
 from portal.tenancy.scoping import unscoped
+from portal.webhooks.events import emit
 
 
 class ContactLimitReached(Conflict):
@@ -67,6 +68,7 @@ def contact_add(*, acting_user: User, engagement: Engagement, user: User) -> Con
         after={"engagement": locked.pk, "user": user.pk},
         organization_id=locked.organization_id,
     )
+    emit("contact.added", contact)
     return contact
 
 
@@ -98,6 +100,7 @@ def contact_remove(*, acting_user: User, contact: Contact) -> Contact:
             after={"removed_at": contact.removed_at.isoformat()},
             organization_id=contact.engagement.organization_id,
         )
+        emit("contact.removed", contact)
     return contact
 
 

@@ -17,6 +17,7 @@ from portal.accounts.models import User, validate_time_zone
 from portal.audit import audit, snapshot
 from portal.errors import InvalidInput
 from portal.tenancy.models import Organization
+from portal.webhooks.events import emit
 
 ENGAGEMENT_FIELDS = (
     "organization",
@@ -130,6 +131,7 @@ def engagement_update(
         organization_id=engagement.organization_id,
     )
     _after_engagement_change(engagement)
+    emit("engagement.updated", engagement)
     return engagement
 
 

@@ -22,7 +22,7 @@ EVENTS: dict[str, Any] = {
     "case.responded": _("The provider responded to an item."),
     "case.escalated": _("An item was escalated."),
     "case.resolved": _("An item was resolved."),
-    "case.sla_warning": _("75 % of an item's response window has passed."),
+    "case.sla_warning": _("Three quarters of an item's response window have passed."),
     "case.sla_breached": _("An item's response objective was missed."),
     "case.commented": _("A comment was added to an item (internal notes to staff only)."),
     "review.scheduled": _("A review session was scheduled."),

@@ -21,6 +21,7 @@ from portal.audit import audit, snapshot
 from portal.errors import Conflict, InvalidInput
 from portal.locks import locked_again
 from portal.notifications import notify
+from portal.webhooks.events import emit
 from portal.workflow import move_status
 from reviews.maintenance.models import MaintenanceWindow
 from reviews.scheduling.reminders import business_days_before
@@ -129,6 +130,7 @@ def maintenance_plan(
         organization_id=engagement.organization_id,
     )
     _notify_planned(window)
+    emit("maintenance.scheduled", window)
     return window
 
 

@@ -14,6 +14,7 @@ from engagements.business_time import BusinessCalendar
 from engagements.catalog.models import Method, ServiceFunction
 from engagements.contacts.models import Contact
 from engagements.selectors import engagement_calendar
+from portal.webhooks.events import emit
 from reviews.scheduling.models import Occurrence, OccurrenceReminder
 
 
@@ -134,9 +135,10 @@ def mark_missed(now: datetime | None = None) -> int:
         status=Occurrence.Status.SCHEDULED, scheduled_start__lt=now - grace
     ).only("id", "scheduled_start", "duration_minutes")
     for occurrence in stale:
-        if occurrence.ends_at + grace <= now:
-            # Conditional update: a completion racing with this run wins.
-            missed += Occurrence.objects.filter(
-                pk=occurrence.pk, status=Occurrence.Status.SCHEDULED
-            ).update(status=Occurrence.Status.MISSED)
+        # Conditional update: a completion racing with this run wins.
+        if occurrence.ends_at + grace <= now and Occurrence.objects.filter(
+            pk=occurrence.pk, status=Occurrence.Status.SCHEDULED
+        ).update(status=Occurrence.Status.MISSED):
+            missed += 1
+            emit("review.missed", occurrence)
     return missed

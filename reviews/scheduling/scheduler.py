@@ -31,6 +31,7 @@ from engagements.entitlements import FunctionCode
 from engagements.selectors import calendar_from, engagement_calendar
 from portal.db import insert_ignoring_conflicts
 from portal.tenancy.scoping import unscoped_raw
+from portal.webhooks.events import emit
 from reviews.scheduling.models import WEEKLY_CALL, Occurrence
 
 HORIZON_DAYS = 90
@@ -472,6 +473,7 @@ def schedule_engagement(
             occurrence.scheduled_start = desired[key][1]
             occurrence.save(update_fields=["status", "scheduled_start"])
             result.moved += 1
+            emit("review.rescheduled" if scheduled else "review.scheduled", occurrence)
     new = [
         {
             "deliverable": wanted.deliverable,
@@ -484,7 +486,23 @@ def schedule_engagement(
         if (deliverable, period) not in existing and when >= now
     ]
     result.created = _insert_new(engagement, new)
+    _announce_new(engagement, new, now)
     return result
+
+
+# Webhooks hear of new sessions this close ahead; the rest when they are moved or held (a first
+# run plans years of sessions: announcing each would flood every subscriber).
+ANNOUNCE_WITHIN = timedelta(days=30)
+
+
+def _announce_new(engagement: Engagement, new: list[dict[str, object]], now: datetime) -> None:
+    soon = [row["period"] for row in new if row["scheduled_start"] < now + ANNOUNCE_WITHIN]  # type: ignore[operator]
+    if not soon:
+        return
+    for occurrence in Occurrence.objects.filter(
+        engagement=engagement, period__in=soon, scheduled_start__lt=now + ANNOUNCE_WITHIN
+    ).order_by("scheduled_start", "pk"):
+        emit("review.scheduled", occurrence)
 
 
 def active_engagement_ids(today: date, plan_id: int | None = None) -> list[int]:

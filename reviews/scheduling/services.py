@@ -27,6 +27,7 @@ from portal.accounts.models import User
 from portal.audit import audit
 from portal.errors import Conflict, InvalidInput, NotAllowed
 from portal.notifications import notify
+from portal.webhooks.events import emit
 from reviews.reports.models import ReportSnapshot
 from reviews.scheduling.models import WEEKLY_CALL, ActionItem, Occurrence
 
@@ -156,6 +157,7 @@ def occurrence_complete(
         instance=occurrence,
         organization_id=engagement.organization_id,
     )
+    emit("review.completed", occurrence)
     return occurrence
 
 
@@ -233,6 +235,7 @@ def occurrence_request(
             note,
         ),
     )
+    emit("review.scheduled", occurrence)
     return occurrence
 
 

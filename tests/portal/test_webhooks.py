@@ -339,3 +339,39 @@ def test_pages_and_lists_issue_constant_queries(world: World) -> None:
     WebhookSubscription.objects.all().delete()
     many = counts(grow(30))
     assert few == many
+
+
+def test_engagement_contact_and_maintenance_events_reach_whoever_may_read_them(
+    world: World, receiver: Receiver
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from engagements.contacts.services import contact_add
+    from engagements.contracts.services import engagement_update
+    from reviews.maintenance.services import maintenance_plan
+
+    events = ["engagement.updated", "contact.added", "maintenance.scheduled"]
+    own = subscribe(signed_in(world.a.poc), receiver.url + "/a", events)
+    subscribe(signed_in(world.b.poc), receiver.url + "/b", events)
+    engagement = world.a.objects["engagement"]
+    engagement_update(acting_user=world.admin, engagement=engagement, name="Engagement A, renewed")
+    contact_add(acting_user=world.admin, engagement=engagement, user=world.a.member)
+    starts = timezone.now() + timedelta(days=10)
+    maintenance_plan(
+        acting_user=world.manager,
+        engagement=engagement,
+        title="Database upgrade",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
+        systems_affected="DB",
+        expected_impact="Read-only for an hour.",
+    )
+    drain()
+    assert {request.path for request in receiver.received} == {"/hook/a"}
+    bodies = [verified(request, own["secret"]) for request in receiver.received]
+    assert [body["event"] for body in bodies] == events
+    assert bodies[0]["data"]["name"] == "Engagement A, renewed"
+    assert bodies[1]["data"]["user"] == world.a.member.pk
+    assert bodies[2]["data"]["title"] == "Database upgrade"
