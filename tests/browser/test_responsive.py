@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
+from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -341,7 +342,9 @@ def every_page(world) -> dict[str, list[str]]:
         if pattern.startswith(("accounts/", "django-admin/", "api/", "i18n/", "static/")):
             continue
         try:
-            url = reverse(name, kwargs=route.kwargs(world, world.a))
+            # Some builders write through services that lock rows, as they would in a request.
+            with transaction.atomic():
+                url = reverse(name, kwargs=route.kwargs(world, world.a))
         except NoReverseMatch:
             continue
         for role, client in clients.items():
