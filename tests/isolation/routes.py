@@ -105,15 +105,43 @@ register(
 
 
 # --- Webhooks: each user's own (another's answers 404 like a missing one) ---------------------
+def webhook_of(tenant, owner):
+    """A webhook of `owner` (a person of `tenant`, or serving it) with one failed delivery."""
+    from portal.webhooks.models import WebhookDelivery, WebhookSubscription
+
+    tenant.objects["webhook"] = WebhookSubscription.objects.create(
+        owner=owner,
+        url=f"https://hooks.example.com/{tenant.organization.slug}",
+        events=["case.created"],
+        secret="0" * 64,
+    )
+    tenant.objects["delivery"] = WebhookDelivery.objects.create(
+        subscription=tenant.objects["webhook"],
+        event="ping",
+        object_key="ping",
+        body="{}",
+        status=WebhookDelivery.Status.FAILED,
+    )
+    return tenant.objects["webhook"]
+
+
 def _webhook(world, tenant):
+    if "webhook" not in tenant.objects:  # the isolation test makes the actor's own first
+        webhook_of(tenant, tenant.poc)
     return {"pk": tenant.objects["webhook"].pk}
 
 
 def _webhook_delivery(world, tenant):
+    _webhook(world, tenant)
     return {"pk": tenant.objects["webhook"].pk, "delivery_pk": tenant.objects["delivery"].pk}
 
 
-register(Route("webhook_list", "list", marker=lambda world, tenant: tenant.objects["webhook"].url))
+def _webhook_url(world, tenant):
+    _webhook(world, tenant)
+    return tenant.objects["webhook"].url
+
+
+register(Route("webhook_list", "list", marker=_webhook_url))
 register(Route("webhook_detail", "detail", kwargs=_webhook))
 register(Route("webhook_ping", "detail", method="post", kwargs=_webhook))
 register(Route("webhook_delete", "detail", method="post", kwargs=_webhook))

@@ -20,11 +20,10 @@ import tests.isolation.routes_reviews_maintenance_releases
 import tests.isolation.routes_reviews_news_enablement_consulting
 import tests.isolation.routes_reviews_pages
 import tests.isolation.routes_reviews_reports
-import tests.isolation.routes_reviews_search  # noqa: F401
+import tests.isolation.routes_reviews_search
 from portal.accounts.services import api_token_create
 from portal.tenancy.models import Organization
 from portal.tenancy.scoping import ScopeError, system_scope
-from portal.webhooks.models import WebhookDelivery, WebhookSubscription
 from tests.conftest import signed_in
 from tests.isolation.harness import (
     REGISTRY,
@@ -53,20 +52,8 @@ def test_other_tenant_is_invisible(world, route_name, role):
     world.b.objects["token"], _ = api_token_create(
         user=world.b.poc, name="token of tenant b", scopes=["read"]
     )
-    for tenant, owner in ((world.a, actor), (world.b, world.b.poc)):
-        tenant.objects["webhook"] = WebhookSubscription.objects.create(
-            owner=owner,
-            url=f"https://hooks.example.com/{tenant.organization.slug}",
-            events=["case.created"],
-            secret="0" * 64,
-        )
-        tenant.objects["delivery"] = WebhookDelivery.objects.create(
-            subscription=tenant.objects["webhook"],
-            event="ping",
-            object_key="ping",
-            body="{}",
-            status=WebhookDelivery.Status.FAILED,
-        )
+    tests.isolation.routes.webhook_of(world.a, actor)
+    tests.isolation.routes.webhook_of(world.b, world.b.poc)
     check_route(signed_in(actor), REGISTRY[route_name], world)
 
 
