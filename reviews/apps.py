@@ -28,6 +28,6 @@ class ReviewsConfig(AppConfig):
         )
         register_object(
             MaintenanceWindow,
-            "maintenance",
+            "maintenance_window",
             lambda row: MaintenanceWindowSerializer(row, context={}).data,
         )

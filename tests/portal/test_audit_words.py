@@ -84,7 +84,7 @@ def test_a_matrix_edit_names_the_plan_and_the_functions_gained_and_lost(world):
     entry = AuditEntry.objects.filter(action="plan.entitlements").first()
     assert summary(entry) == f"Ada Admin changed {premium.name}: {escalation.name} ✓"
     assert summary(entry, "ko") == (
-        f"Ada Admin 님이 {premium.name}의 서비스 기능을 변경했습니다: {escalation.name} ✓"
+        f"Ada Admin 님이 {premium.name}의 서비스 기능을 변경했습니다: {escalation.name_ko} ✓"
     )
     removal = AuditEntry.objects.filter(action="plan.entitlements").last()
     assert f"{maintenance.name} ✗" in summary(removal)
