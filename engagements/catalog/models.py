@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -40,8 +41,11 @@ class ServiceFunction(models.Model):
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        indexes = [models.Index(fields=["updated_at", "id"], name="service_function_updated")]
         ordering = ["position", "id"]
         verbose_name = _("service function")
         verbose_name_plural = _("service functions")
@@ -91,8 +95,11 @@ class Plan(models.Model):
         ServiceFunction, through="Entitlement", related_name="plans", verbose_name=_("functions")
     )
     _function_codes: frozenset[str]  # cached by engagements.entitlements.plan_function_codes
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        indexes = [models.Index(fields=["updated_at", "id"], name="plan_updated")]
         ordering = ["position", "id"]
         verbose_name = _("plan")
         verbose_name_plural = _("plans")

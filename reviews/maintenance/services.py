@@ -195,7 +195,7 @@ def move_status(
         )
     before = item.status
     item.status = status
-    item.save(update_fields=["status"])
+    item.save(update_fields=["status", "updated_at"])
     audit(
         actor=acting_user,
         action=action,
@@ -260,7 +260,7 @@ def _send_notice(window: MaintenanceWindow, now: datetime) -> bool:
         with transaction.atomic():
             claimed = MaintenanceWindow.objects.filter(
                 pk=window.pk, notice_sent_at__isnull=True, starts_at=window.starts_at
-            ).update(notice_sent_at=now)
+            ).update(notice_sent_at=now, updated_at=now)
             if not claimed:
                 return False  # another run sent it, or the window moved meanwhile
             engagement = window.engagement

@@ -126,5 +126,5 @@ def mark_missed(now: datetime | None = None) -> int:
             # Conditional update: a completion racing with this run wins.
             missed += Occurrence.objects.filter(
                 pk=occurrence.pk, status=Occurrence.Status.SCHEDULED
-            ).update(status=Occurrence.Status.MISSED)
+            ).update(status=Occurrence.Status.MISSED, updated_at=timezone.now())
     return missed
