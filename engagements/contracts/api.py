@@ -27,6 +27,7 @@ from engagements.selectors import serves
 from engagements.time.models import OverageFlag
 from engagements.time.selectors import hours_summary, week_start
 from engagements.time.serializers import HoursSerializer
+from portal.api import sync
 from portal.api.permissions import AdminWritesOthersRead
 from portal.api.views import (
     PortalCreateReadUpdateViewSet,
@@ -157,6 +158,7 @@ class EngagementViewSet(PortalCreateReadUpdateViewSet):
         self._engagement = engagement = self.get_object()
         contact = get_object_or_404(Contact.objects.filter(engagement=engagement), pk=contact_id)
         if request.method == "DELETE":
+            sync.check_if_match(request, contact)
             contacts_services.contact_remove(acting_user=actor(request), contact=contact)
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(self.get_serializer(contact).data)
