@@ -1,6 +1,5 @@
 from portal.audit import AuditEntry
-
-__all__ = ["AuditEntry"]
+from portal.deletions import Deletion
 from portal.notifications import Notification
 
-__all__ += ["Notification"]
+__all__ = ["AuditEntry", "Deletion", "Notification"]

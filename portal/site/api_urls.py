@@ -8,6 +8,7 @@ from cases import urls as cases_urls
 from engagements import urls as engagements_urls
 from portal.accounts.api.views import UserViewSet
 from portal.api.audit import AuditEntryViewSet
+from portal.api.deletions import DeletionViewSet
 from portal.errors import page_not_found as api_not_found
 from portal.tenancy.api.views import OrganizationViewSet
 from reviews import urls as reviews_urls
@@ -17,6 +18,7 @@ router.include_root_view = False
 router.register("users", UserViewSet, basename="user")
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("audit-entries", AuditEntryViewSet, basename="audit-entry")
+router.register("deletions", DeletionViewSet, basename="deletion")
 
 urlpatterns = [
     *router.urls,

@@ -414,3 +414,20 @@ def after_hours(world, objects, count):
             status=("pending", "approved", "declined")[step % 3],
         )
     return f"Cutover {step}"
+
+
+@maker("deletions")
+def deletions(world, objects, count):
+    """Tombstones of tenant A's deleted time entries (portal.deletions)."""
+    from portal.deletions import deletion_record
+
+    engagement = _engagement(world)
+    for _ in range(count):
+        step = next(_serial)
+        deletion_record(
+            object_type="time-entry",
+            object_id=800_000 + step,
+            organization_id=engagement.organization_id,
+            engagement_id=engagement.pk,
+        )
+    return f'"object_id":{800_000 + step}'
