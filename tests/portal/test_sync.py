@@ -5,18 +5,23 @@ and If-None-Match (304), /api/v1/users/me/, Link and X-RateLimit-* headers."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from cases.casework import services as case_services
 from cases.casework.models import Case
 from engagements.absences.models import Absence
+from engagements.contracts.models import Engagement
 from engagements.time.models import TimeEntry
 from portal.accounts.services import api_token_create
+from portal.tenancy.scoping import system_scope
 from tests.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -221,6 +226,55 @@ def test_if_match_guards_object_actions_and_deletes(world):
     assert TimeEntry.objects.filter(pk=entry.pk).exists()
     assert manager.delete(path, HTTP_IF_MATCH=etag).status_code == 204
     assert not TimeEntry.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_if_match_waits_for_a_concurrent_writer_then_refuses(world, require_postgres):
+    """Another transaction holds the row and changes it: the conditional write waits for the
+    lock, then sees the new version and answers 412; it never writes over the other change."""
+    engagement = world.a.objects["engagement"]
+    path = f"/api/v1/engagements/{engagement.pk}/"
+    etag = signed_in(world.admin).get(path).headers["ETag"]
+    holding, release = threading.Event(), threading.Event()
+    answers: list[int] = []
+    errors: list[BaseException] = []
+
+    def other_writer() -> None:
+        try:
+            with system_scope("a concurrent writer in a test"), transaction.atomic():
+                row = Engagement.objects.select_for_update().get(pk=engagement.pk)
+                row.language = "ko"
+                row.save(update_fields=["language", "updated_at"])
+                holding.set()
+                release.wait(timeout=10)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def conditional_write() -> None:
+        try:
+            client = signed_in(world.admin)
+            answers.append(client.patch(path, {"name": "Mine"}, HTTP_IF_MATCH=etag).status_code)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=other_writer)
+    writer.start()
+    assert holding.wait(timeout=10)
+    patcher = threading.Thread(target=conditional_write)
+    patcher.start()
+    time.sleep(0.5)
+    assert patcher.is_alive()  # waiting for the row lock
+    release.set()
+    writer.join(timeout=10)
+    patcher.join(timeout=10)
+    assert not errors, errors
+    assert answers == [412]
+    engagement.refresh_from_db()
+    assert (engagement.language, engagement.name) == ("ko", "Engagement A")
 
 
 # --- /users/me/ --------------------------------------------------------------------------------
