@@ -106,7 +106,13 @@ class EngagementViewSet(PortalCreateReadUpdateViewSet):
                 "include_removed",
                 OpenApiTypes.BOOL,
                 description="Also list removed contacts (with `removed_at`).",
-            )
+            ),
+            OpenApiParameter(
+                sync.UPDATED_AFTER,
+                OpenApiTypes.DATETIME,
+                description="Only contacts changed (added or removed) at or after this instant "
+                "(ISO 8601 with an offset, inclusive).",
+            ),
         ],
         request=None,
         responses=ContactSerializer(many=True),
@@ -136,6 +142,8 @@ class EngagementViewSet(PortalCreateReadUpdateViewSet):
         contacts = Contact.objects.filter(engagement=engagement)
         if not _flag(request, "include_removed"):
             contacts = contacts.filter(removed_at__isnull=True)
+        if (since := request.query_params.get(sync.UPDATED_AFTER)) is not None:
+            contacts = contacts.filter(updated_at__gte=sync.parse_updated_after(since))
         return Response(self.get_serializer(contacts, many=True).data)
 
     @extend_schema(

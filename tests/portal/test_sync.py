@@ -172,6 +172,26 @@ def test_updated_after_takes_any_offset_inclusively(world):
     assert client.get("/api/v1/cases/", {"updated_after": later}).json()["results"] == []
 
 
+def test_the_contacts_list_syncs_too(world):
+    admin = signed_in(world.admin)
+    engagement = world.a.objects["engagement"]
+    path = f"/api/v1/engagements/{engagement.pk}/contacts/"
+    (contact,) = admin.get(path).json()
+    since = timezone.now()
+    assert admin.get(path, {"updated_after": since.isoformat()}).json() == []
+    response = admin.delete(f"{path}{contact['id']}/", HTTP_IF_MATCH='W/"stale"')
+    assert response.status_code == 412
+    etag = admin.get(f"{path}{contact['id']}/").headers["ETag"]
+    assert admin.delete(f"{path}{contact['id']}/", HTTP_IF_MATCH=etag).status_code == 204
+    changed = admin.get(path, {"updated_after": since.isoformat(), "include_removed": "true"})
+    assert [row["id"] for row in changed.json()] == [contact["id"]]
+    deletions = admin.get("/api/v1/deletions/", {"updated_after": since.isoformat()}).json()
+    assert [(row["type"], row["object_id"]) for row in deletions["results"]] == [
+        ("contact", contact["id"])
+    ]
+    assert admin.get(path, {"updated_after": "soon"}).status_code == 400
+
+
 # --- ETag, If-None-Match, If-Match -----------------------------------------------------------
 
 
