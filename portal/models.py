@@ -1,10 +1,12 @@
 from portal.audit import AuditEntry
+from portal.deletions import Deletion
 from portal.notification_preferences.models import NotificationDigest, NotificationPreference
 from portal.notifications import Notification
 from portal.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "AuditEntry",
+    "Deletion",
     "Notification",
     "NotificationDigest",
     "NotificationPreference",

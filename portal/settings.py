@@ -378,7 +378,10 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.PortalCursorPagination",
-    "DEFAULT_FILTER_BACKENDS": ["portal.api.filters.StrictDjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "portal.api.filters.StrictDjangoFilterBackend",
+        "portal.api.sync.UpdatedAfterFilterBackend",
+    ],
     "DEFAULT_THROTTLE_CLASSES": [
         "portal.api.throttling.AnonRateThrottle",
         "portal.api.throttling.UserRateThrottle",
@@ -410,6 +413,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "portal.api.idempotency.document_header",
+        "portal.api.schema.document_sync",
         "portal.api.schema.document_errors",
         "portal.api.schema.nullable_any",
     ],

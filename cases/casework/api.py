@@ -84,6 +84,9 @@ class CasePagination(KeysetCursorPagination):
         # Most critical first (severity 0), then what is due first.
         "severity": ("severity", "response_due_at", "id"),
         "-severity": ("-severity", "response_due_at", "id"),
+        # Incremental sync (portal.api.sync): what changed, oldest change first.
+        "updated_at": ("updated_at", "id"),
+        "-updated_at": ("-updated_at", "-id"),
     }
 
     def _rows(self, queryset: QuerySet, limit: int) -> list[Model]:
@@ -133,7 +136,11 @@ class CasePagination(KeysetCursorPagination):
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         return [
-            *super().get_schema_operation_parameters(view),
+            *(
+                parameter
+                for parameter in super().get_schema_operation_parameters(view)
+                if parameter["name"] != self.ordering_param
+            ),
             {
                 "name": self.ordering_param,
                 "required": False,

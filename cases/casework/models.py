@@ -91,6 +91,7 @@ class Case(TenantOwned):
     escalated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -98,6 +99,7 @@ class Case(TenantOwned):
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         indexes = [
+            models.Index(fields=["updated_at", "id"], name="case_updated"),
             # The SLA scanner: unanswered open items by threshold time.
             models.Index(
                 fields=["reminder_due_at"],

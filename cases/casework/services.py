@@ -243,7 +243,7 @@ def case_raise(
     for candidate in (first, second):
         if _has_room(candidate, cap):
             case.assignee = candidate
-            case.save(update_fields=["assignee"])
+            case.save(update_fields=["assignee", "updated_at"])
             _event(case, CaseEvent.Kind.ASSIGNMENT, None, public=False, to=candidate.pk)
             break
     else:
@@ -321,10 +321,10 @@ def case_comment(*, acting_user: User, case: Case, body: str, public: bool = Tru
         case.first_response_by = acting_user
         if case.status == Case.Status.NEW:
             case.status = Case.Status.RESPONDED
-        case.save(update_fields=["first_response_at", "first_response_by", "status"])
+        case.save(update_fields=["first_response_at", "first_response_by", "status", "updated_at"])
     if not staff and case.status == Case.Status.AWAITING_CUSTOMER:
         case.status = Case.Status.IN_PROGRESS
-        case.save(update_fields=["status"])
+        case.save(update_fields=["status", "updated_at"])
         _event(case, CaseEvent.Kind.STATUS, None, frm="awaiting_customer", to="in_progress")
     _audit_case(
         acting_user,

@@ -72,6 +72,7 @@ class FixRequest(TenantOwned):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        indexes = [models.Index(fields=["updated_at", "id"], name="fix_updated")]
         ordering = ["engagement_id", "customer_rank", "id"]
         verbose_name = _("fix request")
         verbose_name_plural = _("fix requests")

@@ -50,7 +50,7 @@ def _apply_ranks(engagement: Engagement, ordered: Sequence[FixRequest]) -> None:
     if not changed:
         return
     FixRequest.objects.filter(pk__in=[request.pk for request in changed]).update(
-        customer_rank=F("customer_rank") + RANK_OFFSET
+        customer_rank=F("customer_rank") + RANK_OFFSET, updated_at=timezone.now()
     )
     now = timezone.now()
     for rank, request in enumerate(ordered, 1):

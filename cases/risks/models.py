@@ -77,6 +77,7 @@ class Risk(TenantOwned):
         verbose_name = _("risk")
         verbose_name_plural = _("risks")
         indexes = [
+            models.Index(fields=["updated_at", "id"], name="risk_updated"),
             models.Index(fields=["engagement", "status", "score"], name="risk_engagement"),
             # The review reminder scan: active risks by review date.
             models.Index(

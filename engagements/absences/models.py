@@ -30,6 +30,7 @@ class Absence(models.Model):
     # When the manager was told what happened while away (cases.absences); set once, so the
     # summary goes out exactly once. Set at recording for an absence that had already ended.
     summarized_at = models.DateTimeField(_("summary sent"), null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -39,6 +40,7 @@ class Absence(models.Model):
             )
         ]
         indexes = [
+            models.Index(fields=["updated_at", "id"], name="absence_updated"),
             models.Index(fields=["manager", "starts_at", "ends_at"], name="absence_span"),
             models.Index(
                 fields=["ends_at"],

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from engagements.absences.models import Absence
 from portal.accounts.models import User
 from portal.audit import audit
+from portal.deletions import deletion_record
 from portal.errors import DomainError, InvalidInput
 
 
@@ -68,4 +69,6 @@ def absence_delete(*, acting_user: User, absence: Absence) -> None:
     audit(
         actor=acting_user, action="absence.delete", instance=absence, before=_absence_state(absence)
     )
+    # Provider-wide (no organization): staff see the tombstone, as they see the absence.
+    deletion_record(object_type="absence", object_id=absence.pk)
     absence.delete()

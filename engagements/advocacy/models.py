@@ -58,6 +58,7 @@ class AdvocacyItem(TenantOwned):
         verbose_name = _("advocacy item")
         verbose_name_plural = _("advocacy items")
         indexes = [
+            models.Index(fields=["updated_at", "id"], name="advocacy_updated"),
             models.Index(fields=["engagement", "status"], name="advocacy_engagement"),
         ]
 

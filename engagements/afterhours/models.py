@@ -52,6 +52,7 @@ class AfterHoursRequest(TenantOwned):
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decision_note = models.TextField(_("decision note"), blank=True)
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -61,7 +62,8 @@ class AfterHoursRequest(TenantOwned):
             )
         ]
         indexes = [
-            models.Index(fields=["engagement", "status", "starts_at"], name="after_hours_window")
+            models.Index(fields=["updated_at", "id"], name="afterhours_updated"),
+            models.Index(fields=["engagement", "status", "starts_at"], name="after_hours_window"),
         ]
         verbose_name = _("after-hours support request")
         verbose_name_plural = _("after-hours support requests")

@@ -110,7 +110,9 @@ def after_hours_decide(
     request.decided_by = acting_user
     request.decided_at = timezone.now()
     request.decision_note = note.strip()
-    request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    request.save(
+        update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"]
+    )
     audit(
         actor=acting_user,
         action=f"after_hours.{request.status}",

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 
@@ -79,8 +79,11 @@ class ServiceFunction(LocalizedName):
     description = models.TextField(_("description"), blank=True)
     description_ko = models.TextField(_("description in Korean"), blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        indexes = [models.Index(fields=["updated_at", "id"], name="service_function_updated")]
         ordering = ["position", "id"]
         verbose_name = _("service function")
         verbose_name_plural = _("service functions")
@@ -151,8 +154,11 @@ class Plan(LocalizedName):
         ServiceFunction, through="Entitlement", related_name="plans", verbose_name=_("functions")
     )
     _function_codes: frozenset[str]  # cached by engagements.entitlements.plan_function_codes
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        indexes = [models.Index(fields=["updated_at", "id"], name="plan_updated")]
         ordering = ["position", "id"]
         verbose_name = _("plan")
         verbose_name_plural = _("plans")

@@ -33,6 +33,8 @@ class Contact(TenantOwned):
     removed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["engagement_id", "added_at", "id"]
@@ -43,7 +45,10 @@ class Contact(TenantOwned):
                 name="contact_active_unique",
             )
         ]
-        indexes = [models.Index(fields=["engagement", "removed_at"], name="contact_active")]
+        indexes = [
+            models.Index(fields=["engagement", "removed_at"], name="contact_active"),
+            models.Index(fields=["updated_at", "id"], name="contact_updated"),
+        ]
         verbose_name = _("named contact")
         verbose_name_plural = _("named contacts")
 

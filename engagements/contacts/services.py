@@ -11,6 +11,7 @@ from engagements.contacts.selectors import is_active_contact
 from engagements.contracts.models import Engagement
 from portal.accounts.models import User
 from portal.audit import audit
+from portal.deletions import deletion_record
 from portal.errors import Conflict, InvalidInput
 from portal.tenancy.models import Membership, Organization
 from portal.tenancy.scoping import unscoped
@@ -84,7 +85,7 @@ def contact_remove(*, acting_user: User, contact: Contact) -> Contact:
     if contact.removed_at is None:
         contact.removed_at = timezone.now()
         contact.removed_by = acting_user
-        contact.save(update_fields=["removed_at", "removed_by"])
+        contact.save(update_fields=["removed_at", "removed_by", "updated_at"])
         membership = (
             Membership.objects.select_for_update()
             .filter(organization_id=contact.engagement.organization_id, user_id=contact.user_id)
@@ -99,6 +100,13 @@ def contact_remove(*, acting_user: User, contact: Contact) -> Contact:
             before={"engagement": contact.engagement_id, "user": contact.user_id},
             after={"removed_at": contact.removed_at.isoformat()},
             organization_id=contact.engagement.organization_id,
+        )
+        # The row stays, but the contact leaves the engagement's list: sync learns it here.
+        deletion_record(
+            object_type="contact",
+            object_id=contact.pk,
+            organization_id=contact.engagement.organization_id,
+            engagement_id=contact.engagement_id,
         )
         emit("contact.removed", contact)
     return contact

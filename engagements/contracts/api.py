@@ -27,6 +27,7 @@ from engagements.selectors import serves
 from engagements.time.models import OverageFlag
 from engagements.time.selectors import hours_summary, week_start
 from engagements.time.serializers import HoursSerializer
+from portal.api import sync
 from portal.api.permissions import AdminWritesOthersRead
 from portal.api.views import (
     PortalCreateReadUpdateViewSet,
@@ -105,7 +106,13 @@ class EngagementViewSet(PortalCreateReadUpdateViewSet):
                 "include_removed",
                 OpenApiTypes.BOOL,
                 description="Also list removed contacts (with `removed_at`).",
-            )
+            ),
+            OpenApiParameter(
+                sync.UPDATED_AFTER,
+                OpenApiTypes.DATETIME,
+                description="Only contacts changed (added or removed) at or after this instant "
+                "(ISO 8601 with an offset, inclusive).",
+            ),
         ],
         request=None,
         responses=ContactSerializer(many=True),
@@ -135,6 +142,8 @@ class EngagementViewSet(PortalCreateReadUpdateViewSet):
         contacts = Contact.objects.filter(engagement=engagement)
         if not _flag(request, "include_removed"):
             contacts = contacts.filter(removed_at__isnull=True)
+        if (since := request.query_params.get(sync.UPDATED_AFTER)) is not None:
+            contacts = contacts.filter(updated_at__gte=sync.parse_updated_after(since))
         return Response(self.get_serializer(contacts, many=True).data)
 
     @extend_schema(
@@ -157,6 +166,7 @@ class EngagementViewSet(PortalCreateReadUpdateViewSet):
         self._engagement = engagement = self.get_object()
         contact = get_object_or_404(Contact.objects.filter(engagement=engagement), pk=contact_id)
         if request.method == "DELETE":
+            sync.check_if_match(request, contact)
             contacts_services.contact_remove(acting_user=actor(request), contact=contact)
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(self.get_serializer(contact).data)

@@ -120,6 +120,7 @@ class Engagement(TenantOwned):
         help_text=_("Local time at which scheduled calls and reviews are placed."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["organization__name", "start_date", "id"]
@@ -134,6 +135,7 @@ class Engagement(TenantOwned):
             ),
         ]
         indexes = [
+            models.Index(fields=["updated_at", "id"], name="engagement_updated"),
             models.Index(fields=["manager"], name="engagement_manager"),
             models.Index(fields=["deputy"], name="engagement_deputy"),
             models.Index(fields=["start_date", "end_date"], name="engagement_term"),

@@ -38,9 +38,11 @@ class CustomerProfile(TenantOwned):
         related_name="+",
         verbose_name=_("updated by"),
     )
-    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
     class Meta:
+        indexes = [models.Index(fields=["updated_at", "id"], name="customer_profile_updated")]
         ordering = ["engagement_id"]
         verbose_name = _("customer profile")
         verbose_name_plural = _("customer profiles")

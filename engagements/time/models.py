@@ -47,10 +47,14 @@ class TimeEntry(TenantOwned):
     activity = models.CharField(_("activity"), max_length=12, choices=Activity.choices)
     note = models.CharField(_("note"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["-date", "-id"]
-        indexes = [models.Index(fields=["engagement", "date"], name="time_entry_week")]
+        indexes = [
+            models.Index(fields=["engagement", "date"], name="time_entry_week"),
+            models.Index(fields=["updated_at", "id"], name="time_entry_updated"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(minutes__gte=1) & Q(minutes__lte=1440), name="time_entry_minutes_range"

@@ -15,6 +15,7 @@ from engagements.time.models import OverageFlag, TimeEntry
 from engagements.time.selectors import hours_summary
 from portal.accounts.models import User
 from portal.audit import audit
+from portal.deletions import deletion_record
 from portal.errors import DomainError, InvalidInput
 from portal.notifications import notify, provider_admins
 
@@ -73,6 +74,12 @@ def time_entry_delete(*, acting_user: User, entry: TimeEntry) -> None:
         instance=entry,
         before={"minutes": entry.minutes, "date": str(entry.date)},
         organization_id=entry.engagement.organization_id,
+    )
+    deletion_record(
+        object_type="time-entry",
+        object_id=entry.pk,
+        organization_id=entry.engagement.organization_id,
+        engagement_id=entry.engagement_id,
     )
     entry.delete()
 

@@ -46,6 +46,7 @@ class UpgradePlan(TenantOwned):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        indexes = [models.Index(fields=["updated_at", "id"], name="upgrade_plan_updated")]
         ordering = ["-created_at", "-id"]
         verbose_name = _("upgrade plan")
         verbose_name_plural = _("upgrade plans")

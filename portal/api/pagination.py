@@ -26,6 +26,8 @@ from rest_framework.fields import IntegerField
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 
+from portal.api import sync
+
 
 def _field(model: type[models.Model], path: str) -> models.Field:
     """The model field an ordering names (`-received_at`, `engagement__name`, `engagement_id`)."""
@@ -48,6 +50,14 @@ class PortalCursorPagination(CursorPagination):
     max_page_size = 200
     ordering: str | tuple[str, ...] = "-id"
     model: type[models.Model] | None = None
+    _keyset: KeysetCursorPagination | None = None
+
+    def get_ordering(self, request: Request, queryset: QuerySet, view: Any) -> tuple[str, ...]:
+        """`?ordering=updated_at` (or `-updated_at`) on a resource's list; else the class's."""
+        chosen = sync.sync_ordering(request, view)
+        if chosen is not None:
+            return chosen
+        return super().get_ordering(request, queryset, view)
 
     def get_page_size(self, request: Request) -> int:
         """Strict like all API input: a `page_size` that is not a positive whole number is a 400
@@ -65,7 +75,27 @@ class PortalCursorPagination(CursorPagination):
         self, queryset: models.QuerySet, request: Request, view: Any = None
     ) -> list[Any] | None:
         self.model = queryset.model
-        return super().paginate_queryset(queryset, request, view)
+        ordering = sync.sync_ordering(request, view)
+        if ordering is None:
+            self._keyset = None
+            return super().paginate_queryset(queryset, request, view)
+        # The sync order has many ties on its first field: the keyset cursor reads them all.
+        self._keyset = KeysetCursorPagination()
+        self._keyset.page_size = self.page_size
+        self._keyset.max_page_size = self.max_page_size
+        page = self._keyset.paginate_queryset(queryset, request, view)
+        self.display_page_controls = self._keyset.display_page_controls
+        return page
+
+    def get_next_link(self) -> str | None:
+        if self._keyset is not None:
+            return self._keyset.get_next_link()
+        return super().get_next_link()
+
+    def get_previous_link(self) -> str | None:
+        if self._keyset is not None:
+            return self._keyset.get_previous_link()
+        return super().get_previous_link()
 
     def invalid_cursor(self) -> ValidationError:
         return ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
@@ -123,6 +153,8 @@ class PortalCursorPagination(CursorPagination):
                 parameter["description"] = (
                     f"Number of results to return per page (at most {self.max_page_size})."
                 )
+        if sync.is_sync_list(view) and not any(p["name"] == sync.ORDERING for p in parameters):
+            parameters.append(sync.ordering_parameter(list(sync.SYNC_ORDERINGS)))
         return parameters
 
 

@@ -6,6 +6,7 @@ description; this hook gives each of those the `Error` body and adds the errors 
 framework answers for any operation: 401 and 403 (authentication, token scopes), 429
 (throttling), 400 where the operation takes query parameters (an unknown one, or an unreadable
 cursor, too) or a body, 404 where a path names something, and 413/415 where it takes a body.
+`document_sync` adds the sync and concurrency headers and answers of portal/api/sync.py.
 """
 
 from __future__ import annotations
@@ -88,4 +89,85 @@ def nullable_any(result: dict[str, Any], generator: Any, request: Any, public: b
         options = node.get("oneOf")
         if isinstance(options, list) and {} in options:
             del node["oneOf"]
+    return result
+
+
+RATE_LIMIT_HEADERS = {
+    "X-RateLimit-Limit": "Requests allowed in the throttle's window.",
+    "X-RateLimit-Remaining": "Requests left in the current window.",
+    "X-RateLimit-Reset": "Unix time (seconds) when the oldest counted request leaves the window.",
+}
+SYNC_HEADERS = {
+    **RATE_LIMIT_HEADERS,
+    "ETag": "The object's version (weak): send it back in If-Match or If-None-Match.",
+    "Link": 'RFC 8288 links to the other pages: rel="next" and rel="prev".',
+}
+
+
+def _header_ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/headers/{name}"}
+
+
+def _header_parameter(name: str, description: str) -> dict[str, Any]:
+    return {
+        "in": "header",
+        "name": name,
+        "required": False,
+        "description": description,
+        "schema": {"type": "string"},
+    }
+
+
+def document_sync(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict:
+    """drf-spectacular postprocessing hook (portal/api/sync.py): X-RateLimit-* on every
+    answer, Link on lists, ETag on objects with If-None-Match (304) on their GET and If-Match
+    (412 `precondition_failed`) on writes to one object. Runs before document_errors, which
+    gives the 412 its error body."""
+    headers = result.setdefault("components", {}).setdefault("headers", {})
+    for name, description in SYNC_HEADERS.items():
+        headers[name] = {"description": description, "schema": {"type": "string"}}
+    for path, path_item in result.get("paths", {}).items():
+        for method in METHODS:
+            operation = path_item.get(method)
+            if operation is None:
+                continue
+            parameters = operation.setdefault("parameters", [])
+            responses = operation.setdefault("responses", {})
+            is_list = any(p.get("name") == "cursor" and p.get("in") == "query" for p in parameters)
+            is_object = ("{" in path or path.endswith("/me/")) and not is_list
+            for code, response in responses.items():
+                if code == "304":
+                    continue
+                names = list(RATE_LIMIT_HEADERS)
+                if code.startswith("2") and is_list:
+                    names.append("Link")
+                if code.startswith("2") and is_object and code != "204":
+                    names.append("ETag")
+                response_headers = response.setdefault("headers", {})
+                for name in names:
+                    response_headers.setdefault(name, _header_ref(name))
+            if not is_object:
+                continue
+            if method == "get":
+                parameters.append(
+                    _header_parameter(
+                        "If-None-Match", "An ETag you hold: 304 Not Modified if it is current."
+                    )
+                )
+                responses["304"] = {
+                    "description": "Not modified: the ETag in If-None-Match is current.",
+                    "headers": {"ETag": _header_ref("ETag")},
+                }
+            else:
+                parameters.append(
+                    _header_parameter(
+                        "If-Match",
+                        "The ETag you last read: 412 precondition_failed (nothing changed) if "
+                        "the object has changed since.",
+                    )
+                )
+                responses.setdefault(
+                    "412", {"description": "precondition_failed (If-Match is not current)"}
+                )
+            operation["responses"] = dict(sorted(responses.items()))
     return result

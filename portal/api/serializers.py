@@ -71,7 +71,31 @@ class StrictSerializer(StrictSerializerMixin, serializers.Serializer):
     pass
 
 
-class StrictModelSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+TIMESTAMPS = ("created_at", "updated_at")
+
+
+class TimestampsMixin:
+    """Every resource shows when it was created and last changed (read-only), for sync."""
+
+    Meta: Any
+
+    def get_field_names(self, declared_fields: Any, info: Any) -> list[str]:
+        names = list(
+            super().get_field_names(  # type: ignore[misc]
+                declared_fields, info
+            )
+        )
+        model_fields = {field.name for field in self.Meta.model._meta.concrete_fields}
+        return names + [name for name in TIMESTAMPS if name in model_fields and name not in names]
+
+    def get_extra_kwargs(self) -> dict[str, Any]:
+        extra = super().get_extra_kwargs()  # type: ignore[misc]
+        for name in TIMESTAMPS:
+            extra[name] = {**extra.get(name, {}), "read_only": True}
+        return extra
+
+
+class StrictModelSerializer(StrictSerializerMixin, TimestampsMixin, serializers.ModelSerializer):
     pass
 
 

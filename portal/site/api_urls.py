@@ -8,6 +8,7 @@ from cases import urls as cases_urls
 from engagements import urls as engagements_urls
 from portal.accounts.api.views import UserViewSet
 from portal.api.audit import AuditEntryViewSet
+from portal.api.deletions import DeletionViewSet
 from portal.errors import page_not_found as api_not_found
 from portal.notification_preferences.api import NotificationPreferencesView
 from portal.tenancy.api.views import OrganizationViewSet
@@ -20,6 +21,7 @@ router.register("users", UserViewSet, basename="user")
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("audit-entries", AuditEntryViewSet, basename="audit-entry")
 router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register("deletions", DeletionViewSet, basename="deletion")
 
 urlpatterns = [
     path(

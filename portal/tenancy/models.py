@@ -25,8 +25,10 @@ class Organization(TenantOwned):
     is_active = models.BooleanField(_("active"), default=True)
     logo = models.FileField(_("logo"), upload_to=organization_logo_path, blank=True, max_length=200)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        indexes = [models.Index(fields=["updated_at", "id"], name="organization_updated")]
         ordering = ["name", "id"]
         verbose_name = _("organization")
         verbose_name_plural = _("organizations")

@@ -86,7 +86,7 @@ def organization_set_logo(
         organization.logo.save(f"logo.{kind.extension}", upload, save=False)
     else:
         organization.logo = ""
-    organization.save(update_fields=["logo"])
+    organization.save(update_fields=["logo", "updated_at"])
     audit(
         actor=acting_user,
         action="organization.logo",

@@ -58,6 +58,7 @@ class ConsultingRequest(TenantOwned):
         verbose_name = _("consulting request")
         verbose_name_plural = _("consulting requests")
         indexes = [
+            models.Index(fields=["updated_at", "id"], name="consulting_updated"),
             models.Index(fields=["engagement", "-created_at"], name="consulting_by_engagement"),
         ]
 

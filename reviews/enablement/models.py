@@ -22,8 +22,10 @@ class TrainingResource(models.Model):
         verbose_name=_("added by"),
     )
     created_at = models.DateTimeField(_("added"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        indexes = [models.Index(fields=["updated_at", "id"], name="training_updated")]
         ordering = ["title", "id"]
         verbose_name = _("training resource")
         verbose_name_plural = _("training resources")

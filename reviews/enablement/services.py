@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from portal.accounts.models import User
 from portal.audit import audit, snapshot
+from portal.deletions import deletion_record
 from portal.errors import InvalidInput, NotAllowed
 from reviews.enablement.models import TrainingResource
 
@@ -54,4 +55,5 @@ def training_resource_remove(*, acting_user: User, resource: TrainingResource) -
     _require_admin(acting_user)
     before = snapshot(resource)
     audit(actor=acting_user, action="training.remove", instance=resource, before=before)
+    deletion_record(object_type="training-resource", object_id=resource.pk, public=True)
     resource.delete()

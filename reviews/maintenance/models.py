@@ -50,12 +50,14 @@ class MaintenanceWindow(TenantOwned):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     notice_sent_at = models.DateTimeField(_("notice sent"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["starts_at", "id"]
         verbose_name = _("maintenance window")
         verbose_name_plural = _("maintenance windows")
         indexes = [
+            models.Index(fields=["updated_at", "id"], name="maintenance_updated"),
             models.Index(fields=["engagement", "starts_at"], name="maintenance_calendar"),
         ]
         constraints = [

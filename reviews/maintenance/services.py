@@ -223,7 +223,7 @@ def _send_notice(window: MaintenanceWindow, now: datetime) -> bool:
         with transaction.atomic():
             claimed = MaintenanceWindow.objects.filter(
                 pk=window.pk, notice_sent_at__isnull=True, starts_at=window.starts_at
-            ).update(notice_sent_at=now)
+            ).update(notice_sent_at=now, updated_at=now)
             if not claimed:
                 return False  # another run sent it, or the window moved meanwhile
             engagement = window.engagement

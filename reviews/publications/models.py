@@ -39,12 +39,15 @@ class Publication(models.Model):
         related_name="+",
         verbose_name=_("published by"),
     )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["-published_at", "-id"]
         verbose_name = _("publication")
         verbose_name_plural = _("publications")
         indexes = [
+            models.Index(fields=["updated_at", "id"], name="publication_updated"),
             models.Index(fields=["audience", "-published_at"], name="publication_audience"),
         ]
 

@@ -52,12 +52,14 @@ class ChangeItem(TenantOwned):
         verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["scheduled_at", "id"]
         verbose_name = _("change")
         verbose_name_plural = _("changes")
         indexes = [
+            models.Index(fields=["updated_at", "id"], name="change_item_updated"),
             models.Index(fields=["engagement", "scheduled_at"], name="change_calendar"),
         ]
 

@@ -83,6 +83,7 @@ class Occurrence(TenantOwned):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["scheduled_start", "id"]
@@ -94,6 +95,7 @@ class Occurrence(TenantOwned):
             ),
         ]
         indexes = [
+            models.Index(fields=["updated_at", "id"], name="occurrence_updated"),
             models.Index(fields=["engagement", "scheduled_start"], name="occurrence_calendar"),
             models.Index(
                 fields=["scheduled_start"],
@@ -139,8 +141,11 @@ class ActionItem(TenantOwned):
     due_date = models.DateField(_("due"), null=True, blank=True)
     done = models.BooleanField(_("done"), default=False)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        indexes = [models.Index(fields=["updated_at", "id"], name="action_item_updated")]
         ordering = ["done", "due_date", "id"]
         verbose_name = _("action item")
         verbose_name_plural = _("action items")

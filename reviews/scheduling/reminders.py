@@ -138,7 +138,7 @@ def mark_missed(now: datetime | None = None) -> int:
         # Conditional update: a completion racing with this run wins.
         if occurrence.ends_at + grace <= now and Occurrence.objects.filter(
             pk=occurrence.pk, status=Occurrence.Status.SCHEDULED
-        ).update(status=Occurrence.Status.MISSED):
+        ).update(status=Occurrence.Status.MISSED, updated_at=timezone.now()):
             missed += 1
             emit("review.missed", occurrence)
     return missed

@@ -465,13 +465,13 @@ def schedule_engagement(
         if key not in desired:
             if scheduled:
                 occurrence.status = Occurrence.Status.CANCELLED
-                occurrence.save(update_fields=["status"])
+                occurrence.save(update_fields=["status", "updated_at"])
                 result.cancelled += 1
         elif not scheduled or occurrence.scheduled_start != desired[key][1]:
             # Moved by a new absence or holiday, or wanted again after a plan change back.
             occurrence.status = Occurrence.Status.SCHEDULED
             occurrence.scheduled_start = desired[key][1]
-            occurrence.save(update_fields=["status", "scheduled_start"])
+            occurrence.save(update_fields=["status", "scheduled_start", "updated_at"])
             result.moved += 1
             emit("review.rescheduled" if scheduled else "review.scheduled", occurrence)
     new = [

@@ -19,7 +19,12 @@ from engagements.catalog.models import Method, ServiceFunction
 from engagements.contracts.models import Engagement
 from portal.accounts.models import User
 from portal.accounts.selectors import users_visible_to
-from portal.api.serializers import MULTILINE, ScopedRelatedField, StrictSerializer
+from portal.api.serializers import (
+    MULTILINE,
+    ScopedRelatedField,
+    StrictSerializer,
+    TimestampsMixin,
+)
 from reviews.scheduling.models import ActionItem, Occurrence
 
 
@@ -49,7 +54,7 @@ class MethodField(serializers.ChoiceField):
         super().__init__(choices=Method.choices, **kwargs)
 
 
-class ActionItemSerializer(serializers.ModelSerializer):
+class ActionItemSerializer(TimestampsMixin, serializers.ModelSerializer):
     class Meta:
         model = ActionItem
         fields = [
@@ -65,7 +70,7 @@ class ActionItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OccurrenceSerializer(serializers.ModelSerializer):
+class OccurrenceSerializer(TimestampsMixin, serializers.ModelSerializer):
     """A scheduled (or requested) delivery. `scheduled_at` is its start; `report_url` is set
     for service reviews."""
 

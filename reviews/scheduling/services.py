@@ -320,7 +320,7 @@ def occurrence_cancel(*, acting_user: User, occurrence: Occurrence, reason: str 
         raise Conflict(_("Only scheduled occurrences can be cancelled."))
     occurrence.status = Occurrence.Status.CANCELLED
     occurrence.request_note = (occurrence.request_note + "\n" + reason).strip()
-    occurrence.save(update_fields=["status", "request_note"])
+    occurrence.save(update_fields=["status", "request_note", "updated_at"])
     return occurrence
 
 
@@ -335,5 +335,5 @@ def action_item_set_done(*, acting_user: User, item: ActionItem, done: bool) -> 
         raise NotAllowed(_("You cannot change this action item."))
     item.done = done
     item.done_at = timezone.now() if done else None
-    item.save(update_fields=["done", "done_at"])
+    item.save(update_fields=["done", "done_at", "updated_at"])
     return item

@@ -156,6 +156,7 @@ def test_plans_payload_equals_the_seeded_spec_values(world):
     rows = results(signed_in(world.a.member).get("/api/v1/plans/"))
     for row in rows:
         assert isinstance(row.pop("id"), int)
+        assert row.pop("created_at") <= row.pop("updated_at")  # for sync (portal.api.sync)
     assert rows == EXPECTED_PLANS
 
 
@@ -211,7 +212,16 @@ def test_service_functions(world):
     client = signed_in(world.a.poc)
     rows = results(client.get("/api/v1/service-functions/"))
     assert [row["code"] for row in rows] == ALL_FUNCTIONS
-    assert set(rows[0]) == {"id", "code", "name", "name_ko", "description", "description_ko"}
+    assert set(rows[0]) == {
+        "id",
+        "code",
+        "name",
+        "name_ko",
+        "description",
+        "description_ko",
+        "created_at",
+        "updated_at",
+    }
     assert (rows[0]["name"], rows[0]["name_ko"]) == ("Customer enablement", "고객 지원")
     url = f"/api/v1/service-functions/{rows[0]['id']}/"
     assert_error(client.patch(url, {"name": "Mine"}, format="json"), 403, "permission_denied")
@@ -420,7 +430,15 @@ def test_admin_names_contacts_up_to_the_limit_and_removes_them(world):
     assert "user" in body["fields"]
     rows = signed_in(world.a.poc).get(contacts_url(engagement)).json()
     assert [row["user"] for row in rows] == [world.a.poc.pk, second.pk, third.pk]
-    assert set(rows[0]) == {"id", "user", "added_at", "added_by", "removed_at"}
+    assert set(rows[0]) == {
+        "id",
+        "user",
+        "added_at",
+        "added_by",
+        "removed_at",
+        "created_at",
+        "updated_at",
+    }
 
     removed = Contact.objects.get(engagement=engagement, user=second)
     detail = f"{contacts_url(engagement)}{removed.pk}/"
@@ -581,7 +599,8 @@ def test_customers_see_absences_of_their_managers_without_the_note(world):
     client = signed_in(world.a.member)
     rows = results(client.get("/api/v1/absences/"))
     assert {row["id"] for row in rows} == {mine.pk, deputy.pk}
-    assert all(set(row) == {"id", "manager", "kind", "starts_at", "ends_at"} for row in rows)
+    shown = {"id", "manager", "kind", "starts_at", "ends_at", "created_at", "updated_at"}
+    assert all(set(row) == shown for row in rows)
     assert "Private" not in client.get(f"/api/v1/absences/{mine.pk}/").content.decode()
     assert_error(client.get(f"/api/v1/absences/{foreign.pk}/"), 404, "not_found")
     assert {row["id"] for row in results(client.get("/api/v1/absences/", {"kind": "sick"}))} == {

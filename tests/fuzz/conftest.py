@@ -80,8 +80,8 @@ def _build_rows(world: Any) -> None:
 
 def _more_rows(world: Any) -> None:
     """Kinds the isolation builders do not make: a holiday, a root-cause analysis, a change
-    acknowledgement (by the tenant's PoC), a rating of a resolution, so their text and ids are
-    in the check too."""
+    acknowledgement (by the tenant's PoC), a tombstone, a rating of a resolution, so their text
+    and ids are in the check too."""
     import datetime
 
     from django.utils import timezone
@@ -89,6 +89,7 @@ def _more_rows(world: Any) -> None:
     from cases.casework.models import RootCauseAnalysis
     from cases.satisfaction.models import CaseRating
     from engagements.contracts.models import EngagementHoliday
+    from portal.deletions import deletion_record
     from reviews.releases.models import ChangeAcknowledgement
 
     for tenant in (world.a, world.b):
@@ -105,6 +106,12 @@ def _more_rows(world: Any) -> None:
             delivered_at=timezone.now(),
         )
         ChangeAcknowledgement.objects.create(change=tenant.objects["change"], user=tenant.poc)
+        deletion_record(  # a tombstone (portal.deletions) of a deleted time entry
+            object_type="time-entry",
+            object_id=tenant.objects["engagement"].pk * 1000,
+            organization_id=tenant.organization.pk,
+            engagement_id=tenant.objects["engagement"].pk,
+        )
         CaseRating.objects.create(
             case=tenant.objects["case"],
             score=4,

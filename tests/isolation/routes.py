@@ -159,6 +159,35 @@ register(Route("user-list", "list", marker=poc_email, roles=ALL))
 register(
     Route("user-detail", "detail", kwargs=lambda world, tenant: {"pk": tenant.poc.pk}, roles=ALL)
 )
+# The requester's own record: their organizations by name, never another tenant's.
+register(Route("user-me", "list", marker=org_name, roles=ALL))
+
+
+def tombstones(world, tenant):
+    """One deleted time entry of each tenant's engagement (portal.deletions)."""
+    from portal.deletions import deletion_record
+
+    for offset, each in enumerate((world.a, world.b)):
+        if "deletion" not in each.objects:
+            engagement = each.objects["engagement"]
+            each.objects["deletion"] = deletion_record(
+                object_type="time-entry",
+                object_id=900_001 + offset,
+                organization_id=engagement.organization_id,
+                engagement_id=engagement.pk,
+            )
+    return {}
+
+
+register(
+    Route(
+        "deletion-list",
+        "list",
+        kwargs=tombstones,
+        marker=lambda world, tenant: f'"object_id":{tenant.objects["deletion"].object_id}',
+        roles=ALL,
+    )
+)
 
 
 # --- Notifications: each user's own ----------------------------------------------------------

@@ -368,6 +368,9 @@ measured("upgrade-plan-detail", ("poc", "manager"), ("milestones",), kwargs=_upg
 measured("change-detail", ("poc", "manager"), ("acknowledgements",))
 measured("maintenance-window-detail", ("poc", "manager"), ("conflicts",))
 measured("publication-detail", ("manager", "admin"), ("receipts",), kwargs=_publication)
+# Sync (portal/api/sync.py): the requester's record lists the organizations they serve.
+measured("user-me", ("poc", "manager"), ("clients",), shows=False)
+measured("deletion-list", ("poc", "manager", "admin"), ("deletions",), params=_page_size)
 
 measured("saved-view-list", ALL, ("saved_views",))
 

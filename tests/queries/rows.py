@@ -524,3 +524,20 @@ def sessions(world, objects, count):
             minutes=label,
         )
     return label
+
+
+@maker("deletions")
+def deletions(world, objects, count):
+    """Tombstones of tenant A's deleted time entries (portal.deletions)."""
+    from portal.deletions import deletion_record
+
+    engagement = _engagement(world)
+    for _ in range(count):
+        step = next(_serial)
+        deletion_record(
+            object_type="time-entry",
+            object_id=800_000 + step,
+            organization_id=engagement.organization_id,
+            engagement_id=engagement.pk,
+        )
+    return f'"object_id":{800_000 + step}'

@@ -36,6 +36,8 @@ FIELDS = {
     "host",
     "action_items",
     "report_url",
+    "created_at",
+    "updated_at",
 }
 
 

@@ -4,12 +4,13 @@ from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from portal.accounts import services
 from portal.accounts.filters import UserFilter
-from portal.accounts.models import User
+from portal.accounts.models import ApiToken, User
 from portal.accounts.selectors import users_visible_to
 from portal.api.permissions import AdminWritesOthersRead
 from portal.api.serializers import ScopedRelatedField, StrictModelSerializer
@@ -81,6 +82,52 @@ class UserSerializer(StrictModelSerializer):
         return attrs
 
 
+class MyOrganizationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    role = serializers.CharField(
+        help_text=_("`poc` or `member` for customers; `manager` for staff.")
+    )
+
+
+class MeSerializer(serializers.Serializer):
+    """Who the request acts as: the token's owner (or the signed-in user)."""
+
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=User.Kind.choices)
+    language = serializers.CharField()
+    time_zone = serializers.CharField()
+    organizations = MyOrganizationSerializer(many=True)
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=ApiToken.Scope.choices),
+        allow_null=True,
+        help_text=_("The token's scopes; null for a session, which has all of its user's rights."),
+    )
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+def _my_organizations(user: User) -> list[dict]:
+    """A customer's memberships with their role; the organizations a manager serves; none for
+    an admin (who sees every organization)."""
+    if user.is_provider_admin:
+        return []
+    if user.is_customer:
+        memberships = Membership.objects.filter(user=user, is_active=True).select_related(
+            "organization"
+        )
+        return [
+            {"id": m.organization_id, "name": m.organization.name, "role": m.role}
+            for m in memberships.order_by("organization__name", "organization_id")
+        ]
+    return [
+        {"id": organization.pk, "name": organization.name, "role": "manager"}
+        for organization in Organization.objects.order_by("name", "id")
+    ]
+
+
 @extend_schema(tags=["users"])
 class UserViewSet(PortalCreateReadUpdateViewSet):
     """People. Admins provision and change them; others see themselves and whom they work with."""
@@ -128,3 +175,31 @@ class UserViewSet(PortalCreateReadUpdateViewSet):
         }
         services.user_update(acting_user=actor(request), user=user, **changes)
         return Response(self.get_serializer(self.get_queryset().get(pk=user.pk)).data)
+
+    @extend_schema(request=None, responses=MeSerializer)
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="me",
+        url_name="me",
+        serializer_class=MeSerializer,
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def me(self, request: Request) -> Response:
+        """The token's owner (or the signed-in user): kind, organizations and token scopes."""
+        user = actor(request)
+        token = request.auth if isinstance(request.auth, ApiToken) else None
+        data = {
+            "id": user.pk,
+            "email": user.email,
+            "name": user.name,
+            "kind": User.Kind.ADMIN if user.is_provider_admin else user.kind,
+            "language": user.language,
+            "time_zone": str(user.time_zone),
+            "organizations": _my_organizations(user),
+            "scopes": list(token.scopes) if token is not None else None,
+            "created_at": user.created_at,
+            "updated_at": user.updated_at,
+        }
+        return Response(MeSerializer(data).data)
