@@ -12,8 +12,8 @@ from engagements.catalog.models import Plan
 from portal.accounts import services as account_services
 from portal.notification_preferences.models import NotificationPreference
 from portal.notifications import OutboxEmail, notify
+from tests.browser import test_csp as csp
 from tests.browser.conftest import enter_totp, sign_in
-from tests.browser.test_csp import Violations
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -21,15 +21,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def watched_page(require_chromium, browser):
-    context = browser.new_context(locale="ko-KR")
-    violations = Violations()
-    violations.watch(context)
-    page = context.new_page()
-    violations.watch_console(page)
-    try:
-        yield page, violations
-    finally:
-        context.close()
+    with csp.watched_page(browser, "ko-KR") as watched:
+        yield watched
 
 
 def test_an_admin_filters_the_audit_in_korean(

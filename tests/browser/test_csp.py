@@ -8,7 +8,10 @@ below means none and not "not listening".
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -53,9 +56,10 @@ class Violations(list):
         )
 
 
-@pytest.fixture
-def csp_page(require_chromium, browser):
-    context = browser.new_context(locale="en-US")
+@contextmanager
+def watched_page(browser, locale: str = "en-US") -> Iterator[tuple[Any, Violations]]:
+    """A page of a fresh context in `locale`, with every CSP violation it reports collected."""
+    context = browser.new_context(locale=locale)
     violations = Violations()
     violations.watch(context)
     page = context.new_page()
@@ -64,6 +68,12 @@ def csp_page(require_chromium, browser):
         yield page, violations
     finally:
         context.close()
+
+
+@pytest.fixture
+def csp_page(require_chromium, browser):
+    with watched_page(browser) as watched:
+        yield watched
 
 
 def visit(page, url: str, ready: str = "main h1"):

@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from cases.casework import services as casework_services
+from tests.browser import test_csp as csp
 from tests.browser.conftest import sign_in
-from tests.browser.test_csp import Violations
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,15 +28,8 @@ def raise_case(tenant, subject, description):
 
 @pytest.fixture
 def watched_page(require_chromium, browser):
-    context = browser.new_context(locale="en-US")
-    violations = Violations()
-    violations.watch(context)
-    page = context.new_page()
-    violations.watch_console(page)
-    try:
-        yield page, violations
-    finally:
-        context.close()
+    with csp.watched_page(browser, "en-US") as watched:
+        yield watched
 
 
 def search_from_the_header(page, words: str) -> None:

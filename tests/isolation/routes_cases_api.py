@@ -23,21 +23,20 @@ def ensure_case(world) -> None:
     from cases.casework import services
 
     for tenant in (world.a, world.b):
-        if "case" in tenant.objects:
-            continue
-        case = services.case_raise(
-            acting_user=tenant.poc,
-            engagement=tenant.objects["engagement"],
-            kind="incident",
-            severity=2,
-            subject=subject(tenant),
-        )
-        tenant.objects["case"] = case
-        tenant.objects["attachment"] = services.case_attach(
-            acting_user=tenant.poc,
-            case=case,
-            upload=SimpleUploadedFile("screen.png", PNG_BYTES, content_type="image/png"),
-        )
+        if "case" not in tenant.objects:  # another builder may have raised it first
+            tenant.objects["case"] = services.case_raise(
+                acting_user=tenant.poc,
+                engagement=tenant.objects["engagement"],
+                kind="incident",
+                severity=2,
+                subject=subject(tenant),
+            )
+        if "attachment" not in tenant.objects:
+            tenant.objects["attachment"] = services.case_attach(
+                acting_user=tenant.poc,
+                case=tenant.objects["case"],
+                upload=SimpleUploadedFile("screen.png", PNG_BYTES, content_type="image/png"),
+            )
 
 
 def prepare_list(world, tenant):
