@@ -46,6 +46,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.hashers import make_password
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
+from django.utils import timezone
 
 from portal.tenancy.scoping import raw_sql, unscoped
 
@@ -237,12 +238,24 @@ class _Engagement:
 class _Copier:
     """COPY rows into one table at a time and time each table."""
 
-    def __init__(self, report: LoadReport, log: Callable[[str], None]) -> None:
+    def __init__(
+        self, report: LoadReport, log: Callable[[str], None], stamp: datetime | None = None
+    ) -> None:
         self.report = report
         self.log = log
+        # created_at/updated_at of the rows that do not give their own (sync's timestamps).
+        self.stamp = stamp
 
     def copy(self, model: type[models.Model], fields: Sequence[str], rows: Iterable[tuple]) -> int:
         table = model._meta.db_table
+        names = {field.name for field in model._meta.concrete_fields}
+        stamped = [
+            name for name in ("created_at", "updated_at") if name in names and name not in fields
+        ]
+        if stamped:
+            stamp = self.stamp or timezone.now()
+            fields = [*fields, *stamped]
+            rows = (tuple(row) + (stamp,) * len(stamped) for row in rows)
         columns = ", ".join(
             connection.ops.quote_name(cast(models.Field, model._meta.get_field(name)).column)
             for name in fields
@@ -852,7 +865,7 @@ def generate(
         if unscoped(Organization, "is a data set loaded?").filter(slug="org-00001").exists():
             raise DatasetError("A data set is loaded here already (org-00001 exists).")
     report = LoadReport(as_of=as_of, seed=seed)
-    copier = _Copier(report, log)
+    copier = _Copier(report, log, stamp=as_of)
     generator = _Generator(sizes, seed, as_of, copier, log)
     started = timer.perf_counter()
     conn.ensure_connection()
