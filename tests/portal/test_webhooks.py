@@ -375,3 +375,22 @@ def test_engagement_contact_and_maintenance_events_reach_whoever_may_read_them(
     assert bodies[0]["data"]["name"] == "Engagement A, renewed"
     assert bodies[1]["data"]["user"] == world.a.member.pk
     assert bodies[2]["data"]["title"] == "Database upgrade"
+
+
+def test_a_replayed_create_emits_no_second_event(world: World, receiver: Receiver) -> None:
+    poc = signed_in(world.a.poc)
+    hook = subscribe(poc, receiver.url, ["case.created"])
+    body = {
+        "engagement": world.a.objects["engagement"].pk,
+        "kind": "inquiry",
+        "severity": 2,
+        "subject": "Sent twice by a flaky network",
+    }
+    first = poc.post("/api/v1/cases/", body, format="json", HTTP_IDEMPOTENCY_KEY="retry-1")
+    again = poc.post("/api/v1/cases/", body, format="json", HTTP_IDEMPOTENCY_KEY="retry-1")
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"]
+    drain()
+    assert [verified(request, hook["secret"])["event"] for request in receiver.received] == [
+        "case.created"
+    ]
