@@ -61,21 +61,32 @@ def test_an_admin_filters_the_audit_in_korean(
     assert violations == []
 
 
+def _words(text: str, language: str) -> str:
+    from django.utils import translation
+
+    with translation.override(language):
+        return str(translation.gettext(text))
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
 def test_a_customer_turns_off_e_mail_for_one_kind(
-    transactional_db, live_server, world, watched_page, artifacts_dir
+    transactional_db, live_server, world, watched_page, artifacts_dir, language
 ):
     page, violations = watched_page
+    world.a.poc.language = language
+    world.a.poc.save(update_fields=["language"])
     sign_in(page, live_server.url, world.a.poc.email, PASSWORD)
     page.goto(f"{live_server.url}/")
     page.locator("nav details.dropdown summary").last.click()
     with page.expect_navigation():
-        page.get_by_role("link", name="Notification preferences").click()
+        page.get_by_role("link", name=_words("Notification preferences", language)).click()
     row = page.locator("tr#kind-casecomment")
-    assert "Reply on a case" in row.inner_text()
+    assert _words("Reply on a case", language) in row.inner_text()
     row.locator("select").select_option("none")
     with page.expect_navigation():
-        page.get_by_role("button", name="Save").click()
-    assert "Notification preferences saved." in page.locator(".messages").inner_text()
+        page.get_by_role("button", name=_words("Save", language), exact=True).click()
+    saved = _words("Notification preferences saved.", language)
+    assert saved in page.locator(".messages").inner_text()
     assert page.locator("tr#kind-casecomment select").input_value() == "none"
     stored = NotificationPreference.objects.get(user=world.a.poc, kind="case.comment")
     assert (stored.in_app, stored.email, stored.digest) == (True, False, False)
@@ -87,5 +98,7 @@ def test_a_customer_turns_off_e_mail_for_one_kind(
         render=lambda: ("New reply", "Body"),
     )
     assert list(OutboxEmail.objects.values_list("to", flat=True)) == [world.a.member.email]
-    page.screenshot(path=str(artifacts_dir / "notification-preferences.png"), full_page=True)
+    page.screenshot(
+        path=str(artifacts_dir / f"notification-preferences-{language}.png"), full_page=True
+    )
     assert violations == []
