@@ -129,6 +129,19 @@ class InvalidInput(DomainError):
     default_detail = gettext_lazy("The input is not valid.")
 
 
+def error_text(error: DomainError, *, with_detail: bool = False) -> str:
+    """A service's refusal as sentences for a message: what to fix (the field messages), else
+    the detail. `with_detail`: a refusal other than invalid input leads with its detail."""
+    details = [
+        str(message)
+        for messages_ in error.fields.values()
+        for message in (messages_ if isinstance(messages_, list) else [messages_])
+    ]
+    if with_detail and not (isinstance(error, InvalidInput) and details):
+        return " ".join([error.detail, *details])
+    return " ".join(details) if details else error.detail
+
+
 def refuse_unknown_fields(changes: dict[str, Any], allowed: tuple[str, ...]) -> None:
     unknown = set(changes) - set(allowed)
     if unknown:

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 
 from portal.accounts.models import User
-from portal.errors import DomainError, InvalidInput, is_refusal
+from portal.errors import DomainError, error_text, is_refusal
 from portal.http import AuthenticatedHttpRequest
 
 View = Callable[..., HttpResponse]
@@ -97,19 +97,6 @@ def status_change(
         else:
             messages.success(request, _("Status changed."))
     return redirect(redirect_to)
-
-
-def error_text(error: DomainError, *, with_detail: bool = False) -> str:
-    """A service's refusal as sentences for a message: what to fix (the field messages), else
-    the detail. `with_detail`: a refusal other than invalid input leads with its detail."""
-    details = [
-        str(message)
-        for messages_ in error.fields.values()
-        for message in (messages_ if isinstance(messages_, list) else [messages_])
-    ]
-    if with_detail and not (isinstance(error, InvalidInput) and details):
-        return " ".join([error.detail, *details])
-    return " ".join(details) if details else error.detail
 
 
 def require_admin(user: User) -> None:

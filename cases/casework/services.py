@@ -25,11 +25,10 @@ from engagements.entitlements import FunctionCode, require_entitlement
 from engagements.selectors import require_in_term, serves
 from portal.accounts.models import User
 from portal.audit import audit
-from portal.errors import Conflict, DomainError, InvalidInput, NotAllowed
+from portal.errors import Conflict, DomainError, InvalidInput, NotAllowed, error_text
 from portal.files import IMAGES, PDF, FileKind, check_upload
 from portal.locks import atomic_retried, lock_rows, lock_users, locked_again
 from portal.notifications import notify, provider_admins
-from portal.pages import error_text
 from portal.tenancy.scoping import unscoped
 from portal.webhooks.events import emit
 

@@ -8,8 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -54,6 +56,32 @@ def register_object(model: type[models.Model], kind: str, render: Callable[[Any]
     _renderers[model] = Renderer(kind=kind, render=render)
 
 
+# The events some active subscription asks for, kept in the shared cache so that a change
+# nobody subscribed to costs no query. A superset is harmless (emit then checks each
+# subscription), so the set ignores whether owners are active; any save or delete of a
+# subscription drops it at once and again when its transaction commits.
+SUBSCRIBED_EVENTS_KEY = "webhooks:subscribed-events"
+SUBSCRIBED_EVENTS_TTL = 60
+
+
+def subscribed_events() -> frozenset[str]:
+    known = cache.get(SUBSCRIBED_EVENTS_KEY)
+    if known is None:
+        rows = WebhookSubscription.objects.filter(active=True).values_list("events", flat=True)
+        known = sorted({event for events in rows for event in (events or [])})
+        cache.set(SUBSCRIBED_EVENTS_KEY, known, SUBSCRIBED_EVENTS_TTL)
+    return frozenset(known)
+
+
+def _forget_subscribed_events(**kwargs: Any) -> None:
+    cache.delete(SUBSCRIBED_EVENTS_KEY)
+    transaction.on_commit(lambda: cache.delete(SUBSCRIBED_EVENTS_KEY))
+
+
+post_save.connect(_forget_subscribed_events, sender=WebhookSubscription)
+post_delete.connect(_forget_subscribed_events, sender=WebhookSubscription)
+
+
 def _nudge() -> None:
     from portal.tasks import deliver_webhooks
 
@@ -87,6 +115,8 @@ def emit(
     if event not in EVENTS:
         raise ValueError(f"Unknown webhook event {event!r}")
     renderer = _renderers[type(instance)]
+    if event not in subscribed_events():
+        return 0
     model = type(instance)
     written = 0
     subscriptions = WebhookSubscription.objects.filter(active=True, owner__is_active=True)

@@ -394,3 +394,31 @@ def test_a_replayed_create_emits_no_second_event(world: World, receiver: Receive
     assert [verified(request, hook["secret"])["event"] for request in receiver.received] == [
         "case.created"
     ]
+
+
+def test_an_event_nobody_subscribed_to_costs_no_query_and_a_new_subscription_hears_the_next(
+    world: World, receiver: Receiver
+) -> None:
+    """The set of subscribed events is cached: raising an item with no subscriber reads no
+    subscription, and subscribing (or unsubscribing) takes effect on the very next change."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    poc = signed_in(world.a.poc)
+    raise_case(poc, world, "Before anyone listened")  # warms the cache: nobody subscribed
+    with CaptureQueriesContext(connection) as queries:
+        raise_case(poc, world, "Still nobody")
+    assert not [q for q in queries if "webhook" in q["sql"].lower()]
+
+    subscription = subscribe(poc, receiver.url, ["case.created"])
+    raise_case(poc, world, "Now someone listens")
+    drain()
+    assert [verified(r, subscription["secret"])["data"]["subject"] for r in receiver.received] == [
+        "Now someone listens"
+    ]
+
+    assert poc.delete(f"{WEBHOOKS}{subscription['id']}/").status_code == 204
+    raise_case(poc, world, "Gone again")
+    drain()
+    assert len(receiver.received) == 1
+    assert not WebhookDelivery.objects.filter(body__contains="Gone again").exists()
