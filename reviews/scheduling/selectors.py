@@ -62,6 +62,26 @@ def deliverable_labels() -> dict[str, str]:
     return labels
 
 
+def deliverable_names_in_every_language() -> dict[str, list[str]]:
+    """Deliverable code → its names in every language of the portal, in one query: what a
+    search matches, so a Korean word finds a session whoever searches and in which language."""
+    from django.conf import settings
+    from django.utils import translation
+
+    from engagements.catalog.models import ServiceFunction
+
+    names: dict[str, list[str]] = {
+        code: [name for name in (name, name_ko) if name]
+        for code, name, name_ko in ServiceFunction.objects.values_list("code", "name", "name_ko")
+    }
+    weekly = []
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            weekly.append(str(_("Weekly call")))
+    names[WEEKLY_CALL] = weekly
+    return names
+
+
 def labelled(occurrences: list[Occurrence], labels: dict[str, str]) -> list[Occurrence]:
     """Name what each occurrence delivers and how, without a query per row."""
     methods = {value: str(label) for value, label in Method.choices}  # translated once

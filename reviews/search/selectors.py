@@ -42,7 +42,12 @@ from portal.accounts.models import User
 from portal.db import is_postgresql
 from portal.tenancy.models import Organization
 from reviews.scheduling.models import Occurrence
-from reviews.scheduling.selectors import STATE_LABELS, deliverable_labels, occurrence_state
+from reviews.scheduling.selectors import (
+    STATE_LABELS,
+    deliverable_labels,
+    deliverable_names_in_every_language,
+    occurrence_state,
+)
 
 MIN_LENGTH = 2  # Korean words are often two syllables (서버, 장애)
 MAX_LENGTH = 100
@@ -267,14 +272,18 @@ def organization_hit(organization: Organization, words: Sequence[str]) -> Hit:
 
 
 def session_matches(
-    user: User, words: Sequence[str], labels: dict[str, str]
+    user: User, words: Sequence[str], names: dict[str, list[str]]
 ) -> QuerySet[Occurrence]:
-    """Sessions by what they deliver (`labels`: deliverable code → name, as shown), their
-    minutes, request note and other attendees; newest first."""
+    """Sessions by what they deliver (`names`: deliverable code → its names in every
+    language), their minutes, request note and other attendees; newest first."""
 
     def condition(word: str) -> Q:
         folded = word.casefold()
-        codes = [code for code, label in labels.items() if folded in str(label).casefold()]
+        codes = [
+            code
+            for code, spelled in names.items()
+            if any(folded in name.casefold() for name in spelled)
+        ]
         found = (
             Q(minutes__icontains=word)
             | Q(request_note__icontains=word)
@@ -319,12 +328,19 @@ class Search:
     words: list[str]
     now: datetime = field(default_factory=timezone.now)
     _labels: dict[str, str] | None = None
+    _names: dict[str, list[str]] | None = None
 
     @property
     def labels(self) -> dict[str, str]:
         if self._labels is None:
             self._labels = {code: str(label) for code, label in deliverable_labels().items()}
         return self._labels
+
+    @property
+    def names(self) -> dict[str, list[str]]:
+        if self._names is None:
+            self._names = deliverable_names_in_every_language()
+        return self._names
 
     def matches(self, kind: str) -> QuerySet[Any]:
         if kind == Kind.CASE:
@@ -333,7 +349,7 @@ class Search:
             return engagement_matches(self.user, self.words)
         if kind == Kind.ORGANIZATION:
             return organization_matches(self.user, self.words)
-        return session_matches(self.user, self.words, self.labels)
+        return session_matches(self.user, self.words, self.names)
 
     def hits(self, kind: str, rows: Sequence[Any]) -> list[Hit]:
         if kind == Kind.CASE:

@@ -132,6 +132,17 @@ def test_engagements_organizations_and_sessions_are_found(world):
     assert found(world.manager, "capacity", Kind.SESSION) == [session.pk]
     # By what it delivers, as named in the catalog.
     assert session.pk in found(world.a.poc, "service review", Kind.SESSION)
+    # ... in either language, whichever language the viewer reads the portal in.
+    from engagements.catalog.models import ServiceFunction
+
+    from django.utils import translation
+
+    korean = ServiceFunction.objects.get(code="service_review").name_ko
+    assert korean
+    with translation.override("en"):
+        assert session.pk in found(world.a.poc, korean, Kind.SESSION)
+    with translation.override("ko"):
+        assert session.pk in found(world.a.poc, "service review", Kind.SESSION)
     assert found(world.a.poc, "corporation", Kind.ORGANIZATION) == [world.a.organization.pk]
     assert found(world.a.poc, "tenant-a", Kind.ORGANIZATION) == [world.a.organization.pk]
     assert found(world.a.poc, "Engagement A", Kind.ENGAGEMENT) == [engagement.pk]
