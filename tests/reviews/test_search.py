@@ -133,9 +133,9 @@ def test_engagements_organizations_and_sessions_are_found(world):
     # By what it delivers, as named in the catalog.
     assert session.pk in found(world.a.poc, "service review", Kind.SESSION)
     # ... in either language, whichever language the viewer reads the portal in.
-    from engagements.catalog.models import ServiceFunction
-
     from django.utils import translation
+
+    from engagements.catalog.models import ServiceFunction
 
     korean = ServiceFunction.objects.get(code="service_review").name_ko
     assert korean
