@@ -48,7 +48,7 @@ def addresses(message: Message, *names: str) -> list[str]:
     for name in names:
         try:
             values = [str(value) for value in message.get_all(name, failobj=[])]
-        except Exception:
+        except Exception:  # noqa: S112 - an unparsable header names no one
             continue
         for _name, addr in getaddresses(values):
             addr = addr.strip().strip("<>").strip().lower()
@@ -117,7 +117,7 @@ def _decoded(part: Message) -> str:
         content = part.get_content()  # type: ignore[attr-defined]
         if isinstance(content, str):
             return content
-    except Exception:
+    except Exception:  # noqa: S110 - an unknown charset or broken encoding: decoded below
         pass
     try:
         payload = part.get_payload(decode=True)
@@ -406,9 +406,12 @@ def new_text_of_reply(text: str) -> str:
         # "작성:".
         if re.match(r"^\s*On\b", line, re.I) and re.match(r"^\S*\s*wrote:$", following):
             break
-        if not line.lstrip().startswith(">") and re.match(r"^.{0,40}작성\s*:$", following):
-            if re.search(r"@|님이|\d", line):
-                break
+        if (
+            not line.lstrip().startswith(">")
+            and re.match(r"^.{0,40}작성\s*:$", following)
+            and re.search(r"@|님이|\d", line)
+        ):
+            break
         if line.lstrip().startswith(">"):
             continue
         kept.append(line)
