@@ -154,7 +154,7 @@ AUTOMATIC = [
 
 @pytest.mark.parametrize("headers", AUTOMATIC)
 def test_machine_mail_creates_nothing_and_is_never_answered(smtp_sink, premium, headers):
-    engagement, contact = premium
+    _engagement, contact = premium
     result = ingest_message(mail(contact.email, headers=headers))
     assert result.outcome == Outcome.IGNORED_AUTOMATIC
     stranger = ingest_message(mail("nobody@elsewhere.test", headers=headers))
