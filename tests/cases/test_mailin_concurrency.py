@@ -55,7 +55,7 @@ def test_two_processes_ingesting_one_message_create_one_item(
         try:
             barrier.wait()
             outcomes.append(ingest_message(raw).outcome.value)
-        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as error:
             errors.append(error)
         finally:
             connection.close()
