@@ -346,12 +346,9 @@ def body_text(message: Message) -> tuple[str, list[File]]:
         ),
         None,
     )
-    if plain is not None:
-        text = _decoded(plain)
-    elif html is not None:
+    text = _decoded(plain) if plain is not None else ""
+    if not text.strip() and html is not None:  # no plain part, or an empty one beside the HTML
         text = html_to_text(_decoded(html))
-    else:
-        text = ""
     files = [
         File(_filename(part, index), part.get_content_type(), _file_bytes(part))
         for index, part in enumerate(leaves, start=1)

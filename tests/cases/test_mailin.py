@@ -207,3 +207,24 @@ def test_html_is_text_without_script_or_style():
         "<body><p>Hi</p><p>there<br>you</p></body></html>"
     )
     assert html_to_text(html) == "Hi\n\nthere\nyou"
+
+
+def test_a_manager_writing_a_new_message_raises_nothing(premium):
+    """Staff raise items in the portal (they choose the customer's engagement there); a new
+    message from them is refused, not filed on whichever engagement they serve."""
+    engagement, _contact = premium
+    result = ingest_message(mail(engagement.manager.email))
+    assert result.outcome == Outcome.REFUSED_NOT_CONTACT
+    assert Case.objects.count() == 0
+
+
+def test_an_empty_plain_part_beside_html_reads_the_html(premium):
+    _engagement, contact = premium
+    message = EmailMessage()
+    message["From"] = contact.email
+    message["To"] = INBOUND
+    message["Subject"] = "Printer offline"
+    message.set_content("\n")
+    message.add_alternative("<p>The <b>printer</b> is offline.</p>", subtype="html")
+    result = ingest_message(message.as_bytes())
+    assert Case.objects.get(pk=result.case_id).description == "The printer is offline."
