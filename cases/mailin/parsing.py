@@ -82,11 +82,13 @@ def sender(message: Message) -> str:
 
 
 def message_key(message: Message, raw: bytes) -> tuple[str, str]:
-    """(key, message id): the Message-ID when there is one, else a hash of the raw bytes."""
+    """(key, message id): the sender and the Message-ID when there is one (so nobody can
+    spend another sender's Message-ID before it arrives), else a hash of the raw bytes."""
     message_id = header(message, "Message-ID").strip()
     if message_id:
         message_id = message_id[:250]
-        return f"id:{message_id}"[:255], message_id
+        digest = hashlib.sha256(f"{sender(message)}\n{message_id}".encode()).hexdigest()
+        return f"id:{digest}", message_id
     return f"sha256:{hashlib.sha256(raw).hexdigest()}", ""
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from django.conf import settings
@@ -118,6 +118,8 @@ def ingest_message(raw: bytes, *, received_at: datetime | None = None) -> Ingest
     absent. The item's response objective runs from it. A time in the future counts as now."""
     raw = bytes(raw or b"")
     now = timezone.now()
+    if received_at is not None and timezone.is_naive(received_at):
+        received_at = timezone.make_aware(received_at, UTC)
     received_at = min(received_at or now, now)
     parsed = parse(raw)
     key, message_id = message_key(parsed.message, raw)

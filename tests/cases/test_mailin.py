@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -228,3 +228,19 @@ def test_an_empty_plain_part_beside_html_reads_the_html(premium):
     message.add_alternative("<p>The <b>printer</b> is offline.</p>", subtype="html")
     result = ingest_message(message.as_bytes())
     assert Case.objects.get(pk=result.case_id).description == "The printer is offline."
+
+
+def test_a_strangers_message_id_does_not_block_a_contacts_message(premium):
+    _engagement, contact = premium
+    message_id = "<CAF7shared-1@mail.gmail.com>"
+    ingest_message(mail("stranger@elsewhere.test", message_id=message_id))
+    result = ingest_message(mail(contact.email, message_id=message_id))
+    assert result.outcome == Outcome.CREATED_CASE
+    assert ingest_message(mail(contact.email, message_id=message_id)).outcome == "duplicate"
+
+
+def test_a_naive_receipt_time_is_read_as_utc(premium):
+    _engagement, contact = premium
+    naive = (timezone.now() - timedelta(hours=1)).astimezone(UTC).replace(tzinfo=None)
+    result = ingest_message(mail(contact.email), received_at=naive)
+    assert Case.objects.get(pk=result.case_id).received_at == naive.replace(tzinfo=UTC)
