@@ -276,8 +276,8 @@ def _new_case(parsed: Parsed, record: InboundMessage, user: User) -> _Decision:
         )
     else:
         return _choose(record, parsed, user, active)
-    accepted, dropped = _sorted_files(parsed.files)
     with translation.override(engagement.language or settings.LANGUAGE_CODE):
+        accepted, dropped = _sorted_files(parsed.files)  # why each was refused, in its language
         subject = strip_reply_prefix(parsed.subject)[:200].strip() or _("(no subject)")
         description = _with_dropped(parsed.text.strip(), dropped)
     try:
@@ -341,7 +341,8 @@ def _reply(parsed: Parsed, record: InboundMessage, user: User, case_id: int) -> 
     if case is None:
         return _refuse(record, Outcome.REFUSED_UNKNOWN_CASE, to=parsed.sender, user=user)
     engagement = case.engagement
-    accepted, dropped = _sorted_files(parsed.files)
+    with translation.override(engagement.language or settings.LANGUAGE_CODE):
+        accepted, dropped = _sorted_files(parsed.files)
     text = new_text_of_reply(parsed.text)
     if not text and not accepted:
         return _Decision(Outcome.IGNORED_EMPTY_REPLY, case=case, dropped=dropped)

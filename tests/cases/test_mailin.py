@@ -244,3 +244,13 @@ def test_a_naive_receipt_time_is_read_as_utc(premium):
     naive = (timezone.now() - timedelta(hours=1)).astimezone(UTC).replace(tzinfo=None)
     result = ingest_message(mail(contact.email), received_at=naive)
     assert Case.objects.get(pk=result.case_id).received_at == naive.replace(tzinfo=UTC)
+
+
+def test_a_dropped_attachment_is_noted_in_the_engagements_language(premium):
+    engagement, contact = premium
+    engagement.language = "ko"
+    engagement.save(update_fields=["language"])
+    raw = mail(contact.email, files=[("setup.exe", "application/octet-stream", b"MZ\x90\x00")])
+    case = Case.objects.get(pk=ingest_message(raw).case_id)
+    assert "받지 못한 첨부 파일" in case.description and "setup.exe" in case.description
+    assert "Only these file types" not in case.description
