@@ -293,25 +293,8 @@ def _new_case(parsed: Parsed, record: InboundMessage, user: User) -> _Decision:
                 by_email=True,
             )
             _attach_all(user, case, accepted)
-    except EngagementNotActive:
-        return _refuse(
-            record,
-            Outcome.REFUSED_NOT_IN_TERM,
-            to=parsed.sender,
-            user=user,
-            engagement=engagement,
-        )
-    except NotAllowed:
-        return _refuse(record, Outcome.REFUSED_NOT_CONTACT, to=parsed.sender, user=user)
     except DomainError as error:
-        return _refuse(
-            record,
-            Outcome.REFUSED_INVALID,
-            to=parsed.sender,
-            user=user,
-            engagement=engagement,
-            detail=str(error),
-        )
+        return _refused_by(error, record, to=parsed.sender, user=user, engagement=engagement)
     return _Decision(Outcome.CREATED_CASE, case=case, engagement=engagement, dropped=dropped)
 
 
@@ -356,19 +339,8 @@ def _reply(parsed: Parsed, record: InboundMessage, user: User, case_id: int) -> 
         with transaction.atomic():
             case_comment(acting_user=user, case=case, body=body, public=True)
             _attach_all(user, case, accepted)
-    except NotAllowed:
-        return _refuse(
-            record, Outcome.REFUSED_NOT_CONTACT, to=parsed.sender, user=user, engagement=engagement
-        )
     except DomainError as error:
-        return _refuse(
-            record,
-            Outcome.REFUSED_INVALID,
-            to=parsed.sender,
-            user=user,
-            engagement=engagement,
-            detail=str(error),
-        )
+        return _refused_by(error, record, to=parsed.sender, user=user, engagement=engagement)
     return _Decision(Outcome.COMMENT_ADDED, case=case, dropped=dropped)
 
 
@@ -414,6 +386,19 @@ def _refusal_text(outcome: Outcome, *, address: str, subject: str, choices: str)
     parts.append(once)
     title = _("Your e-mail to %(address)s was not accepted") % {"address": address}
     return title, "\n\n".join(parts)
+
+
+def _refused_by(
+    error: DomainError, record: InboundMessage, *, to: str, user: User, engagement: Engagement
+) -> _Decision:
+    """The refusal that answers a case service's: outside the term, not allowed, or invalid."""
+    if isinstance(error, EngagementNotActive):
+        outcome = Outcome.REFUSED_NOT_IN_TERM
+    elif isinstance(error, NotAllowed):
+        outcome = Outcome.REFUSED_NOT_CONTACT
+    else:
+        outcome = Outcome.REFUSED_INVALID
+    return _refuse(record, outcome, to=to, user=user, engagement=engagement, detail=str(error))
 
 
 def _refuse(

@@ -208,3 +208,18 @@ def test_a_manager_replying_by_mail_responds(premium):
     assert result.outcome == Outcome.COMMENT_ADDED
     case.refresh_from_db()
     assert case.first_response_by == engagement.manager
+
+
+def test_the_address_of_an_ended_engagement_is_refused_by_the_case_service(smtp_sink, premium):
+    """A contact picks, by its address, one of their engagements whose term has ended: the case
+    service's own term rule refuses it, and the refusal says why."""
+    current, contact = premium
+    ended = EngagementFactory(
+        organization=current.organization, start_date=date(2025, 1, 1), end_date=date(2025, 12, 31)
+    )
+    Contact.objects.create(engagement=ended, user=contact)
+    result = ingest_message(mail(contact.email, to=engagement_address(ended.pk)))
+    assert result.outcome == Outcome.REFUSED_NOT_IN_TERM
+    assert Case.objects.count() == 0
+    [message] = delivered(smtp_sink, contact.email)
+    assert "not active" in text_of(message)
