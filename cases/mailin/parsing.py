@@ -395,7 +395,9 @@ _HISTORY_STARTS = [
     re.compile(r"^\s*On\b.{0,300}\bwrote:\s*$", re.I),
     re.compile(r"^\s*Le\b.{0,300}\ba écrit\s*:\s*$", re.I),
     re.compile(r"^\s*Am\b.{0,300}\bschrieb\b.{0,100}:\s*$", re.I),
-    re.compile(r"^.{0,300}(작성|님이 씀)\s*:\s*$"),
+    # "2026년 12월 1일 (화) 오전 11:00, 포털 <p@x>님이 작성:" — a date or an address in it, so a
+    # line of the writer's own ending in "작성:" ("보고서 작성:") is kept.
+    re.compile(r"^.{0,300}(\d|@).{0,300}(작성|님이 씀)\s*:\s*$"),
 ]
 # Outlook's header block of the quoted message: "From: …" followed by "Sent:"/"Date:"/….
 _OUTLOOK_FROM = re.compile(r"^\s*\**\s*(From|보낸 사람|보낸사람)\s*\**\s*:", re.I)

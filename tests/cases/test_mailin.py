@@ -199,6 +199,9 @@ def test_quoted_history_and_signatures_are_trimmed():
     assert new_text_of_reply("Ok\n> quoted\nmore") == "Ok\nmore"
     assert new_text_of_reply("Ok\n--\nKim, ACME") == "Ok"
     assert new_text_of_reply("From: my team we saw it too.") == "From: my team we saw it too."
+    assert new_text_of_reply("일정:\n보고서 작성:\n- 월요일") == "일정:\n보고서 작성:\n- 월요일"
+    wrapped = "Done.\n\nOn Tue, Dec 1, 2026 at 11:00 AM Portal <\np@x.example> wrote:\n> old"
+    assert new_text_of_reply(wrapped) == "Done."
 
 
 def test_html_is_text_without_script_or_style():
