@@ -325,6 +325,9 @@ EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=50)
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Service Portal <portal@localhost>")
+# Cases by e-mail (cases/mailin): the address customers write to; replies about a case go to
+# its sub-address `<local>+c<id>.<signature>@<domain>`. Empty: `support@` the host of SITE_URL.
+INBOUND_EMAIL_ADDRESS = env.str("INBOUND_EMAIL_ADDRESS", default="")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Internationalization: stored in UTC, shown in the viewer's zone --------------------------
