@@ -197,18 +197,23 @@ def case_raise(
     subject: str,
     description: str = "",
     received_at: datetime | None = None,
+    by_email: bool = False,
 ) -> Case:
     """Raise an item; its response objective is fixed now from the plan and the calendar.
 
     Assigned to the responsible manager (the deputy while the manager is absent), else to the
     other of the two, else left in the provider queue when both are at their cap.
+
+    `received_at` is set by provider staff (importing history), or by the portal's own mail
+    intake (`by_email`, cases.mailin): the time the message reached us, which the sender cannot
+    choose.
     """
     staff = serves(acting_user, engagement)
     if not staff and not is_active_contact(engagement, acting_user):
         raise NotAllowed(_("Only the engagement's named contacts can raise items."))
     require_in_term(acting_user, engagement)
     now = timezone.now()
-    if received_at is not None and not staff:
+    if received_at is not None and not staff and not by_email:
         raise InvalidInput(fields={"received_at": [_("Only provider staff may set the time.")]})
     received_at = received_at or now
     errors: dict[str, list[str]] = {}
@@ -266,6 +271,7 @@ def case_raise(
         subject=case.subject,
         received_at=received_at.isoformat(),
         response_due_at=response_due_at.isoformat(),
+        **({"channel": "email"} if by_email else {}),
     )
     recipients = with_cover(engagement, [case.assignee]) if case.assignee else provider_admins()
     notify(

@@ -1,0 +1,173 @@
+"""Cases by e-mail (cases/mailin): new items, replies, refusals, loops, isolation, duplicates."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+import pytest
+from django.utils import timezone
+
+from cases.casework.models import Attachment, Case, CaseEvent
+from cases.casework.services import case_set_status
+from cases.mailin.addresses import (
+    case_id_from_address,
+    case_id_from_subject,
+    engagement_address,
+    engagement_reference_from_address,
+    reply_address,
+)
+from cases.mailin.models import InboundMessage
+from cases.mailin.parsing import html_to_text, new_text_of_reply
+from cases.mailin.services import Outcome, ingest_message
+from engagements.contacts.models import Contact
+from portal.notifications import OutboxEmail, deliver_outbox
+from portal.tenancy.models import Membership
+from tests.cases.conftest import engagement_with_contact
+from tests.conftest import PNG_BYTES
+from tests.factories import EngagementFactory, MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+INBOUND = "support@portal.example"
+
+
+@pytest.fixture(autouse=True)
+def _inbound_address(settings):
+    settings.INBOUND_EMAIL_ADDRESS = INBOUND
+
+
+def mail(
+    sender: str,
+    subject: str = "Login fails",
+    body: str = "Since this morning nobody can sign in.",
+    *,
+    to: str = INBOUND,
+    headers: dict[str, str] | None = None,
+    files: list[tuple[str, str, bytes]] = (),
+    message_id: str | None = None,
+) -> bytes:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = message_id or make_msgid(domain="customer.test")
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(body)
+    for name, content_type, data in files:
+        maintype, subtype = content_type.split("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return message.as_bytes()
+
+
+# --- addresses ---------------------------------------------------------------------------------
+
+
+def test_reply_address_round_trips_and_refuses_a_forged_signature():
+    address = reply_address(42)
+    assert address.startswith("support+c42.") and address.endswith("@portal.example")
+    assert case_id_from_address(address) == 42
+    assert case_id_from_address(f"Support <{address.upper()}>") == 42
+    forged = address.replace("+c42.", "+c43.")
+    assert case_id_from_address(forged) is None
+    assert case_id_from_address("support+c42.0000000000@portal.example") is None
+    assert case_id_from_address(address.replace("portal.example", "elsewhere.example")) is None
+    assert case_id_from_address("someone@portal.example") is None
+
+
+def test_engagement_and_subject_references():
+    assert engagement_reference_from_address(engagement_address(7)) == "7"
+    assert engagement_reference_from_address(INBOUND) is None
+    assert engagement_reference_from_address("other+e7@portal.example") is None
+    assert case_id_from_subject("RE: [#12] Login fails") == 12
+    assert case_id_from_subject("Login fails #12") is None
+
+
+def test_the_default_address_is_support_at_the_site_host(settings):
+    settings.INBOUND_EMAIL_ADDRESS = ""
+    settings.SITE_URL = "https://portal.vendor.example:8443"
+    assert reply_address(5).endswith("@portal.vendor.example")
+    assert reply_address(5).startswith("support+c5.")
+
+
+# --- new items ---------------------------------------------------------------------------------
+
+
+def test_a_contact_raises_an_item_on_their_engagement(premium):
+    engagement, contact = premium
+    received = timezone.now() - timedelta(hours=3)
+    result = ingest_message(mail(contact.email), received_at=received)
+    assert result.outcome == Outcome.CREATED_CASE
+    case = Case.objects.get(pk=result.case_id)
+    assert case.engagement == engagement
+    assert case.raised_by == contact
+    assert case.subject == "Login fails"
+    assert "nobody can sign in" in case.description
+    assert case.received_at == received
+    assert case.assignee == engagement.manager  # the case service's rules ran
+    assert InboundMessage.objects.get(case=case).outcome == "created_case"
+
+
+def test_an_attachment_is_kept_and_a_refused_one_noted(premium):
+    engagement, contact = premium
+    raw = mail(
+        contact.email,
+        files=[
+            ("screen.png", "image/png", PNG_BYTES),
+            ("tool.exe", "application/octet-stream", b"MZ\x90\x00"),
+        ],
+    )
+    result = ingest_message(raw)
+    assert result.outcome == Outcome.CREATED_CASE
+    case = Case.objects.get(pk=result.case_id)
+    assert [a.original_name for a in Attachment.objects.filter(case=case)] == ["screen.png"]
+    assert "tool.exe" in case.description
+    assert result.dropped and "tool.exe" in result.dropped[0]
+
+
+def test_a_duplicate_message_creates_one_item(premium):
+    _engagement, contact = premium
+    raw = mail(contact.email)
+    assert ingest_message(raw).outcome == Outcome.CREATED_CASE
+    assert ingest_message(raw).outcome == Outcome.DUPLICATE
+    assert Case.objects.count() == 1
+
+
+# --- replies -----------------------------------------------------------------------------------
+
+
+def test_a_reply_becomes_a_comment_and_ends_awaiting_customer(premium):
+    engagement, contact = premium
+    case = Case.objects.get(pk=ingest_message(mail(contact.email)).case_id)
+    case_set_status(acting_user=engagement.manager, case=case, status="awaiting_customer")
+    body = (
+        "It works again, thanks.\n\n-- \nKim\n\nOn Mon, 1 Dec 2026 at 10:00, Portal wrote:\n> old"
+    )
+    result = ingest_message(mail(contact.email, "Re: Login fails", body, to=reply_address(case.pk)))
+    assert result.outcome == Outcome.COMMENT_ADDED
+    case.refresh_from_db()
+    assert case.status == "in_progress"
+    comment = CaseEvent.objects.filter(case=case, kind="comment").get()
+    assert comment.body == "It works again, thanks."
+    assert comment.public
+
+
+def test_quoted_history_and_signatures_are_trimmed():
+    assert new_text_of_reply("Yes.\n\n-----Original Message-----\nFrom: x") == "Yes."
+    assert new_text_of_reply("Yes.\n\nFrom: Portal <p@x>\nSent: Monday\nTo: me") == "Yes."
+    assert (
+        new_text_of_reply(
+            "네, 확인했습니다.\n\n2026년 12월 1일 (월) 오전 10:00, 포털 <p@x>님이 작성:\n> 이전"
+        )
+        == "네, 확인했습니다."
+    )
+    assert new_text_of_reply("Ok\n> quoted\nmore") == "Ok\nmore"
+    assert new_text_of_reply("Ok\n--\nKim, ACME") == "Ok"
+    assert new_text_of_reply("From: my team we saw it too.") == "From: my team we saw it too."
+
+
+def test_html_is_text_without_script_or_style():
+    html = "<html><head><style>p{color:red}</style><script>alert(1)</script></head><body><p>Hi</p><p>there<br>you</p></body></html>"
+    assert html_to_text(html) == "Hi\n\nthere\nyou"
