@@ -13,13 +13,16 @@ Every e-mail about case 12 (its notifications, through the kernel's outbox) carr
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 
-from django.apps import apps
-
 from cases.mailin.addresses import inbound_address, reply_address, subject_tag
+from cases.mailin.models import InboundMessage
 from portal.notifications import MailThread
+from portal.tenancy.scoping import unscoped
+
+_MSG_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
 
 
 def message_id_domain() -> str:
@@ -33,18 +36,20 @@ def case_root_message_id(case_id: int) -> str:
 
 
 def original_message_id(case_id: int) -> str | None:
-    """The Message-ID of the e-mail that raised the case, if it was raised by e-mail."""
-    try:
-        inbound = apps.get_model("cases", "InboundMessage")
-    except LookupError:  # the inbound side is not installed
-        return None
+    """The Message-ID of the e-mail that raised the case, if it was raised by e-mail (known
+    once the intake recorded it: from the notifications after the case's first one)."""
     first = (
-        inbound._default_manager.filter(case_id=case_id, created_case=True)
+        unscoped(InboundMessage, "the message that raised a case the caller already holds")
+        .filter(case_id=case_id, outcome="created_case")
+        .exclude(message_id="")
         .order_by("pk")
         .values_list("message_id", flat=True)
         .first()
     )
-    return f"<{first.strip('<>')}>" if first else None
+    if not first:
+        return None
+    ids = _MSG_ID.findall(first)
+    return ids[0] if ids else None
 
 
 def case_email_headers(case_id: int) -> Callable[[], dict[str, str]]:
