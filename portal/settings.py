@@ -293,12 +293,12 @@ INBOUND_IMAP_TIMEOUT_SECONDS = env.float("INBOUND_IMAP_TIMEOUT_SECONDS", default
 INBOUND_IMAP_LOCK_SECONDS = env.float("INBOUND_IMAP_LOCK_SECONDS", default=120.0)
 INBOUND_IMAP_LOCK_FILE = str(VAR_DIR / "mailin-imap.lock")
 if INBOUND_IMAP_URL:
-    from cases.mailin.imap_url import ImapUrlError, check_folder_name, parse_imap_url
+    from cases.mailin.imap_url import ImapUrlError, check_folders, parse_imap_url
 
     try:
-        parse_imap_url(INBOUND_IMAP_URL)
-        check_folder_name(INBOUND_IMAP_DONE_FOLDER, "INBOUND_IMAP_DONE_FOLDER")
-        check_folder_name(INBOUND_IMAP_FAILED_FOLDER, "INBOUND_IMAP_FAILED_FOLDER")
+        check_folders(
+            parse_imap_url(INBOUND_IMAP_URL), INBOUND_IMAP_DONE_FOLDER, INBOUND_IMAP_FAILED_FOLDER
+        )
     except ImapUrlError as error:
         raise ImproperlyConfigured(str(error)) from None
     CELERY_BEAT_SCHEDULE["poll-imap"] = {

@@ -165,7 +165,7 @@ def parse_internaldate(header: bytes) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def _fetch(client: imaplib.IMAP4, uid: bytes) -> tuple[bytes, datetime | None] | None:
+def _fetch(client: imaplib.IMAP4, uid: str) -> tuple[bytes, datetime | None] | None:
     """The message's bytes and INTERNALDATE; None when it is gone (another poller moved it)."""
     typ, data = client.uid("FETCH", uid, "(UID INTERNALDATE BODY.PEEK[])")
     if typ != "OK":
@@ -176,7 +176,7 @@ def _fetch(client: imaplib.IMAP4, uid: bytes) -> tuple[bytes, datetime | None] |
     return None
 
 
-def _move(client: imaplib.IMAP4, uid: bytes, folder: str, can_move: bool) -> None:
+def _move(client: imaplib.IMAP4, uid: str, folder: str, can_move: bool) -> None:
     """Flag the message \\Seen and move it out of the mailbox. A message already gone (another
     poller moved it) is no error."""
     client.uid("STORE", uid, "+FLAGS.SILENT", "(\\Seen)")
@@ -193,8 +193,8 @@ def _move(client: imaplib.IMAP4, uid: bytes, folder: str, can_move: bool) -> Non
     client.expunge()
 
 
-def _failure_key(identity: str, uidvalidity: str, uid: bytes) -> str:
-    return f"mailin:imap:failures:{identity}:{uidvalidity}:{uid.decode('ascii', 'replace')}"
+def _failure_key(identity: str, uidvalidity: str, uid: str) -> str:
+    return f"mailin:imap:failures:{identity}:{uidvalidity}:{uid}"
 
 
 def _count_failure(key: str) -> int:
@@ -246,7 +246,8 @@ def poll_mailbox(
             typ, data = client.uid("SEARCH", "UNDELETED")
             if typ != "OK":
                 raise ImapError(f"cannot search {mailbox.mailbox!r}: {data!r}")
-            uids = (data[0] or b"").split()[: settings.INBOUND_IMAP_BATCH_SIZE]
+            found = (data[0] or b"").decode("ascii", "replace").split()
+            uids = found[: settings.INBOUND_IMAP_BATCH_SIZE]
             for uid in uids:
                 if mutex is not None and not mutex.hold():  # renews it; lost: stop here
                     logger.warning("IMAP poll of %s lost its lock; stopping", mailbox)
@@ -265,7 +266,7 @@ def poll_mailbox(
                     if failures >= settings.INBOUND_IMAP_MAX_ATTEMPTS:
                         logger.exception(
                             "Inbound e-mail UID %s of %s failed %d times; moved to %s",
-                            uid.decode(),
+                            uid,
                             mailbox,
                             failures,
                             failed,
@@ -276,7 +277,7 @@ def poll_mailbox(
                     else:
                         logger.exception(
                             "Inbound e-mail UID %s of %s failed (attempt %d of %d)",
-                            uid.decode(),
+                            uid,
                             mailbox,
                             failures,
                             settings.INBOUND_IMAP_MAX_ATTEMPTS,

@@ -109,3 +109,16 @@ def parse_imap_url(url: str) -> ImapMailbox:
         starttls=starttls,
         cafile=cafile,
     )
+
+
+def check_folders(mailbox: ImapMailbox, done: str, failed: str) -> None:
+    """The done and failed folders: usable names, neither the polled mailbox itself (its
+    messages would come round again)."""
+    check_folder_name(done, "INBOUND_IMAP_DONE_FOLDER")
+    check_folder_name(failed, "INBOUND_IMAP_FAILED_FOLDER")
+    for setting, name in (
+        ("INBOUND_IMAP_DONE_FOLDER", done),
+        ("INBOUND_IMAP_FAILED_FOLDER", failed),
+    ):
+        if name.upper() == mailbox.mailbox.upper():
+            raise ImapUrlError(f"{setting} must not be the polled mailbox {mailbox.mailbox!r}.")

@@ -148,6 +148,11 @@ def test_a_bad_url_stops_the_process_at_startup_and_a_good_one_schedules_the_pol
     good = run_settings(INBOUND_IMAP_URL="imaps://u:p@mail.vendor.example/INBOX")
     assert good.returncode == 0, good.stderr
     assert good.stdout.strip() == "cases.mailin.tasks.poll_imap"
+    same = run_settings(
+        INBOUND_IMAP_URL="imaps://u:p@mail.vendor.example/Support",
+        INBOUND_IMAP_DONE_FOLDER="support",
+    )
+    assert "INBOUND_IMAP_DONE_FOLDER must not be the polled mailbox 'Support'" in same.stderr
     unset = run_settings(INBOUND_IMAP_URL="")
     assert unset.stdout.strip() == "None"
 
