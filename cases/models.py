@@ -2,7 +2,7 @@
 
 from cases.casework.models import *  # noqa: F403
 from cases.fixes.models import *  # noqa: F403
+from cases.mailin.models import *  # noqa: F403
 from cases.risks.models import *  # noqa: F403
 from cases.satisfaction.models import *  # noqa: F403
 from cases.savedviews.models import *  # noqa: F403
-from cases.mailin.models import *  # noqa: F403

@@ -22,7 +22,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 SIGNATURE_LENGTH = 10
 _SALT = "cases.mailin.reply-address"
-_CASE_TAG = re.compile(r"^c(?P<id>[1-9][0-9]{0,17})\.(?P<sig>[0-9a-f]{%d})$" % SIGNATURE_LENGTH)
+_CASE_TAG = re.compile(rf"^c(?P<id>[1-9][0-9]{{0,17}})\.(?P<sig>[0-9a-f]{{{SIGNATURE_LENGTH}}})$")
 _ENGAGEMENT_TAG = re.compile(r"^e(?P<id>[1-9][0-9]{0,17})$")
 _SUBJECT_TAG = re.compile(r"\[#(?P<id>[1-9][0-9]{0,17})\]")
 

@@ -19,7 +19,9 @@ from typing import Any
 
 MAX_TEXT = 50_000
 MAX_PARTS = 200
-FALLBACK_CHARSETS = ("utf-8", "cp949", "euc-kr", "iso-2022-kr", "latin-1")
+# Control characters a text keeps none of (tab and newline stay).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+FALLBACK_CHARSETS = ("utf-8", "cp949", "iso-2022-kr")
 
 
 # --- headers ---------------------------------------------------------------------------------
@@ -39,7 +41,7 @@ def header(message: Message, name: str) -> str:
         text = str(value)
     except Exception:
         return ""
-    return " ".join(text.split())
+    return " ".join(_CONTROL.sub("", text).split())
 
 
 def addresses(message: Message, *names: str) -> list[str]:
@@ -48,7 +50,7 @@ def addresses(message: Message, *names: str) -> list[str]:
     for name in names:
         try:
             values = [str(value) for value in message.get_all(name, failobj=[])]
-        except Exception:
+        except Exception:  # noqa: S112 - an unparsable header names no one
             continue
         for _name, addr in getaddresses(values):
             addr = addr.strip().strip("<>").strip().lower()
@@ -113,12 +115,13 @@ def automatic(message: Message) -> str | None:
 
 def _decoded(part: Message) -> str:
     """A text part's content, whatever its charset claims (unknown, absent, wrong)."""
-    try:
-        content = part.get_content()  # type: ignore[attr-defined]
-        if isinstance(content, str):
-            return content
-    except Exception:
-        pass
+    if part.get_param("charset") is not None:
+        try:
+            content = part.get_content()  # type: ignore[attr-defined]
+            if isinstance(content, str) and "\ufffd" not in content:
+                return content
+        except Exception:  # noqa: S110 - an unknown charset or broken encoding: decoded below
+            pass
     try:
         payload = part.get_payload(decode=True)
     except Exception:
@@ -134,7 +137,10 @@ def _decoded(part: Message) -> str:
             return payload.decode(charset)
         except (LookupError, UnicodeDecodeError):
             continue
-    return payload.decode("utf-8", errors="replace")
+    try:
+        return payload.decode(declared or "utf-8", errors="replace")
+    except LookupError:
+        return payload.decode("utf-8", errors="replace")
 
 
 class _TextOfHtml(HTMLParser):
@@ -250,7 +256,8 @@ def _is_attachment(part: Message) -> bool:
         disposition = ""
     if disposition == "attachment" or part.get_filename():
         return True
-    return part.get_content_maintype() not in ("text", "multipart")
+    # A calendar invitation, a vCard, a delivery report's text/rfc822-headers: files, not text.
+    return part.get_content_type() not in ("text/plain", "text/html")
 
 
 @dataclass
@@ -333,7 +340,7 @@ def body_text(message: Message) -> tuple[str, list[File]]:
         for index, part in enumerate(leaves, start=1)
         if part is not plain and part is not html and _is_attachment(part)
     ]
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     return text[:MAX_TEXT], files
 
 
@@ -406,9 +413,12 @@ def new_text_of_reply(text: str) -> str:
         # "작성:".
         if re.match(r"^\s*On\b", line, re.I) and re.match(r"^\S*\s*wrote:$", following):
             break
-        if not line.lstrip().startswith(">") and re.match(r"^.{0,40}작성\s*:$", following):
-            if re.search(r"@|님이|\d", line):
-                break
+        if (
+            not line.lstrip().startswith(">")
+            and re.match(r"^.{0,40}작성\s*:$", following)
+            and re.search(r"@|님이|\d", line)
+        ):
+            break
         if line.lstrip().startswith(">"):
             continue
         kept.append(line)

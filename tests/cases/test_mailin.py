@@ -21,12 +21,7 @@ from cases.mailin.addresses import (
 from cases.mailin.models import InboundMessage
 from cases.mailin.parsing import html_to_text, new_text_of_reply
 from cases.mailin.services import Outcome, ingest_message
-from engagements.contacts.models import Contact
-from portal.notifications import OutboxEmail, deliver_outbox
-from portal.tenancy.models import Membership
-from tests.cases.conftest import engagement_with_contact
 from tests.conftest import PNG_BYTES
-from tests.factories import EngagementFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -111,7 +106,7 @@ def test_a_contact_raises_an_item_on_their_engagement(premium):
 
 
 def test_an_attachment_is_kept_and_a_refused_one_noted(premium):
-    engagement, contact = premium
+    _engagement, contact = premium
     raw = mail(
         contact.email,
         files=[
@@ -169,5 +164,8 @@ def test_quoted_history_and_signatures_are_trimmed():
 
 
 def test_html_is_text_without_script_or_style():
-    html = "<html><head><style>p{color:red}</style><script>alert(1)</script></head><body><p>Hi</p><p>there<br>you</p></body></html>"
+    html = (
+        "<html><head><style>p{color:red}</style><script>alert(1)</script></head>"
+        "<body><p>Hi</p><p>there<br>you</p></body></html>"
+    )
     assert html_to_text(html) == "Hi\n\nthere\nyou"
