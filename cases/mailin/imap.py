@@ -198,12 +198,26 @@ def _failure_key(identity: str, uidvalidity: str, uid: str) -> str:
 
 
 def _count_failure(key: str) -> int:
-    cache.add(key, 0, int(FAILURES_KEPT.total_seconds()))
+    """This message's failures so far, this one included. With the cache unreachable the count
+    is unknown: 1, so a message is never given up on for want of a cache."""
+    timeout = int(FAILURES_KEPT.total_seconds())
     try:
-        return int(cache.incr(key))
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, int(FAILURES_KEPT.total_seconds()))
+        cache.add(key, 0, timeout)
+        try:
+            return int(cache.incr(key))
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout)
+            return 1
+    except Exception as error:
+        logger.warning("Inbound e-mail failure count not kept (cache: %s)", error)
         return 1
+
+
+def _forget_failures(key: str) -> None:
+    try:
+        cache.delete(key)
+    except Exception as error:  # it expires on its own
+        logger.warning("Inbound e-mail failure count not cleared (cache: %s)", error)
 
 
 def _run_level(error: BaseException) -> bool:
@@ -272,7 +286,7 @@ def poll_mailbox(
                             failed,
                         )
                         _move(client, uid, failed, can_move)
-                        cache.delete(key)
+                        _forget_failures(key)
                         result.given_up += 1
                     else:
                         logger.exception(
@@ -285,7 +299,7 @@ def poll_mailbox(
                         result.failed += 1
                     continue
                 _move(client, uid, done, can_move)
-                cache.delete(key)
+                _forget_failures(key)
                 result.handled += 1
     finally:
         if mutex is not None:

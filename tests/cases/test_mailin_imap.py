@@ -291,6 +291,32 @@ def test_a_lost_database_fails_the_run_not_the_message(dovecot):
     assert poll_mailbox().handled == 1 and Case.objects.count() == 1
 
 
+def test_with_the_cache_down_good_mail_still_flows_and_nothing_is_given_up(dovecot, monkeypatch):
+    from cases.mailin import imap
+
+    class DownCache:
+        def __getattr__(self, name):
+            def down(*args, **kwargs):
+                raise ConnectionError("cache unreachable")
+
+            return down
+
+    monkeypatch.setattr(imap, "cache", DownCache())
+    _engagement, contact = engagement_with_contact("premium")
+
+    def ingest(raw: bytes, **kwargs):
+        if b"Subject: Poison" in raw:
+            raise ValueError("cannot digest this")
+        return ingest_message(raw, **kwargs)
+
+    dovecot.append(mail(contact.email, "Poison"))
+    dovecot.append(mail(contact.email, "Fine"))
+    for _run in range(4):  # more runs than INBOUND_IMAP_MAX_ATTEMPTS: the count is unknown
+        poll_mailbox(ingest=ingest)
+    assert list(Case.objects.values_list("subject", flat=True)) == ["Fine"]
+    assert dovecot.count("INBOX") == 1 and dovecot.count("Failed") == 0
+
+
 # --- concurrency --------------------------------------------------------------------------------
 
 
