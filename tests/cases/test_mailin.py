@@ -21,6 +21,10 @@ from cases.mailin.addresses import (
 from cases.mailin.models import InboundMessage
 from cases.mailin.parsing import html_to_text, new_text_of_reply
 from cases.mailin.services import Outcome, ingest_message
+from cases.sla import response_deadlines
+from engagements.contacts.models import Contact
+from portal.audit import AuditEntry
+from portal.notifications import Notification
 from tests.conftest import PNG_BYTES
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +106,41 @@ def test_a_contact_raises_an_item_on_their_engagement(premium):
     assert "nobody can sign in" in case.description
     assert case.received_at == received
     assert case.assignee == engagement.manager  # the case service's rules ran
+    # The response objective runs from when the message reached us, not from now.
+    assert case.response_due_at == response_deadlines(engagement, received)[1]
     assert InboundMessage.objects.get(case=case).outcome == "created_case"
+    entry = AuditEntry.objects.get(action="case.raise", object_id=str(case.pk))
+    assert entry.actor == contact and entry.after["channel"] == "email"
+    assert Notification.objects.filter(user=engagement.manager, kind="case.raised").exists()
+
+
+def test_a_contact_cannot_push_received_at_into_the_future(premium):
+    _engagement, contact = premium
+    later = timezone.now() + timedelta(days=2)
+    result = ingest_message(mail(contact.email), received_at=later)
+    assert Case.objects.get(pk=result.case_id).received_at <= timezone.now()
+
+
+def test_reply_prefixes_are_dropped_from_a_new_items_subject(premium):
+    _engagement, contact = premium
+    result = ingest_message(mail(contact.email, "FW: RE: 회신: Disk full"))
+    assert Case.objects.get(pk=result.case_id).subject == "Disk full"
+
+
+def test_a_message_without_a_subject_gets_one_in_the_engagements_language(premium):
+    engagement, contact = premium
+    engagement.language = "ko"
+    engagement.save(update_fields=["language"])
+    result = ingest_message(mail(contact.email, ""))
+    assert Case.objects.get(pk=result.case_id).subject == "(제목 없음)"
+
+
+def test_a_removed_contact_cannot_raise_by_mail(premium):
+    engagement, contact = premium
+    Contact.objects.filter(user=contact).update(removed_at=timezone.now())
+    result = ingest_message(mail(contact.email))
+    assert result.outcome == Outcome.REFUSED_NOT_CONTACT
+    assert not Case.objects.filter(engagement=engagement).exists()
 
 
 def test_an_attachment_is_kept_and_a_refused_one_noted(premium):
