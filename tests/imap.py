@@ -169,9 +169,13 @@ userdb {{
                 return self
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
+                    log = self.log()
                     self.stop()
-                    raise RuntimeError(f"dovecot did not start:\n{self.log()}") from None
+                    raise RuntimeError(f"dovecot did not start:\n{log}") from None
                 time.sleep(0.1)
+            except BaseException:  # up, but refusing us: never leave it running
+                self.stop()
+                raise
 
     def log(self) -> str:
         with contextlib.suppress(OSError):

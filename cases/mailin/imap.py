@@ -304,4 +304,13 @@ def poll_mailbox(
     finally:
         if mutex is not None:
             mutex.release()
+    if result.handled or result.failed or result.given_up:
+        logger.info(
+            "IMAP poll of %s: %d handled, %d failed (kept for the next run), %d moved to %s",
+            mailbox,
+            result.handled,
+            result.failed,
+            result.given_up,
+            failed,
+        )
     return result
