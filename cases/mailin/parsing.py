@@ -82,11 +82,13 @@ def sender(message: Message) -> str:
 
 
 def message_key(message: Message, raw: bytes) -> tuple[str, str]:
-    """(key, message id): the Message-ID when there is one, else a hash of the raw bytes."""
+    """(key, message id): the sender and the Message-ID when there is one (so nobody can
+    spend another sender's Message-ID before it arrives), else a hash of the raw bytes."""
     message_id = header(message, "Message-ID").strip()
     if message_id:
         message_id = message_id[:250]
-        return f"id:{message_id}"[:255], message_id
+        digest = hashlib.sha256(f"{sender(message)}\n{message_id}".encode()).hexdigest()
+        return f"id:{digest}", message_id
     return f"sha256:{hashlib.sha256(raw).hexdigest()}", ""
 
 
@@ -346,12 +348,9 @@ def body_text(message: Message) -> tuple[str, list[File]]:
         ),
         None,
     )
-    if plain is not None:
-        text = _decoded(plain)
-    elif html is not None:
+    text = _decoded(plain) if plain is not None else ""
+    if not text.strip() and html is not None:  # no plain part, or an empty one beside the HTML
         text = html_to_text(_decoded(html))
-    else:
-        text = ""
     files = [
         File(_filename(part, index), part.get_content_type(), _file_bytes(part))
         for index, part in enumerate(leaves, start=1)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from django.conf import settings
@@ -118,6 +118,8 @@ def ingest_message(raw: bytes, *, received_at: datetime | None = None) -> Ingest
     absent. The item's response objective runs from it. A time in the future counts as now."""
     raw = bytes(raw or b"")
     now = timezone.now()
+    if received_at is not None and timezone.is_naive(received_at):
+        received_at = timezone.make_aware(received_at, UTC)
     received_at = min(received_at or now, now)
     parsed = parse(raw)
     key, message_id = message_key(parsed.message, raw)
@@ -274,8 +276,8 @@ def _new_case(parsed: Parsed, record: InboundMessage, user: User) -> _Decision:
         )
     else:
         return _choose(record, parsed, user, active)
-    accepted, dropped = _sorted_files(parsed.files)
     with translation.override(engagement.language or settings.LANGUAGE_CODE):
+        accepted, dropped = _sorted_files(parsed.files)  # why each was refused, in its language
         subject = strip_reply_prefix(parsed.subject)[:200].strip() or _("(no subject)")
         description = _with_dropped(parsed.text.strip(), dropped)
     try:
@@ -339,7 +341,8 @@ def _reply(parsed: Parsed, record: InboundMessage, user: User, case_id: int) -> 
     if case is None:
         return _refuse(record, Outcome.REFUSED_UNKNOWN_CASE, to=parsed.sender, user=user)
     engagement = case.engagement
-    accepted, dropped = _sorted_files(parsed.files)
+    with translation.override(engagement.language or settings.LANGUAGE_CODE):
+        accepted, dropped = _sorted_files(parsed.files)
     text = new_text_of_reply(parsed.text)
     if not text and not accepted:
         return _Decision(Outcome.IGNORED_EMPTY_REPLY, case=case, dropped=dropped)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -207,3 +207,50 @@ def test_html_is_text_without_script_or_style():
         "<body><p>Hi</p><p>there<br>you</p></body></html>"
     )
     assert html_to_text(html) == "Hi\n\nthere\nyou"
+
+
+def test_a_manager_writing_a_new_message_raises_nothing(premium):
+    """Staff raise items in the portal (they choose the customer's engagement there); a new
+    message from them is refused, not filed on whichever engagement they serve."""
+    engagement, _contact = premium
+    result = ingest_message(mail(engagement.manager.email))
+    assert result.outcome == Outcome.REFUSED_NOT_CONTACT
+    assert Case.objects.count() == 0
+
+
+def test_an_empty_plain_part_beside_html_reads_the_html(premium):
+    _engagement, contact = premium
+    message = EmailMessage()
+    message["From"] = contact.email
+    message["To"] = INBOUND
+    message["Subject"] = "Printer offline"
+    message.set_content("\n")
+    message.add_alternative("<p>The <b>printer</b> is offline.</p>", subtype="html")
+    result = ingest_message(message.as_bytes())
+    assert Case.objects.get(pk=result.case_id).description == "The printer is offline."
+
+
+def test_a_strangers_message_id_does_not_block_a_contacts_message(premium):
+    _engagement, contact = premium
+    message_id = "<CAF7shared-1@mail.gmail.com>"
+    ingest_message(mail("stranger@elsewhere.test", message_id=message_id))
+    result = ingest_message(mail(contact.email, message_id=message_id))
+    assert result.outcome == Outcome.CREATED_CASE
+    assert ingest_message(mail(contact.email, message_id=message_id)).outcome == "duplicate"
+
+
+def test_a_naive_receipt_time_is_read_as_utc(premium):
+    _engagement, contact = premium
+    naive = (timezone.now() - timedelta(hours=1)).astimezone(UTC).replace(tzinfo=None)
+    result = ingest_message(mail(contact.email), received_at=naive)
+    assert Case.objects.get(pk=result.case_id).received_at == naive.replace(tzinfo=UTC)
+
+
+def test_a_dropped_attachment_is_noted_in_the_engagements_language(premium):
+    engagement, contact = premium
+    engagement.language = "ko"
+    engagement.save(update_fields=["language"])
+    raw = mail(contact.email, files=[("setup.exe", "application/octet-stream", b"MZ\x90\x00")])
+    case = Case.objects.get(pk=ingest_message(raw).case_id)
+    assert "받지 못한 첨부 파일" in case.description and "setup.exe" in case.description
+    assert "Only these file types" not in case.description

@@ -80,13 +80,14 @@ def _build_rows(world: Any) -> None:
 
 def _more_rows(world: Any) -> None:
     """Kinds the isolation builders do not make: a holiday, a root-cause analysis, a change
-    acknowledgement (by the tenant's PoC), a tombstone, a rating of a resolution, so their text
-    and ids are in the check too."""
+    acknowledgement (by the tenant's PoC), a tombstone, a rating of a resolution, an inbound
+    e-mail's record, so their text and ids are in the check too."""
     import datetime
 
     from django.utils import timezone
 
     from cases.casework.models import RootCauseAnalysis
+    from cases.mailin.models import InboundMessage
     from cases.satisfaction.models import CaseRating
     from engagements.contracts.models import EngagementHoliday
     from portal.deletions import deletion_record
@@ -117,6 +118,15 @@ def _more_rows(world: Any) -> None:
             score=4,
             comment=f"Rated at {tenant.organization.name}",
             rated_by=tenant.poc,
+        )
+        InboundMessage.objects.create(  # the record of an e-mail that raised the case
+            message_key=f"id:<fuzz-{tenant.organization.pk}@customer.test>",
+            sender=tenant.poc.email,
+            subject=f"Mail from {tenant.organization.name}",
+            outcome="created_case",
+            organization=tenant.organization,
+            engagement=tenant.objects["engagement"],
+            case=tenant.objects["case"],
         )
 
 
