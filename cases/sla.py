@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases.casework.models import Case, SlaReminder
+from cases.mailin.outbound import case_thread
 from engagements.absences.models import Absence
 from engagements.absences.selectors import absences_at, cover_of
 from engagements.business_time import BusinessCalendar, add_business_days
@@ -214,6 +215,7 @@ def _send_batch(case_ids: list[int], threshold: str, now: datetime, admins: list
                     f"/cases/{case.pk}/",
                     case.engagement,
                     _renderer(case, threshold),
+                    case_thread(case.pk),
                 )
                 for case in cases
                 if case.pk in claimed

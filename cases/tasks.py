@@ -4,6 +4,7 @@ one import per feature that has jobs."""
 from celery import shared_task
 
 from cases.absences import send_absence_summaries
+from cases.mailin import tasks as mailin_tasks  # noqa: F401
 from cases.risks import tasks as risks_tasks  # noqa: F401
 from cases.sla import scan
 from portal.tenancy.scoping import system_scope

@@ -42,6 +42,7 @@ class OutboxEmailAdmin(ReadOnlyAdmin):
         "to",
         "subject",
         "body",
+        "headers",
         "language",
         "notification",
         "created_at",

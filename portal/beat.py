@@ -44,7 +44,7 @@ return 0
 class RedisLeadership:
     """The leader's lock as a Redis key holding its id, with a time to live."""
 
-    def __init__(self, url: str, ttl: float) -> None:
+    def __init__(self, url: str, ttl: float, name: str = "beat:leader") -> None:
         import redis
 
         self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
@@ -52,7 +52,7 @@ class RedisLeadership:
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._renew = self.client.register_script(_RENEW)
         # Deployments sharing one Redis keep apart by their cache key prefix.
-        self.key = f"{settings.CACHE_KEY_PREFIX}:beat:leader"
+        self.key = f"{settings.CACHE_KEY_PREFIX}:{name}"
 
     def hold(self) -> bool:
         import redis
@@ -101,13 +101,21 @@ class FileLeadership:
             self.file = None
 
 
-def leadership() -> RedisLeadership | FileLeadership:
+def named_lock(name: str, ttl: float, path: Path) -> RedisLeadership | FileLeadership:
+    """A lock one process holds at a time, the beat leader's way: a Redis key `name` living
+    `ttl` seconds unless its holder renews it (`hold()` again), or with no Redis an exclusive
+    lock on the file `path`. Other jobs that must run alone (the IMAP poller per mailbox) use
+    it too."""
     url = settings.REDIS_URL or (
         settings.CELERY_BROKER_URL if settings.CELERY_BROKER_URL.startswith("redis") else ""
     )
     if url:
-        return RedisLeadership(url, settings.BEAT_LOCK_TTL_SECONDS)
-    return FileLeadership(Path(settings.BEAT_LOCK_FILE))
+        return RedisLeadership(url, ttl, name)
+    return FileLeadership(path)
+
+
+def leadership() -> RedisLeadership | FileLeadership:
+    return named_lock("beat:leader", settings.BEAT_LOCK_TTL_SECONDS, Path(settings.BEAT_LOCK_FILE))
 
 
 class HeartbeatScheduler(PersistentScheduler):

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import get_connection, send_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -109,6 +111,10 @@ class OutboxEmail(models.Model):
     last_error = models.TextField(blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
     claim_token = models.CharField(max_length=32, blank=True)
+    # Extra headers set by whoever queued it ({name: value}): threading (Message-ID,
+    # In-Reply-To, References) and Reply-To. Fixed when queued, so a retry carries the same
+    # Message-ID; only the names of EMAIL_HEADERS are sent (see `safe_headers`).
+    headers = models.JSONField(default=dict, blank=True)
 
     class Meta:
         app_label = "portal"
@@ -122,6 +128,47 @@ class OutboxEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.to}: {self.subject}"
+
+
+# The headers a caller may set on an outbox e-mail; everything else (From, To, Subject, the MIME
+# headers) is the deliverer's.
+EMAIL_HEADERS = ("Reply-To", "Message-ID", "In-Reply-To", "References")
+_HEADER_NAMES = {name.lower(): name for name in EMAIL_HEADERS}
+_MSG_IDS = re.compile(r"<[^<>\s]+@[^<>\s]+>")
+
+
+def safe_headers(headers: Any) -> dict[str, str]:
+    """The caller's headers as they may be sent: known names only, each value on one line
+    (no CR/LF can start a header of its own), message ids reduced to `<…@…>` tokens."""
+    safe: dict[str, str] = {}
+    if not isinstance(headers, dict):
+        return safe
+    for name, value in headers.items():
+        canonical = _HEADER_NAMES.get(str(name).lower())
+        if canonical is None or not isinstance(value, str):
+            continue
+        value = header_safe(value)
+        if canonical in ("Message-ID", "In-Reply-To", "References"):
+            ids = _MSG_IDS.findall(value)
+            value = ids[0] if ids and canonical != "References" else " ".join(ids)
+        if value:
+            safe[canonical] = value[:998]
+    return safe
+
+
+@dataclass(frozen=True)
+class MailThread:
+    """Where a notification's e-mails belong in the recipient's mail client: a subject prefix
+    (`[#12]`) and the headers of each e-mail, made once per e-mail when it is queued (so each
+    has its own Message-ID, the same at every retry)."""
+
+    subject_prefix: str = ""
+    headers: Callable[[], dict[str, str]] = field(default=dict)
+
+    def subject(self, title: str) -> str:
+        if not self.subject_prefix or self.subject_prefix in title:
+            return title
+        return header_safe(f"{self.subject_prefix} {title}")[:250]
 
 
 def recipient_language(user: Any, engagement: Any | None) -> str:
@@ -183,18 +230,20 @@ def _notification(user: Any, channels: Channels, *, email: bool, **fields: Any) 
 
 
 def notify_claimed(
-    items: Iterable[tuple[Iterable[Any], str, str, Any, Callable[[], tuple[str, str]]]],
+    items: Iterable[tuple[Any, ...]],
     *,
     kind: str,
 ) -> int:
     """Bulk-write notifications (and their e-mails) for events the caller has already claimed
     exclusively, e.g. with a unique row inserted in the same transaction; each item is
-    (users, key, url, engagement, render). Returns how many notifications were written."""
+    (users, key, url, engagement, render) or (users, key, url, engagement, render, thread), the
+    MailThread the e-mails belong to. Returns how many notifications were written."""
     notifications: list[Notification] = []
     emails: list[tuple[int, OutboxEmail]] = []
     items = [(list(users), *rest) for users, *rest in items]
     preferences = _channels(kind, [user for item in items for user in item[0]])
-    for users, key, url, engagement, render in items:
+    for users, key, url, engagement, render, *more in items:
+        thread: MailThread | None = more[0] if more else None
         seen: set[int] = set()
         texts = _Texts(render)
         for user in users:
@@ -222,7 +271,11 @@ def notify_claimed(
                 (
                     len(notifications) - 1,
                     OutboxEmail(
-                        to=user.email, subject=title, body=_email_body(body, url), language=language
+                        to=user.email,
+                        subject=thread.subject(title) if thread else title,
+                        body=_email_body(body, url),
+                        language=language,
+                        headers=thread.headers() if thread else {},
                     ),
                 )
             )
@@ -242,9 +295,11 @@ def notify(
     url: str = "",
     engagement: Any | None = None,
     email: bool = True,
+    thread: MailThread | None = None,
 ) -> list[Notification]:
     """Notify each user once for `key` (in-app and, unless told not to, by e-mail), as each
-    one's preferences for `kind` want it (portal.notification_preferences).
+    one's preferences for `kind` want it (portal.notification_preferences). The e-mails belong
+    to `thread` when given (subject prefix, Reply-To and threading headers).
 
     `render()` returns (title, body) and is called once in each language of the portal (all are
     kept, for the in-app list; the e-mail is in the recipient's). Call inside the transaction that
@@ -279,10 +334,11 @@ def notify(
                 if email and channels.email:
                     OutboxEmail.objects.create(
                         to=user.email,
-                        subject=title,
+                        subject=thread.subject(title) if thread else title,
                         body=_email_body(body, url),
                         language=language,
                         notification=notification,
+                        headers=thread.headers() if thread else {},
                     )
         except IntegrityError:
             continue  # already sent for this key
@@ -301,10 +357,15 @@ def provider_admins() -> models.QuerySet:
 MAX_BACKOFF = timedelta(hours=1)
 
 
-def queue_email(*, to: str, subject: str, body: str, language: str) -> OutboxEmail:
+def queue_email(
+    *, to: str, subject: str, body: str, language: str, headers: dict[str, str] | None = None
+) -> OutboxEmail:
     """Put an e-mail that belongs to no notification (a welcome, say) in the outbox. Call inside
-    the transaction that decides to send it: if that rolls back, nothing is sent."""
-    return OutboxEmail.objects.create(to=to, subject=subject, body=body, language=language)
+    the transaction that decides to send it: if that rolls back, nothing is sent. `headers`: see
+    `safe_headers`."""
+    return OutboxEmail.objects.create(
+        to=to, subject=subject, body=body, language=language, headers=headers or {}
+    )
 
 
 def _claim(batch: int, now: datetime) -> tuple[str, list[OutboxEmail]]:
@@ -338,6 +399,22 @@ def _release(token: str, rows: Iterable[OutboxEmail]) -> None:
     ).update(claimed_until=None, claim_token="")
 
 
+def send_mail(
+    subject: str,
+    body: str,
+    from_email: str | None,
+    recipients: list[str],
+    *,
+    connection: Any,
+    headers: dict[str, str] | None = None,
+) -> int:
+    """Send one message with its extra headers over `connection` (django's send_mail, which
+    takes no headers); returns how many were sent."""
+    return EmailMessage(
+        subject, body, from_email, recipients, connection=connection, headers=headers or {}
+    ).send()
+
+
 def deliver_outbox(batch: int | None = None) -> tuple[int, int]:
     """Send due e-mails; returns (sent, failed).
 
@@ -368,7 +445,14 @@ def deliver_outbox(batch: int | None = None) -> tuple[int, int]:
                 break
             mine = OutboxEmail.objects.filter(pk=row.pk, claim_token=token, sent_at__isnull=True)
             try:
-                send_mail(header_safe(row.subject), row.body, None, [row.to], connection=smtp)
+                send_mail(
+                    header_safe(row.subject),
+                    row.body,
+                    None,
+                    [row.to],
+                    connection=smtp,
+                    headers=safe_headers(row.headers),
+                )
             except SoftTimeLimitExceeded:
                 _release(token, rows[position:])
                 raise

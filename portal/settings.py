@@ -226,6 +226,7 @@ CELERY_TASK_ROUTES = {
     "cases.tasks.scan_sla": {"queue": "sla"},
     "portal.tasks.deliver_outbox": {"queue": "mail"},
     "portal.tasks.deliver_webhooks": {"queue": "mail"},
+    "cases.mailin.tasks.*": {"queue": "mail"},
     "reviews.scheduling.tasks.*": {"queue": "scheduler"},
     "reviews.maintenance.tasks.*": {"queue": "scheduler"},
     "engagements.time.tasks.*": {"queue": "scheduler"},
@@ -275,6 +276,37 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("OVERAGE_INTERVAL_SECONDS", default=3600.0),
     },
 }
+
+# Cases by e-mail from a mailbox (cases/mailin/imap.py): with INBOUND_IMAP_URL set, beat has the
+# `mail` queue poll it; every message becomes a case or a comment, then moves to the done folder,
+# or after INBOUND_IMAP_MAX_ATTEMPTS failed attempts to the failed folder. A bad URL stops every
+# process here, at startup, with the reason.
+INBOUND_IMAP_URL = env.str("INBOUND_IMAP_URL", default="")
+INBOUND_IMAP_DONE_FOLDER = env.str("INBOUND_IMAP_DONE_FOLDER", default="Processed")
+INBOUND_IMAP_FAILED_FOLDER = env.str("INBOUND_IMAP_FAILED_FOLDER", default="Failed")
+INBOUND_IMAP_MAX_ATTEMPTS = env.int("INBOUND_IMAP_MAX_ATTEMPTS", default=5)
+INBOUND_IMAP_INTERVAL_SECONDS = env.float("INBOUND_IMAP_INTERVAL_SECONDS", default=60.0)
+INBOUND_IMAP_BATCH_SIZE = env.int("INBOUND_IMAP_BATCH_SIZE", default=100)
+INBOUND_IMAP_TIMEOUT_SECONDS = env.float("INBOUND_IMAP_TIMEOUT_SECONDS", default=30.0)
+# One poller per mailbox at a time: a Redis key living this long unless renewed (at every
+# message), or a file lock in the var folder with no Redis.
+INBOUND_IMAP_LOCK_SECONDS = env.float("INBOUND_IMAP_LOCK_SECONDS", default=120.0)
+INBOUND_IMAP_LOCK_FILE = str(VAR_DIR / "mailin-imap.lock")
+if INBOUND_IMAP_URL:
+    from cases.mailin.imap_url import ImapUrlError, check_folders, parse_imap_url
+
+    try:
+        check_folders(
+            parse_imap_url(INBOUND_IMAP_URL), INBOUND_IMAP_DONE_FOLDER, INBOUND_IMAP_FAILED_FOLDER
+        )
+    except ImapUrlError as error:
+        raise ImproperlyConfigured(str(error)) from None
+    CELERY_BEAT_SCHEDULE["poll-imap"] = {
+        "task": "cases.mailin.tasks.poll_imap",
+        "schedule": INBOUND_IMAP_INTERVAL_SECONDS,
+        # A run still queued when the next is due is dropped: the next one reads the same mail.
+        "options": {"expires": INBOUND_IMAP_INTERVAL_SECONDS},
+    }
 
 # An API POST's Idempotency-Key (and a page form's one-time token) is kept this long; a second
 # request with a key still in flight waits at most IDEMPOTENCY_WAIT_SECONDS (PostgreSQL).

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases.casework.models import Attachment, Case, CaseEvent, RootCauseAnalysis
+from cases.mailin.outbound import case_thread
 from cases.sla import response_deadlines
 from engagements.absences.selectors import responsible_manager, with_cover
 from engagements.catalog.models import Cadence
@@ -277,6 +278,7 @@ def case_raise(
         kind="case.raised",
         key=f"case:{case.pk}:raised",
         url=_case_url(case),
+        thread=case_thread(case.pk),
         engagement=engagement,
         render=lambda: (
             _("New %(kind)s #%(id)s (severity %(severity)s): %(subject)s")
@@ -350,6 +352,7 @@ def case_comment(*, acting_user: User, case: Case, body: str, public: bool = Tru
             kind="case.comment",
             key=f"case:{case.pk}:event:{event.pk}",
             url=_case_url(case),
+            thread=case_thread(case.pk),
             engagement=engagement,
             render=lambda: (
                 _("New reply on #%(id)s: %(subject)s") % {"id": case.pk, "subject": case.subject},
@@ -467,6 +470,7 @@ def case_set_status(*, acting_user: User, case: Case, status: str, note: str = "
             kind=f"case.{status}",
             key=f"case:{case.pk}:{status}:{now}",
             url=_case_url(case),
+            thread=case_thread(case.pk),
             engagement=engagement,
             render=lambda: (
                 _("#%(id)s is %(status)s: %(subject)s")
@@ -554,6 +558,7 @@ def _notify_assigned(case: Case, assignee: User, acting_user: User) -> None:
             kind="case.assigned",
             key=key,
             url=_case_url(case),
+            thread=case_thread(case.pk),
             engagement=case.engagement,
             render=lambda: (
                 _("#%(id)s was assigned to you: %(subject)s")
@@ -566,6 +571,7 @@ def _notify_assigned(case: Case, assignee: User, acting_user: User) -> None:
         kind="case.assigned",
         key=key,
         url=_case_url(case),
+        thread=case_thread(case.pk),
         engagement=case.engagement,
         render=lambda: (
             _("#%(id)s was assigned to %(person)s, who is away; you cover: %(subject)s")
@@ -622,6 +628,7 @@ def case_escalate(*, acting_user: User, case: Case, reason: str = "") -> Case:
         kind="case.escalated",
         key=f"case:{case.pk}:escalated",
         url=_case_url(case),
+        thread=case_thread(case.pk),
         engagement=engagement,
         render=lambda: (
             _("Escalated: #%(id)s %(subject)s") % {"id": case.pk, "subject": case.subject},

@@ -234,8 +234,9 @@ def test_e_mail_goes_in_the_recipients_own_language_counted_at_the_smtp_server(w
     OutboxEmail.objects.update(send_after=timezone.now() - timedelta(seconds=1))
     deliver_outbox()
     received = smtp_sink.subjects()
-    assert received[f"#{case.pk}에 새 답변: Q1"] == 1  # the Korean PoC
-    assert received[f"New inquiry #{case.pk} (severity 2): Q1"] == 1  # the English manager
+    # Case e-mails start with the case's [#id] (cases/mailin/outbound.py: replies find it).
+    assert received[f"[#{case.pk}] #{case.pk}에 새 답변: Q1"] == 1  # the Korean PoC
+    assert received[f"[#{case.pk}] New inquiry #{case.pk} (severity 2): Q1"] == 1  # English
     assert sum(received.values()) == len(smtp_sink.messages)
 
 

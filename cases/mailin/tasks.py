@@ -1,0 +1,19 @@
+"""Cases by e-mail: the IMAP poller's Celery job (routed to the `mail` queue; in beat's
+schedule only when INBOUND_IMAP_URL is set)."""
+
+from celery import shared_task
+
+
+@shared_task(name="cases.mailin.tasks.poll_imap", acks_late=True, reject_on_worker_lost=True)
+def poll_imap() -> dict[str, int | bool]:
+    """Read the inbound mailbox once (cases.mailin.imap). Not retried: beat runs it again
+    soon, and what it did not finish is still in the mailbox."""
+    from cases.mailin.imap import poll_mailbox
+
+    result = poll_mailbox()
+    return {
+        "handled": result.handled,
+        "failed": result.failed,
+        "given_up": result.given_up,
+        "skipped": result.skipped,
+    }
