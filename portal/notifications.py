@@ -132,7 +132,7 @@ class OutboxEmail(models.Model):
 
 # The headers a caller may set on an outbox e-mail; everything else (From, To, Subject, the MIME
 # headers) is the deliverer's.
-EMAIL_HEADERS = ("Reply-To", "Message-ID", "In-Reply-To", "References")
+EMAIL_HEADERS = ("Reply-To", "Message-ID", "In-Reply-To", "References", "Auto-Submitted")
 _HEADER_NAMES = {name.lower(): name for name in EMAIL_HEADERS}
 _MSG_IDS = re.compile(r"<[^<>\s]+@[^<>\s]+>")
 
@@ -151,6 +151,8 @@ def safe_headers(headers: Any) -> dict[str, str]:
         if canonical in ("Message-ID", "In-Reply-To", "References"):
             ids = _MSG_IDS.findall(value)
             value = ids[0] if ids and canonical != "References" else " ".join(ids)
+        if canonical == "Auto-Submitted" and value not in ("auto-replied", "auto-generated"):
+            continue  # RFC 3834's values only
         if value:
             safe[canonical] = value[:998]
     return safe

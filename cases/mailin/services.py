@@ -431,5 +431,10 @@ def _refuse(
             subject=record.subject if subject is None else subject,
             choices=choices,
         )
-    queue_email(to=to, subject=title, body=body, language=language)
+    # An automatic answer (RFC 3834): marked so the other side's machines answer nothing, and
+    # threaded on the message it answers.
+    headers = {"Auto-Submitted": "auto-replied"}
+    if record.message_id:
+        headers["In-Reply-To"] = headers["References"] = record.message_id
+    queue_email(to=to, subject=title, body=body, language=language, headers=headers)
     return _Decision(outcome, engagement=engagement, refusal_sent=True, detail=detail)

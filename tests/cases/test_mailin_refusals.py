@@ -55,6 +55,15 @@ def test_an_unknown_sender_gets_one_refusal_a_day_in_english(smtp_sink):
     assert InboundMessage.objects.filter(outcome="refused_unknown_sender").count() == 3
 
 
+def test_a_refusal_is_marked_automatic_and_threads_on_the_message_it_answers(smtp_sink):
+    """RFC 3834: the other side's machines must not answer it; mail clients thread it."""
+    ingest_message(mail("stranger@elsewhere.test", "Help", message_id="<ask-1@customer.test>"))
+    (refusal,) = delivered(smtp_sink)
+    assert refusal["Auto-Submitted"] == "auto-replied"
+    assert refusal["In-Reply-To"] == "<ask-1@customer.test>"
+    assert refusal["References"] == "<ask-1@customer.test>"
+
+
 def test_a_member_who_only_reads_is_refused_in_their_language(smtp_sink, premium):
     engagement, _contact = premium
     member = MembershipFactory(
