@@ -14,8 +14,8 @@ Tokens are made for the run (6 h expiry) and deleted at the end; nothing else is
 Needs DATABASE_URL (PostgreSQL, a `generate_dataset` database) and, as in production, REDIS_URL
 for the cache (throttling, the token cache).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench REDIS_URL=redis://127.0.0.1:6379/0 \
-        .venv/bin/python bench/bench_api_lean.py [--rounds 5 --requests 200]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench \
+    REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/bench_api_lean.py [--rounds 5]
 """
 
 from __future__ import annotations
@@ -34,16 +34,15 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
 # with a rate the loop cannot reach, as bench_http.py does.
 os.environ.setdefault("API_THROTTLE_USER", "100000000/min")
 
-from bench._dataset_env import QueryCounter, print_load, require_dataset  # noqa: E402
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
 
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from engagements.contacts.models import Contact  # noqa: E402
-from portal.accounts import services as account_services  # noqa: E402
-from portal.accounts.models import ApiToken, User  # noqa: E402
-from portal.tenancy.scoping import raw_sql, system_scope  # noqa: E402
+from bench._dataset_env import QueryCounter, print_load, require_dataset
+from engagements.contacts.models import Contact
+from portal.accounts import services as account_services
+from portal.accounts.models import ApiToken, User
+from portal.tenancy.scoping import raw_sql, system_scope
 
 TOKEN_NAME = "bench_api_lean"
 
