@@ -253,7 +253,8 @@ class CaseViewSet(PortalReadCreateViewSet):
             return super().retrieve(request, *args, **kwargs)
         lookup = self.lookup_url_kwarg or self.lookup_field
         # The same 404 as get_object's for a missing id, another tenant's, or one not a number.
-        row = get_row_or_404(case_rows(self.get_queryset()), pk=self.kwargs[lookup])
+        rows: Any = case_rows(self.get_queryset())
+        row: dict[str, Any] = get_row_or_404(rows, pk=self.kwargs[lookup])
         return Response(case_representations([row], now=timezone.now())[0])
 
     def _case_response(self, case: Case, *, status_code: int = status.HTTP_200_OK) -> Response:

@@ -230,7 +230,7 @@ def covers_of_held(
     for pk, engagement_id, assignee_id in held:
         user = cover_of(engagements[engagement_id], assignee_id, absent)
         if user is not None:
-            covers[pk] = Cover(absence=absent[cast(int, assignee_id)], user=user)
+            covers[pk] = Cover(absence=absent[assignee_id], user=user)
     return covers
 
 

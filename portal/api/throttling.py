@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from typing import Any, overload
+from typing import Any, cast, overload
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache import cache as default_cache
@@ -61,19 +61,19 @@ class Window(Sequence[float]):
     """A history as the script describes it — how many times and the oldest — read the way DRF
     (`wait()`) and `portal.api.sync.rate_limit_headers` read a history: its length and `[-1]`."""
 
-    def __init__(self, count: int, oldest: float | None) -> None:
-        self.count = count
+    def __init__(self, size: int, oldest: float | None) -> None:
+        self.size = size
         self.oldest = oldest
 
     def __len__(self) -> int:
-        return self.count
+        return self.size
 
     @overload
     def __getitem__(self, index: int) -> float: ...
     @overload
     def __getitem__(self, index: slice) -> Sequence[float]: ...
     def __getitem__(self, index: int | slice) -> Any:
-        if index in (-1, self.count - 1) and self.count and self.oldest is not None:
+        if index in (-1, self.size - 1) and self.size and self.oldest is not None:
             return self.oldest
         raise IndexError("the script reports only the oldest time")
 
@@ -114,7 +114,7 @@ class _OneRoundTrip:
         if self.key is None:
             return True
         self.now = self.timer()  # type: ignore[attr-defined]
-        client = backend._cache.get_client(self.key, write=True)
+        client = cast(Any, backend)._cache.get_client(self.key, write=True)
         if _script is None:
             _script = Script(client, SLIDING_WINDOW)
         allowed, count, oldest = _script(
@@ -130,7 +130,7 @@ class _OneRoundTrip:
         backend = redis_cache(self.cache)
         if backend is None:
             return list(self.cache.get(key, []))
-        client = backend._cache.get_client(key)
+        client = cast(Any, backend)._cache.get_client(key)
         return [float(value) for value in client.lrange(history_key(backend, key), 0, -1)]
 
 
