@@ -113,10 +113,11 @@ def _engagements_to_split() -> list[int] | None:
         return None
     if not scope.is_customer:
         return sorted(scope.engagement_ids)
-    # Kept with the scope (a token's is kept for a second, portal/api/authentication.py).
+    # Kept with the scope: a token's scope is kept for at most a second
+    # (portal/api/authentication.py), so an engagement added meanwhile shows within that second.
     ids: list[int] | None = scope._extra.get("case_engagement_ids")
     if ids is None:
-        ids = sorted(Engagement.objects.values_list("pk", flat=True))
+        ids = sorted(Engagement.objects.order_by().values_list("pk", flat=True))
         scope._extra["case_engagement_ids"] = ids
     return ids
 
