@@ -66,12 +66,30 @@ def case_sla(case: Case, now: datetime) -> tuple[str, bool | None]:
     had when it was resolved. `response met` is known once responded (on time or not) or
     breached (False), and None while the objective can still be met.
     """
-    if case.first_response_at is not None:
-        return Sla.RESPONDED, case.first_response_at <= case.response_due_at
-    clock = case.resolved_at or now
-    if case.response_due_at <= clock:
+    return sla_state(
+        first_response_at=case.first_response_at,
+        response_due_at=case.response_due_at,
+        reminder_due_at=case.reminder_due_at,
+        resolved_at=case.resolved_at,
+        now=now,
+    )
+
+
+def sla_state(
+    *,
+    first_response_at: datetime | None,
+    response_due_at: datetime,
+    reminder_due_at: datetime,
+    resolved_at: datetime | None,
+    now: datetime,
+) -> tuple[str, bool | None]:
+    """`case_sla` from the item's times alone (the API reads them as plain rows)."""
+    if first_response_at is not None:
+        return Sla.RESPONDED, first_response_at <= response_due_at
+    clock = resolved_at or now
+    if response_due_at <= clock:
         return Sla.BREACHED, False
-    if case.reminder_due_at <= clock:
+    if reminder_due_at <= clock:
         return Sla.AT_RISK, None
     return Sla.ON_TRACK, None
 

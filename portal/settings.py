@@ -485,6 +485,10 @@ SPECTACULAR_SETTINGS = {
     },
 }
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=365)
+# How long each process keeps a token it checked, with its owner and their tenant scope, before
+# reading them again (portal/api/authentication.py): a revocation, deactivation or membership
+# change made elsewhere takes effect within this time. At most 1 s; 0 turns the cache off.
+API_TOKEN_CACHE_SECONDS = min(env.float("API_TOKEN_CACHE_SECONDS", default=1.0), 1.0)
 
 # --- Security: production defaults whenever DEBUG is off --------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -62,7 +62,10 @@ def require_chromium() -> None:
 
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
+    from portal.api.authentication import forget_tokens
+
     cache.clear()
+    forget_tokens()  # the tokens each process keeps for a second (portal/api/authentication.py)
     yield
 
 

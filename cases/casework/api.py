@@ -9,17 +9,18 @@ tenant's item answers 404 before anything else is looked at.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import permissions, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.generics import get_object_or_404 as get_row_or_404
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,7 +28,7 @@ from rest_framework.response import Response
 from cases.casework import services
 from cases.casework.filters import CaseFilter
 from cases.casework.models import Attachment, Case, CaseEvent
-from cases.casework.selectors import case_trends
+from cases.casework.selectors import case_rows, case_trends, page_ids
 from cases.casework.serializers import (
     AssignSerializer,
     AttachmentSerializer,
@@ -45,6 +46,7 @@ from cases.casework.serializers import (
     RootCauseAnalysisSerializer,
     StatusSerializer,
     TrendsSerializer,
+    case_representations,
 )
 from cases.satisfaction import services as satisfaction_services
 from cases.satisfaction.serializers import RateSerializer
@@ -89,12 +91,20 @@ class CasePagination(KeysetCursorPagination):
         "-updated_at": ("-updated_at", "-id"),
     }
 
-    def _rows(self, queryset: QuerySet, limit: int) -> list[Model]:
+    # Set by the view on its lean read path: the page's rows as plain dicts
+    # (`selectors.case_rows`), not model instances.
+    lean = False
+
+    def _rows(self, queryset: QuerySet, limit: int) -> list[Any]:
         """The page's ids first (a narrow query the database sorts cheaply), then those rows
         with their joins: joining every matching item before the sort cost tens of ms for an
         organization with thousands of items (bench/README.md, HTTP benchmark)."""
-        ids = list(queryset.values_list("pk", flat=True)[:limit])
-        rows = queryset.order_by().in_bulk(ids)
+        ids = page_ids(queryset, limit)
+        rows: dict[int, Any]
+        if self.lean:
+            rows = {row["id"]: row for row in case_rows(queryset.order_by().filter(pk__in=ids))}
+        else:
+            rows = queryset.order_by().in_bulk(ids)
         return [rows[pk] for pk in ids if pk in rows]
 
     # The page's sort keys the cursor can page through (`assignee` and `engagement` sort by a
@@ -210,6 +220,42 @@ class CaseViewSet(PortalReadCreateViewSet):
         if self.action == "retrieve":
             return queryset
         return super().filter_queryset(queryset)
+
+    # --- The lean read path: the list and one item as plain rows and dicts, the same JSON as
+    # CaseSerializer (which stays the reference and the schema): ~3 times less time a request.
+
+    def _lean(self) -> bool:
+        """A GET of the list or one item answered in JSON (the browsable API builds forms from
+        the serializer) under permissions that judge no object (they would be given a row)."""
+        renderer = getattr(self.request, "accepted_renderer", None)
+        return (
+            self.action in ("list", "retrieve")
+            and renderer is not None
+            and renderer.format == "json"
+            and all(
+                type(permission).has_object_permission
+                is permissions.BasePermission.has_object_permission
+                for permission in self.get_permissions()
+            )
+        )
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not self._lean():
+            return super().list(request, *args, **kwargs)
+        queryset = self.filter_queryset(self.get_queryset())
+        paginator = cast(CasePagination, self.paginator)
+        paginator.lean = True
+        rows = paginator.paginate_queryset(queryset, request, view=self) or []
+        return paginator.get_paginated_response(case_representations(rows, now=timezone.now()))
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not self._lean():
+            return super().retrieve(request, *args, **kwargs)
+        lookup = self.lookup_url_kwarg or self.lookup_field
+        # The same 404 as get_object's for a missing id, another tenant's, or one not a number.
+        rows: Any = case_rows(self.get_queryset())
+        row: dict[str, Any] = get_row_or_404(rows, pk=self.kwargs[lookup])
+        return Response(case_representations([row], now=timezone.now())[0])
 
     def _case_response(self, case: Case, *, status_code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=case.pk)

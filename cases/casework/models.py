@@ -114,6 +114,11 @@ class Case(TenantOwned):
             # The manager's cap and queue: open items per assignee.
             models.Index(fields=["assignee", "status"], name="case_assignee_status"),
             models.Index(fields=["engagement", "status", "received_at"], name="case_engagement"),
+            # The case list newest first, an engagement at a time (the API's page of ids reads
+            # each of the viewer's engagements' first rows, not the organization's every row).
+            models.Index(
+                fields=["engagement", "received_at", "id"], name="case_engagement_received"
+            ),
             # The weekly board: an engagement's unanswered items past their reminder time,
             # without reading the engagement's whole history.
             models.Index(

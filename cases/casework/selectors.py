@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
+from django.db import connection
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Min, OrderBy, Q, QuerySet
 from django.db.models.functions import Coalesce
 
@@ -19,6 +20,7 @@ from engagements.absences.selectors import absences_at, cover_of
 from engagements.catalog.models import Plan
 from engagements.contracts.models import Engagement
 from portal.accounts.models import User
+from portal.tenancy.scoping import current_scope
 
 
 def cap_for(user: User) -> int:
@@ -52,6 +54,101 @@ def cases_in_scope() -> QuerySet[Case]:
     return Case.objects.select_related(
         "engagement__organization", "engagement__plan", "assignee", "raised_by"
     )
+
+
+# What the API's case representation reads (`serializers.case_representations`): the item's
+# own columns, its RCA and its rating, in one query of plain rows.
+CASE_ROW_FIELDS = (
+    "id",
+    "engagement_id",
+    "kind",
+    "severity",
+    "subject",
+    "description",
+    "status",
+    "received_at",
+    "response_due_at",
+    "reminder_due_at",
+    "first_response_at",
+    "assignee_id",
+    "priority",
+    "raised_by_id",
+    "escalated_at",
+    "resolved_at",
+    "closed_at",
+    "created_at",
+    "updated_at",
+    "rca__id",
+    "rca__findings",
+    "rca__corrective_actions",
+    "rca__delivery_method",
+    "rca__delivered_at",
+    "rca__author",
+    "rca__created_at",
+    "rating__id",
+    "rating__score",
+    "rating__comment",
+    "rating__rated_by",
+    "rating__rated_at",
+    "rating__updated_at",
+)
+
+
+def case_rows(cases: QuerySet[Case]) -> QuerySet[Case, dict[str, Any]]:
+    """`cases` (already scoped and filtered) as plain rows of `CASE_ROW_FIELDS`."""
+    return cases.values(*CASE_ROW_FIELDS)
+
+
+# Past this many engagements a page's ids come from one query over all of them.
+SPLIT_ENGAGEMENTS_MAX = 100
+# The orders an engagement's index serves (`case_engagement_received`); the others have their
+# own index over every engagement (`case_updated`) or sort what the filters leave.
+SPLIT_ORDERINGS = (["-received_at", "-id"], ["received_at", "id"])
+
+
+def _engagements_to_split() -> list[int] | None:
+    """The engagements whose items the open scope shows, or None when it shows every item."""
+    scope = current_scope()
+    if scope.everything:
+        return None
+    if not scope.is_customer:
+        return sorted(scope.engagement_ids)
+    # Kept with the scope: a token's scope is kept for at most a second
+    # (portal/api/authentication.py), so an engagement added meanwhile shows within that second.
+    ids: list[int] | None = scope._extra.get("case_engagement_ids")
+    if ids is None:
+        ids = sorted(Engagement.objects.order_by().values_list("pk", flat=True))
+        scope._extra["case_engagement_ids"] = ids
+    return ids
+
+
+def page_ids(cases: QuerySet[Case], limit: int) -> list[int]:
+    """The ids of the first `limit` of `cases` (scoped, filtered and ordered).
+
+    On PostgreSQL each of the viewer's engagements gives its own first `limit` rows (an index
+    scan of `case_engagement_received` for the default order) and the union is sorted again:
+    the cost follows the page and the number of engagements, not the organization's thousands
+    of items, which one query would read and sort in full (issue 17)."""
+    ordering = [str(field) for field in cases.query.order_by]
+    engagements = _engagements_to_split() if ordering in SPLIT_ORDERINGS else None
+    if (
+        engagements is None
+        or len(engagements) > SPLIT_ENGAGEMENTS_MAX
+        or not connection.features.supports_slicing_ordering_in_compound
+    ):
+        return list(cases.values_list("pk", flat=True)[:limit])
+    if not engagements:
+        return []
+    columns = [
+        "id",
+        *dict.fromkeys(field.lstrip("-") for field in ordering if field.lstrip("-") != "id"),
+    ]
+    first, *rest = (
+        cases.filter(engagement_id=engagement).values_list(*columns)[:limit]
+        for engagement in engagements
+    )
+    rows = first.union(*rest, all=True).order_by(*ordering)[:limit] if rest else first
+    return [row[0] for row in rows]
 
 
 # The case list's sortable columns (`?sort=key`, `?sort=-key` descending): each key's fields, in
@@ -96,25 +193,45 @@ def case_covers(cases: Iterable[Case], at: datetime) -> dict[int, Cover]:
     """The cover of each item whose holder (assignee) is away at `at`, by item: the deputy for
     an absent manager, the manager for an absent deputy (see `cover_of`). At most two queries
     whatever the number of items; none when no item is held."""
-    held = [case for case in cases if case.assignee_id]
+    items = list(cases)
+    return covers_of_held(
+        [(case.pk, case.engagement_id, case.assignee_id) for case in items],
+        at,
+        engagements={
+            case.engagement_id: case.engagement
+            for case in items
+            if case.assignee_id and Case.engagement.is_cached(case)
+        },
+    )
+
+
+def covers_of_held(
+    items: Iterable[tuple[int, int, int | None]],
+    at: datetime,
+    *,
+    engagements: dict[int, Engagement] | None = None,
+) -> dict[int, Cover]:
+    """`case_covers` of items given as (id, engagement id, assignee id), as the API's plain
+    rows carry them; `engagements` are those already loaded (with manager and deputy)."""
+    held = [
+        (pk, engagement_id, assignee_id) for pk, engagement_id, assignee_id in items if assignee_id
+    ]
     if not held:
         return {}
-    engagements = {
-        case.engagement_id: case.engagement for case in held if Case.engagement.is_cached(case)
-    }
-    missing = {case.engagement_id for case in held} - set(engagements)
+    engagements = dict(engagements or {})
+    missing = {engagement_id for _pk, engagement_id, _assignee in held} - set(engagements)
     if missing:
         engagements.update(Engagement.objects.select_related("manager", "deputy").in_bulk(missing))
     absent = absences_at(
-        {case.assignee_id for case in held}
+        {assignee_id for _pk, _engagement, assignee_id in held}
         | {pk for e in engagements.values() for pk in (e.manager_id, e.deputy_id)},
         at,
     )
     covers: dict[int, Cover] = {}
-    for case in held:
-        user = cover_of(engagements[case.engagement_id], case.assignee_id, absent)
+    for pk, engagement_id, assignee_id in held:
+        user = cover_of(engagements[engagement_id], assignee_id, absent)
         if user is not None:
-            covers[case.pk] = Cover(absence=absent[cast(int, case.assignee_id)], user=user)
+            covers[pk] = Cover(absence=absent[assignee_id], user=user)
     return covers
 
 

@@ -4,6 +4,8 @@ shape."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.urls import reverse
@@ -14,9 +16,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.casework.models import Attachment, Case, CaseEvent, RootCauseAnalysis
-from cases.casework.selectors import Cover, case_covers
+from cases.casework.selectors import Cover, case_covers, covers_of_held
 from cases.satisfaction.serializers import CaseRatingSerializer
-from cases.sla import Sla, case_sla
+from cases.sla import Sla, case_sla, sla_state
 from engagements.contracts.models import Engagement
 from engagements.contracts.serializers import ProviderStaffField
 from portal.api.serializers import (
@@ -155,6 +157,96 @@ class CaseSerializer(StrictModelSerializer):
             covers = case_covers([case], self.context.setdefault("now", timezone.now()))
         cover = covers.get(case.pk)
         return None if cover is None else CoverSerializer(cover).data
+
+
+# --- The lean read path of the case list and detail ---------------------------------------------
+#
+# `CaseSerializer` stays the reference (and the schema): the API's GET of the list and of one
+# item builds the same representation from plain rows (`selectors.case_rows`) without model
+# instances or serializer fields, the same JSON byte for byte
+# (tests/cases/test_api_lean.py renders both). A field added to `CaseSerializer` must be added
+# here and to `selectors.CASE_ROW_FIELDS`; the test fails until it is.
+
+
+def _time(value: datetime | None, zone: tzinfo) -> str | None:
+    """As DRF's DateTimeField shows a time: ISO 8601 in the current time zone, UTC as `Z`."""
+    if value is None:
+        return None
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def case_representations(rows: Sequence[dict[str, Any]], *, now: datetime) -> list[dict[str, Any]]:
+    """`CaseSerializer(many=True).data` of rows from `selectors.case_rows`, judged at `now`:
+    the covers of the whole page in at most two queries, as the serializer reads them."""
+    zone = timezone.get_current_timezone()
+    covers = covers_of_held(
+        [(row["id"], row["engagement_id"], row["assignee_id"]) for row in rows], now
+    )
+    return [_case_representation(row, now, zone, covers.get(row["id"])) for row in rows]
+
+
+def _case_representation(
+    row: dict[str, Any], now: datetime, zone: tzinfo, cover: Cover | None
+) -> dict[str, Any]:
+    state, met = sla_state(
+        first_response_at=row["first_response_at"],
+        response_due_at=row["response_due_at"],
+        reminder_due_at=row["reminder_due_at"],
+        resolved_at=row["resolved_at"],
+        now=now,
+    )
+    rca = None
+    if row["rca__id"] is not None:
+        rca = {
+            "findings": row["rca__findings"],
+            "corrective_actions": row["rca__corrective_actions"],
+            "delivery_method": row["rca__delivery_method"],
+            "delivered_at": _time(row["rca__delivered_at"], zone),
+            "author": row["rca__author"],
+            "created_at": _time(row["rca__created_at"], zone),
+        }
+    rating = None
+    if row["rating__id"] is not None:
+        rating = {
+            "score": row["rating__score"],
+            "comment": row["rating__comment"],
+            "rated_by": row["rating__rated_by"],
+            "rated_at": _time(row["rating__rated_at"], zone),
+            "updated_at": _time(row["rating__updated_at"], zone),
+        }
+    covering = None
+    if cover is not None:
+        covering = {
+            "user": cover.user.pk,
+            "absent": cover.absence.manager_id,
+            "until": _time(cover.absence.ends_at, zone),
+        }
+    return {
+        "id": row["id"],
+        "engagement": row["engagement_id"],
+        "kind": row["kind"],
+        "severity": row["severity"],
+        "subject": row["subject"],
+        "description": row["description"],
+        "status": row["status"],
+        "received_at": _time(row["received_at"], zone),
+        "response_due_at": _time(row["response_due_at"], zone),
+        "first_response_at": _time(row["first_response_at"], zone),
+        "assignee": row["assignee_id"],
+        "priority": row["priority"],
+        "raised_by": row["raised_by_id"],
+        "escalated_at": _time(row["escalated_at"], zone),
+        "resolved_at": _time(row["resolved_at"], zone),
+        "closed_at": _time(row["closed_at"], zone),
+        "sla": state,
+        "response_met": met,
+        "rca": rca,
+        "rating": rating,
+        "covering": covering,
+        "created_at": _time(row["created_at"], zone),
+        "updated_at": _time(row["updated_at"], zone),
+    }
 
 
 class CaseEventSerializer(serializers.ModelSerializer):

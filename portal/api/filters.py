@@ -8,6 +8,7 @@ django-filter's lenient behaviour: their forms submit empty fields.
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,8 +54,35 @@ def unreadable(filterset: Any, params: Any) -> list[str]:
     return names
 
 
+_parameters_of: dict[type, frozenset[str]] = {}
+
+
+def filter_parameters(filterset_class: type) -> frozenset[str]:
+    """Every query parameter a FilterSet class reads (range filters read two)."""
+    names = _parameters_of.get(filterset_class)
+    if names is None:
+        # On copies, as a FilterSet copies them: a class's filter keeps the form field it
+        # builds, which must be built in each FilterSet (scoped choices).
+        filters = copy.deepcopy(filterset_class.base_filters)  # type: ignore[attr-defined]
+        names = frozenset(
+            parameter
+            for name, filter_ in filters.items()
+            for parameter in _parameters(name, filter_)
+        )
+        _parameters_of[filterset_class] = names
+    return names
+
+
 class StrictDjangoFilterBackend(DjangoFilterBackend):
     def filter_queryset(self, request: Request, queryset: QuerySet, view: Any) -> QuerySet:
+        filterset_class = getattr(view, "filterset_class", None)
+        if filterset_class is not None and filter_parameters(filterset_class).isdisjoint(
+            request.query_params
+        ):
+            # No filter named: the FilterSet would answer the queryset unchanged
+            # (tests/portal/test_api_filters.py checks each), and building it — its form, its
+            # scoped choices — cost more than the rest of a list request (issue 17).
+            return queryset
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset

@@ -165,8 +165,10 @@ class KeysetCursorPagination(PortalCursorPagination):
 
     def _get_position_from_instance(self, instance: Any, ordering: Sequence[str]) -> str:
         values = []
+        row = instance if isinstance(instance, dict) else None  # a plain row (`.values()`)
         for field in ordering:
-            value = getattr(instance, field.lstrip("-"))
+            name = field.lstrip("-")
+            value = row[name] if row is not None else getattr(instance, name)
             values.append(value.isoformat() if isinstance(value, datetime) else str(value))
         return json.dumps(values)
 

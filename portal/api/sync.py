@@ -266,7 +266,8 @@ def peek_throttles(throttles: list[Any], request: Request, view: Any) -> list[An
             key = throttle.get_cache_key(request, view)
             if key is None:
                 continue
-            throttle.history = throttle.cache.get(key, [])
+            peek = getattr(throttle, "peek_history", None)
+            throttle.history = peek(key) if peek is not None else throttle.cache.get(key, [])
             throttle.now = throttle.timer()
             while throttle.history and throttle.history[-1] <= throttle.now - throttle.duration:
                 throttle.history.pop()

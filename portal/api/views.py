@@ -15,9 +15,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.api import idempotency, sync
+from portal.api.authentication import token_scope
 from portal.api.query import refuse_unknown_query_parameters
-from portal.http import actor
-from portal.tenancy.scoping import activate, deactivate, scope_for
+from portal.tenancy.scoping import activate, deactivate
 
 if TYPE_CHECKING:
     _APIViewBase = APIView  # what the mixin's super() calls reach
@@ -39,7 +39,8 @@ class ScopedAPIViewMixin(_APIViewBase):
         super().perform_authentication(request)
         user = request.user
         active = user.is_authenticated and user.is_active
-        self._scope_token = activate(scope_for(actor(request)) if active else None)
+        # A token's owner works in the scope kept with the token (portal/api/authentication.py).
+        self._scope_token = activate(token_scope(request) if active else None)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         """After authentication, permissions and throttling: refuse undocumented query
