@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0006_sync_timestamps'),
+        ('cases', '0007_inbound_messages'),
         ('engagements', '0010_sync_timestamps'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
