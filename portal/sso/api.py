@@ -92,6 +92,20 @@ class SsoConnectionFilter(ScopedFilterSet):
         fields = ["organization", "is_enabled"]
 
 
+class AdminWritesOwnReads(AdminWritesOthersRead):
+    """As AdminWritesOthersRead, but a write naming an object is judged once the object was
+    fetched through the scope: another organization's connection answers 404 to anyone who
+    cannot see it (as a missing one does), their own 403."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if getattr(view, "detail", False):
+            return True
+        return super().has_permission(request, view)
+
+    def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
+        return super().has_permission(request, view)
+
+
 @extend_schema(tags=["single sign-on"])
 class SsoConnectionViewSet(PortalModelViewSet):
     """Customer organizations' OpenID Connect providers (one per organization)."""
@@ -99,7 +113,7 @@ class SsoConnectionViewSet(PortalModelViewSet):
     queryset = SsoConnection.objects.all()
     serializer_class = SsoConnectionSerializer
     filterset_class = SsoConnectionFilter
-    permission_classes = [*PortalModelViewSet.permission_classes, AdminWritesOthersRead]
+    permission_classes = [*PortalModelViewSet.permission_classes, AdminWritesOwnReads]
     ordering = "organization_id"
 
     def get_queryset(self) -> QuerySet[SsoConnection]:
