@@ -4,6 +4,8 @@ connection, which provider admins manage."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -31,7 +33,7 @@ def _start_page(
         if connection is not None and connection.is_enabled
         else None
     )
-    return render(
+    response = render(
         request,
         "sso/start.html",
         {
@@ -41,6 +43,12 @@ def _start_page(
             "next": request.GET.get("next", ""),
         },
     )
+    if login_url and connection is not None:
+        # The button posts here and is redirected to the provider: browsers hold that redirect
+        # to the page's form-action, so this page allows the issuer's origin too.
+        issuer = urlsplit(connection.issuer)
+        response._csp_update = {"form-action": [f"{issuer.scheme}://{issuer.netloc}"]}  # type: ignore[attr-defined]
+    return response
 
 
 @require_GET
