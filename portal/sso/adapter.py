@@ -54,7 +54,9 @@ REFUSALS: dict[str, Promise] = {
         "Your identity provider has not verified your e-mail address, so it cannot sign you in "
         "here. Verify the address with your identity provider and try again."
     ),
-    "no_email": _("Your identity provider did not give an e-mail address, so it cannot sign you in here."),
+    "no_email": _(
+        "Your identity provider did not give an e-mail address, so it cannot sign you in here."
+    ),
     "foreign_domain": _(
         "Your e-mail address is not of a domain your organization owns, so this identity "
         "provider cannot sign you in. Use your organization's own sign-in."

@@ -26,7 +26,9 @@ def _fernet() -> MultiFernet:
     keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
     return MultiFernet(
         [
-            Fernet(base64.urlsafe_b64encode(hashlib.sha256(f"sso-client-secret:{k}".encode()).digest()))
+            Fernet(
+                base64.urlsafe_b64encode(hashlib.sha256(f"sso-client-secret:{k}".encode()).digest())
+            )
             for k in keys
         ]
     )

@@ -18,8 +18,16 @@ from portal.sso.models import SsoConnection, SsoDomain
 from portal.tenancy.models import Membership, Organization
 from portal.tenancy.scoping import unscoped
 
-FIELDS = ("name", "issuer", "client_id", "client_secret", "domains", "is_enabled", "require_sso",
-          "allow_jit")
+FIELDS = (
+    "name",
+    "issuer",
+    "client_id",
+    "client_secret",
+    "domains",
+    "is_enabled",
+    "require_sso",
+    "allow_jit",
+)
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
@@ -138,8 +146,9 @@ def sso_connection_create(
 ) -> SsoConnection:
     _require_admin(acting_user)
     refuse_unknown_fields(fields, FIELDS)
-    missing = [f for f in ("name", "issuer", "client_id", "client_secret", "domains")
-               if f not in fields]
+    missing = [
+        f for f in ("name", "issuer", "client_id", "client_secret", "domains") if f not in fields
+    ]
     if missing:
         raise InvalidInput(fields={f: [_("This field is required.")] for f in missing})
     clean = _check(fields)
@@ -147,7 +156,9 @@ def sso_connection_create(
         raise InvalidInput(fields={"client_secret": [_("This field may not be blank.")]})
     if SsoConnection.objects.filter(organization=organization).exists():
         raise InvalidInput(
-            fields={"organization": [_("This organization already has a single sign-on connection.")]}
+            fields={
+                "organization": [_("This organization already has a single sign-on connection.")]
+            }
         )
     domains = clean.pop("domains")
     connection = SsoConnection(organization=organization)

@@ -82,7 +82,7 @@ def organization_sso(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     if not request.user.is_provider_admin:
         raise PermissionDenied
     connection = SsoConnection.objects.filter(organization=organization).first()
-    initial = {"is_enabled": True}
+    initial: dict[str, object] = {"is_enabled": True}
     if connection is not None:
         initial = {
             "name": connection.name,

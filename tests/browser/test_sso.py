@@ -14,7 +14,6 @@ from allauth.socialaccount.models import SocialAccount
 from portal.sso import services
 from tests.browser import test_csp as csp
 from tests.factories import PASSWORD
-from tests.sso.conftest import _provider_process, oidc_provider  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +25,12 @@ def watched_page(require_chromium, browser):
 
 
 def test_a_customer_signs_in_through_the_organizations_provider(
-    transactional_db, live_server, world, oidc_provider, watched_page, artifacts_dir  # noqa: F811
+    transactional_db,
+    live_server,
+    world,
+    oidc_provider,
+    watched_page,
+    artifacts_dir,
 ):
     page, violations = watched_page
     connection = services.sso_connection_create(
@@ -81,7 +85,12 @@ def test_a_customer_signs_in_through_the_organizations_provider(
 
 
 def test_the_direct_link_refuses_an_unverified_address_in_korean(
-    transactional_db, live_server, world, oidc_provider, require_chromium, browser  # noqa: F811
+    transactional_db,
+    live_server,
+    world,
+    oidc_provider,
+    require_chromium,
+    browser,
 ):
     services.sso_connection_create(
         acting_user=world.admin,

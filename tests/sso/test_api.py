@@ -112,9 +112,11 @@ def test_others_read_only_their_own_and_never_write(world):
     for person in (world.a.poc, world.a.member, world.manager):
         client = signed_in(person)
         listed = client.get(API).json()
-        ids = [row["id"] for row in listed["results"]] if "results" in listed else [
-            row["id"] for row in listed
-        ]
+        ids = (
+            [row["id"] for row in listed["results"]]
+            if "results" in listed
+            else [row["id"] for row in listed]
+        )
         assert ids == [own["id"]]
         assert client.get(f"{API}{own['id']}/").status_code == 200
         missing = client.get(f"{API}{other['id']}/")

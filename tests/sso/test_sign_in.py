@@ -15,7 +15,7 @@ from portal.accounts.models import User
 from portal.sso import services
 from portal.tenancy.models import Membership
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
-from tests.sso.conftest import sso_sign_in
+from tests.sso.provider import sso_sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +86,9 @@ def test_issuer_reached_by_another_host_name_signs_in(world, oidc_provider):
     client = Client()
     start = client.post(f"/accounts/oidc/{connection.provider_id}/login/", {"process": "login"})
     assert start["Location"].startswith(issuer + "/oauth2/authorize?")
-    consent = requests.post(start["Location"], data={"sub": "poc"}, allow_redirects=False, timeout=10)
+    consent = requests.post(
+        start["Location"], data={"sub": "poc"}, allow_redirects=False, timeout=10
+    )
     back = urlsplit(consent.headers["Location"])
     assert client.get(f"{back.path}?{back.query}").status_code == 302
     assert signed_in_user(client) == world.a.poc
@@ -133,7 +135,9 @@ def test_disabled_connection_is_refused(world, oidc_provider):
     client = Client()
     start = client.post(f"/accounts/oidc/{connection.provider_id}/login/", {"process": "login"})
     services.sso_connection_update(acting_user=world.admin, connection=connection, is_enabled=False)
-    consent = requests.post(start["Location"], data={"sub": "poc"}, allow_redirects=False, timeout=10)
+    consent = requests.post(
+        start["Location"], data={"sub": "poc"}, allow_redirects=False, timeout=10
+    )
     back = urlsplit(consent.headers["Location"])
     refused(client.get(f"{back.path}?{back.query}"), "disabled")
     assert signed_in_user(client) is None
@@ -208,9 +212,7 @@ def test_jit_never_creates_in_another_organizations_domain(world, oidc_provider)
 def test_sso_required_refuses_password_sign_in_and_points_to_the_button(world, oidc_provider):
     connect(world, world.a, oidc_provider, require_sso=True)
     client = Client()
-    response = client.post(
-        "/accounts/login/", {"login": world.a.poc.email, "password": PASSWORD}
-    )
+    response = client.post("/accounts/login/", {"login": world.a.poc.email, "password": PASSWORD})
     assert response.status_code == 200
     page = response.content.decode().replace("&quot;", '"')
     assert f'"Sign in with {world.a.organization.name} Login"' in page
@@ -237,7 +239,9 @@ def test_staff_keep_password_and_totp_when_sso_is_required(world, oidc_provider)
     assert response.status_code == 302
     assert response["Location"] == "/accounts/2fa/authenticate/"
     manager = Client()
-    response = manager.post("/accounts/login/", {"login": world.manager.email, "password": PASSWORD})
+    response = manager.post(
+        "/accounts/login/", {"login": world.manager.email, "password": PASSWORD}
+    )
     assert response.status_code == 302
     assert signed_in_user(manager) == world.manager
 

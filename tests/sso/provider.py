@@ -83,9 +83,7 @@ def oidc_provider(_provider_process: Provider) -> Provider:
 
 def sso_sign_in(client: Client, connection: Any, provider: Provider, sub: str) -> Any:
     """The portal's answer to the provider's redirect back (the callback's response)."""
-    start = client.post(
-        f"/accounts/oidc/{connection.provider_id}/login/", {"process": "login"}
-    )
+    start = client.post(f"/accounts/oidc/{connection.provider_id}/login/", {"process": "login"})
     assert start.status_code == 302, start.status_code
     authorize = start["Location"]
     assert authorize.startswith(provider.url + "/oauth2/authorize?"), authorize
