@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from portal.api.permissions import AdminWritesOthersRead
 from portal.api.serializers import ScopedRelatedField, StrictModelSerializer
 from portal.api.views import PortalModelViewSet
-from portal.filters import ScopedFilterSet
+from portal.filters import IdFilter, ScopedFilterSet
 from portal.http import actor
 from portal.sso import services
 from portal.sso.models import SsoConnection
@@ -84,7 +84,7 @@ class SsoConnectionSerializer(StrictModelSerializer):
 
 
 class SsoConnectionFilter(ScopedFilterSet):
-    organization = django_filters.NumberFilter(field_name="organization_id")
+    organization = IdFilter(field_name="organization_id")
     is_enabled = django_filters.BooleanFilter()
 
     class Meta:

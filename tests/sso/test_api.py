@@ -215,3 +215,13 @@ def test_pages_and_api_issue_constant_queries(world):
     SsoConnection.objects.all().delete()
     many = counts(grow(30))
     assert few == many
+
+
+def test_the_list_filters_by_organization(world):
+    admin = signed_in(world.admin)
+    own = admin.post(API, body(world, world.a), format="json").json()
+    admin.post(API, body(world, world.b, domains=["b.example"]), format="json")
+    listed = admin.get(API, {"organization": world.a.organization.pk}).json()
+    rows = listed["results"] if "results" in listed else listed
+    assert [row["id"] for row in rows] == [own["id"]]
+    assert admin.get(API, {"organization": "1.5"}).status_code == 400
