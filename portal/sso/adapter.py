@@ -24,6 +24,7 @@ import jwt
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
+from allauth.socialaccount.providers.base import AuthProcess
 from allauth.socialaccount.providers.base.constants import AuthError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -140,6 +141,10 @@ class PortalSocialAccountAdapter(DefaultSocialAccountAdapter):
         if connection is None:
             refuse(request, "failed")
             return
+        if sociallogin.state.get("process") != AuthProcess.LOGIN:
+            # Connecting a provider account to whoever is signed in (allauth's "connect") would
+            # skip the rule that the account is the one with the verified address: sign-in only.
+            refuse(request, "failed", connection)
         if not connection.is_enabled:
             refuse(request, "disabled", connection)
         id_token = (sociallogin.account.extra_data or {}).get("id_token") or {}

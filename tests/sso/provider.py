@@ -81,9 +81,11 @@ def oidc_provider(_provider_process: Provider) -> Provider:
     return _provider_process
 
 
-def sso_sign_in(client: Client, connection: Any, provider: Provider, sub: str) -> Any:
+def sso_sign_in(
+    client: Client, connection: Any, provider: Provider, sub: str, process: str = "login"
+) -> Any:
     """The portal's answer to the provider's redirect back (the callback's response)."""
-    start = client.post(f"/accounts/oidc/{connection.provider_id}/login/", {"process": "login"})
+    start = client.post(f"/accounts/oidc/{connection.provider_id}/login/", {"process": process})
     assert start.status_code == 302, start.status_code
     authorize = start["Location"]
     assert authorize.startswith(provider.url + "/oauth2/authorize?"), authorize

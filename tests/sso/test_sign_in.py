@@ -262,3 +262,15 @@ def test_refusals_read_in_korean(world, oidc_provider):
     client = Client(HTTP_ACCEPT_LANGUAGE="ko")
     page = refused(sso_sign_in(client, connection, oidc_provider, "poc"), "unverified_email")
     assert "이메일" in page
+
+
+def test_connecting_a_provider_account_to_a_signed_in_person_is_refused(world, oidc_provider):
+    """allauth's "connect" would attach the provider's account to whoever is signed in: a
+    tenant B person must not collect tenant A's identity, nor anyone skip the address rule."""
+    from tests.conftest import page_client
+
+    connection = connect(world, world.a, oidc_provider)
+    oidc_provider.set_user("poc", email=world.a.poc.email, email_verified=True)
+    client = page_client(world.b.poc)
+    refused(sso_sign_in(client, connection, oidc_provider, "poc", process="connect"), "failed")
+    assert not SocialAccount.objects.exists()
