@@ -5,7 +5,8 @@ It is oidc-provider-mock's authlib server (discovery, the authorization endpoint
 sign-in form, the token endpoint, JWKS, RS256-signed ID tokens, userinfo; people and their
 claims set with `PUT /users/<sub>`), plus one control the tests need to play a misconfigured
 provider: `PUT /_test/behaviour` with `{"issuer": ..., "audience": ...}` makes the ID tokens it
-signs name another issuer or another audience (`{}` restores the truth)."""
+signs name another issuer or another audience, and `"discovery_issuer"` makes its discovery
+document name another issuer (`{}` restores the truth)."""
 
 from __future__ import annotations
 
@@ -42,8 +43,19 @@ def make_app() -> flask.Flask:
     def behaviour() -> tuple[str, int]:
         body = flask.request.get_json(force=True) or {}
         BEHAVIOUR.clear()
-        BEHAVIOUR.update({k: str(v) for k, v in body.items() if k in ("issuer", "audience") and v})
+        known = ("issuer", "audience", "discovery_issuer")
+        BEHAVIOUR.update({k: str(v) for k, v in body.items() if k in known and v})
         return "", 204
+
+    @app.after_request
+    def discovery(response: flask.Response) -> flask.Response:
+        if BEHAVIOUR.get("discovery_issuer") and flask.request.path.endswith(
+            "/.well-known/openid-configuration"
+        ):
+            document = response.get_json()
+            document["issuer"] = BEHAVIOUR["discovery_issuer"]
+            response.set_data(flask.json.dumps(document))
+        return response
 
     return app
 

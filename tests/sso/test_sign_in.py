@@ -77,6 +77,20 @@ def test_wrong_issuer_is_refused(world, oidc_provider):
     assert not SocialAccount.objects.exists()
 
 
+def test_a_provider_naming_itself_another_issuer_is_refused(world, oidc_provider):
+    """Discovery and ID token agree with each other (so allauth's own check passes) but name
+    another issuer than the connection's: the portal's check refuses it."""
+    connection = connect(world, world.a, oidc_provider)
+    oidc_provider.set_user("poc", email=world.a.poc.email, email_verified=True)
+    oidc_provider.misbehave(
+        issuer="https://impostor.example.com", discovery_issuer="https://impostor.example.com"
+    )
+    client = Client()
+    refused(sso_sign_in(client, connection, oidc_provider, "poc"), "wrong_issuer")
+    assert signed_in_user(client) is None
+    assert not SocialAccount.objects.exists()
+
+
 def test_issuer_reached_by_another_host_name_signs_in(world, oidc_provider):
     """The issuer is the URL the provider names itself by: reached as "localhost", its
     discovery and its tokens say http://localhost:PORT, the connection's issuer."""
