@@ -21,11 +21,14 @@ import logging
 from typing import Any
 
 import jwt
+import requests
+from allauth.core import context
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
 from allauth.socialaccount.providers.base import AuthProcess
 from allauth.socialaccount.providers.base.constants import AuthError
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.functional import Promise
@@ -124,7 +127,28 @@ def _claims(sociallogin: SocialLogin) -> dict[str, Any]:
     return extra.get("userinfo") or extra.get("id_token") or {}
 
 
+class _ProviderSession(requests.Session):
+    """allauth's HTTP session to a provider: a provider that cannot be reached, times out, or
+    answers a GET (discovery, keys, userinfo) with an error or no JSON is a clear refusal page,
+    never a 500 (allauth's start of a sign-in lets such errors through)."""
+
+    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("timeout", settings.SOCIALACCOUNT_REQUESTS_TIMEOUT)
+        try:
+            response = super().request(method, url, *args, **kwargs)
+            if str(method).upper() == "GET":
+                response.raise_for_status()
+                response.json()
+        except requests.RequestException as error:
+            logger.warning("identity provider unusable: %s %s: %r", method, url, error)
+            raise ImmediateHttpResponse(refusal_response(context.request, "failed")) from error
+        return response
+
+
 class PortalSocialAccountAdapter(DefaultSocialAccountAdapter):
+    def get_requests_session(self) -> requests.Session:
+        return _ProviderSession()
+
     def list_apps(
         self, request: HttpRequest | None, provider: str | None = None, client_id: str | None = None
     ) -> list[SocialApp]:

@@ -288,3 +288,19 @@ def test_connecting_a_provider_account_to_a_signed_in_person_is_refused(world, o
     client = page_client(world.b.poc)
     refused(sso_sign_in(client, connection, oidc_provider, "poc", process="connect"), "failed")
     assert not SocialAccount.objects.exists()
+
+
+@pytest.mark.parametrize("where", ["closed port", "no discovery there"])
+def test_an_unreachable_provider_is_a_clear_refusal_not_an_error(world, oidc_provider, where):
+    from tests.sso.provider import _free_port
+
+    issuer = (
+        f"http://127.0.0.1:{_free_port()}"
+        if where == "closed port"
+        else f"{oidc_provider.url}/no-such-realm"
+    )
+    connection = connect(world, world.a, oidc_provider, issuer=issuer)
+    client = Client(raise_request_exception=False)
+    response = client.post(f"/accounts/oidc/{connection.provider_id}/login/", {"process": "login"})
+    refused(response, "failed")
+    assert signed_in_user(client) is None
