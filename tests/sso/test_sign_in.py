@@ -304,3 +304,23 @@ def test_an_unreachable_provider_is_a_clear_refusal_not_an_error(world, oidc_pro
     response = client.post(f"/accounts/oidc/{connection.provider_id}/login/", {"process": "login"})
     refused(response, "failed")
     assert signed_in_user(client) is None
+
+
+def test_the_sign_in_page_lists_no_organizations_provider(world, oidc_provider):
+    """allauth would list every provider on the sign-in page: every customer's name. The page
+    offers the single sign-on step instead; the provider comes from the address's domain."""
+    connect(world, world.a, oidc_provider)
+    connect(world, world.b, oidc_provider)
+    for client in (Client(), page_client_of(world.a.poc)):
+        for url in ("/accounts/login/", "/accounts/3rdparty/"):
+            page = client.get(url).content.decode()
+            assert "Tenant a Corporation Login" not in page, url
+            assert "Tenant b Corporation Login" not in page, url
+            assert "/accounts/oidc/" not in page, url
+    assert 'action="/sign-in/sso/"' in Client().get("/accounts/login/").content.decode()
+
+
+def page_client_of(user):
+    from tests.conftest import page_client
+
+    return page_client(user)
