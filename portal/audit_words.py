@@ -409,6 +409,22 @@ def _register_kernel_actions() -> None:
         "organization.logo",
         gettext_lazy("%(actor)s changed the logo of the organization %(object)s"),
     )
+    register_action(
+        "sso_connection.create",
+        gettext_lazy("%(actor)s connected an organization to its identity provider %(object)s"),
+    )
+    register_action(
+        "sso_connection.update",
+        gettext_lazy("%(actor)s changed the single sign-on %(object)s"),
+    )
+    register_action(
+        "sso_connection.delete",
+        gettext_lazy("%(actor)s removed the single sign-on %(object)s"),
+    )
+    register_action(
+        "sso.member_join",
+        gettext_lazy("%(actor)s joined as a member through single sign-on"),
+    )
 
 
 _register_kernel_actions()

@@ -46,6 +46,9 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # Customer organizations' single sign-on (portal.sso): the OpenID Connect protocol.
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "portal.accounts",
     "portal.tenancy",
     "portal",
@@ -341,6 +344,19 @@ ACCOUNT_RATE_LIMITS_ENABLED = True  # the defaults: login failures, password res
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Service Portal] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Single sign-on for customer organizations (portal.sso): each organization's OpenID Connect
+# provider is a row of SsoConnection; the adapter builds allauth's app from it (no SocialApp rows)
+# and decides who may sign in. Nobody signs up: a first sign-in links to the provisioned person
+# with that verified e-mail, or creates a member where the organization allows it.
+SOCIALACCOUNT_ADAPTER = "portal.sso.adapter.PortalSocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # the adapter links by verified e-mail, with its checks
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_QUERY_EMAIL = True
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True}}
+# Seconds to wait for an organization's identity provider (discovery, token, keys, userinfo).
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env.int("SSO_HTTP_TIMEOUT", default=10)
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Service Portal")
 
 # --- E-mail: console by default ---------------------------------------------------------------

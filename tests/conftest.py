@@ -31,6 +31,10 @@ from tests.factories import (
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 
+# The real OpenID Connect provider of the single sign-on tests (tests/sso, tests/browser).
+pytest_plugins = ["tests.sso.provider"]
+
+
 def need_service(available: bool, what: str) -> None:
     """Skip when a service is missing locally; fail under REQUIRE_SERVICES=1 (CI)."""
     if available:

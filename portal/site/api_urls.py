@@ -11,6 +11,7 @@ from portal.api.audit import AuditEntryViewSet
 from portal.api.deletions import DeletionViewSet
 from portal.errors import page_not_found as api_not_found
 from portal.notification_preferences.api import NotificationPreferencesView
+from portal.sso.api import SsoConnectionViewSet
 from portal.tenancy.api.views import OrganizationViewSet
 from portal.webhooks.api import WebhookViewSet
 from reviews import urls as reviews_urls
@@ -19,6 +20,7 @@ router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("users", UserViewSet, basename="user")
 router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("sso-connections", SsoConnectionViewSet, basename="sso-connection")
 router.register("audit-entries", AuditEntryViewSet, basename="audit-entry")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("deletions", DeletionViewSet, basename="deletion")

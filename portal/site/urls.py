@@ -12,6 +12,7 @@ from portal.accounts import views as account_views
 from portal.csp import api_docs_csp
 from portal.notification_preferences import views as notification_preference_views
 from portal.site import views
+from portal.sso import views as sso_views
 from portal.tenancy import views as tenancy_views
 from portal.webhooks import views as webhook_views
 
@@ -37,6 +38,14 @@ urlpatterns = [
         tenancy_views.organization_person_add,
         name="organization_person_add",
     ),
+    path("organizations/<int:pk>/sso/", sso_views.organization_sso, name="organization_sso"),
+    path(
+        "organizations/<int:pk>/sso/delete/",
+        sso_views.organization_sso_delete,
+        name="organization_sso_delete",
+    ),
+    path("sign-in/sso/", sso_views.sso_lookup, name="sso_lookup"),
+    path("sign-in/sso/<slug:slug>/", sso_views.sso_start, name="sso_start"),
     path("people/", account_views.people_list, name="people_list"),
     path("organizations/<int:pk>/logo/", tenancy_views.organization_logo, name="organization_logo"),
     path("people/new/", account_views.staff_create, name="staff_create"),

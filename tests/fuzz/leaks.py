@@ -30,6 +30,7 @@ RESOURCES = {
     "reviews": "reviews.Occurrence",
     "risks": "cases.Risk",
     "service-functions": "engagements.ServiceFunction",
+    "sso-connections": "portal.SsoConnection",
     "time-entries": "engagements.TimeEntry",
     "training-resources": "reviews.TrainingResource",
     "upgrade-plans": "engagements.UpgradePlan",

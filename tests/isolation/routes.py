@@ -245,3 +245,64 @@ register(
         reason="marks the signed-in user's own notifications read; names no object, shows none",
     )
 )
+
+
+# --- Single sign-on (portal.sso) -------------------------------------------------------------
+register(
+    Route(
+        "sso_lookup",
+        "exempt",
+        reason="the sign-in step before anyone is signed in: finds the identity provider of an "
+        "address's domain and shows only its button (tests/sso/test_sign_in.py)",
+    )
+)
+register(
+    Route(
+        "sso_start",
+        "exempt",
+        reason="an organization's public direct sign-in link: its identity provider's button, "
+        "no tenant data (tests/sso/test_sign_in.py)",
+    )
+)
+
+
+def sso_connection_of(world, tenant):
+    """Tenant's single sign-on connection (made once), its issuer unique to the tenant."""
+    from portal.sso.services import sso_connection_create
+
+    if "sso" not in tenant.objects:
+        tenant.objects["sso"] = sso_connection_create(
+            acting_user=world.admin,
+            organization=tenant.organization,
+            name=f"{tenant.organization.slug} login",
+            issuer=f"https://login.{tenant.organization.slug}.example.com",
+            client_id=f"client-{tenant.organization.slug}",
+            client_secret="secret",
+            domains=[f"{tenant.organization.slug}.example.com"],
+        )
+    return tenant.objects["sso"]
+
+
+def _sso_both(world, tenant):
+    sso_connection_of(world, world.a)
+    sso_connection_of(world, world.b)
+    return {}
+
+
+def _sso(world, tenant):
+    _sso_both(world, tenant)
+    return {"pk": sso_connection_of(world, tenant).pk}
+
+
+register(Route("organization_sso", "detail", kwargs=org, roles=ALL))
+register(Route("organization_sso_delete", "detail", method="post", kwargs=org, roles=ALL))
+register(
+    Route(
+        "sso-connection-list",
+        "list",
+        kwargs=_sso_both,
+        marker=lambda world, tenant: sso_connection_of(world, tenant).issuer,
+        roles=ALL,
+    )
+)
+register(Route("sso-connection-detail", "detail", kwargs=_sso, roles=ALL))

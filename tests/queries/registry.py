@@ -500,3 +500,17 @@ measured(
     ("overdue_action_items", "unhealthy_engagements"),
     params=_page_size,
 )
+
+# Single sign-on (portal.sso).
+exempt(
+    "the sign-in step's lookup and an organization's direct link: one connection, no rows",
+    "sso_lookup",
+    "sso_start",
+)
+post_only("organization_sso_delete")
+covered(
+    "tests/sso/test_api.py::test_pages_and_api_issue_constant_queries",
+    "organization_sso",
+    "sso-connection-list",
+    "sso-connection-detail",
+)

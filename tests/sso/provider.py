@@ -1,0 +1,96 @@
+"""A real OpenID Connect provider in a second process, and a sign-in through it.
+
+`oidc_provider` starts tests/sso/oidc_provider.py (oidc-provider-mock's authlib server) on a
+free port once per session; each test gets it with its behaviour reset. `sso_sign_in` walks
+the authorization-code flow as a browser would: the portal's sign-in button (POST) redirects
+to the provider's authorization endpoint, the provider's form is posted (choosing the
+subject), and its redirect brings the code back to the portal's callback, which exchanges it
+at the provider's token endpoint over HTTP."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import pytest
+import requests
+from django.test import Client
+
+from tests.conftest import need_service
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Provider:
+    url: str
+
+    def set_user(self, sub: str, **claims: Any) -> None:
+        response = requests.put(f"{self.url}/users/{quote(sub, safe='')}", json=claims, timeout=5)
+        assert response.status_code == 204, response.text
+
+    def misbehave(self, **behaviour: str) -> None:
+        response = requests.put(f"{self.url}/_test/behaviour", json=behaviour, timeout=5)
+        assert response.status_code == 204, response.text
+
+
+@pytest.fixture(scope="session")
+def _provider_process() -> Iterator[Provider]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.sso.oidc_provider", "--port", str(port)],
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        ready = False
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                ready = requests.get(f"{url}/.well-known/openid-configuration", timeout=1).ok
+            except requests.ConnectionError:
+                ready = False
+            if ready:
+                break
+            time.sleep(0.1)
+        need_service(ready, "the test OpenID Connect provider (oidc-provider-mock)")
+        yield Provider(url=url)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def oidc_provider(_provider_process: Provider) -> Provider:
+    _provider_process.misbehave()
+    return _provider_process
+
+
+def sso_sign_in(
+    client: Client, connection: Any, provider: Provider, sub: str, process: str = "login"
+) -> Any:
+    """The portal's answer to the provider's redirect back (the callback's response)."""
+    start = client.post(f"/accounts/oidc/{connection.provider_id}/login/", {"process": process})
+    assert start.status_code == 302, start.status_code
+    authorize = start["Location"]
+    assert authorize.startswith(provider.url + "/oauth2/authorize?"), authorize
+    consent = requests.post(authorize, data={"sub": sub}, allow_redirects=False, timeout=10)
+    assert consent.status_code == 302, consent.text
+    back = urlsplit(consent.headers["Location"])
+    assert back.path == f"/accounts/oidc/{connection.provider_id}/login/callback/", back
+    return client.get(f"{back.path}?{back.query}")
