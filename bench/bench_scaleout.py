@@ -72,6 +72,9 @@ BENCH_ENV = {
     "SCHEDULER_INTERVAL_SECONDS": "60",
     "WEBHOOK_INTERVAL_SECONDS": "30",
     "HEARTBEAT_INTERVAL_SECONDS": "30",
+    # Cache keys and the beat leader's lock of this run only (a killed earlier run's lock would
+    # keep this beat standing by for BEAT_LOCK_TTL_SECONDS).
+    "CACHE_KEY_PREFIX": f"bench-scaleout-{os.getpid()}",
 }
 for _name, _value in BENCH_ENV.items():
     os.environ.setdefault(_name, _value)
@@ -238,7 +241,6 @@ def main() -> None:
     import django
 
     django.setup()
-    import redis
     from django.conf import settings
     from django.db import connection
     from django.db.models import Count
@@ -255,8 +257,10 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     from bench_http import delete_session, make_session
 
-    # A clean broker and cache (this run's Redis database only), and nothing left unsent.
-    redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
+    # No task left in the queues by an earlier run; nothing left unsent in the outbox.
+    from portal.celery import app as celery_app
+
+    celery_app.control.purge()
     started_at = timezone.now()
     with system_scope("scale-out benchmark: set up"):
         OutboxEmail.objects.filter(sent_at__isnull=True).update(sent_at=started_at)
@@ -391,8 +395,6 @@ def main() -> None:
                 raise RuntimeError("gunicorn did not answer /ping")
             time.sleep(0.5)
         # Two scheduler runs at once, as two beats or a retry would send them.
-        from portal.celery import app as celery_app
-
         for _ in range(2):
             celery_app.send_task("reviews.scheduling.tasks.schedule_all", queue="scheduler")
         wait = (load_starts - timezone.now()).total_seconds()
