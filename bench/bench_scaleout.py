@@ -228,7 +228,9 @@ def main() -> None:
     var = Path(os.environ["PORTAL_VAR_DIR"])
     shutil.rmtree(var, ignore_errors=True)
     (var / "logs").mkdir(parents=True, exist_ok=True)
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = ""
+    # As under compose: the web workers' request metrics in a folder emptied per start.
+    (var / "prometheus").mkdir()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(var / "prometheus")
 
     from aiosmtpd.controller import Controller
 
