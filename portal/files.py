@@ -64,7 +64,7 @@ def protected_file_response(
 
     Local or in a bucket (portal/storage.py), the file goes through this response: the bucket is
     never exposed, and the headers are ours whatever the storage says."""
-    if not field_file:
+    if not field_file or not field_file.name:
         raise Http404
     kind = next(
         (kind for kind in kinds if PurePosixPath(field_file.name).suffix == f".{kind.extension}"),
@@ -86,10 +86,10 @@ def protected_file_response(
 def _open_stored(field_file: FieldFile) -> IO[bytes]:
     """The stored file opened for reading; 404 when it is missing (a row whose file is gone
     answers like a missing row, not 500)."""
-    storage = field_file.storage
+    storage, name = field_file.storage, field_file.name or ""
     if isinstance(storage, FileSystemStorage):
         try:
-            path = Path(storage.path(field_file.name)).resolve()
+            path = Path(storage.path(name)).resolve()
         except SuspiciousFileOperation:
             raise Http404 from None
         if not path.is_relative_to(Path(storage.location).resolve()) or not path.is_file():
@@ -98,6 +98,6 @@ def _open_stored(field_file: FieldFile) -> IO[bytes]:
     # Object storage: the open asks for the object's head (a missing key raises
     # FileNotFoundError); the first read downloads it, spooled to a temporary file past 1 MB.
     try:
-        return storage.open(field_file.name, "rb")
+        return storage.open(name, "rb")
     except FileNotFoundError as error:
         raise Http404 from error
