@@ -130,14 +130,17 @@ def main(arguments: dict[str, Any]) -> dict[str, Any]:
         return {"statuses": dict(statuses), "iterated": iterated}
 
     def jobs() -> dict[str, Any]:
-        from cases.tasks import scan_sla
-        from portal.tasks import deliver_outbox
-        from reviews.scheduling.tasks import schedule_all
+        """Every periodic job beat sends (the SLA scan, the outbox and webhook deliveries, the
+        scheduler, reminders, digests, overages, …), three rounds, called as the worker would."""
+        from django.utils.module_loading import import_string
 
-        runs = []
+        names = sorted({entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()})
+        ran = Counter()
         for _ in range(3):
-            runs.append([scan_sla(), deliver_outbox(), schedule_all()])
-        return {"runs": len(runs), "scheduled": runs[0][2]}
+            for name in names:
+                import_string(name)()
+                ran[name] += 1
+        return {"runs": min(ran.values()), "tasks": sorted(ran)}
 
     raised, listed, ran = in_threads(raise_cases, list_cases, jobs)
     out.update(raised=raised, listed=listed, jobs=ran)
