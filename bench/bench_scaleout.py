@@ -140,6 +140,75 @@ class Fleet:
                 process.wait()
 
 
+def start_pgbouncer(
+    database_url: str, pool_size: int, logs: Path
+) -> tuple[str, int, Path, subprocess.Popen]:
+    """PgBouncer in transaction pooling in front of the database: (its URL, port, folder)."""
+    import tempfile
+    from urllib.parse import urlsplit, urlunsplit
+
+    binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+    url = urlsplit(database_url)
+    folder = Path(tempfile.mkdtemp(prefix="bench-pgbouncer-"))
+    folder.chmod(0o755)
+    port = free_port()
+    user = url.username or "postgres"
+    (folder / "userlist.txt").write_text(f'"{user}" "{url.password or ""}"\n')
+    (folder / "pgbouncer.ini").write_text(
+        "[databases]\n"
+        f"* = host={url.hostname or '127.0.0.1'} port={url.port or 5432}\n"
+        "[pgbouncer]\n"
+        f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+        f"auth_type = trust\nauth_file = {folder / 'userlist.txt'}\nadmin_users = {user}\n"
+        f"pool_mode = transaction\ndefault_pool_size = {pool_size}\nmax_client_conn = 200\n"
+        "ignore_startup_parameters = extra_float_digits,options\n"
+    )
+    for name in ("userlist.txt", "pgbouncer.ini"):
+        (folder / name).chmod(0o644)
+    command = [binary, *(["-u", "postgres"] if os.geteuid() == 0 else [])]
+    log = (logs / "pgbouncer.log").open("w")
+    process = subprocess.Popen(  # noqa: S603 (fixed arguments)
+        [*command, str(folder / "pgbouncer.ini")],
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
+    netloc = f"{user}@127.0.0.1:{port}"
+    time.sleep(1)
+    return urlunsplit((url.scheme, netloc, url.path, "", "")), port, folder, process
+
+
+def pgbouncer_stats(port: int, database: str) -> dict[str, str]:
+    """SHOW STATS of the admin console (simple query protocol: psql)."""
+    output = subprocess.run(  # noqa: S603 (fixed arguments)
+        [
+            shutil.which("psql") or "/usr/bin/psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-U",
+            "postgres",
+            "-AF",
+            "|",
+            "-c",
+            "SHOW STATS",
+            "pgbouncer",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.splitlines()
+    if len(output) < 2:
+        return {}
+    header = output[0].split("|")
+    for line in output[1:]:
+        values = line.split("|")
+        if values and values[0] == database:
+            return dict(zip(header, values, strict=False))
+    return {}
+
+
 # --- HTTP clients -----------------------------------------------------------------------------
 
 
@@ -221,6 +290,12 @@ def main() -> None:
     parser.add_argument("--scan-interval", type=float, default=10.0)
     parser.add_argument("--web-workers", type=int, default=4)
     parser.add_argument("--drain", type=int, default=90, help="most seconds to wait after")
+    parser.add_argument(
+        "--pgbouncer",
+        type=int,
+        metavar="POOL",
+        help="put the fleet behind PgBouncer (transaction pooling) with this default_pool_size",
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     os.environ["SLA_SCAN_INTERVAL_SECONDS"] = str(args.scan_interval)
@@ -333,6 +408,11 @@ def main() -> None:
     env = dict(os.environ)
     python = Path(sys.executable)
     logs = var / "logs"
+    bouncer: tuple[str, int, Path, subprocess.Popen] | None = None
+    if args.pgbouncer:
+        bouncer = start_pgbouncer(os.environ["DATABASE_URL"], args.pgbouncer, logs)
+        env.update(DATABASE_URL=bouncer[0], DATABASE_POOLING="transaction")
+        env.pop("CONN_MAX_AGE", None)
     web_port = free_port()
     fleet = Fleet()
     fleet.start(
@@ -430,6 +510,12 @@ def main() -> None:
     finally:
         fleet.stop()
         controller.stop()
+        stats: dict[str, str] = {}
+        if bouncer is not None:
+            stats = pgbouncer_stats(bouncer[1], str(connection.settings_dict["NAME"]))
+            bouncer[3].terminate()
+            bouncer[3].wait(timeout=30)
+            shutil.rmtree(bouncer[2], ignore_errors=True)
 
     with system_scope("scale-out benchmark: count"):
         reminders = list(
@@ -502,6 +588,15 @@ def main() -> None:
         f"- Fleet: gunicorn {args.web_workers} workers × 2 threads; Celery workers `sla`, `mail`, "
         "`scheduler,celery` (concurrency 1 each); 1 beat; SLA scan every "
         f"{args.scan_interval:g} s, outbox every 5 s",
+        (
+            f"- Database: through PgBouncer, transaction pooling, default_pool_size "
+            f"{args.pgbouncer} for {args.web_workers * 2 + 3 + 1} client connections at most "
+            f"(web threads + workers + beat); {int(stats.get('total_xact_count', 0)):,} "
+            f"transactions, average wait for a server connection "
+            f"{int(stats.get('avg_wait_time', 0)) / 1000:.1f} ms"
+            if args.pgbouncer
+            else "- Database: direct connections"
+        ),
         f"- Load: {len(clients)} HTTP clients for {seconds:.0f} s: {total:,} requests "
         f"({total / seconds:.1f}/s), every 10th a new case; drained in {drained_in:.0f} s",
         "",
