@@ -571,6 +571,8 @@ def main() -> None:
         for session in sessions:
             delete_session(session)
 
+    # PgBouncer's totals since it started (its avg_* columns cover only the last period).
+    xacts, wait_us = int(stats.get("total_xact_count", 0)), int(stats.get("total_wait_time", 0))
     latencies: dict[str, list[float]] = {}
     statuses: Counter = Counter()
     for client in clients:
@@ -591,9 +593,9 @@ def main() -> None:
         (
             f"- Database: through PgBouncer, transaction pooling, default_pool_size "
             f"{args.pgbouncer} for {args.web_workers * 2 + 3 + 1} client connections at most "
-            f"(web threads + workers + beat); {int(stats.get('total_xact_count', 0)):,} "
-            f"transactions, average wait for a server connection "
-            f"{int(stats.get('avg_wait_time', 0)) / 1000:.1f} ms"
+            f"(web threads + workers + beat); {xacts:,} transactions, clients waited "
+            f"{wait_us / 1e6:.1f} s in all for a server connection "
+            f"({wait_us / max(xacts, 1) / 1000:.2f} ms a transaction)"
             if args.pgbouncer
             else "- Database: direct connections"
         ),

@@ -78,6 +78,11 @@ if [ "${SCALEOUT:-0}" = 1 ]; then
   $PY manage.py generate_dataset --organizations 100 --engagements 150 --managers 20 \
     --cases 30000 --open-cases 3000 --occurrences 10000 --time-entries 20000
   $PY bench/bench_scaleout.py --duration 180
+  # The same fleet behind PgBouncer (transaction pooling, 6 server connections for 12 clients).
+  if command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ]; then
+    $PY bench/bench_scaleout.py --duration 180 --pgbouncer 6 \
+      --out "bench/results/scaleout-pgbouncer-$(date -u +%Y-%m-%d).md"
+  fi
   dropdb $PG portal_scaleout
 fi
 
