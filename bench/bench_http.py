@@ -132,6 +132,7 @@ class Run:
 class Subjects:
     engagement: Engagement
     case_count: int
+    organization_case_count: int
     poc: User
     case: Case
     case_events: int
@@ -193,9 +194,13 @@ def pick_subjects() -> Subjects:
             sys.exit(f"Engagement {engagement.pk} has no service review.")
         if engagement.manager is None:
             sys.exit(f"Engagement {engagement.pk} has no service manager.")
+        organization_case_count = Case.objects.filter(
+            engagement__organization_id=engagement.organization_id
+        ).count()
         return Subjects(
             engagement=engagement,
             case_count=case_count,
+            organization_case_count=organization_case_count,
             poc=contact.user,
             case=case,
             case_events=case_events,
@@ -450,7 +455,7 @@ def main() -> None:
         Endpoint("ping", "trivial JSON view (ceiling)", "/ping", dict(COMMON_HEADERS)),
         Endpoint(
             "api_list",
-            "API case list (PoC token)",
+            f"API case list (PoC token, {subjects.organization_case_count:,}-case org)",
             "/api/v1/cases/",
             api,
             60,
@@ -463,6 +468,14 @@ def main() -> None:
             api,
             60,
             f"the engagement's case with the most events ({subjects.case_events})",
+        ),
+        Endpoint(
+            "case_list_page",
+            f"case list page, PoC ({subjects.organization_case_count:,}-case org)",
+            "/cases/",
+            as_poc(),
+            None,
+            "the page's default filters and sort",
         ),
         Endpoint("dashboard", "PoC dashboard", "/", as_poc(), 150),
         Endpoint(
@@ -531,7 +544,8 @@ def main() -> None:
         f"{args.warmup:g} s warm-up per endpoint",
         f"- Machine load average (1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after; "
         f"niceness {os.nice(0)} (a quiet machine shows about 0 before, 1–2 after)",
-        f"- Subjects: engagement {engagement.pk} ({subjects.case_count:,} cases), "
+        f"- Subjects: engagement {engagement.pk} ({subjects.case_count:,} cases; its "
+        f"organization {subjects.organization_case_count:,}), "
         f"PoC user {subjects.poc.pk}, manager user {subjects.manager.pk}, "
         f"case {subjects.case.pk}, review {subjects.review.pk}",
         "",

@@ -3,6 +3,7 @@
 #
 #   bench/run_all.sh            # uses (and if missing, creates and loads) database portal_bench
 #   LOAD=1 bench/run_all.sh     # also times a fresh load of the full data set into portal_load
+#   SCALEOUT=1 bench/run_all.sh # also the scale-out run of issue 17 (bench_scaleout.py)
 #
 # Output: bench/results/run-<UTC date>.log (everything printed) and the HTTP table in
 # bench/results/http-<date>.md. Needs PostgreSQL and Redis on 127.0.0.1 and Debian's wrk.
@@ -40,6 +41,21 @@ section "service review report of the busiest engagement"
 $PY bench/bench_report.py
 section "HTTP: gunicorn on loopback, wrk"
 $PY bench/bench_http.py
+# Issue 17: the case list (page and API) of a 30,000-case organization. The default data set's
+# largest organization has ~3,850 cases, so a database of its own holds one organization with
+# 30,000 (generate_dataset --append refuses a second data set in portal_bench).
+BIG_DB=${BIG_DB:-portal_bench_30k}
+if ! psql $PG -tAc "SELECT 1 FROM pg_database WHERE datname='${BIG_DB}'" postgres | grep -q 1; then
+  section "creating ${BIG_DB}: one organization with 30,000 cases"
+  createdb $PG "$BIG_DB"
+  DATABASE_URL=postgres://postgres@127.0.0.1:5432/${BIG_DB} $PY manage.py migrate --noinput -v0
+  DATABASE_URL=postgres://postgres@127.0.0.1:5432/${BIG_DB} $PY manage.py generate_dataset \
+    --organizations 1 --engagements 3 --managers 2 --cases 30000 --open-cases 3000 \
+    --occurrences 300 --time-entries 1000
+fi
+section "HTTP: case list page and API list of the 30,000-case organization"
+DATABASE_URL=postgres://postgres@127.0.0.1:5432/${BIG_DB} $PY bench/bench_http.py \
+  --only api_list case_list_page --out "bench/results/http-30k-$(date -u +%Y-%m-%d).md"
 # The load last: its 3.8 million rows of writes (checkpoints, autovacuum) would disturb the rest.
 if [ "${LOAD:-0}" = 1 ]; then
   section "load: generate_dataset into a fresh database (default sizes and seed)"
@@ -49,6 +65,25 @@ if [ "${LOAD:-0}" = 1 ]; then
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_load \
     /usr/bin/time -f 'generate_dataset wall %e s, user %U s' $PY manage.py generate_dataset
   dropdb $PG portal_load
+fi
+
+# Issue 17: web ×4, three queue workers and beat on one PostgreSQL and Redis, 16 clients; checks
+# nothing is lost, doubled or late. It changes data, so it gets a small database of its own.
+if [ "${SCALEOUT:-0}" = 1 ]; then
+  section "scale-out: 4 web workers, 3 Celery workers, beat, 16 clients (bench_scaleout.py)"
+  dropdb $PG --if-exists portal_scaleout
+  createdb $PG portal_scaleout
+  export DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_scaleout
+  $PY manage.py migrate --noinput -v0
+  $PY manage.py generate_dataset --organizations 100 --engagements 150 --managers 20 \
+    --cases 30000 --open-cases 3000 --occurrences 10000 --time-entries 20000
+  $PY bench/bench_scaleout.py --duration 180
+  # The same fleet behind PgBouncer (transaction pooling, 6 server connections for 12 clients).
+  if command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ]; then
+    $PY bench/bench_scaleout.py --duration 180 --pgbouncer 6 \
+      --out "bench/results/scaleout-pgbouncer-$(date -u +%Y-%m-%d).md"
+  fi
+  dropdb $PG portal_scaleout
 fi
 
 section "done"

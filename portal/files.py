@@ -1,16 +1,19 @@
 """Uploaded files: checked on the way in, served only through permission-checked views.
 
-Uploads live under MEDIA_ROOT, which is outside the web root and has no URL: the only way out is
-a view that first fetches the owning object through the tenant scope (so another tenant's file
-answers 404 like a missing one) and then calls `protected_file_response`.
+Uploads live under MEDIA_ROOT, which is outside the web root and has no URL, or in a private
+bucket (portal/storage.py): the only way out is a view that first fetches the owning object
+through the tenant scope (so another tenant's file answers 404 like a missing one) and then calls
+`protected_file_response`, which streams the file with our headers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import IO
 
-from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404
@@ -57,17 +60,20 @@ def check_upload(
 def protected_file_response(
     field_file: FieldFile, *, kinds: tuple[FileKind, ...], download_name: str, inline: bool = False
 ) -> FileResponse:
-    """Stream a stored file after the caller has checked access to its owner."""
-    if not field_file:
+    """Stream a stored file after the caller has checked access to its owner.
+
+    Local or in a bucket (portal/storage.py), the file goes through this response: the bucket is
+    never exposed, and the headers are ours whatever the storage says."""
+    if not field_file or not field_file.name:
         raise Http404
-    path = Path(field_file.path).resolve()
-    if not path.is_relative_to(Path(settings.MEDIA_ROOT).resolve()) or not path.is_file():
-        raise Http404
-    kind = next((kind for kind in kinds if path.suffix.lstrip(".") == kind.extension), None)
+    kind = next(
+        (kind for kind in kinds if PurePosixPath(field_file.name).suffix == f".{kind.extension}"),
+        None,
+    )
     if kind is None:
         raise Http404
     response = FileResponse(
-        path.open("rb"),
+        _open_stored(field_file),
         as_attachment=not inline,
         filename=f"{download_name}.{kind.extension}",
         content_type=kind.content_type,
@@ -75,3 +81,23 @@ def protected_file_response(
     response["Cache-Control"] = "private, max-age=300"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+def _open_stored(field_file: FieldFile) -> IO[bytes]:
+    """The stored file opened for reading; 404 when it is missing (a row whose file is gone
+    answers like a missing row, not 500)."""
+    storage, name = field_file.storage, field_file.name or ""
+    if isinstance(storage, FileSystemStorage):
+        try:
+            path = Path(storage.path(name)).resolve()
+        except SuspiciousFileOperation:
+            raise Http404 from None
+        if not path.is_relative_to(Path(storage.location).resolve()) or not path.is_file():
+            raise Http404
+        return path.open("rb")
+    # Object storage: the open asks for the object's head (a missing key raises
+    # FileNotFoundError); the first read downloads it, spooled to a temporary file past 1 MB.
+    try:
+        return storage.open(name, "rb")
+    except FileNotFoundError as error:
+        raise Http404 from error

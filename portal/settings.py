@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from kombu import Queue
 
 from portal.observability import init_sentry, logging_config
+from portal.storage import s3_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -121,6 +122,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind PgBouncer in transaction pooling (DATABASE_POOLING=transaction, or PGBOUNCER=1) each
+# transaction may run on another server connection, so nothing may outlive one: no server-side
+# cursors (QuerySet.iterator() would DECLARE one on one connection and FETCH on another), no
+# prepared statements (psycopg's are per server connection), and no persistent client
+# connections by default (PgBouncer pools them; README "Scaling out").
+DATABASE_POOLING = env.str(
+    "DATABASE_POOLING", default="transaction" if env.bool("PGBOUNCER", default=False) else ""
+)
+if DATABASE_POOLING not in ("", "session", "transaction"):
+    raise ImproperlyConfigured("DATABASE_POOLING must be empty, 'session' or 'transaction'.")
+if DATABASE_POOLING == "transaction" and DATABASES["default"]["ENGINE"] != (
+    "django.db.backends.sqlite3"
+):
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and broker: Redis from REDIS_URL, else a file cache and a filesystem broker ------------
@@ -405,8 +422,19 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-# Uploads live outside the web root and are served only through permission-checked views.
+# Uploads live outside the web root and are served only through permission-checked views:
+# in MEDIA_ROOT, or with S3_BUCKET set in a private S3-compatible bucket, shared by every host
+# (portal/storage.py; credentials from boto3's chain: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY).
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+S3_BUCKET = env.str("S3_BUCKET", default="")
+if S3_BUCKET:
+    STORAGES["default"] = s3_storage(
+        bucket=S3_BUCKET,
+        endpoint_url=env.str("S3_ENDPOINT_URL", default=""),
+        region=env.str("S3_REGION", default=""),
+        prefix=env.str("S3_PREFIX", default=""),
+        addressing_style=env.str("S3_ADDRESSING_STYLE", default=""),
+    )
 
 # --- API -------------------------------------------------------------------------------------
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1_000_000)

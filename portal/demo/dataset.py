@@ -267,6 +267,10 @@ class _Copier:
         # in one pass. DDL is transactional, so a failure leaves the table as it was.
         with transaction.atomic(), raw_sql("bulk load with COPY", driver=True) as cursor:
             cursor.execute("SET LOCAL maintenance_work_mem TO '256MB'")
+            # A bulk load need not wait for the disk. LOCAL: the setting ends with this
+            # transaction, so behind PgBouncer's transaction pooling it never reaches the next
+            # client of the same server connection.
+            cursor.execute("SET LOCAL synchronous_commit TO off")
             cursor.execute(
                 "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
                 "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
@@ -869,8 +873,6 @@ def generate(
     generator = _Generator(sizes, seed, as_of, copier, log)
     started = timer.perf_counter()
     conn.ensure_connection()
-    with raw_sql("a bulk load need not wait for the disk") as cursor:
-        cursor.execute("SET synchronous_commit TO off")
     generator.run()
     finishing = timer.perf_counter()
     with raw_sql("reset sequences and analyze the loaded tables") as cursor:
@@ -878,7 +880,6 @@ def generate(
             cursor.execute(statement)
         for model in generator.loaded_models:
             cursor.execute(f"ANALYZE {model._meta.db_table}")
-        cursor.execute("SET synchronous_commit TO DEFAULT")
     elapsed = timer.perf_counter() - finishing
     report.tables.append(("(sequences + ANALYZE)", 0, elapsed))
     log(f"{'(sequences + ANALYZE)':<32} {'':>10}      {elapsed:>8.1f} s")
