@@ -7,8 +7,9 @@ Subjects as in `bench_http.py`: the engagement with the most cases, its first na
 PoC), that engagement's manager. Sessions are made with `force_login` (one session row each,
 deleted at the end); nothing else is written.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench REDIS_URL=redis://127.0.0.1:6379/0 \
-        .venv/bin/python bench/bench_pages.py [--runs 200] [--lang en] [--profile board]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench \
+    REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/bench_pages.py \
+        [--runs 200] [--lang en] [--profile board] [--dump var/pages]
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
@@ -30,7 +32,6 @@ os.environ.setdefault("STATIC_MANIFEST", "0")
 os.environ["ALLOWED_HOSTS"] = "testserver,localhost"
 
 from _dataset_env import QueryCounter, require_dataset  # noqa: E402
-
 from django.db import connection  # noqa: E402
 from django.db.models import Q  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -77,14 +78,16 @@ def measure(client: Client, path: str, runs: int, lang: str) -> dict[str, float]
     counter = QueryCounter()
     with connection.execute_wrapper(counter):
         client.get(path, **headers)
-    times = []
+    times, cpu = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         client.get(path, **headers)
         times.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
     times.sort()
     return {
         "p50": statistics.median(times),
+        "cpu": statistics.median(cpu),
         "p95": times[int(len(times) * 0.95) - 1],
         "queries": counter.count,
         "bytes": len(response.content),
@@ -97,6 +100,7 @@ def main() -> None:
     parser.add_argument("--lang", default="en")
     parser.add_argument("--only", nargs="*", default=None)
     parser.add_argument("--profile", default=None, help="a page key: profile its runs instead")
+    parser.add_argument("--dump", default=None, help="a folder: write each page's HTML there")
     args = parser.parse_args()
     require_dataset()
     engagement, org_cases, poc, manager = subjects()
@@ -106,6 +110,9 @@ def main() -> None:
         f"engagement {engagement.pk}; organization {engagement.organization_id} "
         f"({org_cases:,} cases); PoC {poc.pk}; manager {manager.pk} ({served} engagements)"
     )
+    # The page's language is the user's (portal.middleware): set it for the run, then put back.
+    languages = {user.pk: user.language for user in (poc, manager)}
+    User.objects.filter(pk__in=list(languages)).update(language=args.lang)
     anonymous, as_poc, as_manager = Client(), Client(), Client()
     as_poc.force_login(poc)
     as_manager.force_login(manager)
@@ -117,6 +124,13 @@ def main() -> None:
         "board": (as_manager, "/board/"),
     }
     try:
+        if args.dump:
+            folder = Path(args.dump)
+            folder.mkdir(parents=True, exist_ok=True)
+            for key, (client, path) in pages.items():
+                body = client.get(path, HTTP_ACCEPT_LANGUAGE=args.lang).content
+                (folder / f"{key}.{args.lang}.html").write_bytes(body)
+            return
         if args.profile:
             client, path = pages[args.profile]
             measure(client, path, 5, args.lang)
@@ -125,22 +139,25 @@ def main() -> None:
             for _ in range(args.runs):
                 client.get(path, HTTP_ACCEPT_LANGUAGE=args.lang)
             profile.disable()
+            profile.dump_stats(ROOT / "var" / f"bench_pages_{args.profile}.prof")
             stats = pstats.Stats(profile)
             stats.sort_stats("cumulative").print_stats(45)
             stats.sort_stats("tottime").print_stats(30)
             return
-        print(f"{'page':<14} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'bytes':>8}")
+        print(f"{'page':<14} {'p50 ms':>8} {'p95 ms':>8} {'cpu ms':>8} {'queries':>8} {'bytes':>8}")
         for key, (client, path) in pages.items():
             if args.only and key not in args.only and key != "ping":
                 continue
             figures = measure(client, path, args.runs, args.lang)
             print(
-                f"{key:<14} {figures['p50']:8.1f} {figures['p95']:8.1f} "
+                f"{key:<14} {figures['p50']:8.1f} {figures['p95']:8.1f} {figures['cpu']:8.1f} "
                 f"{figures['queries']:8d} {figures['bytes']:8d}"
             )
     finally:
         for client in (as_poc, as_manager):
             client.logout()
+        for pk, language in languages.items():
+            User.objects.filter(pk=pk).update(language=language)
 
 
 if __name__ == "__main__":

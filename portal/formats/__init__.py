@@ -118,9 +118,7 @@ class LocalDates:
         for is_char, piece in self._parts(name):
             if not is_char:
                 out.append(piece)
-            elif piece not in _FAST or (
-                piece in "HGis" and not isinstance(value, datetime)
-            ):
+            elif piece not in _FAST or (piece in "HGis" and not isinstance(value, datetime)):
                 django_format = django_format or DateFormat(value)
                 out.append(str(getattr(django_format, piece)()))
             elif piece == "j":
