@@ -41,6 +41,7 @@ from reviews.board.selectors import (
     board_weeks,
     case_risks,
 )
+from reviews.health.scoring import LEVEL_LABELS, Health, Level
 from reviews.health.selectors import engagement_health
 from reviews.scheduling.models import Occurrence
 from reviews.scheduling.selectors import deliverable_labels, labelled, with_state
@@ -238,6 +239,46 @@ def _board_lines(rows: list[BoardRow], text: RowText) -> list[dict[str, Any]]:
     return lines
 
 
+class HealthBadge:
+    """`reviews/health/_badge.html` for every line of the board, its texts translated once
+    (the include cost a template render and two `{% blocktranslate %}` per engagement)."""
+
+    CSS = {Level.HEALTHY: "badge-ok", Level.WATCH: "badge-warn"}
+    BADGE = (
+        '<a href="{url}" class="health-link"><span class="badge {css}">{level} · {score}</span></a>'
+    )
+    REASON = '\n<br><small class="health-reason">{reason}</small>'
+
+    def __init__(self, text: RowText) -> None:
+        self.text = text
+        self.score = _("%(score)s of 100")
+        self.reason = _("−%(points)s · %(label)s: %(figure)s")
+        self.levels = {level: str(label) for level, label in LEVEL_LABELS.items()}
+
+    def html(self, engagement_id: int, health: Health) -> SafeString:
+        badge = fragment(
+            self.BADGE,
+            {
+                "url": self.text.url("engagement_health", engagement_id),
+                "css": self.CSS.get(health.level, "badge-alert"),
+                "level": self.levels[health.level],
+                "score": self.text.message(self.score, score=health.score),
+            },
+        )
+        reasons = "".join(
+            fragment(
+                self.REASON,
+                {
+                    "reason": self.text.message(
+                        self.reason, points=factor.points, label=factor.label, figure=factor.figure
+                    )
+                },
+            )
+            for factor in health.reasons[:2]
+        )
+        return SafeString(badge + reasons)
+
+
 # One item at risk or breached (reviews/_board_cases.html lists up to BOARD_LIMIT of each).
 CASE_ROW = (
     '<tr id="case-{id}"><td><a href="{url}">#{id} {subject}</a><br>'
@@ -389,10 +430,12 @@ def weekly_board(request: AuthenticatedHttpRequest) -> HttpResponse:
         labels,
     )
     risks = case_risks(shown, now)
-    health = engagement_health(shown, now)
+    health = engagement_health(shown, now, hours=summaries)  # the hours read above
     lines = _board_lines(rows, text)
+    badge = HealthBadge(text)
     for line, row in zip(lines, rows, strict=True):
         line["health"] = health[row.engagement.pk]
+        line["health_badge"] = badge.html(row.engagement.pk, line["health"])
     context: dict[str, Any] = {
         "engagement_options": _engagement_options(engagements, chosen),
         "rows": rows,
