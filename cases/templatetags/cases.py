@@ -42,7 +42,13 @@ LABELS = {
 def sla_state(case: Case, now: datetime | None = None) -> SlaState:
     """The first response stops the clock; until then 75 % of the window is "at risk" and the
     due time "breached". An item closed unanswered counts as breached only if it was overdue."""
-    now = now or timezone.now()
+    code = sla_code(case, now or timezone.now())
+    label, css = LABELS[code]
+    return SlaState(code=code, label=str(label), css=css)
+
+
+def sla_code(case: Case, now: datetime) -> str:
+    """`sla_state`'s code alone (see there); its label and class are `LABELS[code]`."""
     if case.first_response_at is not None:
         code = (
             "responded_on_time"
@@ -58,8 +64,7 @@ def sla_state(case: Case, now: datetime | None = None) -> SlaState:
         code = "at_risk"
     else:
         code = "on_track"
-    label, css = LABELS[code]
-    return SlaState(code=code, label=str(label), css=css)
+    return code
 
 
 @register.inclusion_tag("cases/casework/_sla_badge.html")

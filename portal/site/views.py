@@ -80,7 +80,9 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         # the PoC home: raising comes first, for named contacts of an engagement in its term
         context["may_raise"] = context["may_request_session"]
         context["home"] = customer_home(
-            [membership.organization_id for membership in memberships], now
+            [membership.organization_id for membership in memberships],
+            now,
+            engagements=[card.engagement for card in cards],
         )
         context["many_organizations"] = len(memberships) > 1
         context["now"] = now

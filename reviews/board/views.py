@@ -41,6 +41,7 @@ from reviews.board.selectors import (
     board_weeks,
     case_risks,
 )
+from reviews.health.scoring import LEVEL_LABELS, Health, Level
 from reviews.health.selectors import engagement_health
 from reviews.scheduling.models import Occurrence
 from reviews.scheduling.selectors import deliverable_labels, labelled, with_state
@@ -238,6 +239,122 @@ def _board_lines(rows: list[BoardRow], text: RowText) -> list[dict[str, Any]]:
     return lines
 
 
+# One engagement's line of the calls-and-reviews table (board.html renders `line.html`): built
+# here rather than by some twenty template nodes per engagement.
+BOARD_LINE = (
+    '<tr id="engagement-{id}">\n'
+    '        <th scope="row"><a href="{url}">{name}</a>\n'
+    '          <br><small class="muted">{organization} · {plan}</small>{role}</th>\n'
+    "{weeks}"
+    '        <td class="board-hours">{this_week}\n'
+    '          <progress value="{this_week_minutes}" max="{cap_minutes}" aria-label="{share}">'
+    "</progress></td>\n"
+    '        <td class="board-hours">{average}{over_cap}{flagged}\n'
+    '          <br><a href="{time_url}"><small>{log_time}</small></a></td>\n'
+    '        <td class="board-health">{health}</td>\n'
+    "      </tr>"
+)
+WEEK_CELL = '        <td>\n          <ul class="board-sessions">{sessions}</ul>\n        </td>\n'
+
+
+class LineHtml:
+    """`BOARD_LINE` for each line, its fixed words translated once per request."""
+
+    def __init__(self) -> None:
+        self.roles = {
+            "manager": fragment(
+                '\n          <br><span class="badge badge-manager">{label}</span>',
+                {"label": _("Manager")},
+            ),
+            "deputy": fragment(
+                '\n          <br><span class="badge">{label}</span>', {"label": _("Deputy")}
+            ),
+        }
+        self.nothing = fragment('<li class="muted">{label}</li>', {"label": _("Nothing scheduled")})
+        self.over_cap = fragment(
+            '\n          <br><span class="badge badge-alert">{label}</span>',
+            {"label": _("Over the cap")},
+        )
+        self.flagged_label = _("Additional contract recommended")
+        self.log_time = _("Log time")
+
+    def html(self, line: dict[str, Any]) -> SafeString:
+        weeks = "".join(
+            fragment(WEEK_CELL, {"sessions": sessions or self.nothing})
+            for sessions in line["weeks"]
+        )
+        flagged = (
+            fragment(
+                '\n          <br><span class="badge badge-warn" title="{title}">{label}</span>',
+                {"title": line["flagged"], "label": self.flagged_label},
+            )
+            if line["flagged"]
+            else ""
+        )
+        return fragment(
+            BOARD_LINE,
+            {
+                "id": line["id"],
+                "url": line["url"],
+                "name": line["name"],
+                "organization": line["organization"],
+                "plan": line["plan"],
+                "role": self.roles.get(line["role"], SafeString("")),
+                "weeks": SafeString(weeks),
+                "this_week": line["this_week"],
+                "this_week_minutes": line["this_week_minutes"],
+                "cap_minutes": line["cap_minutes"],
+                "share": line["share"],
+                "average": line["average"],
+                "over_cap": self.over_cap if line["over_cap"] else SafeString(""),
+                "flagged": SafeString(flagged),
+                "time_url": line["time_url"],
+                "log_time": self.log_time,
+                "health": line["health_badge"],
+            },
+        )
+
+
+class HealthBadge:
+    """`reviews/health/_badge.html` for every line of the board, its texts translated once
+    (the include cost a template render and two `{% blocktranslate %}` per engagement)."""
+
+    CSS = {Level.HEALTHY: "badge-ok", Level.WATCH: "badge-warn"}
+    BADGE = (
+        '<a href="{url}" class="health-link"><span class="badge {css}">{level} · {score}</span></a>'
+    )
+    REASON = '\n<br><small class="health-reason">{reason}</small>'
+
+    def __init__(self, text: RowText) -> None:
+        self.text = text
+        self.score = _("%(score)s of 100")
+        self.reason = _("−%(points)s · %(label)s: %(figure)s")
+        self.levels = {level: str(label) for level, label in LEVEL_LABELS.items()}
+
+    def html(self, engagement_id: int, health: Health) -> SafeString:
+        badge = fragment(
+            self.BADGE,
+            {
+                "url": self.text.url("engagement_health", engagement_id),
+                "css": self.CSS.get(health.level, "badge-alert"),
+                "level": self.levels[health.level],
+                "score": self.text.message(self.score, score=health.score),
+            },
+        )
+        reasons = "".join(
+            fragment(
+                self.REASON,
+                {
+                    "reason": self.text.message(
+                        self.reason, points=factor.points, label=factor.label, figure=factor.figure
+                    )
+                },
+            )
+            for factor in health.reasons[:2]
+        )
+        return SafeString(badge + reasons)
+
+
 # One item at risk or breached (reviews/_board_cases.html lists up to BOARD_LIMIT of each).
 CASE_ROW = (
     '<tr id="case-{id}"><td><a href="{url}">#{id} {subject}</a><br>'
@@ -389,10 +506,14 @@ def weekly_board(request: AuthenticatedHttpRequest) -> HttpResponse:
         labels,
     )
     risks = case_risks(shown, now)
-    health = engagement_health(shown, now)
+    health = engagement_health(shown, now, hours=summaries)  # the hours read above
     lines = _board_lines(rows, text)
+    badge = HealthBadge(text)
+    line_html = LineHtml()
     for line, row in zip(lines, rows, strict=True):
         line["health"] = health[row.engagement.pk]
+        line["health_badge"] = badge.html(row.engagement.pk, line["health"])
+        line["html"] = line_html.html(line)
     context: dict[str, Any] = {
         "engagement_options": _engagement_options(engagements, chosen),
         "rows": rows,

@@ -7,11 +7,12 @@ healthy from 80, watch from 60, at risk below. The figures come from `selectors.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.utils.translation import get_language, ngettext, pgettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext_lazy
 
 WINDOW_DAYS = 90  # SLA attainment and sessions look back this far
 SLA_TARGET_PCT = 95  # at or above: no deduction
@@ -198,6 +199,14 @@ def _hours(inputs: HealthInputs) -> Factor:
 
 def score_health(inputs: HealthInputs) -> Health:
     """100 less each factor's deduction (the deductions add up to at most 100)."""
+    return _scored(get_language(), inputs)
+
+
+# Pure in its inputs and the active language (the factors' texts), so remembered: the board and
+# the admin's overview score every engagement on each request (some 400 translations for 33),
+# mostly with the figures of the request before. Immutable results, a bounded cache.
+@functools.lru_cache(maxsize=4096)
+def _scored(language: str | None, inputs: HealthInputs) -> Health:
     factors = (
         _sla(inputs),
         _sessions(inputs),

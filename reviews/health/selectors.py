@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from cases.casework.models import Case
 from engagements.contracts.models import Engagement
-from engagements.time.selectors import hours_summaries
+from engagements.time.selectors import HoursSummary, hours_summaries
 from portal.accounts.models import User
 from reviews.health.scoring import WINDOW_DAYS, Health, HealthInputs, score_health
 from reviews.scheduling.models import ActionItem, Occurrence
@@ -59,9 +59,12 @@ def _overdue_items_condition(zones: set[str], now: datetime, prefix: str = "") -
 
 
 def health_inputs(
-    engagements: Sequence[Engagement], now: datetime | None = None
+    engagements: Sequence[Engagement],
+    now: datetime | None = None,
+    hours: dict[int, HoursSummary] | None = None,
 ) -> dict[int, HealthInputs]:
-    """The health figures of each engagement (plan loaded), in five queries for any number."""
+    """The health figures of each engagement (plan loaded), in five queries for any number
+    (four when the caller has read `hours_summaries(engagements)` already: `hours`)."""
     now = now or timezone.now()
     ids = [engagement.pk for engagement in engagements]
     if not ids:
@@ -119,7 +122,8 @@ def health_inputs(
     ):
         figures[row["occurrence__engagement_id"]]["action_items_overdue"] = row["count"]
 
-    hours = hours_summaries(engagements)
+    if hours is None:
+        hours = hours_summaries(engagements)
     return {
         engagement.pk: HealthInputs(
             **figures[engagement.pk],
@@ -131,10 +135,14 @@ def health_inputs(
 
 
 def engagement_health(
-    engagements: Sequence[Engagement], now: datetime | None = None
+    engagements: Sequence[Engagement],
+    now: datetime | None = None,
+    hours: dict[int, HoursSummary] | None = None,
 ) -> dict[int, Health]:
     """The scored health of each engagement (see `health_inputs`)."""
-    return {pk: score_health(inputs) for pk, inputs in health_inputs(engagements, now).items()}
+    return {
+        pk: score_health(inputs) for pk, inputs in health_inputs(engagements, now, hours).items()
+    }
 
 
 ORDERINGS = {"due_date": ("due_date", "id"), "-due_date": ("-due_date", "-id")}

@@ -409,3 +409,20 @@ def world_b_session(world):
     return _session(
         world.b.objects["engagement"], timezone.now() - timedelta(days=20), "missed", "b"
     )
+
+
+def test_remembered_scores_follow_the_language_and_the_figures():
+    """score_health is remembered per language and inputs (issue 17): a score read in English
+    first still reads in Korean, and other figures score anew."""
+    inputs = HealthInputs(items_due=20, items_met=10, sessions_missed=1)
+    with translation.override("en"):
+        english = score_health(inputs)
+    with translation.override("ko"):
+        korean = score_health(inputs)
+    assert english.score == korean.score == 100 - 30 - 10
+    assert english.factors[0].label.startswith("Response objectives met")
+    assert korean.factors[0].label != english.factors[0].label
+    with translation.override("en"):
+        assert score_health(inputs) is english
+        better = score_health(HealthInputs(items_due=20, items_met=20))
+    assert better.score == 100 and better.level == Level.HEALTHY
