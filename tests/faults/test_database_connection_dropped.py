@@ -38,6 +38,9 @@ class Server:
                 "PORTAL_VAR_DIR": str(tmp_path),
                 "DJANGO_SETTINGS_MODULE": "portal.settings",
                 "PYTHONUNBUFFERED": "1",
+                # Every request reads its token, so the connection can be dropped under the
+                # authentication's query (a token kept for its second would skip it).
+                "API_TOKEN_CACHE_SECONDS": "0",
             }
         )
         self.process = Process(
