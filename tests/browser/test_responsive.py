@@ -199,11 +199,12 @@ def sample(world):
         "engagement": f"/engagements/{engagement.pk}/",
         "report": f"/reviews/{review.pk}/report/",
         "organization": f"/organizations/{world.a.organization.pk}/",
+        "sso": f"/organizations/{world.a.organization.pk}/sso/",
     }
 
 
 EXTRA_PAGES = {
-    "admin": ["engagement", "organization", "case"],
+    "admin": ["engagement", "organization", "sso", "case"],
     "manager": ["case", "engagement", "report"],
     "poc": ["case", "engagement", "/cases/new/"],
     "member": ["case", "engagement"],
