@@ -312,6 +312,13 @@ INBOUND_IMAP_TIMEOUT_SECONDS = env.float("INBOUND_IMAP_TIMEOUT_SECONDS", default
 # message), or a file lock in the var folder with no Redis.
 INBOUND_IMAP_LOCK_SECONDS = env.float("INBOUND_IMAP_LOCK_SECONDS", default=120.0)
 INBOUND_IMAP_LOCK_FILE = str(VAR_DIR / "mailin-imap.lock")
+# The record of each inbound e-mail (what it became; its Message-ID against a second delivery) is
+# kept this long; the one that raised an item stays with the item.
+INBOUND_MESSAGE_RETENTION_DAYS = env.int("INBOUND_MESSAGE_RETENTION_DAYS", default=90)
+CELERY_BEAT_SCHEDULE["purge-inbound-messages"] = {
+    "task": "cases.mailin.tasks.purge_inbound_messages",
+    "schedule": env.float("INBOUND_MESSAGE_PURGE_INTERVAL_SECONDS", default=21600.0),
+}
 if INBOUND_IMAP_URL:
     from cases.mailin.imap_url import ImapUrlError, check_folders, parse_imap_url
 

@@ -47,7 +47,11 @@ class InboundMessage(TenantOwned):
 
     class Meta:
         ordering = ["-received_at", "-id"]
-        indexes = [models.Index(fields=["sender", "received_at"], name="inbound_sender")]
+        indexes = [
+            models.Index(fields=["sender", "received_at"], name="inbound_sender"),
+            # The retention's scan (cases.mailin.services.purge_old_messages).
+            models.Index(fields=["received_at"], name="inbound_received"),
+        ]
         verbose_name = _("inbound e-mail")
         verbose_name_plural = _("inbound e-mails")
 

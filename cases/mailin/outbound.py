@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from cases.mailin.addresses import inbound_address, reply_address, subject_tag
 from cases.mailin.models import InboundMessage
@@ -23,6 +25,24 @@ from portal.notifications import MailThread
 from portal.tenancy.scoping import unscoped
 
 _MSG_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
+# The Message-ID of the e-mail that is raising a case right now: its record names the case only
+# once the case exists, after the case's first notification was queued.
+_raising_from: ContextVar[str] = ContextVar("mailin_raising_from", default="")
+
+
+@contextmanager
+def raising_from(message_id: str) -> Iterator[None]:
+    """While an e-mail raises a case, the case's e-mails thread on that e-mail already."""
+    token = _raising_from.set(message_id)
+    try:
+        yield
+    finally:
+        _raising_from.reset(token)
+
+
+def _first_id(value: str) -> str | None:
+    ids = _MSG_ID.findall(value or "")
+    return ids[0] if ids else None
 
 
 def message_id_domain() -> str:
@@ -36,8 +56,8 @@ def case_root_message_id(case_id: int) -> str:
 
 
 def original_message_id(case_id: int) -> str | None:
-    """The Message-ID of the e-mail that raised the case, if it was raised by e-mail (known
-    once the intake recorded it: from the notifications after the case's first one)."""
+    """The Message-ID of the e-mail that raised the case, if it was raised by e-mail (recorded
+    by the intake, or the one raising it right now)."""
     first = (
         unscoped(InboundMessage, "the message that raised a case the caller already holds")
         .filter(case_id=case_id, outcome="created_case")
@@ -46,10 +66,7 @@ def original_message_id(case_id: int) -> str | None:
         .values_list("message_id", flat=True)
         .first()
     )
-    if not first:
-        return None
-    ids = _MSG_ID.findall(first)
-    return ids[0] if ids else None
+    return _first_id(first or "") or _first_id(_raising_from.get())
 
 
 def case_email_headers(case_id: int) -> Callable[[], dict[str, str]]:

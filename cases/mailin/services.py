@@ -19,15 +19,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from cases.casework.models import Case
@@ -40,6 +43,7 @@ from cases.casework.services import (
 )
 from cases.mailin import addresses
 from cases.mailin.models import InboundMessage
+from cases.mailin.outbound import case_thread, raising_from
 from cases.mailin.parsing import (
     File,
     Parsed,
@@ -171,6 +175,24 @@ def _ingest(parsed: Parsed, *, key: str, message_id: str, received_at: datetime)
     )
 
 
+def purge_old_messages(*, now: datetime | None = None, batch: int = 5000) -> int:
+    """Forget inbound e-mails older than INBOUND_MESSAGE_RETENTION_DAYS, in batches; returns how
+    many. The record of the e-mail that raised an item stays as long as the item (its Message-ID
+    threads every e-mail about the item); a message delivered again after the retention would
+    be handled again, which no mail system does after days."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.INBOUND_MESSAGE_RETENTION_DAYS)
+    old = (
+        unscoped(InboundMessage, "retention covers every organization's inbound e-mail")
+        .filter(received_at__lt=cutoff)
+        .exclude(outcome=Outcome.CREATED_CASE.value)
+    )
+    deleted = 0
+    while ids := list(old.order_by("received_at").values_list("pk", flat=True)[:batch]):
+        count, _by_model = old.filter(pk__in=ids).delete()
+        deleted += count
+    return deleted
+
+
 def _is_ours(address: str) -> bool:
     ours = {addresses.inbound_address().lower()}
     _name, _, default_from = (settings.DEFAULT_FROM_EMAIL or "").rpartition("<")
@@ -281,7 +303,7 @@ def _new_case(parsed: Parsed, record: InboundMessage, user: User) -> _Decision:
         subject = strip_reply_prefix(parsed.subject)[:200].strip() or _("(no subject)")
         description = _with_dropped(parsed.text.strip(), dropped)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), raising_from(record.message_id):
             case = case_raise(
                 acting_user=user,
                 engagement=engagement,
@@ -293,9 +315,35 @@ def _new_case(parsed: Parsed, record: InboundMessage, user: User) -> _Decision:
                 by_email=True,
             )
             _attach_all(user, case, accepted)
+            _acknowledge(user, case, engagement)
     except DomainError as error:
         return _refused_by(error, record, to=parsed.sender, user=user, engagement=engagement)
     return _Decision(Outcome.CREATED_CASE, case=case, engagement=engagement, dropped=dropped)
+
+
+def _acknowledge(user: User, case: Case, engagement: Engagement) -> None:
+    """The receipt a helpdesk sends for a request by e-mail: the item's number, when its first
+    response is due (in the sender's zone) and how to add to it. It belongs to the item's e-mail
+    thread and answers the customer's own e-mail, so their client shows it under what they
+    sent; marked automatic (RFC 3834), so no auto-responder answers it."""
+    language = recipient_language(user, engagement)
+    thread = case_thread(case.pk)
+    due = timezone.localtime(case.response_due_at, ZoneInfo(user.time_zone or "UTC"))
+    url = settings.SITE_URL + reverse("case_detail", args=[case.pk])
+    with translation.override(language):
+        title = thread.subject(_("Received: %(subject)s") % {"subject": case.subject})
+        body = "\n\n".join(
+            [
+                _("Hello,"),
+                _("We received your request and recorded it as item #%(id)s of %(engagement)s.")
+                % {"id": case.pk, "engagement": engagement},
+                _("A first response is due by %(due)s.")
+                % {"due": f"{date_format(due, 'DATETIME_FORMAT')} {due.tzname()}"},
+                _("To add to it, reply to this e-mail. To follow it, open %(url)s") % {"url": url},
+            ]
+        )
+    headers = {**thread.headers(), "Auto-Submitted": "auto-replied"}
+    queue_email(to=user.email, subject=title, body=body, language=language, headers=headers)
 
 
 def _choose(

@@ -17,3 +17,11 @@ def poll_imap() -> dict[str, int | bool]:
         "given_up": result.given_up,
         "skipped": result.skipped,
     }
+
+
+@shared_task(name="cases.mailin.tasks.purge_inbound_messages")
+def purge_inbound_messages() -> int:
+    """Forget inbound e-mails past INBOUND_MESSAGE_RETENTION_DAYS (cases.mailin.services)."""
+    from cases.mailin.services import purge_old_messages
+
+    return purge_old_messages()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from email.message import EmailMessage
 from email.utils import make_msgid
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -174,3 +175,63 @@ def test_outbox_headers_cannot_inject_other_headers(smtp_sink):
     assert header(message, "References") == "<a@x.example> <b@y.example>"
     assert message["Reply-To"].startswith("support@portal.example")
     assert "\n" not in message["Subject"]
+
+
+def test_a_request_by_e_mail_is_acknowledged_in_the_customers_thread(smtp_sink):
+    """The receipt every helpdesk sends: the item's number and its response objective, under
+    the customer's own e-mail in their client, marked automatic; a reply to it adds to the item;
+    the manager's notice of the new item names the customer's e-mail too."""
+    from tests.cases.test_mailin_refusals import subject_of, text_of
+
+    engagement, contact = engagement_with_contact("premium")
+    contact.time_zone = "Asia/Seoul"
+    contact.save(update_fields=["time_zone"])
+    original = make_msgid(domain="customer.test")
+    result = ingest_message(first_mail(contact.email, original))
+    case = Case.objects.get(pk=result.case_id)
+    assert deliver_outbox() == (2, 0)
+    by_recipient = {message["To"]: message for message in smtp_sink.messages}
+    receipt, notice = by_recipient[contact.email], by_recipient[engagement.manager.email]
+    root = f"<case-{case.pk}@portal.example>"
+
+    assert subject_of(receipt) == f"[#{case.pk}] Received: Exports are empty"
+    assert receipt["Auto-Submitted"] == "auto-replied"
+    assert receipt["Reply-To"] == reply_address(case.pk)
+    assert receipt["In-Reply-To"] == original
+    assert header(receipt, "References").split() == [original, root]
+    body = text_of(receipt)
+    assert f"item #{case.pk} of {engagement}" in body
+    assert f"/cases/{case.pk}/" in body
+    due = case.response_due_at.astimezone(ZoneInfo("Asia/Seoul"))
+    assert f"{due:%H:%M}" in body and "KST" in body  # in the customer's own zone
+    # The first notice of the item already threads on the customer's e-mail.
+    assert header(notice, "References").split() == [original, root]
+
+    answer = ingest_message(reply_to(receipt, contact.email, "One more detail: only XLSX."))
+    assert answer.outcome == Outcome.COMMENT_ADDED and answer.case_id == case.pk
+
+
+def test_the_receipt_is_in_the_engagements_language(smtp_sink):
+    from tests.cases.test_mailin_refusals import subject_of, text_of
+
+    engagement, contact = engagement_with_contact("premium")
+    engagement.language = "ko"
+    engagement.save(update_fields=["language"])
+    result = ingest_message(first_mail(contact.email, make_msgid(domain="customer.test")))
+    deliver_outbox()
+    [receipt] = [m for m in smtp_sink.messages if m["To"] == contact.email]
+    assert subject_of(receipt) == f"[#{result.case_id}] 접수됨: Exports are empty"
+    assert f"#{result.case_id}" in text_of(receipt) and "접수" in text_of(receipt)
+
+
+def test_a_refused_or_ignored_message_gets_no_receipt(smtp_sink):
+    _engagement, contact = engagement_with_contact("premium")
+    auto = EmailMessage()
+    auto["From"] = contact.email
+    auto["To"] = INBOUND
+    auto["Subject"] = "Out of office"
+    auto["Auto-Submitted"] = "auto-replied"
+    auto.set_content("I am away.")
+    assert ingest_message(auto.as_bytes()).outcome == Outcome.IGNORED_AUTOMATIC
+    deliver_outbox()
+    assert smtp_sink.messages == []

@@ -13,6 +13,8 @@ from portal.celery import app
         ("cases.tasks.scan_sla", "sla"),
         ("portal.tasks.deliver_outbox", "mail"),
         ("portal.tasks.deliver_webhooks", "mail"),
+        ("cases.mailin.tasks.poll_imap", "mail"),
+        ("cases.mailin.tasks.purge_inbound_messages", "mail"),
         ("reviews.scheduling.tasks.schedule_all", "scheduler"),
         ("reviews.scheduling.tasks.remind_and_mark_missed", "scheduler"),
         ("reviews.maintenance.tasks.send_maintenance_notices", "scheduler"),
