@@ -47,9 +47,10 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
-    # Customer organizations' single sign-on (portal.sso): the OpenID Connect protocol.
+    # Customer organizations' single sign-on (portal.sso): OpenID Connect and SAML 2.0.
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "portal.accounts",
     "portal.tenancy",
     "portal",
@@ -75,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.sso.middleware.SamlHostMiddleware",
     "portal.tenancy.middleware.TenantScopeMiddleware",
     "portal.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
