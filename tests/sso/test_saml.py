@@ -407,3 +407,47 @@ def test_the_settings_page_shows_what_to_give_the_idp_and_saves_saml(world, saml
     assert acs in page and f"{settings.SITE_URL}/accounts/saml/{slug}/metadata/" in page
     assert services.certificate_fingerprint(connection.saml_certificate) in page
     assert "/accounts/oidc/" not in page
+
+
+def test_saml_connections_list_in_constant_queries(world, saml_idp):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    from portal.sso.models import SsoConnection
+    from tests.conftest import page_client, signed_in
+    from tests.factories import OrganizationFactory
+
+    certificate = saml_idp.certificate()
+    admin = signed_in(world.admin)
+
+    def grow(count: int) -> SsoConnection:
+        made = [
+            services.sso_connection_create(
+                acting_user=world.admin,
+                organization=OrganizationFactory(),
+                name=f"IdP {n}",
+                protocol="saml",
+                saml_entity_id=f"https://idp{n}.example.com/saml",
+                saml_sso_url=f"https://idp{n}.example.com/sso",
+                saml_certificate=certificate,
+                domains=[f"d{n}.example"],
+            )
+            for n in range(count)
+        ]
+        return made[0]
+
+    def counts(first: SsoConnection) -> list[int]:
+        measured = []
+        for client, path in (
+            (admin, API),
+            (page_client(world.admin), f"/organizations/{first.organization_id}/sso/"),
+        ):
+            client.get(path)
+            with CaptureQueriesContext(db) as queries:
+                assert client.get(path).status_code == 200, path
+            measured.append(len(queries))
+        return measured
+
+    few = counts(grow(3))
+    SsoConnection.objects.all().delete()
+    assert few == counts(grow(30))
