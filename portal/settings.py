@@ -362,6 +362,8 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_RATE_LIMITS_ENABLED = True  # the defaults: login failures, password resets, ...
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Service Portal] "
+# "Forgot your password" sends nothing to people whose organization requires single sign-on.
+ACCOUNT_FORMS = {"reset_password": "portal.accounts.forms.PortalResetPasswordForm"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 # Single sign-on for customer organizations (portal.sso): each organization's OpenID Connect
 # provider is a row of SsoConnection; the adapter builds allauth's app from it (no SocialApp rows)
