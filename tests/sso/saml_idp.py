@@ -14,7 +14,8 @@ Test hooks:
 - `PUT /_test/behaviour` `{"sign": "assertion" | "response" | "none" | "impostor",
   "audience": ..., "expired": true}`: sign the assertion (the default), the whole response,
   nothing, or the assertion with the impostor's key; name another audience; send an assertion
-  whose validity ended an hour ago. `{}` restores the truth.
+  whose validity ended an hour ago; `"unsolicited": true` answers as an IdP-initiated sign-in
+  (no InResponseTo). `{}` restores the truth.
 """
 
 from __future__ import annotations
@@ -112,6 +113,7 @@ def build_response(
         now -= dt.timedelta(hours=2)
         not_after = now + dt.timedelta(minutes=5)
     audience = BEHAVIOUR.get("audience") or sp_entity_id
+    answering = {} if BEHAVIOUR.get("unsolicited") else {"InResponseTo": in_response_to}
     nsmap = {"samlp": SAMLP, "saml": SAML}
     response = etree.Element(
         f"{{{SAMLP}}}Response",
@@ -120,7 +122,7 @@ def build_response(
         Version="2.0",
         IssueInstant=_instant(now),
         Destination=acs_url,
-        InResponseTo=in_response_to,
+        **answering,
     )
     etree.SubElement(response, f"{{{SAML}}}Issuer").text = entity_id
     status = etree.SubElement(response, f"{{{SAMLP}}}Status")
@@ -148,7 +150,7 @@ def build_response(
         f"{{{SAML}}}SubjectConfirmationData",
         NotOnOrAfter=_instant(not_after),
         Recipient=acs_url,
-        InResponseTo=in_response_to,
+        **answering,
     )
     conditions = etree.SubElement(
         assertion,
@@ -258,7 +260,9 @@ def make_app() -> flask.Flask:
     def behaviour() -> tuple[str, int]:
         BEHAVIOUR.clear()
         body = flask.request.get_json(force=True) or {}
-        BEHAVIOUR.update({k: v for k, v in body.items() if k in ("sign", "audience", "expired")})
+        BEHAVIOUR.update(
+            {k: v for k, v in body.items() if k in ("sign", "audience", "expired", "unsolicited")}
+        )
         return "", 204
 
     return app

@@ -451,3 +451,15 @@ def test_saml_connections_list_in_constant_queries(world, saml_idp):
     few = counts(grow(3))
     SsoConnection.objects.all().delete()
     assert few == counts(grow(30))
+
+
+def test_an_idp_initiated_sign_in_is_refused(world, saml_idp):
+    """A response that answers no request of the portal's (IdP-initiated, or unsolicited by
+    anyone) signs nobody in, however well signed."""
+    connection = connect_saml(world, world.a, saml_idp)
+    saml_idp.set_user(world.a.poc.email)
+    saml_idp.misbehave(unsolicited=True)
+    client = Client()
+    refused(saml_sign_in(client, connection, saml_idp), "failed")
+    assert signed_in_user(client) is None
+    assert not SocialAccount.objects.exists()
