@@ -92,8 +92,15 @@ def _check_url(value: Any, field: str) -> str:
     value = value.strip()
     if not value:
         return ""
+    from onelogin.saml2.settings import validate_url
+
     parts = urlsplit(value)
-    if parts.scheme not in ("https", "http") or not parts.netloc or parts.fragment:
+    if (
+        parts.scheme not in ("https", "http")
+        or not parts.netloc
+        or parts.fragment
+        or not validate_url(value, allow_single_label_domain=True)  # as python3-saml checks it
+    ):
         raise InvalidInput(
             fields={field: [_("Enter a URL, such as https://idp.example.com/saml/sso.")]}
         )

@@ -463,3 +463,16 @@ def test_an_idp_initiated_sign_in_is_refused(world, saml_idp):
     refused(saml_sign_in(client, connection, saml_idp), "failed")
     assert signed_in_user(client) is None
     assert not SocialAccount.objects.exists()
+
+
+@pytest.mark.parametrize("posted", ["not base64 at all!", "PHhtbD48L3htbA==", "PGJyb2tlbg=="])
+def test_a_garbled_response_is_a_refusal_not_an_error(world, saml_idp, posted):
+    connection = connect_saml(world, world.a, saml_idp)
+    client = Client(raise_request_exception=False)
+    client.post(f"/accounts/saml/{connection.organization.slug}/login/", {"process": "login"})
+    acs = f"/accounts/saml/{connection.organization.slug}/acs/"
+    finish = client.post(acs, {"SAMLResponse": posted})
+    response = client.get(finish["Location"])
+    assert response.status_code == 403, response.status_code
+    assert 'data-code="failed"' in response.content.decode()
+    assert signed_in_user(client) is None
