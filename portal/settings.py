@@ -47,9 +47,10 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
-    # Customer organizations' single sign-on (portal.sso): the OpenID Connect protocol.
+    # Customer organizations' single sign-on (portal.sso): OpenID Connect and SAML 2.0.
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "portal.accounts",
     "portal.tenancy",
     "portal",
@@ -75,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.sso.middleware.SamlHostMiddleware",
     "portal.tenancy.middleware.TenantScopeMiddleware",
     "portal.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -367,6 +369,8 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_RATE_LIMITS_ENABLED = True  # the defaults: login failures, password resets, ...
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Service Portal] "
+# "Forgot your password" sends nothing to people whose organization requires single sign-on.
+ACCOUNT_FORMS = {"reset_password": "portal.accounts.forms.PortalResetPasswordForm"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 # Single sign-on for customer organizations (portal.sso): each organization's OpenID Connect
 # provider is a row of SsoConnection; the adapter builds allauth's app from it (no SocialApp rows)

@@ -62,3 +62,25 @@ class PreferencesForm(PortalModelForm):
         field = self.fields["time_zone"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = time_zone_choices(self.instance.time_zone)
+
+
+def _reset_password_form_base() -> type[forms.Form]:
+    from allauth.account.forms import ResetPasswordForm
+
+    return ResetPasswordForm
+
+
+class PortalResetPasswordForm(_reset_password_form_base()):  # type: ignore[misc]
+    """allauth's "forgot your password", which sends nothing to a person whose organization
+    requires its single sign-on (a password would not sign them in). The page answers as it
+    does for any address ("we have sent you an e-mail"), so it tells nobody whether the
+    address has an account or uses single sign-on."""
+
+    def save(self, request: Any, **kwargs: Any) -> str:
+        from portal.sso.selectors import sso_required_for
+
+        users = list(getattr(self, "users", []))
+        if users and all(sso_required_for(user) is not None for user in users):
+            return str(self.cleaned_data["email"])
+        self.users = [user for user in users if sso_required_for(user) is None]
+        return str(super().save(request, **kwargs))

@@ -1,6 +1,6 @@
-"""/api/v1/sso-connections/: an organization's OpenID Connect provider. Provider admins
-create, change and remove them; others read their own organizations' (another's is a 404).
-`client_secret` is write-only: stored encrypted, never returned."""
+"""/api/v1/sso-connections/: an organization's identity provider, OpenID Connect or SAML 2.0.
+Provider admins create, change and remove them; others read their own organizations' (another's
+is a 404). `client_secret` is write-only: stored encrypted, never returned."""
 
 from __future__ import annotations
 
@@ -17,11 +17,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from portal.api.permissions import AdminWritesOthersRead
-from portal.api.serializers import ScopedRelatedField, StrictModelSerializer
+from portal.api.serializers import MULTILINE, ScopedRelatedField, StrictModelSerializer
 from portal.api.views import PortalModelViewSet
 from portal.filters import IdFilter, ScopedFilterSet
 from portal.http import actor
 from portal.sso import services
+from portal.sso.adapter import saml_urls
 from portal.sso.models import SsoConnection
 from portal.tenancy.models import Organization
 
@@ -35,7 +36,50 @@ class DomainsField(serializers.ListField):
 
 class SsoConnectionSerializer(StrictModelSerializer):
     organization = ScopedRelatedField(model=Organization)
-    issuer = serializers.CharField(max_length=300)
+    protocol = serializers.ChoiceField(
+        choices=SsoConnection.Protocol.choices,
+        required=False,
+        help_text="oidc (the default on creation) or saml.",
+    )
+    issuer = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, help_text="OpenID Connect."
+    )
+    client_id = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, help_text="OpenID Connect."
+    )
+    saml_entity_id = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, help_text="SAML: the IdP's entity ID."
+    )
+    saml_sso_url = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        help_text="SAML: the IdP's single sign-on URL (HTTP-Redirect binding).",
+    )
+    saml_certificate = serializers.CharField(
+        max_length=20000,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        style=MULTILINE,
+        help_text="SAML: the IdP's X.509 signing certificate, PEM. Responses not signed with "
+        "it are refused.",
+    )
+    saml_metadata_url = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        help_text="SAML, instead of the three above: the IdP's metadata URL, read on every save.",
+    )
+    saml_email_attribute = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text="SAML: the attribute holding the e-mail address; empty: the common names, "
+        "then the NameID when it is an address.",
+    )
+    saml_certificate_sha256 = serializers.SerializerMethodField()
+    saml_sp = serializers.SerializerMethodField()
     client_secret = serializers.CharField(
         write_only=True,
         max_length=500,
@@ -57,10 +101,18 @@ class SsoConnectionSerializer(StrictModelSerializer):
             "id",
             "organization",
             "name",
+            "protocol",
             "issuer",
             "client_id",
             "client_secret",
             "has_secret",
+            "saml_entity_id",
+            "saml_sso_url",
+            "saml_certificate",
+            "saml_certificate_sha256",
+            "saml_metadata_url",
+            "saml_email_attribute",
+            "saml_sp",
             "domains",
             "is_enabled",
             "require_sso",
@@ -78,9 +130,38 @@ class SsoConnectionSerializer(StrictModelSerializer):
 
     @extend_schema_field(serializers.URLField())
     def get_redirect_uri(self, instance: SsoConnection) -> str:
+        """Where the provider sends people back: OpenID Connect's callback, SAML's ACS."""
+        if instance.is_saml:
+            return saml_urls(instance.organization.slug)["acs_url"]
         return settings.SITE_URL + reverse(
             "openid_connect_callback", kwargs={"provider_id": instance.provider_id}
         )
+
+    @extend_schema_field(serializers.CharField())
+    def get_saml_certificate_sha256(self, instance: SsoConnection) -> str:
+        return services.certificate_fingerprint(instance.saml_certificate)
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "properties": {
+                "entity_id": {"type": "string"},
+                "acs_url": {"type": "string", "format": "uri"},
+                "metadata_url": {"type": "string", "format": "uri"},
+            },
+        }
+    )
+    def get_saml_sp(self, instance: SsoConnection) -> dict[str, str] | None:
+        """SAML: what to give the identity provider (the portal's entity ID, ACS, metadata)."""
+        if not instance.is_saml:
+            return None
+        urls = saml_urls(instance.organization.slug)
+        return {
+            "entity_id": urls["sp_entity_id"],
+            "acs_url": urls["acs_url"],
+            "metadata_url": urls["metadata_url"],
+        }
 
 
 class SsoConnectionFilter(ScopedFilterSet):

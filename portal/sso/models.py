@@ -1,6 +1,7 @@
-"""A customer organization's single sign-on: its OpenID Connect provider and the e-mail domains
-it owns. allauth's `openid_connect` provider speaks the protocol; the app it uses is built from
-this row (portal.sso.adapter), so the connection is the one source of truth."""
+"""A customer organization's single sign-on: its identity provider (OpenID Connect or SAML 2.0)
+and the e-mail domains it owns. allauth's `openid_connect` and `saml` providers speak the
+protocols; the app they use is built from this row (portal.sso.adapter), so the connection is
+the one source of truth."""
 
 from __future__ import annotations
 
@@ -35,7 +36,11 @@ def _fernet() -> MultiFernet:
 
 
 class SsoConnection(TenantOwned):
-    """One organization's OpenID Connect provider (at most one per organization)."""
+    """One organization's identity provider (at most one per organization)."""
+
+    class Protocol(models.TextChoices):
+        OIDC = "oidc", _("OpenID Connect")
+        SAML = "saml", _("SAML 2.0")
 
     organization = models.OneToOneField(
         Organization,
@@ -48,9 +53,28 @@ class SsoConnection(TenantOwned):
         max_length=100,
         help_text=_('Shown on the button: "Sign in with <name>".'),
     )
-    issuer = models.URLField(_("issuer URL"), max_length=300)
-    client_id = models.CharField(_("client ID"), max_length=255)
+    protocol = models.CharField(
+        _("protocol"), max_length=4, choices=Protocol.choices, default=Protocol.OIDC
+    )
+    # OpenID Connect: the issuer and the client registered with it.
+    issuer = models.URLField(_("issuer URL"), max_length=300, blank=True)
+    client_id = models.CharField(_("client ID"), max_length=255, blank=True)
     client_secret_encrypted = models.TextField(editable=False, blank=True)
+    # SAML 2.0: the identity provider's entity ID, its single sign-on URL (HTTP-Redirect binding)
+    # and the X.509 certificate it signs with (PEM); or the metadata URL they were read from.
+    saml_entity_id = models.CharField(_("IdP entity ID"), max_length=300, blank=True)
+    saml_sso_url = models.URLField(_("IdP single sign-on URL"), max_length=500, blank=True)
+    saml_certificate = models.TextField(_("IdP signing certificate"), blank=True)
+    saml_metadata_url = models.URLField(_("IdP metadata URL"), max_length=500, blank=True)
+    saml_email_attribute = models.CharField(
+        _("e-mail attribute"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "The SAML attribute that holds the e-mail address; empty: the common names, "
+            "then the NameID when it is an address."
+        ),
+    )
     is_enabled = models.BooleanField(_("enabled"), default=True)
     require_sso = models.BooleanField(
         _("require single sign-on"),
@@ -81,6 +105,10 @@ class SsoConnection(TenantOwned):
     @property
     def provider_id(self) -> str:
         return f"{PROVIDER_PREFIX}{self.pk}"
+
+    @property
+    def is_saml(self) -> bool:
+        return self.protocol == self.Protocol.SAML
 
     @property
     def normalized_issuer(self) -> str:

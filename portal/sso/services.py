@@ -1,12 +1,18 @@
-"""Writes of single sign-on: admins connect an organization to its OpenID Connect provider;
-a first sign-in may make a member (where the organization allows it)."""
+"""Writes of single sign-on: admins connect an organization to its identity provider (OpenID
+Connect or SAML 2.0); a first sign-in may make a member (where the organization allows it)."""
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 from urllib.parse import urlsplit
 
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.serialization import Encoding
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -20,14 +26,21 @@ from portal.tenancy.scoping import unscoped
 
 FIELDS = (
     "name",
+    "protocol",
     "issuer",
     "client_id",
     "client_secret",
+    "saml_entity_id",
+    "saml_sso_url",
+    "saml_certificate",
+    "saml_metadata_url",
+    "saml_email_attribute",
     "domains",
     "is_enabled",
     "require_sso",
     "allow_jit",
 )
+SAML_TEXT_FIELDS = ("saml_entity_id", "saml_email_attribute")
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
@@ -72,10 +85,127 @@ def _check_issuer(issuer: Any) -> str:
     return issuer.rstrip("/")
 
 
+def _check_url(value: Any, field: str) -> str:
+    """An https (or, for a test provider, http) URL; empty stays empty."""
+    if not isinstance(value, str):
+        raise InvalidInput(fields={field: [_("Must be text.")]})
+    value = value.strip()
+    if not value:
+        return ""
+    from onelogin.saml2.settings import validate_url
+
+    parts = urlsplit(value)
+    if (
+        parts.scheme not in ("https", "http")
+        or not parts.netloc
+        or parts.fragment
+        or not validate_url(value, allow_single_label_domain=True)  # as python3-saml checks it
+    ):
+        raise InvalidInput(
+            fields={field: [_("Enter a URL, such as https://idp.example.com/saml/sso.")]}
+        )
+    return value
+
+
+def normalize_certificate(value: Any) -> str:
+    """An X.509 certificate in PEM form (the body alone, as identity providers often show it,
+    is taken too), checked to parse; empty stays empty."""
+    message = _(
+        "Paste the identity provider's X.509 signing certificate in PEM form "
+        "(-----BEGIN CERTIFICATE----- ...)."
+    )
+    if not isinstance(value, str):
+        raise InvalidInput(fields={"saml_certificate": [message]})
+    text = value.strip()
+    if not text:
+        return ""
+    if "-----BEGIN" not in text:
+        body = re.sub(r"\s+", "", text)
+        text = "-----BEGIN CERTIFICATE-----\n" + body + "\n-----END CERTIFICATE-----"
+    try:
+        certificate = x509.load_pem_x509_certificate(text.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        raise InvalidInput(fields={"saml_certificate": [message]}) from None
+    body = base64.encodebytes(certificate.public_bytes(Encoding.DER)).decode("ascii")
+    return "-----BEGIN CERTIFICATE-----\n" + body + "-----END CERTIFICATE-----\n"
+
+
+def certificate_fingerprint(pem: str) -> str:
+    """SHA-256 of the certificate, as identity providers show it (AA:BB:...); empty if none."""
+    if not pem:
+        return ""
+    try:
+        certificate = x509.load_pem_x509_certificate(pem.encode("ascii"))
+    except ValueError:
+        return ""
+    return certificate.fingerprint(hashes.SHA256()).hex(":").upper()
+
+
+def _read_metadata(url: str, entity_id: str) -> dict[str, str]:
+    """The entity ID, single sign-on URL and signing certificate of the identity provider's
+    metadata at `url` (the entity named `entity_id` where the document has several)."""
+    from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
+
+    try:
+        response = requests.get(url, timeout=settings.SOCIALACCOUNT_REQUESTS_TIMEOUT)
+        response.raise_for_status()
+        parsed = OneLogin_Saml2_IdPMetadataParser.parse(
+            response.content,
+            entity_id=entity_id or None,
+            required_sso_binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect",
+        )
+    except requests.RequestException:
+        raise InvalidInput(
+            fields={"saml_metadata_url": [_("The metadata could not be fetched from this URL.")]}
+        ) from None
+    except Exception:  # lxml and defusedxml raise many kinds on a document that is not metadata
+        parsed = {}
+    idp = parsed.get("idp") or {}
+    certificate = idp.get("x509cert") or next(
+        iter((idp.get("x509certMulti") or {}).get("signing") or []), ""
+    )
+    found = {
+        "saml_entity_id": idp.get("entityId") or "",
+        "saml_sso_url": (idp.get("singleSignOnService") or {}).get("url") or "",
+        "saml_certificate": certificate,
+    }
+    if not all(found.values()):
+        raise InvalidInput(
+            fields={
+                "saml_metadata_url": [
+                    _(
+                        "This is not the metadata of a SAML identity provider with a signing "
+                        "certificate and an HTTP-Redirect single sign-on service."
+                    )
+                ]
+            }
+        )
+    return found
+
+
 def _check(changes: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     clean = dict(changes)
-    for field in ("name", "client_id"):
+    if "protocol" in clean and clean["protocol"] not in SsoConnection.Protocol.values:
+        errors["protocol"] = [_("Choose oidc or saml.")]
+    for field in SAML_TEXT_FIELDS:
+        if field in clean:
+            if not isinstance(clean[field], str):
+                errors[field] = [_("Must be text.")]
+            else:
+                clean[field] = clean[field].strip()
+    for field in ("saml_sso_url", "saml_metadata_url"):
+        if field in clean:
+            try:
+                clean[field] = _check_url(clean[field], field)
+            except InvalidInput as error:
+                errors.update(error.fields)
+    if "saml_certificate" in clean:
+        try:
+            clean["saml_certificate"] = normalize_certificate(clean["saml_certificate"])
+        except InvalidInput as error:
+            errors.update(error.fields)
+    for field in ("name",):
         if field in clean:
             if not isinstance(clean[field], str) or not clean[field].strip():
                 errors[field] = [_("This field may not be blank.")]
@@ -86,7 +216,19 @@ def _check(changes: dict[str, Any]) -> dict[str, Any]:
             errors[field] = [_("Must be true or false.")]
     if "client_secret" in clean and not isinstance(clean["client_secret"], str):
         errors["client_secret"] = [_("Must be text.")]
-    for field, check in (("issuer", _check_issuer), ("domains", normalize_domains)):
+    if "client_id" in clean:
+        if not isinstance(clean["client_id"], str):
+            errors["client_id"] = [_("Must be text.")]
+        else:
+            clean["client_id"] = clean["client_id"].strip()
+    if clean.get("issuer") == "":
+        pass  # emptied (a SAML connection): _require_complete judges it
+    elif "issuer" in clean:
+        try:
+            clean["issuer"] = _check_issuer(clean["issuer"])
+        except InvalidInput as error:
+            errors.update(error.fields)
+    for field, check in (("domains", normalize_domains),):
         if field in clean:
             try:
                 clean[field] = check(clean[field])
@@ -95,6 +237,36 @@ def _check(changes: dict[str, Any]) -> dict[str, Any]:
     if errors:
         raise InvalidInput(fields=errors)
     return clean
+
+
+def _require_complete(connection: SsoConnection) -> None:
+    """What the connection's protocol needs is there (after the changes were applied)."""
+    required = _("This field is required.")
+    if connection.is_saml:
+        if connection.saml_metadata_url:
+            # Read again on every save: the IdP's entity ID, SSO URL and certificate come from
+            # its metadata (a given entity ID picks the entity of a document with several).
+            for field, value in _read_metadata(
+                connection.saml_metadata_url, connection.saml_entity_id
+            ).items():
+                setattr(connection, field, value)
+            try:
+                connection.saml_certificate = normalize_certificate(connection.saml_certificate)
+            except InvalidInput:
+                raise InvalidInput(
+                    fields={"saml_metadata_url": [_("The metadata's certificate does not parse.")]}
+                ) from None
+        missing = [
+            f
+            for f in ("saml_entity_id", "saml_sso_url", "saml_certificate")
+            if not getattr(connection, f)
+        ]
+    else:
+        missing = [f for f in ("issuer", "client_id") if not getattr(connection, f)]
+        if not connection.has_secret:
+            missing.append("client_secret")
+    if missing:
+        raise InvalidInput(fields={f: [required] for f in missing})
 
 
 def _set_domains(connection: SsoConnection, domains: list[str]) -> None:
@@ -126,9 +298,15 @@ def _snapshot(connection: SsoConnection, domains: list[str]) -> dict[str, Any]:
     """What the audit trail keeps: never the secret, only whether there is one."""
     return {
         "name": connection.name,
+        "protocol": connection.protocol,
         "issuer": connection.issuer,
         "client_id": connection.client_id,
         "has_secret": connection.has_secret,
+        "saml_entity_id": connection.saml_entity_id,
+        "saml_sso_url": connection.saml_sso_url,
+        "saml_certificate_sha256": certificate_fingerprint(connection.saml_certificate),
+        "saml_metadata_url": connection.saml_metadata_url,
+        "saml_email_attribute": connection.saml_email_attribute,
         "domains": domains,
         "is_enabled": connection.is_enabled,
         "require_sso": connection.require_sso,
@@ -146,13 +324,12 @@ def sso_connection_create(
 ) -> SsoConnection:
     _require_admin(acting_user)
     refuse_unknown_fields(fields, FIELDS)
-    missing = [
-        f for f in ("name", "issuer", "client_id", "client_secret", "domains") if f not in fields
-    ]
+    missing = [f for f in ("name", "domains") if f not in fields]
     if missing:
         raise InvalidInput(fields={f: [_("This field is required.")] for f in missing})
     clean = _check(fields)
-    if not clean["client_secret"]:
+    protocol = clean.get("protocol", SsoConnection.Protocol.OIDC)
+    if protocol == SsoConnection.Protocol.OIDC and not clean.get("client_secret"):
         raise InvalidInput(fields={"client_secret": [_("This field may not be blank.")]})
     if SsoConnection.objects.filter(organization=organization).exists():
         raise InvalidInput(
@@ -164,6 +341,7 @@ def sso_connection_create(
     connection = SsoConnection(organization=organization)
     for field, value in clean.items():
         setattr(connection, field, value)
+    _require_complete(connection)
     connection.save()
     _set_domains(connection, domains)
     audit(
@@ -190,6 +368,7 @@ def sso_connection_update(
     domains = clean.pop("domains", None)
     for field, value in clean.items():
         setattr(connection, field, value)
+    _require_complete(connection)
     connection.save()
     if domains is not None:
         _set_domains(connection, domains)

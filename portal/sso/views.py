@@ -20,18 +20,24 @@ from portal.errors import DomainError
 from portal.http import AuthenticatedHttpRequest
 from portal.pages import apply_domain_error, get_scoped_or_404
 from portal.sso import selectors, services
+from portal.sso.adapter import saml_urls
 from portal.sso.forms import SsoConnectionForm, SsoLookupForm
 from portal.sso.models import SsoConnection
 from portal.tenancy.models import Organization
+
+
+def login_url_of(connection: SsoConnection) -> str:
+    """Where the sign-in button posts: allauth's login view of the connection's protocol."""
+    if connection.is_saml:
+        return reverse("saml_login", kwargs={"organization_slug": connection.organization.slug})
+    return reverse("openid_connect_login", kwargs={"provider_id": connection.provider_id})
 
 
 def _start_page(
     request: HttpRequest, connection: SsoConnection | None, form: SsoLookupForm | None = None
 ) -> HttpResponse:
     login_url = (
-        reverse("openid_connect_login", kwargs={"provider_id": connection.provider_id})
-        if connection is not None and connection.is_enabled
-        else None
+        login_url_of(connection) if connection is not None and connection.is_enabled else None
     )
     response = render(
         request,
@@ -45,9 +51,10 @@ def _start_page(
     )
     if login_url and connection is not None:
         # The button posts here and is redirected to the provider: browsers hold that redirect
-        # to the page's form-action, so this page allows the issuer's origin too.
-        issuer = urlsplit(connection.issuer)
-        response._csp_update = {"form-action": [f"{issuer.scheme}://{issuer.netloc}"]}  # type: ignore[attr-defined]
+        # to the page's form-action, so this page allows the issuer's (or the SAML identity
+        # provider's single sign-on) origin too.
+        target = urlsplit(connection.saml_sso_url if connection.is_saml else connection.issuer)
+        response._csp_update = {"form-action": [f"{target.scheme}://{target.netloc}"]}  # type: ignore[attr-defined]
     return response
 
 
@@ -86,8 +93,14 @@ def organization_sso(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     if connection is not None:
         initial = {
             "name": connection.name,
+            "protocol": connection.protocol,
             "issuer": connection.issuer,
             "client_id": connection.client_id,
+            "saml_entity_id": connection.saml_entity_id,
+            "saml_sso_url": connection.saml_sso_url,
+            "saml_certificate": connection.saml_certificate,
+            "saml_metadata_url": connection.saml_metadata_url,
+            "saml_email_attribute": connection.saml_email_attribute,
             "domains": "\n".join(services.domains_of(connection)),
             "is_enabled": connection.is_enabled,
             "require_sso": connection.require_sso,
@@ -96,6 +109,9 @@ def organization_sso(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     form = SsoConnectionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
+        data["protocol"] = data["protocol"] or (
+            connection.protocol if connection is not None else SsoConnection.Protocol.OIDC
+        )
         try:
             if connection is None:
                 services.sso_connection_create(
@@ -118,7 +134,14 @@ def organization_sso(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     callback = (
         settings.SITE_URL
         + reverse("openid_connect_callback", kwargs={"provider_id": connection.provider_id})
-        if connection is not None
+        if connection is not None and not connection.is_saml
+        else ""
+    )
+    is_saml = connection.is_saml if connection is not None else False
+    saml = saml_urls(organization.slug)
+    fingerprint = (
+        services.certificate_fingerprint(connection.saml_certificate)
+        if connection is not None and is_saml
         else ""
     )
     return render(
@@ -130,6 +153,9 @@ def organization_sso(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
             "connection": connection,
             "direct_link": direct_link,
             "callback": callback,
+            "saml": saml,
+            "is_saml": is_saml,
+            "fingerprint": fingerprint,
         },
     )
 

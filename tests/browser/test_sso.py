@@ -114,3 +114,43 @@ def test_the_direct_link_refuses_an_unverified_address_in_korean(
         assert refusal.get_attribute("data-code") == "unverified_email"
         assert "이메일 주소를 인증하지 않았으므로" in refusal.inner_text()
         assert violations == []
+
+
+def test_a_customer_signs_in_through_the_organizations_saml_idp(
+    transactional_db,
+    live_server,
+    world,
+    saml_idp,
+    watched_page,
+    artifacts_dir,
+):
+    """SAML 2.0 in a real browser: the button redirects to the IdP with the AuthnRequest, the
+    IdP's page posts the signed response to the portal's ACS (a cross-site POST: the ACS
+    keeps it and redirects, so the session cookie comes back on the next step), signed in."""
+    page, violations = watched_page
+    connection = services.sso_connection_create(
+        acting_user=world.admin,
+        organization=world.a.organization,
+        name="Tenant A SAML",
+        protocol="saml",
+        saml_entity_id=saml_idp.entity_id,
+        saml_sso_url=saml_idp.sso_url,
+        saml_certificate=saml_idp.certificate(),
+        domains=["a.test"],
+        require_sso=True,
+    )
+    saml_idp.set_user(world.a.member.email)
+
+    page.goto(f"{live_server.url}/sign-in/sso/")
+    page.locator("#id_email").fill(world.a.member.email)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Continue").click()
+    button = page.get_by_role("button", name="Sign in with Tenant A SAML")
+    with page.expect_navigation():
+        button.click()
+    page.wait_for_url(f"{live_server.url}/")
+    assert world.a.member.get_short_name() in page.locator("h1").inner_text()
+    account = SocialAccount.objects.get(user=world.a.member)
+    assert account.provider == connection.provider_id
+    page.screenshot(path=str(artifacts_dir / "sso-saml-signed-in.png"), full_page=True)
+    assert violations == []

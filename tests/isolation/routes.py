@@ -4,6 +4,11 @@ from tests.isolation.harness import Route, exempt_prefix, register
 
 # --- Routes without tenant data ------------------------------------------------------------
 exempt_prefix("accounts/", "allauth: the signed-in user's own sign-in, password and MFA pages")
+exempt_prefix(
+    "accounts/saml/",
+    "allauth's SAML endpoints (login, ACS, metadata) of one organization's connection, named by "
+    "its short name: the portal's own SP metadata, no tenant data (tests/sso/test_saml.py)",
+)
 exempt_prefix("django-admin/", "Django's admin site: provider admins only, who see every tenant")
 exempt_prefix("static/", "vendored static files")
 exempt_prefix("i18n/", "language switch")

@@ -53,6 +53,7 @@ QUERY_REGISTRY: dict[str, QueryRoute] = {}
 # Route path prefixes that are not the portal's own pages, with the reason.
 EXEMPT_PREFIXES: dict[str, str] = {
     "accounts/": "allauth: the signed-in user's own sign-in, password and MFA pages; no rows",
+    "accounts/saml/": "allauth's SAML login, ACS and SP metadata of one connection; no rows",
     "django-admin/": "Django's admin site for provider admins, not a portal page",
     "static/": "vendored static files",
     "i18n/": "language switch (POST)",

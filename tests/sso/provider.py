@@ -94,3 +94,89 @@ def sso_sign_in(
     back = urlsplit(consent.headers["Location"])
     assert back.path == f"/accounts/oidc/{connection.provider_id}/login/callback/", back
     return client.get(f"{back.path}?{back.query}")
+
+
+@dataclass
+class SamlIdp:
+    url: str
+
+    @property
+    def entity_id(self) -> str:
+        return f"{self.url}/metadata"
+
+    @property
+    def sso_url(self) -> str:
+        return f"{self.url}/sso"
+
+    def certificate(self, of: str = "idp") -> str:
+        return requests.get(f"{self.url}/certificate", params={"of": of}, timeout=5).text
+
+    def set_user(self, name_id: str, name_id_format: str = "", **attributes: str) -> None:
+        body = {"name_id": name_id, "name_id_format": name_id_format, "attributes": attributes}
+        response = requests.put(f"{self.url}/_test/user", json=body, timeout=5)
+        assert response.status_code == 204, response.text
+
+    def misbehave(self, **behaviour: Any) -> None:
+        response = requests.put(f"{self.url}/_test/behaviour", json=behaviour, timeout=5)
+        assert response.status_code == 204, response.text
+
+
+@pytest.fixture(scope="session")
+def _saml_idp_process() -> Iterator[SamlIdp]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.sso.saml_idp", "--port", str(port)],
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        ready = False
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                ready = requests.get(f"{url}/metadata", timeout=1).ok
+            except requests.ConnectionError:
+                ready = False
+            if ready:
+                break
+            time.sleep(0.1)
+        need_service(ready, "the test SAML identity provider (tests/sso/saml_idp.py)")
+        yield SamlIdp(url=url)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def saml_idp(_saml_idp_process: SamlIdp) -> SamlIdp:
+    _saml_idp_process.misbehave()
+    return _saml_idp_process
+
+
+def saml_sign_in(client: Client, connection: Any, idp: SamlIdp, process: str = "login") -> Any:
+    """The portal's answer once the identity provider's signed response was posted back: the
+    sign-in button (POST) redirects to the IdP with the AuthnRequest (HTTP-Redirect binding),
+    the IdP answers with a form holding the SAMLResponse (HTTP-POST binding), which the browser
+    posts to the portal's ACS; the ACS redirects to its finishing step."""
+    import re
+    from html import unescape
+
+    start = client.post(
+        f"/accounts/saml/{connection.organization.slug}/login/", {"process": process}
+    )
+    assert start.status_code == 302, start.status_code
+    assert start["Location"].startswith(idp.sso_url + "?SAMLRequest="), start["Location"]
+    page = requests.get(start["Location"], timeout=10)
+    assert page.status_code == 200, page.text
+    action = unescape(re.search(r'<form method="post" action="([^"]+)"', page.text).group(1))
+    fields = {
+        unescape(name): unescape(value)
+        for name, value in re.findall(r'name="([^"]+)" value="([^"]*)"', page.text)
+    }
+    acs = urlsplit(action)
+    assert acs.path == f"/accounts/saml/{connection.organization.slug}/acs/", action
+    posted = client.post(acs.path, fields)
+    assert posted.status_code == 302, posted.status_code
+    return client.get(posted["Location"])
