@@ -21,6 +21,7 @@ from engagements.business_time import (
     next_opening,
 )
 from engagements.catalog.models import ServiceFunction
+from engagements.catalog.selectors import catalog_snapshot
 from engagements.contacts.models import Contact
 from engagements.contracts.models import (
     Engagement,
@@ -133,8 +134,8 @@ def engagement_cards(
     ]
     if not engagements:
         return []
-    prime_function_codes(engagements)  # the entitlement gate's per-plan cache, one query
-    functions = list(ServiceFunction.objects.all())
+    prime_function_codes(engagements)  # the entitlement gate's per-plan cache (cached)
+    functions = catalog_snapshot().functions
     staff_ids = {engagement.manager_id for engagement in engagements} | {
         engagement.deputy_id for engagement in engagements if engagement.deputy_id
     }
