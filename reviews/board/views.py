@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -32,6 +31,7 @@ from engagements.templatetags.engagements import hours as hours_text
 from engagements.templatetags.engagements import share_of
 from engagements.time.selectors import hours_summaries
 from portal.accounts.models import User
+from portal.formats import Durations
 from portal.http import AuthenticatedHttpRequest
 from portal.pages import provider_staff_required
 from reviews.board.selectors import (
@@ -68,6 +68,7 @@ class RowText:
         self.days = [str(WEEKDAYS_ABBR[index]) for index in range(7)]
         self.months = ["", *(str(MONTHS_3[index]).title() for index in range(1, 13))]
         self._patterns: dict[str, tuple[str, str]] = {}
+        self.durations = Durations()
 
     def local(self, value: datetime) -> datetime:
         """The `date` filter's conversion: aware values into the current time zone."""
@@ -389,9 +390,9 @@ def _case_lines(cases: list[Case], text: RowText, *, breached: bool) -> list[Saf
                     "due": text.day_time(due_at),
                     "badge": "badge-alert" if breached else "badge-warn",
                     "due_badge": (
-                        text.message(due, late=timesince(due_at, text.now))
+                        text.message(due, late=text.durations.since(due_at, text.now))
                         if breached
-                        else text.message(due, left=timeuntil(due_at, text.now))
+                        else text.message(due, left=text.durations.until(due_at, text.now))
                     ),
                     "assignee": str(case.assignee) if case.assignee_id else queue,
                 },
