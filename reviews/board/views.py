@@ -208,7 +208,7 @@ def _board_lines(rows: list[BoardRow], text: RowText) -> list[dict[str, Any]]:
     for row in rows:
         engagement, hours, pk = row.engagement, row.hours, row.engagement.pk
         cap = text.hours(hours.cap_minutes)
-        flag = row.overage_flag
+        flagged_at = row.overage_raised_at
         lines.append(
             {
                 "id": str(pk),
@@ -232,7 +232,9 @@ def _board_lines(rows: list[BoardRow], text: RowText) -> list[dict[str, Any]]:
                 ),
                 "over_cap": hours.over_cap,
                 "flagged": (
-                    text.message(flagged, when=text.day_month_year(flag.raised_at)) if flag else ""
+                    text.message(flagged, when=text.day_month_year(flagged_at))
+                    if flagged_at
+                    else ""
                 ),
                 "time_url": text.url("time_entries", pk),
             }
@@ -532,7 +534,7 @@ def weekly_board(request: AuthenticatedHttpRequest) -> HttpResponse:
         "high_risks": list(high_risks(ids)[:BOARD_LIMIT]),
         "requested": _listed_sessions(requested, by_id, text, requests=True),
         "after_hours": pending_after_hours(AfterHoursRequest.objects.filter(engagement_id__in=ids)),
-        "over_cap": [row for row in rows if row.hours.over_cap or row.overage_flag],
+        "over_cap": [row for row in rows if row.hours.over_cap or row.overage_raised_at],
         "board_limit": BOARD_LIMIT,
     }
     if user.is_provider_admin:
