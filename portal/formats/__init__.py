@@ -8,7 +8,7 @@ read by :func:`local_format`, used by the template filters in ``portal.templatet
 from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
-from typing import cast
+from typing import Any, cast
 
 from django.utils import formats, timezone
 from django.utils.dateformat import DateFormat, re_escaped, re_formatchars
@@ -176,7 +176,10 @@ class Durations:
     per item; tests/portal/test_formats.py compares the two in both languages)."""
 
     def __init__(self) -> None:
-        self.strings = {name: _UnitText(text) for name, text in TIME_STRINGS.items()}
+        # Each stands in for a lazy string: `timesince` only applies `% {"num": n}` to it.
+        self.strings: dict[str, Any] = {
+            name: _UnitText(text) for name, text in TIME_STRINGS.items()
+        }
 
     def since(self, value: datetime, now: datetime) -> str:
         return timesince(value, now, time_strings=self.strings)
