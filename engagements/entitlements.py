@@ -27,7 +27,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
 from engagements.catalog.models import Plan, ServiceFunction
-from engagements.catalog.selectors import catalog_snapshot
+from engagements.catalog.selectors import CatalogSnapshot, catalog_snapshot
 from engagements.contracts.models import Engagement
 from portal.errors import NotAllowed, NotEntitled
 
@@ -67,10 +67,13 @@ def plan_function_codes(plan: Plan) -> frozenset[str]:
     return cached
 
 
-def prime_function_codes(engagements: Iterable[Engagement]) -> None:
+def prime_function_codes(
+    engagements: Iterable[Engagement], snapshot: CatalogSnapshot | None = None
+) -> None:
     """Fill the per-plan cache of every engagement's plan from the catalog snapshot (lists of
-    cards): no query while it is cached, and dropped on any change of the matrix."""
-    snapshot = catalog_snapshot()
+    cards; `snapshot` when the caller read it already): no query while it is cached, and
+    dropped on any change of the matrix."""
+    snapshot = snapshot or catalog_snapshot()
     for engagement in engagements:
         engagement.plan._function_codes = snapshot.codes_of(engagement.plan_id)
 

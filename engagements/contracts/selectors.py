@@ -145,8 +145,9 @@ def engagement_cards(
     ]
     if not engagements:
         return []
-    prime_function_codes(engagements)  # the entitlement gate's per-plan cache (cached)
-    functions = catalog_snapshot().functions
+    catalog = catalog_snapshot()  # the functions and the matrix, one cache read
+    prime_function_codes(engagements, catalog)  # the entitlement gate's per-plan cache
+    functions = catalog.functions
     staff_ids = {engagement.manager_id for engagement in engagements} | {
         engagement.deputy_id for engagement in engagements if engagement.deputy_id
     }
