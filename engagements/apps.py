@@ -23,7 +23,9 @@ class EngagementsConfig(AppConfig):
         register_contact_naming(
             ContactNaming(engagements_of=contact_engagements_of, name=contact_name_on_provisioning)
         )
+        # Connects the catalog snapshot's invalidation (the cards' and the board's cache).
         from engagements.audit_words import register_actions
+        from engagements.catalog import selectors as catalog_selectors  # noqa: F401
         from engagements.notification_kinds import register_kinds
 
         register_actions()

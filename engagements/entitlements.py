@@ -15,7 +15,6 @@ in an engagement's plan. Services, selectors, pages, the API and templates all a
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from enum import StrEnum
 from functools import wraps
@@ -27,7 +26,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
-from engagements.catalog.models import Entitlement, Plan, ServiceFunction
+from engagements.catalog.models import Plan, ServiceFunction
+from engagements.catalog.selectors import CatalogSnapshot, catalog_snapshot
 from engagements.contracts.models import Engagement
 from portal.errors import NotAllowed, NotEntitled
 
@@ -67,16 +67,15 @@ def plan_function_codes(plan: Plan) -> frozenset[str]:
     return cached
 
 
-def prime_function_codes(engagements: Iterable[Engagement]) -> None:
-    """Fill the per-plan cache of every engagement's plan in one query (lists of cards)."""
-    engagements = list(engagements)
-    codes: dict[int, set[str]] = defaultdict(set)
-    for plan_id, code in Entitlement.objects.filter(
-        plan_id__in={engagement.plan_id for engagement in engagements}
-    ).values_list("plan_id", "function__code"):
-        codes[plan_id].add(code)
+def prime_function_codes(
+    engagements: Iterable[Engagement], snapshot: CatalogSnapshot | None = None
+) -> None:
+    """Fill the per-plan cache of every engagement's plan from the catalog snapshot (lists of
+    cards; `snapshot` when the caller read it already): no query while it is cached, and
+    dropped on any change of the matrix."""
+    snapshot = snapshot or catalog_snapshot()
     for engagement in engagements:
-        engagement.plan._function_codes = frozenset(codes[engagement.plan_id])
+        engagement.plan._function_codes = snapshot.codes_of(engagement.plan_id)
 
 
 def is_entitled(engagement: Engagement, code: FunctionCode | str) -> bool:

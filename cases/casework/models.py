@@ -126,6 +126,14 @@ class Case(TenantOwned):
                 name="case_unanswered_engagement",
                 condition=Q(first_response_at__isnull=True),
             ),
+            # Open items an engagement at a time (a tenth of the table): the navigation's queue
+            # count and the board's health (open severity 0/1 items) read these rows only, not
+            # the engagements' whole history through the plain engagement index (issue 17).
+            models.Index(
+                fields=["engagement", "severity"],
+                name="case_open_engagement",
+                condition=Q(status__in=("new", "responded", "in_progress", "awaiting_customer")),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

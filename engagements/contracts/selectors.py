@@ -21,6 +21,7 @@ from engagements.business_time import (
     next_opening,
 )
 from engagements.catalog.models import ServiceFunction
+from engagements.catalog.selectors import catalog_snapshot
 from engagements.contacts.models import Contact
 from engagements.contracts.models import (
     Engagement,
@@ -107,17 +108,28 @@ def engagement_cards(
     """Cards for the engagements of `queryset` (already scoped): current and upcoming ones, and
     those that ended in the last ENDED_CARD_DAYS days (saying so, read-only).
 
-    Constant queries: the engagements with their prefetched added holidays and approved
-    windows, the plans' functions, current absences, the week totals and the user's contacts.
+    Constant queries: the engagements (with whether the viewer is a named contact of each)
+    and their prefetched added holidays and approved windows, current absences and the week
+    totals; the plans' functions come from the cached catalog snapshot.
     """
     now = now or timezone.now()
     yesterday = (now - timedelta(days=1)).date()
     ended_since = (now - timedelta(days=ENDED_CARD_DAYS)).date()
+    engagements_queryset = _with_overage(_engagements())
+    if user.is_customer:
+        # Whether the viewer is a named contact of each: a column here, not a query of its own.
+        engagements_queryset = engagements_queryset.annotate(
+            viewer_is_contact=Exists(
+                Contact.objects.filter(
+                    engagement=OuterRef("pk"), user=user, removed_at__isnull=True
+                )
+            )
+        )
     engagements = [
         engagement
-        for engagement in _with_overage(_engagements())
-        .filter(pk__in=queryset.values("pk"), end_date__gte=ended_since)
-        .prefetch_related(
+        for engagement in engagements_queryset.filter(
+            pk__in=queryset.values("pk"), end_date__gte=ended_since
+        ).prefetch_related(
             Prefetch(
                 "extra_holidays",
                 queryset=EngagementHoliday.objects.filter(date__gte=yesterday),
@@ -133,23 +145,15 @@ def engagement_cards(
     ]
     if not engagements:
         return []
-    prime_function_codes(engagements)  # the entitlement gate's per-plan cache, one query
-    functions = list(ServiceFunction.objects.all())
+    catalog = catalog_snapshot()  # the functions and the matrix, one cache read
+    prime_function_codes(engagements, catalog)  # the entitlement gate's per-plan cache
+    functions = catalog.functions
     staff_ids = {engagement.manager_id for engagement in engagements} | {
         engagement.deputy_id for engagement in engagements if engagement.deputy_id
     }
     absences = list(
         Absence.objects.filter(manager_id__in=staff_ids, starts_at__lte=now, ends_at__gt=now)
     )
-    contact_of: set[int] = set()
-    if user.is_customer:
-        contact_of = set(
-            Contact.objects.filter(
-                user=user,
-                removed_at__isnull=True,
-                engagement_id__in=[engagement.pk for engagement in engagements],
-            ).values_list("engagement_id", flat=True)
-        )
     summaries = hours_summaries(engagements)
     cards = []
     for engagement in engagements:
@@ -167,7 +171,7 @@ def engagement_cards(
                 manager_absence=_current_absence(absences, engagement.manager_id, now),
                 deputy_absence=_current_absence(absences, engagement.deputy_id, now),
                 windows=list(engagement.upcoming_windows),
-                is_contact=engagement.pk in contact_of,
+                is_contact=bool(getattr(engagement, "viewer_is_contact", False)),
                 provider=serves(user, engagement),
                 term_notice=term_notice(engagement, engagement.local_today(now)),
             )

@@ -8,11 +8,12 @@ read by :func:`local_format`, used by the template filters in ``portal.templatet
 from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
-from typing import cast
+from typing import Any, cast
 
 from django.utils import formats, timezone
 from django.utils.dateformat import DateFormat, re_escaped, re_formatchars
 from django.utils.dates import MONTHS, MONTHS_3, WEEKDAYS, WEEKDAYS_ABBR
+from django.utils.timesince import TIME_STRINGS, timesince, timeuntil
 from django.utils.translation import gettext_noop
 
 # The weekday abbreviations of the "D" format character. Django's own Korean catalogue spells
@@ -148,3 +149,40 @@ class LocalDates:
                 else:  # "s"
                     out.append(f"{moment.second:02d}")
         return "".join(out)
+
+
+class _UnitText:
+    """One of Django's `timesince.TIME_STRINGS` ("%(num)d hours"), its `% {"num": n}` translated
+    once per count rather than through a lazy `ngettext` each time."""
+
+    __slots__ = ("done", "text")
+
+    def __init__(self, text: object) -> None:
+        self.text = text
+        self.done: dict[int, str] = {}
+
+    def __mod__(self, values: dict[str, int]) -> str:
+        num = values["num"]
+        found = self.done.get(num)
+        if found is None:
+            found = self.done[num] = str(self.text % values)  # type: ignore[operator]
+        return found
+
+
+class Durations:
+    """Django's `timesince` / `timeuntil` (their calendar arithmetic unchanged), with the unit
+    words translated once per count and instance: made per request, as the active language is
+    (a board of a hundred items at risk and breached otherwise pays two lazy plural look-ups
+    per item; tests/portal/test_formats.py compares the two in both languages)."""
+
+    def __init__(self) -> None:
+        # Each stands in for a lazy string: `timesince` only applies `% {"num": n}` to it.
+        self.strings: dict[str, Any] = {
+            name: _UnitText(text) for name, text in TIME_STRINGS.items()
+        }
+
+    def since(self, value: datetime, now: datetime) -> str:
+        return timesince(value, now, time_strings=self.strings)
+
+    def until(self, value: datetime, now: datetime) -> str:
+        return timeuntil(value, now, time_strings=self.strings)

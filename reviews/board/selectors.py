@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from cases.casework.models import Case
@@ -29,9 +29,9 @@ class BoardRow:
     role: str = ""  # "manager" | "deputy" | "" (an admin looking on)
 
     @property
-    def overage_flag(self) -> OverageFlag | None:
-        flags = getattr(self.engagement, "open_overage_flags", [])
-        return flags[0] if flags else None
+    def overage_raised_at(self) -> datetime | None:
+        """When the engagement's open overage flag was raised (None: no open flag)."""
+        return getattr(self.engagement, "open_overage_raised_at", None)
 
 
 @dataclass
@@ -71,7 +71,8 @@ def board_weeks(now: datetime, count: int = BOARD_WEEKS) -> list[Week]:
 
 
 def board_engagements(user: User) -> list[Engagement]:
-    """Current engagements the viewer serves (admins: all), with their open overage flag."""
+    """Current engagements the viewer serves (admins: all), with when their open overage flag
+    (at most one) was raised: a column of the one query, not a prefetch of its own."""
     queryset = Engagement.objects.all()
     if not user.is_provider_admin:
         queryset = queryset.filter(Q(manager=user) | Q(deputy=user))
@@ -79,11 +80,11 @@ def board_engagements(user: User) -> list[Engagement]:
     return list(
         queryset.filter(end_date__gte=yesterday)
         .select_related("organization", "plan")  # the board names no manager or deputy
-        .prefetch_related(
-            Prefetch(
-                "overage_flags",
-                queryset=OverageFlag.objects.filter(cleared_at__isnull=True),
-                to_attr="open_overage_flags",
+        .annotate(
+            open_overage_raised_at=Subquery(
+                OverageFlag.objects.filter(
+                    engagement=OuterRef("pk"), cleared_at__isnull=True
+                ).values("raised_at")[:1]
             )
         )
     )

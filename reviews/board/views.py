@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -32,6 +31,7 @@ from engagements.templatetags.engagements import hours as hours_text
 from engagements.templatetags.engagements import share_of
 from engagements.time.selectors import hours_summaries
 from portal.accounts.models import User
+from portal.formats import Durations
 from portal.http import AuthenticatedHttpRequest
 from portal.pages import provider_staff_required
 from reviews.board.selectors import (
@@ -68,6 +68,7 @@ class RowText:
         self.days = [str(WEEKDAYS_ABBR[index]) for index in range(7)]
         self.months = ["", *(str(MONTHS_3[index]).title() for index in range(1, 13))]
         self._patterns: dict[str, tuple[str, str]] = {}
+        self.durations = Durations()
 
     def local(self, value: datetime) -> datetime:
         """The `date` filter's conversion: aware values into the current time zone."""
@@ -207,7 +208,7 @@ def _board_lines(rows: list[BoardRow], text: RowText) -> list[dict[str, Any]]:
     for row in rows:
         engagement, hours, pk = row.engagement, row.hours, row.engagement.pk
         cap = text.hours(hours.cap_minutes)
-        flag = row.overage_flag
+        flagged_at = row.overage_raised_at
         lines.append(
             {
                 "id": str(pk),
@@ -231,7 +232,9 @@ def _board_lines(rows: list[BoardRow], text: RowText) -> list[dict[str, Any]]:
                 ),
                 "over_cap": hours.over_cap,
                 "flagged": (
-                    text.message(flagged, when=text.day_month_year(flag.raised_at)) if flag else ""
+                    text.message(flagged, when=text.day_month_year(flagged_at))
+                    if flagged_at
+                    else ""
                 ),
                 "time_url": text.url("time_entries", pk),
             }
@@ -389,9 +392,9 @@ def _case_lines(cases: list[Case], text: RowText, *, breached: bool) -> list[Saf
                     "due": text.day_time(due_at),
                     "badge": "badge-alert" if breached else "badge-warn",
                     "due_badge": (
-                        text.message(due, late=timesince(due_at, text.now))
+                        text.message(due, late=text.durations.since(due_at, text.now))
                         if breached
-                        else text.message(due, left=timeuntil(due_at, text.now))
+                        else text.message(due, left=text.durations.until(due_at, text.now))
                     ),
                     "assignee": str(case.assignee) if case.assignee_id else queue,
                 },
@@ -531,7 +534,7 @@ def weekly_board(request: AuthenticatedHttpRequest) -> HttpResponse:
         "high_risks": list(high_risks(ids)[:BOARD_LIMIT]),
         "requested": _listed_sessions(requested, by_id, text, requests=True),
         "after_hours": pending_after_hours(AfterHoursRequest.objects.filter(engagement_id__in=ids)),
-        "over_cap": [row for row in rows if row.hours.over_cap or row.overage_flag],
+        "over_cap": [row for row in rows if row.hours.over_cap or row.overage_raised_at],
         "board_limit": BOARD_LIMIT,
     }
     if user.is_provider_admin:

@@ -54,10 +54,11 @@ def occurrences_in_scope() -> QuerySet[Occurrence]:
 
 
 def deliverable_labels() -> dict[str, str]:
-    """Deliverable code → name for every service function and the weekly call, in one query."""
-    from engagements.catalog.models import function_names
+    """Deliverable code → name for every service function (from the cached catalog snapshot)
+    and the weekly call."""
+    from engagements.catalog.selectors import catalog_snapshot
 
-    labels = function_names()
+    labels = {function.code: function.display_name for function in catalog_snapshot().functions}
     labels[WEEKLY_CALL] = _("Weekly call")
     return labels
 

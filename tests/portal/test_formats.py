@@ -54,3 +54,28 @@ def test_local_dates_use_the_active_language_and_zone():
     with translation.override("en"), timezone.override(zoneinfo.ZoneInfo("Europe/London")):
         assert LocalDates().format(moment, "DAY_TIME_FORMAT") == "Fri 4 Dec, 05:30"
         assert LocalDates().format(date(2026, 12, 4), "DATE_FORMAT") == "Fri 4 Dec 2026"
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_durations_match_timesince_and_timeuntil(language):
+    """`Durations` (the board's "overdue by …", "… left") says what Django's functions say:
+    minutes to years, across month ends, and nothing for a moment already past."""
+    from django.utils.timesince import timesince, timeuntil
+
+    from portal.formats import Durations
+
+    now = datetime(2026, 3, 31, 9, 30, 15, tzinfo=zoneinfo.ZoneInfo("UTC"))
+    steps = [0, 59, 60, 61, 3599, 3600, 7261, 86399, 86400, 90061, 7 * 86400, 8 * 86400 + 3600]
+    steps += [day * 86400 + day * 97 for day in (13, 27, 28, 29, 30, 31, 45, 59, 61, 365, 400)]
+    with translation.override(language):
+        durations = Durations()
+        for _round in range(2):  # the second round reads the translated words kept by the first
+            for seconds in steps:
+                past, future = now - timedelta(seconds=seconds), now + timedelta(seconds=seconds)
+                assert durations.since(past, now) == timesince(past, now), seconds
+                assert durations.until(future, now) == timeuntil(future, now), seconds
+                assert durations.since(future, now) == timesince(future, now), seconds
+    assert (
+        Durations().since(now - timedelta(seconds=7261), now).replace("\xa0", " ")
+        == "2 hours, 1 minute"
+    )

@@ -272,6 +272,14 @@ def test_board_shows_hours_overage_and_requests_to_act_on(world):
     assert f'id="requested-{requested.pk}"' in body and "Plan the 2027 upgrade" in body
     assert reverse("after_hours_list", args=[engagement.pk]) in body
     assert "Nothing to decide." not in body
+    # The open flag's date in the badge's title; a cleared flag shows no badge.
+    flag = OverageFlag.objects.get(engagement=engagement)
+    raised = flag.raised_at.astimezone(zoneinfo.ZoneInfo(world.manager.time_zone))
+    assert f'title="Flagged {raised.day} {raised:%b} {raised.year}"' in body
+    flag.cleared_at = timezone.now()
+    flag.save()
+    body = page(page_client(world.manager), "weekly_board")
+    assert "Additional contract recommended" not in body and "Over the cap" in body
 
 
 def test_admin_board_shows_every_engagement_one_at_a_time_and_every_managers_load(world):
