@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0008_case_engagement_received'),
+        ('cases', '0009_inbound_received'),
         ('engagements', '0010_sync_timestamps'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
