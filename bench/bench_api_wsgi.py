@@ -36,15 +36,15 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 # A closed loop of one client: the throttle runs (one cache round trip) at a rate it cannot reach.
 os.environ.setdefault("API_THROTTLE_USER", "100000000/min")
 
-from django.db import connection  # noqa: E402
-from django.utils import timezone  # noqa: E402
+from django.db import connection
+from django.utils import timezone
 
-from bench._dataset_env import QueryCounter, print_load, require_dataset  # noqa: E402
-from bench.bench_api_lean import organizations, poc_of  # noqa: E402
-from portal.accounts import services as account_services  # noqa: E402
-from portal.accounts.models import ApiToken  # noqa: E402
-from portal.tenancy.scoping import system_scope  # noqa: E402
-from portal.wsgi import application  # noqa: E402
+from bench._dataset_env import QueryCounter, print_load, require_dataset
+from bench.bench_api_lean import organizations, poc_of
+from portal.accounts import services as account_services
+from portal.accounts.models import ApiToken
+from portal.tenancy.scoping import system_scope
+from portal.wsgi import application
 
 TOKEN_NAME = "bench_api_wsgi"
 
@@ -174,7 +174,10 @@ def main() -> None:
         with system_scope("benchmark: delete its tokens"):
             ApiToken.objects.filter(name=f"{TOKEN_NAME} {os.getpid()}").delete()
     print(f"{args.rounds} rounds x {args.requests} WSGI calls per endpoint, in process")
-    print("| endpoint | CPU ms (best round) | wall p50 ms | queries (kept token / read again) | bytes |")
+    print(
+        "| endpoint | CPU ms (best round) | wall p50 ms "
+        "| queries (kept token / read again) | bytes |"
+    )
     print("| --- | --- | --- | --- | --- |")
     for key, (label, _path, _token) in endpoints.items():
         print(

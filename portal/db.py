@@ -117,7 +117,9 @@ def _fast_timestamptz_loader() -> type | None:
     millisecond of regular expressions a request. The C loader cannot be subclassed, so this
     one holds one per result and hands each value to it. None without the C extension."""
     try:
-        from django.db.backends.postgresql.psycopg_any import BaseTzLoader
+        from django.db.backends.postgresql.psycopg_any import (  # type: ignore[import-untyped]
+            BaseTzLoader,
+        )
         from psycopg import _cmodule
     except ImportError:  # psycopg 2, or no psycopg
         return None

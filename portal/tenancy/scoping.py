@@ -347,7 +347,9 @@ def _compile(queryset: models.QuerySet, stand_ins: Sequence[int]) -> _Compiled |
 def _as_dicts(queryset: models.QuerySet) -> list[dict[str, Any]]:
     query = queryset.query
     names = (*query.extra_select, *query.values_select, *query.annotation_select)
-    return [row if isinstance(row, dict) else dict(zip(names, row)) for row in queryset]
+    return [
+        row if isinstance(row, dict) else dict(zip(names, row, strict=True)) for row in queryset
+    ]
 
 
 def rows_compiled_once(
@@ -367,13 +369,14 @@ def rows_compiled_once(
     in runs as a plain queryset."""
     scope = current_scope()
     shape = f"{_COMPILED_PREFIX}{key}:{len(values)}"
-    compiled = scope._extra.get(shape)
-    if compiled is None:
+    kept: _Compiled | bool | None = scope._extra.get(shape)
+    if kept is None:
         stand_ins = [_STAND_IN + i for i in range(len(values))]
-        compiled = _compile(build(stand_ins), stand_ins) or False
-        scope._extra[shape] = compiled
-    if compiled is False:
+        kept = _compile(build(stand_ins), stand_ins) or False
+        scope._extra[shape] = kept
+    if not isinstance(kept, _Compiled):
         return _as_dicts(build(values))
+    compiled = kept
     params = list(compiled.params)
     for position, value in zip(compiled.positions, values, strict=True):
         params[position] = int(value)
