@@ -13,6 +13,18 @@ request with a kept token and of one that reads the token again.
     REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/bench_api_wsgi.py \\
         [--requests 500] [--rounds 3] [--profile list|detail|ping]
 
+Run of 2026-12-03 16:38 UTC (issue 17) on a copy of the 1M-case data set, 2 shared cores at a
+load average of 4-7 (other sessions' test suites), main at 171f03a ("before", `git archive`
+with this script) and this branch run alternately, 2 x 300 requests per endpoint; CPU ms of the
+best round, the two passes:
+
+| endpoint | before CPU ms | after CPU ms | queries (kept token) |
+| --- | --- | --- | --- |
+| `/ping` | 0.76 / 0.83 | 0.54 / 0.53 | 0 |
+| case list, 3,854-case org | 12.4 / 15.2 | 7.4 / 5.5 | 2 |
+| case detail | 7.6 / 7.0 | 3.1 / 2.2 | 1 |
+| case list, 4,175-case org | 16.2 / 13.8 | 6.7 / 5.2 | 2 |
+
 `--profile` prints a cProfile (CPU time) of that endpoint's requests, by cumulative and own time.
 """
 
