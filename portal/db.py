@@ -9,6 +9,8 @@ gets a correct, portable path with the same result. The statements bypass tenant
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC
+from functools import cache
 from typing import Any
 
 from django.db import connection
@@ -100,3 +102,52 @@ def _insert_unnest(
             params + array_params,
         )
         return len(cursor.fetchall())
+
+
+# --- Reading timestamps: psycopg's C loader instead of Django's Python one ----------------------
+
+
+@cache
+def _fast_timestamptz_loader() -> type | None:
+    """A timestamptz loader that parses in psycopg's C extension, for connections whose time
+    zone is UTC (Django sets the session's), giving exactly what Django's own loader gives.
+
+    Django's loader (`psycopg_any.BaseTzLoader`) subclasses psycopg's pure-Python loader to set
+    the connection's time zone on every value: a list of 50 cases reads ~300 timestamps, a
+    millisecond of regular expressions a request. The C loader cannot be subclassed, so this
+    one holds one per result and hands each value to it. None without the C extension."""
+    try:
+        from django.db.backends.postgresql.psycopg_any import (  # type: ignore[import-untyped]
+            BaseTzLoader,
+        )
+        from psycopg import _cmodule
+    except ImportError:  # psycopg 2, or no psycopg
+        return None
+    c_module = getattr(_cmodule, "_psycopg", None)
+    if c_module is None:
+        return None
+    c_loader = c_module.TimestamptzLoader
+
+    class UtcTimestamptzLoader(BaseTzLoader):
+        timezone = UTC  # what Django's `create_cursor` compares with the connection's
+
+        def __init__(self, oid: int, context: Any = None) -> None:
+            super().__init__(oid, context)
+            self._c = c_loader(oid, context)
+
+        def load(self, data: Any) -> Any:
+            value = self._c.load(data)
+            return value if value.tzinfo is UTC else value.replace(tzinfo=UTC)
+
+    return UtcTimestamptzLoader
+
+
+def use_fast_timestamp_loader(sender: Any, connection: Any, **_kwargs: Any) -> None:
+    """`connection_created`: a PostgreSQL connection Django keeps in UTC reads timestamps with
+    the C loader (`_fast_timestamptz_loader`); any other keeps Django's."""
+    if connection.vendor != "postgresql" or connection.timezone is not UTC:
+        return
+    loader = _fast_timestamptz_loader()
+    adapters = getattr(connection.connection, "adapters", None)  # psycopg 3 only
+    if loader is not None and adapters is not None:
+        adapters.register_loader("timestamptz", loader)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -28,7 +29,7 @@ from rest_framework.response import Response
 from cases.casework import services
 from cases.casework.filters import CaseFilter
 from cases.casework.models import Attachment, Case, CaseEvent
-from cases.casework.selectors import case_rows, case_trends, page_ids
+from cases.casework.selectors import case_rows, case_rows_by_id, case_trends, page_ids
 from cases.casework.serializers import (
     AssignSerializer,
     AttachmentSerializer,
@@ -99,10 +100,13 @@ class CasePagination(KeysetCursorPagination):
         """The page's ids first (a narrow query the database sorts cheaply), then those rows
         with their joins: joining every matching item before the sort cost tens of ms for an
         organization with thousands of items (bench/README.md, HTTP benchmark)."""
-        ids = page_ids(queryset, limit)
+        # With no query parameter (no filter, cursor or order) the query is always the same.
+        shape = None if self.request.query_params else "CaseViewSet.list"
+        ids = page_ids(queryset, limit, shape=shape)
         rows: dict[int, Any]
         if self.lean:
-            rows = {row["id"]: row for row in case_rows(queryset.order_by().filter(pk__in=ids))}
+            # By id through the scope: the ids already passed the filters and the cursor.
+            rows = {row["id"]: row for row in case_rows_by_id(ids)}
         else:
             rows = queryset.order_by().in_bulk(ids)
         return [rows[pk] for pk in ids if pk in rows]
@@ -252,9 +256,16 @@ class CaseViewSet(PortalReadCreateViewSet):
         if not self._lean():
             return super().retrieve(request, *args, **kwargs)
         lookup = self.lookup_url_kwarg or self.lookup_field
-        # The same 404 as get_object's for a missing id, another tenant's, or one not a number.
-        rows: Any = case_rows(self.get_queryset())
-        row: dict[str, Any] = get_row_or_404(rows, pk=self.kwargs[lookup])
+        raw = self.kwargs[lookup]
+        row: dict[str, Any]
+        if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 18:
+            found = case_rows_by_id([int(raw)])  # a missing id or another tenant's: none
+            if not found:
+                raise Http404
+            row = found[0]
+        else:  # the same 404 as get_object's for an id that is not a number or out of range
+            rows: Any = case_rows(self.get_queryset())
+            row = get_row_or_404(rows, pk=raw)
         return Response(case_representations([row], now=timezone.now())[0])
 
     def _case_response(self, case: Case, *, status_code: int = status.HTTP_200_OK) -> Response:

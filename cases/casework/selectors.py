@@ -27,7 +27,7 @@ from engagements.catalog.models import Plan
 from engagements.contracts.models import Engagement
 from portal.accounts.models import User
 from portal.formats import LocalDates
-from portal.tenancy.scoping import current_scope
+from portal.tenancy.scoping import current_scope, rows_compiled_once
 
 
 def cap_for(user: User) -> int:
@@ -106,6 +106,17 @@ def case_rows(cases: QuerySet[Case]) -> QuerySet[Case, dict[str, Any]]:
     return cases.values(*CASE_ROW_FIELDS)
 
 
+def case_rows_by_id(ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The rows (`CASE_ROW_FIELDS`) of the items of `ids` the open scope may see, in no
+    particular order. The statement is compiled once per scope and number of ids
+    (`rows_compiled_once`): the API's detail and list pages run it on every request."""
+    return rows_compiled_once(
+        "cases.case_rows_by_id",
+        lambda keys: case_rows(Case.objects.order_by().filter(pk__in=keys)),
+        ids,
+    )
+
+
 # Past this many engagements a page's ids come from one query over all of them.
 SPLIT_ENGAGEMENTS_MAX = 100
 # The orders an engagement's index serves (`case_engagement_received`); the others have their
@@ -129,13 +140,27 @@ def _engagements_to_split() -> list[int] | None:
     return ids
 
 
-def page_ids(cases: QuerySet[Case], limit: int) -> list[int]:
+def page_ids(cases: QuerySet[Case], limit: int, *, shape: str | None = None) -> list[int]:
     """The ids of the first `limit` of `cases` (scoped, filtered and ordered).
 
     On PostgreSQL each of the viewer's engagements gives its own first `limit` rows (an index
     scan of `case_engagement_received` for the default order) and the union is sorted again:
     the cost follows the page and the number of engagements, not the organization's thousands
-    of items, which one query would read and sort in full (issue 17)."""
+    of items, which one query would read and sort in full (issue 17).
+
+    `shape`, when given, names what `cases` is beyond the open scope and its order (a view's
+    list with no filter and no cursor: it always builds the same query): the statement is
+    then compiled once per scope (`rows_compiled_once`)."""
+    ordering = [str(field) for field in cases.query.order_by]
+    if shape is not None:
+        key = f"cases.page_ids:{shape}:{','.join(ordering)}:{limit}"
+        rows = rows_compiled_once(key, lambda _values: _page_ids_query(cases, limit), [])
+        return [row["id"] for row in rows]
+    return [row[0] for row in _page_ids_query(cases, limit)]
+
+
+def _page_ids_query(cases: QuerySet[Case], limit: int) -> QuerySet[Case, tuple[Any, ...]]:
+    """page_ids' statement: rows whose first column is the id."""
     ordering = [str(field) for field in cases.query.order_by]
     engagements = _engagements_to_split() if ordering in SPLIT_ORDERINGS else None
     if (
@@ -143,9 +168,9 @@ def page_ids(cases: QuerySet[Case], limit: int) -> list[int]:
         or len(engagements) > SPLIT_ENGAGEMENTS_MAX
         or not connection.features.supports_slicing_ordering_in_compound
     ):
-        return list(cases.values_list("pk", flat=True)[:limit])
+        return cases.values_list("id")[:limit]
     if not engagements:
-        return []
+        return cases.none().values_list("id")
     columns = [
         "id",
         *dict.fromkeys(field.lstrip("-") for field in ordering if field.lstrip("-") != "id"),
@@ -154,8 +179,7 @@ def page_ids(cases: QuerySet[Case], limit: int) -> list[int]:
         cases.filter(engagement_id=engagement).values_list(*columns)[:limit]
         for engagement in engagements
     )
-    rows = first.union(*rest, all=True).order_by(*ordering)[:limit] if rest else first
-    return [row[0] for row in rows]
+    return first.union(*rest, all=True).order_by(*ordering)[:limit] if rest else first
 
 
 # The case list's sortable columns (`?sort=key`, `?sort=-key` descending): each key's fields, in

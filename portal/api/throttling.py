@@ -86,6 +86,19 @@ def redis_cache(cache: Any) -> RedisCache | None:
     return backend if isinstance(backend, RedisCache) else None
 
 
+def write_client(backend: RedisCache) -> Any:
+    """The backend's Redis client for writes, made once: Django's cache builds a new client
+    object (and its table of response callbacks) for every operation, a fifth of a
+    millisecond a request. A client is safe to share (it takes a connection from the pool for
+    each command) and the backend, like its pool, belongs to one thread."""
+    cache_client = cast(Any, backend)._cache
+    client = cache_client.__dict__.get("_portal_write_client")
+    if client is None:
+        client = cache_client.get_client(None, write=True)
+        cache_client._portal_write_client = client
+    return client
+
+
 def history_key(backend: RedisCache, key: str) -> str:
     # Its own key: a plain cache value (DRF's pickled list) under the same name would make
     # the list commands fail.
@@ -114,7 +127,7 @@ class _OneRoundTrip:
         if self.key is None:
             return True
         self.now = self.timer()  # type: ignore[attr-defined]
-        client = cast(Any, backend)._cache.get_client(self.key, write=True)
+        client = write_client(backend)
         if _script is None:
             _script = Script(client, SLIDING_WINDOW)
         allowed, count, oldest = _script(

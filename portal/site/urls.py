@@ -17,6 +17,9 @@ from portal.tenancy import views as tenancy_views
 from portal.webhooks import views as webhook_views
 
 urlpatterns = [
+    # First: the API's routes are tried before the pages' (URL resolution tries patterns in
+    # order; no page's pattern matches a path under api/v1/, which the API's catch-all ends).
+    path("api/v1/", include("portal.site.api_urls")),
     path("", views.dashboard, name="dashboard"),
     path(
         "home/fragment/",
@@ -82,7 +85,6 @@ urlpatterns = [
     path("", include("reviews.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/v1/", include("portal.site.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path(
         "api/docs/",

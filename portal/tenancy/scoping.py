@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import Q
 
@@ -300,3 +301,99 @@ class TenantOwned(models.Model):
 
     class Meta:
         abstract = True
+
+
+# --- Statements compiled once per scope -------------------------------------------------------
+
+# Stand-ins for the values a statement is run with, while it is compiled: far below any id.
+_STAND_IN = -(2**62)
+_COMPILED_PREFIX = "compiled:"
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    params: tuple[Any, ...]
+    positions: tuple[int, ...]  # where each value goes in `params`
+    names: tuple[str, ...]
+    converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
+    using: str
+
+
+def _compile(queryset: models.QuerySet, stand_ins: Sequence[int]) -> _Compiled | None:
+    query = queryset.query
+    compiler = query.get_compiler(queryset.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return None
+    params = tuple(params)
+    positions = []
+    for stand_in in stand_ins:
+        if params.count(stand_in) != 1:
+            return None  # the statement does not take each value once as a parameter
+        positions.append(params.index(stand_in))
+    fields = [selected[0] for selected in compiler.select[: compiler.col_count]]
+    converters = tuple(
+        (position, tuple(functions), expression)
+        for position, (functions, expression) in compiler.get_converters(fields).items()
+    )
+    names = (*query.extra_select, *query.values_select, *query.annotation_select)
+    if len(names) != compiler.col_count:
+        return None
+    return _Compiled(sql, params, tuple(positions), names, converters, queryset.db)
+
+
+def _as_dicts(queryset: models.QuerySet) -> list[dict[str, Any]]:
+    query = queryset.query
+    names = (*query.extra_select, *query.values_select, *query.annotation_select)
+    return [
+        row if isinstance(row, dict) else dict(zip(names, row, strict=True)) for row in queryset
+    ]
+
+
+def rows_compiled_once(
+    key: str, build: Callable[[Sequence[int]], models.QuerySet], values: Sequence[int]
+) -> list[dict[str, Any]]:
+    """The rows of `build(values)` — a `.values()` or `.values_list()` queryset (rows as
+    dicts either way) of a tenant-owned model built
+    through its scoped manager, taking each of `values` (integers) once as a parameter — with
+    its SQL compiled once per open scope and number of values, not on every request.
+
+    Django compiles a queryset anew on every run; for the API's reads of one case or a page of
+    them that is most of the time a request spends in Python (issue 17). The statement is
+    built through the scope like any other (the scope's filter is in it) and kept in the
+    scope, whose life it shares: a request's, or for a kept API token at most a second
+    (portal/api/authentication.py). `key` names the statement's shape: the same key must
+    always build the same query but for `values`. A statement the stand-ins cannot be found
+    in runs as a plain queryset."""
+    scope = current_scope()
+    shape = f"{_COMPILED_PREFIX}{key}:{len(values)}"
+    kept: _Compiled | bool | None = scope._extra.get(shape)
+    if kept is None:
+        stand_ins = [_STAND_IN + i for i in range(len(values))]
+        kept = _compile(build(stand_ins), stand_ins) or False
+        scope._extra[shape] = kept
+    if not isinstance(kept, _Compiled):
+        return _as_dicts(build(values))
+    compiled = kept
+    params = list(compiled.params)
+    for position, value in zip(compiled.positions, values, strict=True):
+        params[position] = int(value)
+    connection = connections[compiled.using]
+    with connection.cursor() as cursor:
+        cursor.execute(compiled.sql, params)
+        rows = cursor.fetchall()
+    if compiled.converters:
+        converted = []
+        for row in rows:
+            values_ = list(row)
+            for position, functions, expression in compiled.converters:
+                value = values_[position]
+                for function in functions:
+                    value = function(value, expression, connection)
+                values_[position] = value
+            converted.append(values_)
+        rows = converted
+    names = compiled.names
+    return [dict(zip(names, row, strict=True)) for row in rows]
