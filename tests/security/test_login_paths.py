@@ -28,11 +28,13 @@ ADMIN_ONLY = ("/catalog/", "/audit/", "/api/v1/audit-entries/", "/django-admin/"
 
 
 # Login-like routes with arguments, and a value to reach each by: single sign-on's direct link
-# and allauth's OpenID Connect start and callback (portal.sso; tests/sso checks the flow).
+# allauth's OpenID Connect start and callback, and its SAML start (portal.sso; tests/sso checks
+# the flows).
 ARGUMENTS = {
     "sso_start": {"slug": "tenant-a"},
     "openid_connect_login": {"provider_id": "sso-1"},
     "openid_connect_callback": {"provider_id": "sso-1"},
+    "saml_login": {"organization_slug": "tenant-a"},
 }
 
 
