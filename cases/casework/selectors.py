@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
@@ -129,13 +129,13 @@ def _engagements_to_split() -> list[int] | None:
     return ids
 
 
-def page_ids(cases: QuerySet[Case], limit: int) -> list[int]:
-    """The ids of the first `limit` of `cases` (scoped, filtered and ordered).
+def page_ids(cases: QuerySet[Case], limit: int, offset: int = 0) -> list[int]:
+    """The ids of `limit` of `cases` (scoped, filtered and ordered) after the first `offset`.
 
-    On PostgreSQL each of the viewer's engagements gives its own first `limit` rows (an index
-    scan of `case_engagement_received` for the default order) and the union is sorted again:
-    the cost follows the page and the number of engagements, not the organization's thousands
-    of items, which one query would read and sort in full (issue 17)."""
+    On PostgreSQL each of the viewer's engagements gives its own first `offset + limit` rows
+    (an index scan of `case_engagement_received` for the default order) and the union is sorted
+    again: the cost follows the page and the number of engagements, not the organization's
+    thousands of items, which one query would read and sort in full (issue 17)."""
     ordering = [str(field) for field in cases.query.order_by]
     engagements = _engagements_to_split() if ordering in SPLIT_ORDERINGS else None
     if (
@@ -143,7 +143,7 @@ def page_ids(cases: QuerySet[Case], limit: int) -> list[int]:
         or len(engagements) > SPLIT_ENGAGEMENTS_MAX
         or not connection.features.supports_slicing_ordering_in_compound
     ):
-        return list(cases.values_list("pk", flat=True)[:limit])
+        return list(cases.values_list("pk", flat=True)[offset : offset + limit])
     if not engagements:
         return []
     columns = [
@@ -151,11 +151,91 @@ def page_ids(cases: QuerySet[Case], limit: int) -> list[int]:
         *dict.fromkeys(field.lstrip("-") for field in ordering if field.lstrip("-") != "id"),
     ]
     first, *rest = (
-        cases.filter(engagement_id=engagement).values_list(*columns)[:limit]
+        cases.filter(engagement_id=engagement).values_list(*columns)[: offset + limit]
         for engagement in engagements
     )
-    rows = first.union(*rest, all=True).order_by(*ordering)[:limit] if rest else first
+    if rest:
+        rows = first.union(*rest, all=True).order_by(*ordering)[offset : offset + limit]
+    else:
+        rows = first[offset : offset + limit]
     return [row[0] for row in rows]
+
+
+# The case list counts its items up to this many: past it the pager says "more than" (counting
+# a large organization's every item cost more than the rest of its page; issue 17).
+PAGE_COUNT_CAP = 1000
+
+
+@dataclass
+class CasePage:
+    """A page of the case list: its rows (filled by the view), where it stands among the pages
+    and how many items there are — exactly up to `PAGE_COUNT_CAP`, else `count_capped`."""
+
+    ids: list[int]
+    number: int
+    per_page: int
+    count: int  # exact, or PAGE_COUNT_CAP when `count_capped`
+    count_capped: bool
+    has_next: bool
+    rows: list[CaseRow] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[CaseRow]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def num_pages(self) -> int:
+        """The number of pages (at least: more when `count_capped`)."""
+        return max(1, -(-self.count // self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def case_page(cases: QuerySet[Case], page: str | None, per_page: int) -> CasePage:
+    """Page `page` (a number as the URL gives it: anything else is the first page, one past the
+    end the last) of `cases`, scoped, filtered and ordered: its ids by `page_ids`, one more
+    than the page to know whether another follows, and the items counted up to
+    `PAGE_COUNT_CAP` (a count of a bounded subquery). Two queries (three when the viewer's
+    engagements are read to split by, four for a page past the end of a long list)."""
+    try:
+        number = max(1, int(page or 1))
+    except (TypeError, ValueError):
+        number = 1
+    count = cases.order_by()[: PAGE_COUNT_CAP + 1].count()
+    capped = count > PAGE_COUNT_CAP
+    if capped:
+        count = PAGE_COUNT_CAP
+    else:
+        number = min(number, max(1, -(-count // per_page)))
+    ids = page_ids(cases, per_page + 1, offset=(number - 1) * per_page)
+    if capped and not ids and number > 1:  # past the end of a long list: its last page
+        count, capped = cases.count(), False
+        number = max(1, -(-count // per_page))
+        ids = page_ids(cases, per_page + 1, offset=(number - 1) * per_page)
+    return CasePage(
+        ids=ids[:per_page],
+        number=number,
+        per_page=per_page,
+        count=count,
+        count_capped=capped,
+        has_next=len(ids) > per_page,
+    )
 
 
 # The case list's sortable columns (`?sort=key`, `?sort=-key` descending): each key's fields, in
