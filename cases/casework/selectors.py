@@ -27,6 +27,7 @@ from engagements.catalog.models import Plan
 from engagements.contracts.models import Engagement
 from portal.accounts.models import User
 from portal.formats import LocalDates
+from portal.tenancy.models import Organization
 from portal.tenancy.scoping import current_scope
 
 
@@ -592,10 +593,80 @@ def case_page_rows(*pages: Sequence[int], now: datetime) -> list[list[CaseRow]]:
     if not wanted:
         return [[] for _ids in pages]
     text = CaseRowText(now)
-    fetched = (
-        Case.objects.select_related("engagement__organization", "engagement__plan", "assignee")
-        .order_by()
-        .in_bulk(wanted)
-    )
-    rows = {pk: text.row(case) for pk, case in fetched.items()}
+    # Plain rows of the columns a row shows (model instances of the item and its four joined
+    # rows, every column of each, cost more than formatting them); the engagements and
+    # assignees, a few per page, as model instances made once each for their names.
+    engagements: dict[int, Engagement] = {}
+    people: dict[int, User] = {}
+    rows = {}
+    for values in Case.objects.filter(pk__in=wanted).order_by().values_list(*_LISTED_COLUMNS):
+        case = _ListedCase(*values[:_LISTED_OWN])
+        (org_name, name, plan_name, plan_name_ko, person_name, person_email) = values[_LISTED_OWN:]
+        case.engagement = engagements.get(case.engagement_id) or engagements.setdefault(
+            case.engagement_id,
+            Engagement(
+                id=case.engagement_id,
+                name=name,
+                organization=Organization(name=org_name),
+                plan=Plan(name=plan_name, name_ko=plan_name_ko),
+            ),
+        )
+        if case.assignee_id is not None:
+            case.assignee = people.get(case.assignee_id) or people.setdefault(
+                case.assignee_id, User(id=case.assignee_id, name=person_name, email=person_email)
+            )
+        rows[case.pk] = text.row(cast(Case, case))  # the fields `row` reads, duck-typed
     return [[rows[pk] for pk in ids if pk in rows] for ids in pages]
+
+
+# The item's own columns a list row shows, in `_ListedCase`'s order.
+_LISTED_FIELDS = (
+    "pk",
+    "engagement_id",
+    "subject",
+    "kind",
+    "priority",
+    "escalated_at",
+    "severity",
+    "status",
+    "received_at",
+    "response_due_at",
+    "reminder_due_at",
+    "first_response_at",
+    "resolved_at",
+    "closed_at",
+    "updated_at",
+    "assignee_id",
+)
+_LISTED_OWN = len(_LISTED_FIELDS)
+_LISTED_COLUMNS = (
+    "id",
+    *_LISTED_FIELDS[1:],
+    "engagement__organization__name",
+    "engagement__name",
+    "engagement__plan__name",
+    "engagement__plan__name_ko",
+    "assignee__name",
+    "assignee__email",
+)
+
+
+class _ListedCase:
+    """What `CaseRowText.row` reads of an item, from a plain row (see `case_page_rows`)."""
+
+    __slots__ = (*_LISTED_FIELDS, "engagement", "assignee")
+    pk: int
+    engagement_id: int
+    status: str
+    assignee_id: int | None
+    engagement: Engagement
+    assignee: User | None
+
+    def __init__(self, *values: Any) -> None:
+        for name, value in zip(_LISTED_FIELDS, values, strict=True):
+            setattr(self, name, value)
+        self.assignee = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in Case.OPEN_STATUSES
