@@ -276,7 +276,10 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     assign them or change their status in one go. Constant queries."""
     user: User = request.user
     staff = user.is_provider_staff
-    default = None if request.GET else savedviews_selectors.default_view_of(user)
+    # The user's views (a few, capped) read once: the list shows them, and the default among
+    # them opens when the list is asked for without a query.
+    saved_views = list(savedviews_selectors.saved_views_of(user))
+    default = None if request.GET else next((v for v in saved_views if v.is_default), None)
     if default is not None and default.query:
         return redirect(f"{reverse('case_list')}?{default.query}")
     data = request.GET.copy()
@@ -320,7 +323,7 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "sort": sort,
         "sort_error": sort_error,
         "columns": _columns(request, sort, staff),
-        "saved_views": list(savedviews_selectors.saved_views_of(user)),
+        "saved_views": saved_views,
         "saved_view_form": SavedViewForm(initial={"query": current_query}),
         "current_query": current_query,
     }
