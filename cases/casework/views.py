@@ -218,7 +218,8 @@ def _filter_fields_html(form: forms.Form) -> SafeString:
         else:
             html = str(bound)
         if errors:
-            html += f'<small class="errorlist">{escape(" ".join(errors))}</small>'
+            text = " ".join(str(error) for error in errors)
+            html += f'<small class="errorlist">{escape(text)}</small>'
         parts.append(f"\n      <label>{escape(bound.label)}{html}</label>\n    ")
     return mark_safe("".join(parts))  # noqa: S308 (every value above escaped)
 
