@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
@@ -27,6 +27,7 @@ from engagements.catalog.models import Plan
 from engagements.contracts.models import Engagement
 from portal.accounts.models import User
 from portal.formats import LocalDates
+from portal.tenancy.models import Organization
 from portal.tenancy.scoping import current_scope, rows_compiled_once
 
 
@@ -140,26 +141,30 @@ def _engagements_to_split() -> list[int] | None:
     return ids
 
 
-def page_ids(cases: QuerySet[Case], limit: int, *, shape: str | None = None) -> list[int]:
-    """The ids of the first `limit` of `cases` (scoped, filtered and ordered).
+def page_ids(
+    cases: QuerySet[Case], limit: int, *, offset: int = 0, shape: str | None = None
+) -> list[int]:
+    """The ids of `limit` of `cases` (scoped, filtered and ordered) after the first `offset`.
 
-    On PostgreSQL each of the viewer's engagements gives its own first `limit` rows (an index
-    scan of `case_engagement_received` for the default order) and the union is sorted again:
-    the cost follows the page and the number of engagements, not the organization's thousands
-    of items, which one query would read and sort in full (issue 17).
+    On PostgreSQL each of the viewer's engagements gives its own first `offset + limit` rows
+    (an index scan of `case_engagement_received` for the default order) and the union is sorted
+    again: the cost follows the page and the number of engagements, not the organization's
+    thousands of items, which one query would read and sort in full (issue 17).
 
     `shape`, when given, names what `cases` is beyond the open scope and its order (a view's
     list with no filter and no cursor: it always builds the same query): the statement is
     then compiled once per scope (`rows_compiled_once`)."""
-    ordering = [str(field) for field in cases.query.order_by]
     if shape is not None:
-        key = f"cases.page_ids:{shape}:{','.join(ordering)}:{limit}"
-        rows = rows_compiled_once(key, lambda _values: _page_ids_query(cases, limit), [])
+        ordering = ",".join(str(field) for field in cases.query.order_by)
+        key = f"cases.page_ids:{shape}:{ordering}:{offset}:{limit}"
+        rows = rows_compiled_once(key, lambda _values: _page_ids_query(cases, limit, offset), [])
         return [row["id"] for row in rows]
-    return [row[0] for row in _page_ids_query(cases, limit)]
+    return [row[0] for row in _page_ids_query(cases, limit, offset)]
 
 
-def _page_ids_query(cases: QuerySet[Case], limit: int) -> QuerySet[Case, tuple[Any, ...]]:
+def _page_ids_query(
+    cases: QuerySet[Case], limit: int, offset: int = 0
+) -> QuerySet[Case, tuple[Any, ...]]:
     """page_ids' statement: rows whose first column is the id."""
     ordering = [str(field) for field in cases.query.order_by]
     engagements = _engagements_to_split() if ordering in SPLIT_ORDERINGS else None
@@ -168,7 +173,7 @@ def _page_ids_query(cases: QuerySet[Case], limit: int) -> QuerySet[Case, tuple[A
         or len(engagements) > SPLIT_ENGAGEMENTS_MAX
         or not connection.features.supports_slicing_ordering_in_compound
     ):
-        return cases.values_list("id")[:limit]
+        return cases.values_list("id")[offset : offset + limit]
     if not engagements:
         return cases.none().values_list("id")
     columns = [
@@ -176,10 +181,89 @@ def _page_ids_query(cases: QuerySet[Case], limit: int) -> QuerySet[Case, tuple[A
         *dict.fromkeys(field.lstrip("-") for field in ordering if field.lstrip("-") != "id"),
     ]
     first, *rest = (
-        cases.filter(engagement_id=engagement).values_list(*columns)[:limit]
+        cases.filter(engagement_id=engagement).values_list(*columns)[: offset + limit]
         for engagement in engagements
     )
-    return first.union(*rest, all=True).order_by(*ordering)[:limit] if rest else first
+    if rest:
+        return first.union(*rest, all=True).order_by(*ordering)[offset : offset + limit]
+    return first[offset : offset + limit]
+
+
+# The case list counts its items up to this many: past it the pager says "more than" (counting
+# a large organization's every item cost more than the rest of its page; issue 17).
+PAGE_COUNT_CAP = 1000
+
+
+@dataclass
+class CasePage:
+    """A page of the case list: its rows (filled by the view), where it stands among the pages
+    and how many items there are — exactly up to `PAGE_COUNT_CAP`, else `count_capped`."""
+
+    ids: list[int]
+    number: int
+    per_page: int
+    count: int  # exact, or PAGE_COUNT_CAP when `count_capped`
+    count_capped: bool
+    has_next: bool
+    rows: list[CaseRow] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[CaseRow]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def num_pages(self) -> int:
+        """The number of pages (at least: more when `count_capped`)."""
+        return max(1, -(-self.count // self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def case_page(cases: QuerySet[Case], page: str | None, per_page: int) -> CasePage:
+    """Page `page` (a number as the URL gives it: anything else is the first page, one past the
+    end the last) of `cases`, scoped, filtered and ordered: its ids by `page_ids`, one more
+    than the page to know whether another follows, and the items counted up to
+    `PAGE_COUNT_CAP` (a count of a bounded subquery). Two queries (three when the viewer's
+    engagements are read to split by, four for a page past the end of a long list)."""
+    try:
+        number = max(1, int(page or 1))
+    except (TypeError, ValueError):
+        number = 1
+    count = cases.order_by()[: PAGE_COUNT_CAP + 1].count()
+    capped = count > PAGE_COUNT_CAP
+    if capped:
+        count = PAGE_COUNT_CAP
+    else:
+        number = min(number, max(1, -(-count // per_page)))
+    ids = page_ids(cases, per_page + 1, offset=(number - 1) * per_page)
+    if capped and not ids and number > 1:  # past the end of a long list: its last page
+        count, capped = cases.count(), False
+        number = max(1, -(-count // per_page))
+        ids = page_ids(cases, per_page + 1, offset=(number - 1) * per_page)
+    return CasePage(
+        ids=ids[:per_page],
+        number=number,
+        per_page=per_page,
+        count=count,
+        count_capped=capped,
+        has_next=len(ids) > per_page,
+    )
 
 
 # The case list's sortable columns (`?sort=key`, `?sort=-key` descending): each key's fields, in
@@ -536,10 +620,80 @@ def case_page_rows(*pages: Sequence[int], now: datetime) -> list[list[CaseRow]]:
     if not wanted:
         return [[] for _ids in pages]
     text = CaseRowText(now)
-    fetched = (
-        Case.objects.select_related("engagement__organization", "engagement__plan", "assignee")
-        .order_by()
-        .in_bulk(wanted)
-    )
-    rows = {pk: text.row(case) for pk, case in fetched.items()}
+    # Plain rows of the columns a row shows (model instances of the item and its four joined
+    # rows, every column of each, cost more than formatting them); the engagements and
+    # assignees, a few per page, as model instances made once each for their names.
+    engagements: dict[int, Engagement] = {}
+    people: dict[int, User] = {}
+    rows = {}
+    for values in Case.objects.filter(pk__in=wanted).order_by().values_list(*_LISTED_COLUMNS):
+        case = _ListedCase(*values[:_LISTED_OWN])
+        (org_name, name, plan_name, plan_name_ko, person_name, person_email) = values[_LISTED_OWN:]
+        case.engagement = engagements.get(case.engagement_id) or engagements.setdefault(
+            case.engagement_id,
+            Engagement(
+                id=case.engagement_id,
+                name=name,
+                organization=Organization(name=org_name),
+                plan=Plan(name=plan_name, name_ko=plan_name_ko),
+            ),
+        )
+        if case.assignee_id is not None:
+            case.assignee = people.get(case.assignee_id) or people.setdefault(
+                case.assignee_id, User(id=case.assignee_id, name=person_name, email=person_email)
+            )
+        rows[case.pk] = text.row(cast(Case, case))  # the fields `row` reads, duck-typed
     return [[rows[pk] for pk in ids if pk in rows] for ids in pages]
+
+
+# The item's own columns a list row shows, in `_ListedCase`'s order.
+_LISTED_FIELDS = (
+    "pk",
+    "engagement_id",
+    "subject",
+    "kind",
+    "priority",
+    "escalated_at",
+    "severity",
+    "status",
+    "received_at",
+    "response_due_at",
+    "reminder_due_at",
+    "first_response_at",
+    "resolved_at",
+    "closed_at",
+    "updated_at",
+    "assignee_id",
+)
+_LISTED_OWN = len(_LISTED_FIELDS)
+_LISTED_COLUMNS = (
+    "id",
+    *_LISTED_FIELDS[1:],
+    "engagement__organization__name",
+    "engagement__name",
+    "engagement__plan__name",
+    "engagement__plan__name_ko",
+    "assignee__name",
+    "assignee__email",
+)
+
+
+class _ListedCase:
+    """What `CaseRowText.row` reads of an item, from a plain row (see `case_page_rows`)."""
+
+    __slots__ = (*_LISTED_FIELDS, "engagement", "assignee")
+    pk: int
+    engagement_id: int
+    status: str
+    assignee_id: int | None
+    engagement: Engagement
+    assignee: User | None
+
+    def __init__(self, *values: Any) -> None:
+        for name, value in zip(_LISTED_FIELDS, values, strict=True):
+            setattr(self, name, value)
+        self.assignee = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in Case.OPEN_STATUSES

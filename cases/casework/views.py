@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any, cast
 
 import django_filters
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.forms import ModelChoiceField
@@ -21,6 +21,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -46,6 +48,7 @@ from cases.casework.selectors import (
     cap_for,
     case_covers,
     case_ordering,
+    case_page,
     case_page_rows,
     case_sort_key,
     cases_in_scope,
@@ -182,6 +185,45 @@ class CasePageFilter(ScopedFilterSet):
         return queryset
 
 
+def _filter_fields_html(form: forms.Form) -> SafeString:
+    """The filter form's labelled fields, as `{{ field }}` of each would render them (same
+    markup, ids, selected options and error attributes) without a template per option: Django's
+    widget templates were a sixth of the list's time (issue 17). A widget other than a select
+    or a text input renders as Django renders it."""
+    parts = []
+    for bound in form:
+        widget = bound.field.widget
+        errors = bound.errors
+        attrs = ' aria-invalid="true"' if errors else ""
+        if errors:
+            attrs += f' aria-describedby="{escape(bound.auto_id)}_error"'
+        attrs += f' id="{escape(bound.auto_id)}"'
+        value = bound.value()
+        if type(widget) is forms.Select:
+            wanted = "" if value is None else str(value)
+            options = []
+            picked = False
+            for value_, text in bound.field.choices:  # type: ignore[attr-defined]
+                choice = str(value_)  # a ModelChoiceIteratorValue for a model's
+                selected = not picked and choice == wanted
+                picked = picked or selected
+                options.append(
+                    f'  <option value="{escape(choice)}"{" selected" if selected else ""}>'
+                    f"{escape(text)}</option>\n\n"
+                )
+            html = f'<select name="{escape(bound.html_name)}"{attrs}>\n{"".join(options)}</select>'
+        elif type(widget) is forms.TextInput and not widget.attrs:
+            shown = "" if value in ("", None) else f' value="{escape(value)}"'
+            html = f'<input type="text" name="{escape(bound.html_name)}"{shown}{attrs}>'
+        else:
+            html = str(bound)
+        if errors:
+            text = " ".join(str(error) for error in errors)
+            html += f'<small class="errorlist">{escape(text)}</small>'
+        parts.append(f"\n      <label>{escape(bound.label)}{html}</label>\n    ")
+    return mark_safe("".join(parts))  # noqa: S308 (every value above escaped)
+
+
 @dataclass(frozen=True)
 class Column:
     """A header of the case list: sortable when it has a `key`."""
@@ -235,7 +277,10 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     assign them or change their status in one go. Constant queries."""
     user: User = request.user
     staff = user.is_provider_staff
-    default = None if request.GET else savedviews_selectors.default_view_of(user)
+    # The user's views (a few, capped) read once: the list shows them, and the default among
+    # them opens when the list is asked for without a query.
+    saved_views = list(savedviews_selectors.saved_views_of(user))
+    default = None if request.GET else next((v for v in saved_views if v.is_default), None)
     if default is not None and default.query:
         return redirect(f"{reverse('case_list')}?{default.query}")
     data = request.GET.copy()
@@ -261,16 +306,17 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
                 Q(first_response_at__isnull=False), output_field=BooleanField()
             )
         ).order_by("answered", "response_due_at", "id")
-    # The page's ids first (a narrow sort), then its 50 rows with their joins, formatted once.
+    else:
+        cases = cases.order_by("-received_at", "-id")  # the model's, said so for `page_ids`
+    # The page's ids first (a narrow sort, each engagement's first rows for the default order),
+    # the items counted up to a cap, then its 50 rows with their joins, formatted once.
     now = timezone.now()
-    page = Paginator(cases.values_list("pk", flat=True), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    page_ids = list(page.object_list)
+    page = case_page(cases, request.GET.get("page"), PAGE_SIZE)
     queue_ids: list[int] = []
     current_query = clean_query(request.GET.urlencode())
     context: dict[str, Any] = {
         "filterset": filterset,
+        "filter_fields": _filter_fields_html(filterset.form),
         "filtering": any(request.GET.get(name) for name in filterset.filters),
         "page": page,
         "staff": staff,
@@ -278,7 +324,7 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "sort": sort,
         "sort_error": sort_error,
         "columns": _columns(request, sort, staff),
-        "saved_views": list(savedviews_selectors.saved_views_of(user)),
+        "saved_views": saved_views,
         "saved_view_form": SavedViewForm(initial={"query": current_query}),
         "current_query": current_query,
     }
@@ -297,7 +343,7 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
         queue_ids = queue[:PAGE_SIZE]
         context["provider_queue_more"] = len(queue) > PAGE_SIZE
-    page.object_list, queue_rows = case_page_rows(page_ids, queue_ids, now=now)
+    page.rows, queue_rows = case_page_rows(page.ids, queue_ids, now=now)
     if user.is_provider_admin:
         context["provider_queue"] = queue_rows
     # A TemplateResponse: the list's live fragment (portal.live) renders one block of it.
