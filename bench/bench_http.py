@@ -257,6 +257,11 @@ def start_gunicorn(args: argparse.Namespace) -> subprocess.Popen:
         "gthread" if args.threads > 1 else "sync",
         "--threads",
         str(args.threads),
+        # A gthread worker takes new connections while it holds fewer than this: with its
+        # threads' count, a client's keep-alive connections spread over every worker instead of
+        # piling on whichever accepted first (issue 17: at c=8 one worker often took all 8).
+        "--worker-connections",
+        str(args.worker_connections or args.threads),
         "--keep-alive",
         "5",
         "--log-level",
@@ -427,6 +432,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (2)")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (4, gthread)")
+    parser.add_argument(
+        "--worker-connections",
+        type=int,
+        default=0,
+        help="connections a gthread worker holds at most (default: its threads)",
+    )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--only", nargs="+", help="endpoint keys to run (ping always runs)")
     parser.add_argument("--out", type=Path, help="markdown file (bench/results/http-<date>.md)")
