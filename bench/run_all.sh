@@ -4,6 +4,7 @@
 #   bench/run_all.sh            # uses (and if missing, creates and loads) database portal_bench
 #   LOAD=1 bench/run_all.sh     # also times a fresh load of the full data set into portal_load
 #   SCALEOUT=1 bench/run_all.sh # also the scale-out run of issue 17 (bench_scaleout.py)
+#   GROWTH=1 bench/run_all.sh   # also the HTTP figures at 2 × and 5 × the data set (issue 17)
 #
 # Output: bench/results/run-<UTC date>.log (everything printed) and the HTTP table in
 # bench/results/http-<date>.md. Needs PostgreSQL and Redis on 127.0.0.1 and Debian's wrk.
@@ -30,6 +31,8 @@ if ! psql $PG -tAc "SELECT 1 FROM pg_database WHERE datname='${BENCH_DB}'" postg
   createdb $PG "$BENCH_DB"
   $PY manage.py migrate --noinput -v0
   /usr/bin/time -f 'generate_dataset wall %e s, user %U s' $PY manage.py generate_dataset
+  # A freshly loaded table has no visibility map: counts would read every row, not the index.
+  vacuumdb $PG -z -q -d "$BENCH_DB"
 fi
 $PY manage.py migrate --noinput -v0  # the code's indexes
 
@@ -52,6 +55,7 @@ if ! psql $PG -tAc "SELECT 1 FROM pg_database WHERE datname='${BIG_DB}'" postgre
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/${BIG_DB} $PY manage.py generate_dataset \
     --organizations 1 --engagements 3 --managers 2 --cases 30000 --open-cases 3000 \
     --occurrences 300 --time-entries 1000
+  vacuumdb $PG -z -q -d "$BIG_DB"
 fi
 section "HTTP: case list page and API list of the 30,000-case organization"
 DATABASE_URL=postgres://postgres@127.0.0.1:5432/${BIG_DB} $PY bench/bench_http.py \
@@ -65,6 +69,28 @@ if [ "${LOAD:-0}" = 1 ]; then
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_load \
     /usr/bin/time -f 'generate_dataset wall %e s, user %U s' $PY manage.py generate_dataset
   dropdb $PG portal_load
+fi
+
+# Issue 17: how the figures grow: the data set at 2 × and 5 × (each in its own database, loaded
+# once: ~13 and ~38 minutes here), the pages and the API at c=1.
+if [ "${GROWTH:-0}" = 1 ]; then
+  for f in 2 5; do
+    db=portal_bench_${f}x
+    if ! psql $PG -tAc "SELECT 1 FROM pg_database WHERE datname='${db}'" postgres | grep -q 1; then
+      section "creating ${db}: the data set × ${f}"
+      createdb $PG "$db"
+      DATABASE_URL=postgres://postgres@127.0.0.1:5432/${db} $PY manage.py migrate --noinput -v0
+      DATABASE_URL=postgres://postgres@127.0.0.1:5432/${db} $PY manage.py generate_dataset \
+        --organizations $((2000 * f)) --engagements $((3000 * f)) --managers $((200 * f)) \
+        --cases $((1000000 * f)) --open-cases $((100000 * f)) --occurrences $((300000 * f)) \
+        --time-entries $((500000 * f))
+      vacuumdb $PG -z -q -d "$db"
+    fi
+    section "HTTP at ${f} × the data set"
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/${db} $PY bench/bench_http.py --duration 10 \
+      --concurrency 1 --only api_list api_detail case_list_page dashboard board \
+      --out "bench/results/http-growth-${f}x-$(date -u +%Y-%m-%d).md"
+  done
 fi
 
 # Issue 17: web ×4, three queue workers and beat on one PostgreSQL and Redis, 16 clients; checks
