@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.models import TIME_ZONE_CHOICES, ApiToken, User, time_zone_choices
-from portal.forms import PortalForm, PortalModelForm
+from portal.forms import PortalForm, PortalModelForm, TextFormMixin
 
 
 class ApiTokenForm(PortalForm):
@@ -70,7 +70,7 @@ def _reset_password_form_base() -> type[forms.Form]:
     return ResetPasswordForm
 
 
-class PortalResetPasswordForm(_reset_password_form_base()):  # type: ignore[misc]
+class PortalResetPasswordForm(TextFormMixin, _reset_password_form_base()):  # type: ignore[misc]
     """allauth's "forgot your password", which sends nothing to a person whose organization
     requires its single sign-on (a password would not sign them in). The page answers as it
     does for any address ("we have sent you an e-mail"), so it tells nobody whether the
