@@ -11,7 +11,3 @@ from portal.accounts.models import User
 def saved_views_of(user: User) -> QuerySet[SavedView]:
     """The user's own views, by name (nobody else's are ever read)."""
     return SavedView.objects.filter(owner=user).order_by("name", "id")
-
-
-def default_view_of(user: User) -> SavedView | None:
-    return saved_views_of(user).filter(is_default=True).first()

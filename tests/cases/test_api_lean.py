@@ -241,39 +241,14 @@ def test_the_browsable_api_keeps_the_serializer(world, monkeypatch):
 
 
 @pytest.mark.parametrize("role", ["poc", "manager"])
-def test_pages_read_an_engagement_at_a_time_in_the_same_order(world, role):
+def test_pages_read_an_engagement_at_a_time_in_the_same_order(world, role, spread_cases):
     """On PostgreSQL the page's ids come from each engagement's first rows (`page_ids`): the
     pages, followed by cursor in both directions, are those of one sort over every row —
     ties of `received_at` across engagements broken by id."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from tests.factories import EngagementFactory
-
-    first = world.a.objects["engagement"]
-    others = [
-        EngagementFactory(organization=world.a.organization, manager=world.manager)
-        for _ in range(2)
-    ]
-    now = timezone.now().replace(microsecond=0)
-    Case.objects.bulk_create(
-        Case(
-            engagement=engagement,
-            kind="incident",
-            subject=f"Spread {n}",
-            status=Case.Status.NEW if n % 3 else Case.Status.CLOSED,
-            received_at=now - timedelta(minutes=n // 2),  # pairs share a time
-            response_due_at=now + timedelta(days=1),
-            reminder_due_at=now + timedelta(hours=18),
-            raised_by=world.a.poc,
-        )
-        for n, engagement in zip(range(40), cycle([first, *others, others[0]]), strict=False)
-    )
-    expected = list(
-        Case.objects.filter(engagement__organization=world.a.organization)
-        .order_by("-received_at", "-id")
-        .values_list("pk", flat=True)
-    )
+    expected = spread_cases(40, closed_every=3)
     client = signed_in(world.user(role))
     for params, order in (
         ({"page_size": 7}, expected),

@@ -171,45 +171,18 @@ def test_pages_keep_filters_and_sort(world, sortable, monkeypatch):
 
 
 @pytest.mark.parametrize("role", ["poc", "manager"])
-def test_pages_across_engagements_follow_one_order_with_a_capped_count(world, role, monkeypatch):
+def test_pages_across_engagements_follow_one_order_with_a_capped_count(
+    world, role, monkeypatch, spread_cases
+):
     """The page's ids come from each engagement's first rows (`page_ids` with an offset): the
     pages, followed by their links, are those of one sort over every row (ties of
     `received_at` across engagements broken by id). Past `PAGE_COUNT_CAP` items the pager says
     "more than", and a page number past the end shows the last page."""
-    from datetime import timedelta
-    from itertools import cycle
-
-    from django.utils import timezone
-
     from cases.casework import selectors as casework_selectors
-    from tests.factories import EngagementFactory
 
     monkeypatch.setattr(casework_views, "PAGE_SIZE", 4)
     monkeypatch.setattr(casework_selectors, "PAGE_COUNT_CAP", 9)
-    first = world.a.objects["engagement"]
-    others = [
-        EngagementFactory(organization=world.a.organization, manager=world.manager)
-        for _ in range(2)
-    ]
-    now = timezone.now().replace(microsecond=0)
-    Case.objects.bulk_create(
-        Case(
-            engagement=engagement,
-            kind="incident",
-            subject=f"Spread {n}",
-            status=Case.Status.NEW,
-            received_at=now - timedelta(minutes=n // 2),  # pairs share a time
-            response_due_at=now + timedelta(days=1),
-            reminder_due_at=now + timedelta(hours=18),
-            raised_by=world.a.poc,
-        )
-        for n, engagement in zip(range(14), cycle([first, *others, others[0]]), strict=False)
-    )
-    expected = list(
-        Case.objects.filter(engagement__organization=world.a.organization)
-        .order_by("-received_at", "-id")
-        .values_list("pk", flat=True)
-    )
+    expected = spread_cases(14)
     client = page_client(world.user(role))
     query = {"sort": "-raised"} if role == "manager" else {}
     seen, html, number = [], page(client, **query), 1

@@ -1,7 +1,9 @@
-"""A real OpenID Connect provider in a second process, and a sign-in through it.
+"""A real OpenID Connect provider and a real SAML identity provider, each in a second process,
+and a sign-in through each.
 
-`oidc_provider` starts tests/sso/oidc_provider.py (oidc-provider-mock's authlib server) on a
-free port once per session; each test gets it with its behaviour reset. `sso_sign_in` walks
+`oidc_provider` and `saml_idp` start tests/sso/oidc_provider.py (oidc-provider-mock's authlib
+server) and tests/sso/saml_idp.py on a free port once per session (`serving`); each test gets
+theirs with its behaviour reset. `sso_sign_in` walks
 the authorization-code flow as a browser would: the portal's sign-in button (POST) redirects
 to the provider's authorization endpoint, the provider's form is posted (choosing the
 subject), and its redirect brings the code back to the portal's callback, which exchanges it
@@ -14,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,23 +38,24 @@ def _free_port() -> int:
 
 
 @dataclass
-class Provider:
+class ServerProcess:
+    """A test server in its own process (`serving`); `misbehave()` with no arguments resets it."""
+
     url: str
 
-    def set_user(self, sub: str, **claims: Any) -> None:
-        response = requests.put(f"{self.url}/users/{quote(sub, safe='')}", json=claims, timeout=5)
-        assert response.status_code == 204, response.text
-
-    def misbehave(self, **behaviour: str) -> None:
+    def misbehave(self, **behaviour: Any) -> None:
         response = requests.put(f"{self.url}/_test/behaviour", json=behaviour, timeout=5)
         assert response.status_code == 204, response.text
 
 
-@pytest.fixture(scope="session")
-def _provider_process() -> Iterator[Provider]:
+@contextmanager
+def serving(module: str, ready_path: str, what: str) -> Iterator[str]:
+    """`python -m <module> --port <a free port>` from the repository's root for the block: its
+    URL once `ready_path` answers (20 s at most, else `need_service` says `what` is missing);
+    stopped on leaving."""
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.sso.oidc_provider", "--port", str(port)],
+        [sys.executable, "-m", module, "--port", str(port)],
         cwd=REPO_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -62,17 +66,34 @@ def _provider_process() -> Iterator[Provider]:
         ready = False
         while time.monotonic() < deadline and process.poll() is None:
             try:
-                ready = requests.get(f"{url}/.well-known/openid-configuration", timeout=1).ok
+                ready = requests.get(f"{url}{ready_path}", timeout=1).ok
             except requests.ConnectionError:
                 ready = False
             if ready:
                 break
             time.sleep(0.1)
-        need_service(ready, "the test OpenID Connect provider (oidc-provider-mock)")
-        yield Provider(url=url)
+        need_service(ready, what)
+        yield url
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@dataclass
+class Provider(ServerProcess):
+    def set_user(self, sub: str, **claims: Any) -> None:
+        response = requests.put(f"{self.url}/users/{quote(sub, safe='')}", json=claims, timeout=5)
+        assert response.status_code == 204, response.text
+
+
+@pytest.fixture(scope="session")
+def _provider_process() -> Iterator[Provider]:
+    with serving(
+        "tests.sso.oidc_provider",
+        "/.well-known/openid-configuration",
+        "the test OpenID Connect provider (oidc-provider-mock)",
+    ) as url:
+        yield Provider(url=url)
 
 
 @pytest.fixture
@@ -97,9 +118,7 @@ def sso_sign_in(
 
 
 @dataclass
-class SamlIdp:
-    url: str
-
+class SamlIdp(ServerProcess):
     @property
     def entity_id(self) -> str:
         return f"{self.url}/metadata"
@@ -116,37 +135,13 @@ class SamlIdp:
         response = requests.put(f"{self.url}/_test/user", json=body, timeout=5)
         assert response.status_code == 204, response.text
 
-    def misbehave(self, **behaviour: Any) -> None:
-        response = requests.put(f"{self.url}/_test/behaviour", json=behaviour, timeout=5)
-        assert response.status_code == 204, response.text
-
 
 @pytest.fixture(scope="session")
 def _saml_idp_process() -> Iterator[SamlIdp]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.sso.saml_idp", "--port", str(port)],
-        cwd=REPO_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        ready = False
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                ready = requests.get(f"{url}/metadata", timeout=1).ok
-            except requests.ConnectionError:
-                ready = False
-            if ready:
-                break
-            time.sleep(0.1)
-        need_service(ready, "the test SAML identity provider (tests/sso/saml_idp.py)")
+    with serving(
+        "tests.sso.saml_idp", "/metadata", "the test SAML identity provider (tests/sso/saml_idp.py)"
+    ) as url:
         yield SamlIdp(url=url)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture
