@@ -168,7 +168,8 @@ def skip_health_checks_of_quiet_connections() -> None:
     farewell, then the end of the stream — so an idle connection with nothing to read is alive
     as far as that check could tell. Such a connection skips it; any other (something arrived,
     not idle, the socket unreadable) gets Django's `SELECT 1`, which replaces a dead one."""
-    for conn in connections.all(initialized_only=True):
+    wrappers: Sequence[Any] = connections.all(initialized_only=True)  # health_check_*: untyped
+    for conn in wrappers:
         raw = conn.connection
         if (
             raw is None

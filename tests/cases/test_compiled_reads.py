@@ -2,6 +2,7 @@
 the C timestamp loader (`portal.db.use_fast_timestamp_loader`), issue 17: the same rows as the
 ORM gives, the open scope's filter in every statement, each run with its own values."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -155,8 +156,10 @@ def test_a_detail_whose_holder_is_present_asks_only_whether_anyone_is_away(world
     with CaptureQueriesContext(connection) as queries:
         body = client.get(f"/api/v1/cases/{a[0].pk}/").json()
     assert body["assignee"] == world.manager.pk and body["covering"] is None
-    tables = [query["sql"].split(" FROM ")[1].split()[0] for query in queries]
-    assert tables == ['"cases_case"', '"engagements_absence"'], tables
+    tables = [re.search(r'(?:FROM|UPDATE) ("\w+")', query["sql"])[1] for query in queries]
+    # (The token and its scope are read again if the machine took a second between the two.)
+    read = [table for table in tables if not table.startswith(('"accounts_', '"tenancy_'))]
+    assert read == ['"cases_case"', '"engagements_absence"'], tables
 
 
 def system_scope_for_test():
