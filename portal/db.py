@@ -8,12 +8,13 @@ gets a correct, portable path with the same result. The statements bypass tenant
 
 from __future__ import annotations
 
+import select
 from collections.abc import Iterable, Sequence
 from datetime import UTC
 from functools import cache
 from typing import Any
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Model
 
 from portal.tenancy.scoping import raw_sql
@@ -151,3 +152,48 @@ def use_fast_timestamp_loader(sender: Any, connection: Any, **_kwargs: Any) -> N
     adapters = getattr(connection.connection, "adapters", None)  # psycopg 3 only
     if loader is not None and adapters is not None:
         adapters.register_loader("timestamptz", loader)
+
+
+# --- The per-request health check of a persistent connection, without a round trip ------------
+
+
+def skip_health_checks_of_quiet_connections() -> None:
+    """Mark this thread's persistent PostgreSQL connections as checked when nothing has arrived
+    on their sockets since their last statement.
+
+    With CONN_HEALTH_CHECKS Django checks a persistent connection before a request's first
+    statement with a `SELECT 1`: a round trip to the server on every request, as long as an
+    API read's own statement (issue 17). A connection the server ended while it sat idle
+    (a restart, `pg_terminate_backend`, an idle timeout) has something to read — the server's
+    farewell, then the end of the stream — so an idle connection with nothing to read is alive
+    as far as that check could tell. Such a connection skips it; any other (something arrived,
+    not idle, the socket unreadable) gets Django's `SELECT 1`, which replaces a dead one."""
+    wrappers: Sequence[Any] = connections.all(initialized_only=True)  # health_check_*: untyped
+    for conn in wrappers:
+        raw = conn.connection
+        if (
+            raw is None
+            or conn.health_check_done
+            or not conn.health_check_enabled
+            or conn.vendor != "postgresql"
+        ):
+            continue
+        try:
+            info = getattr(raw, "info", None)  # psycopg 3
+            if raw.closed or info is None or info.transaction_status != _IDLE:
+                continue
+            poller = select.poll()
+            poller.register(raw.fileno(), select.POLLIN | select.POLLPRI)
+            quiet = not poller.poll(0)
+        except (OSError, ValueError, AttributeError):
+            continue
+        if quiet:
+            conn.health_check_done = True
+
+
+try:
+    from psycopg.pq import TransactionStatus
+
+    _IDLE: Any = TransactionStatus.IDLE
+except ImportError:  # psycopg 2: Django's check runs
+    _IDLE = object()

@@ -65,6 +65,8 @@ MIDDLEWARE = [
     # First: every response carries X-Request-ID, and metrics time the whole stack.
     "portal.observability.RequestIdMiddleware",
     "portal.metrics.MetricsMiddleware",
+    # Before any statement: an idle persistent connection skips the health check's round trip.
+    "portal.middleware.QuietConnectionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "portal.dbfaults.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -305,8 +306,10 @@ class TenantOwned(models.Model):
 
 # --- Statements compiled once per scope -------------------------------------------------------
 
-# Stand-ins for the values a statement is run with, while it is compiled: far below any id.
+# Stand-ins for the values a statement is run with, while it is compiled: far below any id,
+# and for a time, far before any.
 _STAND_IN = -(2**62)
+_TIME_STAND_IN = datetime(1000, 1, 1, tzinfo=UTC)
 _COMPILED_PREFIX = "compiled:"
 
 
@@ -320,7 +323,22 @@ class _Compiled:
     using: str
 
 
-def _compile(queryset: models.QuerySet, stand_ins: Sequence[int]) -> _Compiled | None:
+def _stand_ins(values: Sequence[int | datetime]) -> list[int | datetime]:
+    return [
+        _TIME_STAND_IN + timedelta(microseconds=i) if isinstance(value, datetime) else _STAND_IN + i
+        for i, value in enumerate(values)
+    ]
+
+
+def _parameter(value: int | datetime, using: str) -> Any:
+    """`value` as the compiler passes it to the driver: an integer, or a time as the database's
+    DateTimeField lookups adapt it (unchanged for PostgreSQL, text for SQLite)."""
+    if isinstance(value, datetime):
+        return connections[using].ops.adapt_datetimefield_value(value)
+    return int(value)
+
+
+def _compile(queryset: models.QuerySet, stand_ins: Sequence[int | datetime]) -> _Compiled | None:
     query = queryset.query
     compiler = query.get_compiler(queryset.db)
     try:
@@ -329,10 +347,16 @@ def _compile(queryset: models.QuerySet, stand_ins: Sequence[int]) -> _Compiled |
         return None
     params = tuple(params)
     positions = []
-    for stand_in in stand_ins:
-        if params.count(stand_in) != 1:
+    for value in stand_ins:
+        stand_in = _parameter(value, queryset.db)
+        found = [
+            i
+            for i, param in enumerate(params)
+            if type(param) is type(stand_in) and param == stand_in
+        ]
+        if len(found) != 1:
             return None  # the statement does not take each value once as a parameter
-        positions.append(params.index(stand_in))
+        positions.append(found[0])
     fields = [selected[0] for selected in compiler.select[: compiler.col_count]]
     converters = tuple(
         (position, tuple(functions), expression)
@@ -353,12 +377,13 @@ def _as_dicts(queryset: models.QuerySet) -> list[dict[str, Any]]:
 
 
 def rows_compiled_once(
-    key: str, build: Callable[[Sequence[int]], models.QuerySet], values: Sequence[int]
+    key: str, build: Callable[[Sequence[Any]], models.QuerySet], values: Sequence[int | datetime]
 ) -> list[dict[str, Any]]:
     """The rows of `build(values)` — a `.values()` or `.values_list()` queryset (rows as
     dicts either way) of a tenant-owned model built
-    through its scoped manager, taking each of `values` (integers) once as a parameter — with
-    its SQL compiled once per open scope and number of values, not on every request.
+    through its scoped manager, taking each of `values` (integers, or aware times compared
+    with a DateTimeField) once as a parameter — with
+    its SQL compiled once per open scope and number (and kinds) of values, not on every request.
 
     Django compiles a queryset anew on every run; for the API's reads of one case or a page of
     them that is most of the time a request spends in Python (issue 17). The statement is
@@ -369,9 +394,11 @@ def rows_compiled_once(
     in runs as a plain queryset."""
     scope = current_scope()
     shape = f"{_COMPILED_PREFIX}{key}:{len(values)}"
+    if any(isinstance(value, datetime) for value in values):  # and which of them are times
+        shape += ":" + "".join("t" if isinstance(v, datetime) else "i" for v in values)
     kept: _Compiled | bool | None = scope._extra.get(shape)
     if kept is None:
-        stand_ins = [_STAND_IN + i for i in range(len(values))]
+        stand_ins = _stand_ins(values)
         kept = _compile(build(stand_ins), stand_ins) or False
         scope._extra[shape] = kept
     if not isinstance(kept, _Compiled):
@@ -379,7 +406,7 @@ def rows_compiled_once(
     compiled = kept
     params = list(compiled.params)
     for position, value in zip(compiled.positions, values, strict=True):
-        params[position] = int(value)
+        params[position] = _parameter(value, compiled.using)
     connection = connections[compiled.using]
     with connection.cursor() as cursor:
         cursor.execute(compiled.sql, params)

@@ -2,6 +2,7 @@
 the C timestamp loader (`portal.db.use_fast_timestamp_loader`), issue 17: the same rows as the
 ORM gives, the open scope's filter in every statement, each run with its own values."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -118,3 +119,50 @@ def test_timestamps_read_by_the_c_loader_are_djangos(require_postgres):
     assert fast == django
     assert fast[0] == datetime(2026, 3, 1, 3, 34, 56, 789000, tzinfo=UTC)
     assert all(value is None or value.tzinfo is UTC for value in (*fast, *django))
+
+
+def test_times_are_values_too(world, cases):
+    """A time compared with a DateTimeField is a value like an id: each run its own."""
+    a, _b = cases
+    times = sorted(case.received_at for case in a)
+
+    def since(values):
+        return (
+            Case.objects.order_by()
+            .filter(pk__in=values[:-1], received_at__gte=values[-1])
+            .values("subject")
+        )
+
+    ids = [case.pk for case in a]
+    with tenant_scope(world.a.poc):
+        for moment in (*times, times[-1] + timedelta(microseconds=1), times[0] - timedelta(days=1)):
+            rows = rows_compiled_once("test.since", since, [*ids, moment])
+            assert sorted(row["subject"] for row in rows) == sorted(
+                row["subject"] for row in since([*ids, moment])
+            )
+        shape = f"compiled:test.since:{len(ids) + 1}:{'i' * len(ids)}t"
+        assert current_scope()._extra[shape] is not False  # compiled, not the ORM each time
+
+
+def test_a_detail_whose_holder_is_present_asks_only_whether_anyone_is_away(world, cases):
+    """The cover of a held item takes one statement while its holder is present (the
+    engagement and the absences of its manager and deputy only when the holder is away)."""
+    a, _b = cases
+    with system_scope_for_test():
+        Case.objects.filter(pk=a[0].pk).update(assignee=world.manager)
+    _token, secret = api_token_create(user=world.a.poc, name="compiled", scopes=["read"])
+    client = Client(headers={"Authorization": f"Bearer {secret}"})
+    client.get(f"/api/v1/cases/{a[0].pk}/")  # the token and its scope kept
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(f"/api/v1/cases/{a[0].pk}/").json()
+    assert body["assignee"] == world.manager.pk and body["covering"] is None
+    tables = [re.search(r'(?:FROM|UPDATE) ("\w+")', query["sql"])[1] for query in queries]
+    # (The token and its scope are read again if the machine took a second between the two.)
+    read = [table for table in tables if not table.startswith(('"accounts_', '"tenancy_'))]
+    assert read == ['"cases_case"', '"engagements_absence"'], tables
+
+
+def system_scope_for_test():
+    from portal.tenancy.scoping import system_scope
+
+    return system_scope("test: assign an item")
