@@ -430,13 +430,17 @@ def customer_home(
     engagements: Iterable[Engagement] = (),
 ) -> CustomerHome:
     """The open, waiting and recently resolved items of `organization_ids` (the viewer's active
-    memberships; the scope also keeps out anything else). Four queries whatever the rows.
+    memberships; the scope also keeps out anything else). Five queries whatever the rows: the
+    counts, the ids of each list (narrow reads of an index), the listed rows by id.
 
     The items take their engagement from `engagements` (the page's cards, loaded with their
     organization and plan) rather than a join per item; one more query fetches any other (an
     item of an engagement that ended long ago). Rows come formatted (`CaseRow`)."""
     items = Case.objects.filter(engagement__organization_id__in=list(organization_ids))
     open_items = items.filter(status__in=Case.OPEN_STATUSES)
+    # Counted and chosen from the open items' covering index (`case_home_open`) and the
+    # ended ones' index by end time (`case_home_ended`), so the organization's whole history
+    # is never read (issue 17); only the listed rows are then fetched, by id, in one query.
     counts = open_items.aggregate(
         open=Count("pk"),
         at_risk=Count("pk", filter=sla_condition(Sla.AT_RISK, now)),
@@ -445,25 +449,38 @@ def customer_home(
     )
     answered = ExpressionWrapper(Q(first_response_at__isnull=False), output_field=BooleanField())
     since = now - timedelta(days=HOME_RESOLVED_DAYS)
-    urgent = list(
+    urgent_ids = list(
         open_items.exclude(status=Case.Status.AWAITING_CUSTOMER)
-        .annotate(answered=answered)
-        .order_by("answered", "response_due_at", "pk")[:HOME_OPEN_ITEMS]
+        .alias(answered=answered)
+        .order_by("answered", "response_due_at", "pk")
+        .values_list("pk", flat=True)[:HOME_OPEN_ITEMS]
     )
-    waiting = (
+    waiting_ids = (
         list(
-            open_items.filter(status=Case.Status.AWAITING_CUSTOMER).order_by("updated_at", "pk")[
-                :HOME_WAITING_ITEMS
-            ]
+            open_items.filter(status=Case.Status.AWAITING_CUSTOMER)
+            .order_by("updated_at", "pk")
+            .values_list("pk", flat=True)[:HOME_WAITING_ITEMS]
         )
         if counts["waiting"]
         else []
     )
-    resolved = list(
+    # Resolved, else closed, since `since`: the same as "resolved since, or never resolved and
+    # closed since", said as the index's expression.
+    resolved_ids = list(
         items.filter(status__in=(Case.Status.RESOLVED, Case.Status.CLOSED))
-        .filter(Q(resolved_at__gte=since) | Q(resolved_at__isnull=True, closed_at__gte=since))
-        .order_by(Coalesce("resolved_at", "closed_at").desc(), "-pk")[:HOME_RESOLVED_ITEMS]
+        .alias(ended=Coalesce("resolved_at", "closed_at"))
+        .filter(ended__gte=since)
+        .order_by(F("ended").desc(), "-pk")
+        .values_list("pk", flat=True)[:HOME_RESOLVED_ITEMS]
     )
+    by_pk = (
+        Case.objects.defer("description").in_bulk([*urgent_ids, *waiting_ids, *resolved_ids])
+        if urgent_ids or waiting_ids or resolved_ids
+        else {}
+    )
+    urgent = [by_pk[pk] for pk in urgent_ids if pk in by_pk]
+    waiting = [by_pk[pk] for pk in waiting_ids if pk in by_pk]
+    resolved = [by_pk[pk] for pk in resolved_ids if pk in by_pk]
     by_id = {engagement.pk: engagement for engagement in engagements}
     listed = [*urgent, *waiting, *resolved]
     missing = {case.engagement_id for case in listed} - set(by_id)
