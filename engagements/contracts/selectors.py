@@ -115,6 +115,7 @@ def engagement_cards(
     now = now or timezone.now()
     yesterday = (now - timedelta(days=1)).date()
     ended_since = (now - timedelta(days=ENDED_CARD_DAYS)).date()
+    engagements_queryset: QuerySet[Engagement]
     if user.is_customer:
         # Whether the viewer is a named contact of each: a column here, not a query of its own.
         # (No overage column: the hours budget and its signals are the provider's.)
