@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -133,6 +134,32 @@ class Case(TenantOwned):
                 fields=["engagement", "severity"],
                 name="case_open_engagement",
                 condition=Q(status__in=("new", "responded", "in_progress", "awaiting_customer")),
+            ),
+            # The customer's home (issue 17): its counts and the ids of its open and waiting
+            # lists come from this index alone (an index-only scan of the open items), not from
+            # the engagements' whole history, which grows with the data.
+            models.Index(
+                fields=["engagement"],
+                name="case_home_open",
+                include=[
+                    "id",
+                    "status",
+                    "first_response_at",
+                    "response_due_at",
+                    "reminder_due_at",
+                    "resolved_at",
+                    "updated_at",
+                ],
+                condition=Q(status__in=("new", "responded", "in_progress", "awaiting_customer")),
+            ),
+            # ... and its recent resolutions: ended items by when they ended, newest first
+            # (the columns of the expression included: PostgreSQL then reads the index alone).
+            models.Index(
+                F("engagement"),
+                Coalesce("resolved_at", "closed_at").desc(),
+                name="case_home_ended",
+                include=["id", "resolved_at", "closed_at"],
+                condition=Q(status__in=("resolved", "closed")),
             ),
         ]
         constraints = [

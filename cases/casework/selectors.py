@@ -9,7 +9,17 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 from django.db import connection
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Min, OrderBy, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Min,
+    OrderBy,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import escape
@@ -409,6 +419,7 @@ HOME_OPEN_ITEMS = 10  # the most urgent open items on a customer's home; the res
 HOME_WAITING_ITEMS = 10
 HOME_RESOLVED_ITEMS = 10
 HOME_RESOLVED_DAYS = 14
+_HOME_URGENT, _HOME_WAITING, _HOME_ENDED = 0, 1, 2  # the home's lists, in one statement's rows
 
 
 @dataclass(frozen=True)
@@ -430,13 +441,18 @@ def customer_home(
     engagements: Iterable[Engagement] = (),
 ) -> CustomerHome:
     """The open, waiting and recently resolved items of `organization_ids` (the viewer's active
-    memberships; the scope also keeps out anything else). Four queries whatever the rows.
+    memberships; the scope also keeps out anything else). Three queries whatever the rows: the
+    counts, the ids of the three lists (narrow reads of an index, in one statement; a statement
+    each on SQLite), the listed rows by id.
 
     The items take their engagement from `engagements` (the page's cards, loaded with their
     organization and plan) rather than a join per item; one more query fetches any other (an
     item of an engagement that ended long ago). Rows come formatted (`CaseRow`)."""
     items = Case.objects.filter(engagement__organization_id__in=list(organization_ids))
     open_items = items.filter(status__in=Case.OPEN_STATUSES)
+    # Counted and chosen from the open items' covering index (`case_home_open`) and the
+    # ended ones' index by end time (`case_home_ended`), so the organization's whole history
+    # is never read (issue 17); only the listed rows are then fetched, by id, in one query.
     counts = open_items.aggregate(
         open=Count("pk"),
         at_risk=Count("pk", filter=sla_condition(Sla.AT_RISK, now)),
@@ -445,25 +461,49 @@ def customer_home(
     )
     answered = ExpressionWrapper(Q(first_response_at__isnull=False), output_field=BooleanField())
     since = now - timedelta(days=HOME_RESOLVED_DAYS)
-    urgent = list(
+    # The ids of the three lists, each marked with its list.
+    urgent = (
         open_items.exclude(status=Case.Status.AWAITING_CUSTOMER)
-        .annotate(answered=answered)
-        .order_by("answered", "response_due_at", "pk")[:HOME_OPEN_ITEMS]
+        .alias(answered=answered)
+        .annotate(part=Value(_HOME_URGENT))
+        .order_by("answered", "response_due_at", "pk")
+        .values_list("pk", "part")[:HOME_OPEN_ITEMS]
     )
     waiting = (
-        list(
-            open_items.filter(status=Case.Status.AWAITING_CUSTOMER).order_by("updated_at", "pk")[
-                :HOME_WAITING_ITEMS
-            ]
-        )
-        if counts["waiting"]
-        else []
+        open_items.filter(status=Case.Status.AWAITING_CUSTOMER)
+        .annotate(part=Value(_HOME_WAITING))
+        .order_by("updated_at", "pk")
+        .values_list("pk", "part")[:HOME_WAITING_ITEMS]
     )
-    resolved = list(
+    # Resolved, else closed, since `since`: the same as "resolved since, or never resolved and
+    # closed since", said as the index's expression.
+    ended = (
         items.filter(status__in=(Case.Status.RESOLVED, Case.Status.CLOSED))
-        .filter(Q(resolved_at__gte=since) | Q(resolved_at__isnull=True, closed_at__gte=since))
-        .order_by(Coalesce("resolved_at", "closed_at").desc(), "-pk")[:HOME_RESOLVED_ITEMS]
+        .alias(ended=Coalesce("resolved_at", "closed_at"))
+        .filter(ended__gte=since)
+        .annotate(part=Value(_HOME_ENDED))
+        .order_by(F("ended").desc(), "-pk")
+        .values_list("pk", "part")[:HOME_RESOLVED_ITEMS]
     )
+    if connection.features.supports_slicing_ordering_in_compound:
+        # one statement: UNION ALL appends each list's rows in its own order
+        chosen = list(urgent.union(waiting, ended, all=True))
+    else:  # SQLite: a list at a time
+        chosen = [*urgent, *(waiting if counts["waiting"] else ()), *ended]
+    urgent_ids: list[int] = []
+    waiting_ids: list[int] = []
+    resolved_ids: list[int] = []
+    lists = {_HOME_URGENT: urgent_ids, _HOME_WAITING: waiting_ids, _HOME_ENDED: resolved_ids}
+    for pk, part in chosen:
+        lists[part].append(pk)
+    by_pk = (
+        Case.objects.defer("description").in_bulk([*urgent_ids, *waiting_ids, *resolved_ids])
+        if urgent_ids or waiting_ids or resolved_ids
+        else {}
+    )
+    urgent = [by_pk[pk] for pk in urgent_ids if pk in by_pk]
+    waiting = [by_pk[pk] for pk in waiting_ids if pk in by_pk]
+    resolved = [by_pk[pk] for pk in resolved_ids if pk in by_pk]
     by_id = {engagement.pk: engagement for engagement in engagements}
     listed = [*urgent, *waiting, *resolved]
     missing = {case.engagement_id for case in listed} - set(by_id)

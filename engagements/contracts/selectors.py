@@ -115,21 +115,25 @@ def engagement_cards(
     now = now or timezone.now()
     yesterday = (now - timedelta(days=1)).date()
     ended_since = (now - timedelta(days=ENDED_CARD_DAYS)).date()
-    engagements_queryset = _with_overage(_engagements())
+    engagements_queryset: QuerySet[Engagement]
     if user.is_customer:
         # Whether the viewer is a named contact of each: a column here, not a query of its own.
-        engagements_queryset = engagements_queryset.annotate(
+        # (No overage column: the hours budget and its signals are the provider's.)
+        engagements_queryset = _engagements().annotate(
             viewer_is_contact=Exists(
                 Contact.objects.filter(
                     engagement=OuterRef("pk"), user=user, removed_at__isnull=True
                 )
             )
         )
+    else:
+        engagements_queryset = _with_overage(_engagements())
     engagements = [
         engagement
-        for engagement in engagements_queryset.filter(
-            pk__in=queryset.values("pk"), end_date__gte=ended_since
-        ).prefetch_related(
+        # `&`: the conditions of `queryset` join this statement's, not a subquery of its ids
+        for engagement in (engagements_queryset & queryset)
+        .filter(end_date__gte=ended_since)
+        .prefetch_related(
             Prefetch(
                 "extra_holidays",
                 queryset=EngagementHoliday.objects.filter(date__gte=yesterday),
