@@ -74,7 +74,18 @@ def build_board_world(world):
     manager = world.manager
     manager.time_zone = "Asia/Seoul"
     manager.save()
-    a = world.a.objects["engagement"]
+    # The world's engagement goes to another manager: the board's engagements carry fixed ids.
+    type(world.a.objects["engagement"]).objects.filter(pk=world.a.objects["engagement"].pk).update(
+        manager=world.other_manager
+    )
+    a = EngagementFactory(
+        id=990001,
+        organization=world.a.organization,
+        plan=plan("premium"),
+        manager=manager,
+        deputy=world.other_manager,
+        name="Engagement A",
+    )
     deputized = EngagementFactory(
         id=990002,
         organization=world.a.organization,
@@ -195,16 +206,14 @@ def _main(body: str) -> str:
 
 @pytest.mark.parametrize("language", ["en", "ko"])
 def test_the_board_renders_as_its_reference(world, frozen, language, settings):
-    a, _deputized = build_board_world(world)
-    # Fixed ids for the objects the world fixture made.
+    build_board_world(world)
     world.manager.language = language
     world.manager.save()
     client = page_client(world.manager)
     response = client.get(reverse("weekly_board"))
     assert response.status_code == 200
     body = response.content.decode()
-    main = _main(body).replace(f"/{a.pk}/", "/<A>/").replace(f"engagement-{a.pk}\"", 'engagement-<A>"')
-    main = main.replace(f'value="{a.pk}"', 'value="<A>"')
+    main = _main(body)
     reference = REFERENCE / f"board.{language}.html"
     if os.environ.get("UPDATE_BOARD_REFERENCE"):
         reference.write_text(main, encoding="utf-8")
