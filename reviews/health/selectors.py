@@ -22,6 +22,7 @@ from cases.casework.models import Case
 from engagements.contracts.models import Engagement
 from engagements.time.selectors import HoursSummary, hours_summaries
 from portal.accounts.models import User
+from portal.tenancy.scoping import unscoped
 from reviews.health.scoring import WINDOW_DAYS, Health, HealthInputs, score_health
 from reviews.scheduling.models import ActionItem, Occurrence
 
@@ -84,14 +85,18 @@ def health_inputs(
         return {}
     since = now - timedelta(days=WINDOW_DAYS)
     engagement = OuterRef("pk")
+    # Each count is correlated on a row of the outer query, which is read through the scope:
+    # it sees no engagement the viewer may not, so the counts need no scope of their own (whose
+    # id list, repeated in each, only misled the planner and cost its compiling every time).
+    why = "counted per engagement of the scoped outer query (correlated on its id)"
+    cases = unscoped(Case, why).filter(engagement_id=engagement)
 
     # SLA attainment as the review report counts it: objectives due in the window, by now.
-    due = Case.objects.filter(
-        engagement_id=engagement, response_due_at__gt=since, response_due_at__lte=now
-    )
+    due = cases.filter(response_due_at__gt=since, response_due_at__lte=now)
     met = due.filter(first_response_at__isnull=False, first_response_at__lte=F("response_due_at"))
-    open_severe = Case.objects.filter(engagement_id=engagement, status__in=Case.OPEN_STATUSES)
-    sessions = Occurrence.objects.filter(engagement_id=engagement, scheduled_start__gt=since)
+    open_severe = cases.filter(status__in=Case.OPEN_STATUSES)
+    sessions = unscoped(Occurrence, why).filter(engagement_id=engagement, scheduled_start__gt=since)
+    action_items = unscoped(ActionItem, why).filter(occurrence__engagement_id=engagement)
     zones = {engagement.timezone for engagement in engagements}
     figures = {
         row["pk"]: row
@@ -108,7 +113,7 @@ def health_inputs(
                 )
             ),
             action_items_overdue=_count_of(
-                ActionItem.objects.filter(occurrence__engagement_id=engagement).filter(
+                action_items.filter(
                     _overdue_items_condition(zones, now, prefix="occurrence__engagement__")
                 )
             ),

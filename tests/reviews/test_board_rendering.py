@@ -99,7 +99,7 @@ def build_board_world(world):
     outsider = MembershipFactory(
         organization=world.a.organization,
         role="member",
-        user=UserFactory(email="quote@a.test", name="Zoë \"Q\" O'Neil"),
+        user=UserFactory(email="quote@a.test", name='Zoë "Q" O\'Neil'),
     ).user
     monday = datetime(2026, 3, 9, 0, 0, tzinfo=UTC)
     _occurrence(991001, a, monday + timedelta(hours=8), status="completed")
@@ -126,7 +126,11 @@ def build_board_world(world):
         991011, a, NOW - timedelta(days=20), deliverable="service_review", status="completed"
     )
     ActionItem.objects.create(
-        pk=992001, occurrence=review, description="Send logs", owner=member, due_date=date(2026, 3, 1)
+        pk=992001,
+        occurrence=review,
+        description="Send logs",
+        owner=member,
+        due_date=date(2026, 3, 1),
     )
     ActionItem.objects.create(
         pk=992002, occurrence=review, description="Later", owner=member, due_date=date(2026, 4, 1)
