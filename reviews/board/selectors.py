@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db import connections
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from cases.casework.models import Case
@@ -93,9 +94,10 @@ def board_engagements(user: User) -> list[Engagement]:
 def case_risks(engagements: list[Engagement], now: datetime, limit: int = BOARD_LIMIT) -> CaseRisks:
     """Open, unanswered items past their 75 % reminder: at risk until due, then breached.
 
-    One query per section, so breached items (which sort first) cannot crowd the at-risk ones
-    out of a shared limit. Each item gets its engagement from `engagements` (already loaded)
-    rather than a join."""
+    Each section is limited on its own, so breached items (which sort first) cannot crowd the
+    at-risk ones out of a shared limit: one statement of both (`UNION ALL` of two limited
+    selects) where the database allows it, else one query per section. Each item gets its
+    engagement from `engagements` (already loaded) rather than a join."""
     by_id = {engagement.pk: engagement for engagement in engagements}
     unanswered = (
         Case.objects.filter(
@@ -119,19 +121,24 @@ def case_risks(engagements: list[Engagement], now: datetime, limit: int = BOARD_
         )
         .order_by("response_due_at", "id")
     )
+    at_risk = unanswered.filter(response_due_at__gt=now)[:limit]
+    breached = unanswered.filter(response_due_at__lte=now)[:limit]
+    if connections[unanswered.db].features.supports_slicing_ordering_in_compound:
+        both = sorted(
+            at_risk.union(breached, all=True), key=lambda case: (case.response_due_at, case.pk)
+        )
+        sections = (
+            [case for case in both if case.response_due_at > now],
+            [case for case in both if case.response_due_at <= now],
+        )
+    else:
+        sections = (list(at_risk), list(breached))
     # Labels translated once, not per row (get_FOO_display translates every choice each time).
     kinds = {value: str(label) for value, label in Case.Kind.choices}
     severities = {value: str(label) for value, label in Case.Severity.choices}
-
-    def rows(queryset: QuerySet[Case]) -> list[Case]:
-        cases = list(queryset[:limit])
+    for cases in sections:
         for case in cases:
             case.engagement = by_id[case.engagement_id]
             case.kind_label = kinds.get(case.kind, case.kind)
             case.severity_label = severities.get(case.severity, str(case.severity))
-        return cases
-
-    return CaseRisks(
-        at_risk=rows(unanswered.filter(response_due_at__gt=now)),
-        breached=rows(unanswered.filter(response_due_at__lte=now)),
-    )
+    return CaseRisks(at_risk=sections[0], breached=sections[1])
