@@ -161,6 +161,14 @@ class Case(TenantOwned):
                 include=["id", "resolved_at", "closed_at"],
                 condition=Q(status__in=("resolved", "closed")),
             ),
+            # Response objectives due in a window, an engagement at a time, with whether each was
+            # met: the board's and the overview's SLA attainment read only the window's rows, from
+            # the index alone, not the engagement's whole history (issue 17).
+            models.Index(
+                fields=["engagement", "response_due_at"],
+                name="case_engagement_due",
+                include=["first_response_at"],
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db import connections
+from django.db.models import OuterRef, Q, Subquery, Value
 from django.utils import timezone
 
 from cases.casework.models import Case
+from engagements.catalog.models import Frequency
 from engagements.contracts.models import Engagement
 from engagements.time.models import OverageFlag
 from engagements.time.selectors import HoursSummary, week_start
@@ -93,9 +95,10 @@ def board_engagements(user: User) -> list[Engagement]:
 def case_risks(engagements: list[Engagement], now: datetime, limit: int = BOARD_LIMIT) -> CaseRisks:
     """Open, unanswered items past their 75 % reminder: at risk until due, then breached.
 
-    One query per section, so breached items (which sort first) cannot crowd the at-risk ones
-    out of a shared limit. Each item gets its engagement from `engagements` (already loaded)
-    rather than a join."""
+    Each section is limited on its own, so breached items (which sort first) cannot crowd the
+    at-risk ones out of a shared limit: one statement of both (`UNION ALL` of two limited
+    selects) where the database allows it, else one query per section. Each item gets its
+    engagement from `engagements` (already loaded) rather than a join."""
     by_id = {engagement.pk: engagement for engagement in engagements}
     unanswered = (
         Case.objects.filter(
@@ -119,19 +122,95 @@ def case_risks(engagements: list[Engagement], now: datetime, limit: int = BOARD_
         )
         .order_by("response_due_at", "id")
     )
+    at_risk = unanswered.filter(response_due_at__gt=now)[:limit]
+    breached = unanswered.filter(response_due_at__lte=now)[:limit]
+    if connections[unanswered.db].features.supports_slicing_ordering_in_compound:
+        both = sorted(
+            at_risk.union(breached, all=True), key=lambda case: (case.response_due_at, case.pk)
+        )
+        sections = (
+            [case for case in both if case.response_due_at > now],
+            [case for case in both if case.response_due_at <= now],
+        )
+    else:
+        sections = (list(at_risk), list(breached))
     # Labels translated once, not per row (get_FOO_display translates every choice each time).
     kinds = {value: str(label) for value, label in Case.Kind.choices}
     severities = {value: str(label) for value, label in Case.Severity.choices}
-
-    def rows(queryset: QuerySet[Case]) -> list[Case]:
-        cases = list(queryset[:limit])
+    for cases in sections:
         for case in cases:
             case.engagement = by_id[case.engagement_id]
             case.kind_label = kinds.get(case.kind, case.kind)
             case.severity_label = severities.get(case.severity, str(case.severity))
-        return cases
+    return CaseRisks(at_risk=sections[0], breached=sections[1])
 
-    return CaseRisks(
-        at_risk=rows(unanswered.filter(response_due_at__gt=now)),
-        breached=rows(unanswered.filter(response_due_at__lte=now)),
+
+# The columns a board row of a session shows (not its minutes, notes or attendees), and for
+# requested sessions who asked and their note.
+BOARD_SESSION_FIELDS = (
+    "id",
+    "engagement_id",
+    "deliverable",
+    "period",
+    "scheduled_start",
+    "method",
+    "status",
+    "request_note",
+    "requested_by__name",
+    "requested_by__email",
+)
+
+
+@dataclass
+class BoardSessions:
+    weeks: list[Occurrence]  # every session of the board's weeks, earliest first
+    missed: list[Occurrence]  # missed lately, or still not completed from earlier weeks
+    requested: list[Occurrence]  # "as needed" sessions asked for, still to come
+
+
+def board_sessions(
+    ids: list[int],
+    weeks: list[Week],
+    now: datetime,
+    missed_days: int,
+    limit: int = BOARD_LIMIT,
+) -> BoardSessions:
+    """The board's three lists of sessions of the engagements `ids`: one statement (`UNION
+    ALL` of the three selects, the two lists limited each on its own) where the database
+    allows it, else one query per list. A session may be in two lists (a missed one of this
+    week): each list gets its own instance."""
+    base = (
+        Occurrence.objects.filter(engagement_id__in=ids)
+        .select_related("requested_by")
+        .only(*BOARD_SESSION_FIELDS)
+    )
+    parts = (
+        base.filter(scheduled_start__gte=weeks[0].start, scheduled_start__lt=weeks[-1].end)
+        .annotate(board_list=Value(0))
+        .order_by("scheduled_start", "id"),
+        base.filter(scheduled_start__gte=now - timedelta(days=missed_days))
+        .filter(
+            Q(status=Occurrence.Status.MISSED)
+            | Q(status=Occurrence.Status.SCHEDULED, scheduled_start__lt=weeks[0].start)
+        )
+        .annotate(board_list=Value(1))
+        .order_by("-scheduled_start", "-id")[:limit],
+        base.filter(
+            status=Occurrence.Status.SCHEDULED,
+            period__startswith=f"{Frequency.AS_NEEDED}:",
+            scheduled_start__gte=now,
+        )
+        .annotate(board_list=Value(2))
+        .order_by("scheduled_start", "id")[:limit],
+    )
+    if not connections[base.db].features.supports_slicing_ordering_in_compound:
+        return BoardSessions(*(list(part) for part in parts))
+    lists: tuple[list[Occurrence], ...] = ([], [], [])
+    for occurrence in parts[0].union(parts[1], parts[2], all=True):
+        lists[occurrence.board_list].append(occurrence)
+    earliest = lambda occurrence: (occurrence.scheduled_start, occurrence.pk)  # noqa: E731
+    return BoardSessions(
+        weeks=sorted(lists[0], key=earliest),
+        missed=sorted(lists[1], key=earliest, reverse=True),
+        requested=sorted(lists[2], key=earliest),
     )

@@ -5,10 +5,9 @@ from __future__ import annotations
 import functools
 import html
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -25,7 +24,6 @@ from cases.casework.services import open_case_count
 from cases.risks.selectors import high_risks
 from engagements.afterhours.models import AfterHoursRequest
 from engagements.afterhours.selectors import pending_after_hours
-from engagements.catalog.models import Frequency
 from engagements.contracts.models import Engagement
 from engagements.templatetags.engagements import hours as hours_text
 from engagements.templatetags.engagements import share_of
@@ -38,6 +36,7 @@ from reviews.board.selectors import (
     BOARD_LIMIT,
     BoardRow,
     board_engagements,
+    board_sessions,
     board_weeks,
     case_risks,
 )
@@ -123,18 +122,6 @@ class RowText:
 def _hours_in(language: str | None, minutes: int | None) -> str:
     """`minutes|hours` in `language` (the active one: the filter reads it)."""
     return hours_text(minutes)
-
-
-# The columns a board row of a session shows (not its minutes, notes or attendees).
-BOARD_SESSION_FIELDS = (
-    "id",
-    "engagement_id",
-    "deliverable",
-    "period",
-    "scheduled_start",
-    "method",
-    "status",
-)
 
 
 # One session in a week's cell of the board: built here, not by a `{% for %}` of eight look-ups,
@@ -440,21 +427,8 @@ def weekly_board(request: AuthenticatedHttpRequest) -> HttpResponse:
     labels = deliverable_labels()
     text = RowText(now)
 
-    sessions = with_state(
-        labelled(
-            list(
-                Occurrence.objects.filter(
-                    engagement_id__in=ids,
-                    scheduled_start__gte=weeks[0].start,
-                    scheduled_start__lt=weeks[-1].end,
-                )
-                .only(*BOARD_SESSION_FIELDS)
-                .order_by("scheduled_start", "id")
-            ),
-            labels,
-        ),
-        now,
-    )
+    lists = board_sessions(ids, weeks, now, MISSED_DAYS)
+    sessions = with_state(labelled(lists.weeks, labels), now)
     per_week: dict[tuple[int, int], list[Occurrence]] = defaultdict(list)
     for occurrence in sessions:
         index = next(i for i, week in enumerate(weeks) if occurrence.scheduled_start < week.end)
@@ -478,36 +452,8 @@ def weekly_board(request: AuthenticatedHttpRequest) -> HttpResponse:
 
     # Missed in the last 30 days, and earlier weeks' sessions still not completed.
     by_id = {engagement.pk: engagement for engagement in shown}
-    missed = with_state(
-        labelled(
-            list(
-                Occurrence.objects.filter(
-                    engagement_id__in=ids, scheduled_start__gte=now - timedelta(days=MISSED_DAYS)
-                )
-                .filter(
-                    Q(status=Occurrence.Status.MISSED)
-                    | Q(status=Occurrence.Status.SCHEDULED, scheduled_start__lt=weeks[0].start)
-                )
-                .only(*BOARD_SESSION_FIELDS)
-                .order_by("-scheduled_start", "-id")[:BOARD_LIMIT]
-            ),
-            labels,
-        ),
-        now,
-    )
-    requested = labelled(
-        list(
-            Occurrence.objects.filter(
-                engagement_id__in=ids,
-                status=Occurrence.Status.SCHEDULED,
-                period__startswith=f"{Frequency.AS_NEEDED}:",
-                scheduled_start__gte=now,
-            )
-            .select_related("requested_by")
-            .order_by("scheduled_start", "id")[:BOARD_LIMIT]
-        ),
-        labels,
-    )
+    missed = with_state(labelled(lists.missed, labels), now)
+    requested = labelled(lists.requested, labels)
     risks = case_risks(shown, now)
     health = engagement_health(shown, now, hours=summaries)  # the hours read above
     lines = _board_lines(rows, text)

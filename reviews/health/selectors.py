@@ -8,20 +8,21 @@ engagements they serve, an admin all of them.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from functools import reduce
 from operator import or_
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cases.casework.models import Case
 from engagements.contracts.models import Engagement
 from engagements.time.selectors import HoursSummary, hours_summaries
 from portal.accounts.models import User
+from portal.tenancy.scoping import unscoped
 from reviews.health.scoring import WINDOW_DAYS, Health, HealthInputs, score_health
 from reviews.scheduling.models import ActionItem, Occurrence
 
@@ -58,80 +59,90 @@ def _overdue_items_condition(zones: set[str], now: datetime, prefix: str = "") -
     return Q(done=False) & reduce(or_, clauses, Q(pk__in=[]))
 
 
+def _count_of(queryset: QuerySet) -> Coalesce:
+    """The number of rows of `queryset` (correlated on the outer engagement) as a column."""
+    counted = queryset.order_by().annotate(_one=Value(1)).values("_one")
+    counted = counted.annotate(n=Func(F("_one"), function="COUNT")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
 def health_inputs(
     engagements: Sequence[Engagement],
     now: datetime | None = None,
     hours: dict[int, HoursSummary] | None = None,
 ) -> dict[int, HealthInputs]:
-    """The health figures of each engagement (plan loaded), in five queries for any number
-    (four when the caller has read `hours_summaries(engagements)` already: `hours`)."""
+    """The health figures of each engagement (plan loaded), in two queries for any number (one
+    when the caller has read `hours_summaries(engagements)` already: `hours`).
+
+    Each figure is a count correlated on the engagement, so each is read through an index of
+    that engagement's rows alone (the SLA's `case_engagement_due`, the open items' partial
+    `case_open_engagement`, the sessions' `occurrence_calendar`): one list of ids, in the outer
+    query, rather than an `engagement_id IN (…)` per table next to the scope's own, whose
+    product misled the planner into reading every item of every engagement (issue 17)."""
     now = now or timezone.now()
     ids = [engagement.pk for engagement in engagements]
     if not ids:
         return {}
     since = now - timedelta(days=WINDOW_DAYS)
-    figures: dict[int, dict[str, int]] = defaultdict(dict)
+    engagement = OuterRef("pk")
+    # Each count is correlated on a row of the outer query, which is read through the scope:
+    # it sees no engagement the viewer may not, so the counts need no scope of their own (whose
+    # id list, repeated in each, only misled the planner and cost its compiling every time).
+    why = "counted per engagement of the scoped outer query (correlated on its id)"
+    cases = unscoped(Case, why).filter(engagement_id=engagement)
 
     # SLA attainment as the review report counts it: objectives due in the window, by now.
-    for row in (
-        Case.objects.filter(
-            engagement_id__in=ids, response_due_at__gt=since, response_due_at__lte=now
-        )
-        .values("engagement_id")
+    due = cases.filter(response_due_at__gt=since, response_due_at__lte=now)
+    met = due.filter(first_response_at__isnull=False, first_response_at__lte=F("response_due_at"))
+    open_severe = cases.filter(status__in=Case.OPEN_STATUSES)
+    sessions = unscoped(Occurrence, why).filter(engagement_id=engagement, scheduled_start__gt=since)
+    action_items = unscoped(ActionItem, why).filter(occurrence__engagement_id=engagement)
+    zones = {engagement.timezone for engagement in engagements}
+    figures = {
+        row["pk"]: row
+        for row in Engagement.objects.filter(pk__in=ids)
         .annotate(
-            due=Count("id"),
-            met=Count(
-                "id",
-                filter=Q(
-                    first_response_at__isnull=False, first_response_at__lte=F("response_due_at")
-                ),
+            items_due=_count_of(due),
+            items_met=_count_of(met),
+            open_sev0=_count_of(open_severe.filter(severity=0)),
+            open_sev1=_count_of(open_severe.filter(severity=1)),
+            sessions_missed=_count_of(sessions.filter(status=Occurrence.Status.MISSED)),
+            sessions_overdue=_count_of(
+                sessions.filter(
+                    status=Occurrence.Status.SCHEDULED, scheduled_start__lte=now - SESSION_GRACE
+                )
+            ),
+            action_items_overdue=_count_of(
+                action_items.filter(
+                    _overdue_items_condition(zones, now, prefix="occurrence__engagement__")
+                )
             ),
         )
+        .values("pk", *_FIGURES)
         .order_by()
-    ):
-        figures[row["engagement_id"]].update(items_due=row["due"], items_met=row["met"])
-
-    for row in (
-        Case.objects.filter(engagement_id__in=ids, status__in=Case.OPEN_STATUSES, severity__lte=1)
-        .values("engagement_id", "severity")
-        .annotate(count=Count("id"))
-        .order_by()
-    ):
-        figures[row["engagement_id"]][f"open_sev{row['severity']}"] = row["count"]
-
-    for row in (
-        Occurrence.objects.filter(engagement_id__in=ids, scheduled_start__gt=since)
-        .filter(
-            Q(status=Occurrence.Status.MISSED)
-            | Q(status=Occurrence.Status.SCHEDULED, scheduled_start__lte=now - SESSION_GRACE)
-        )
-        .values("engagement_id", "status")
-        .annotate(count=Count("id"))
-        .order_by()
-    ):
-        key = "sessions_missed" if row["status"] == Occurrence.Status.MISSED else "sessions_overdue"
-        figures[row["engagement_id"]][key] = row["count"]
-
-    zones = {engagement.timezone for engagement in engagements}
-    for row in (
-        ActionItem.objects.filter(occurrence__engagement_id__in=ids)
-        .filter(_overdue_items_condition(zones, now, prefix="occurrence__engagement__"))
-        .values("occurrence__engagement_id")
-        .annotate(count=Count("id"))
-        .order_by()
-    ):
-        figures[row["occurrence__engagement_id"]]["action_items_overdue"] = row["count"]
+    }
 
     if hours is None:
         hours = hours_summaries(engagements)
     return {
         engagement.pk: HealthInputs(
-            **figures[engagement.pk],
+            **{name: figures[engagement.pk][name] for name in _FIGURES},
             average_minutes=hours[engagement.pk].trailing_average_minutes,
             cap_minutes=hours[engagement.pk].cap_minutes,
         )
         for engagement in engagements
     }
+
+
+_FIGURES = (
+    "items_due",
+    "items_met",
+    "open_sev0",
+    "open_sev1",
+    "sessions_missed",
+    "sessions_overdue",
+    "action_items_overdue",
+)
 
 
 def engagement_health(

@@ -187,7 +187,10 @@ def test_board_at_risk_items_are_not_crowded_out_by_breached_ones(world):
     assert [case.pk for case in risks.at_risk] == [almost_due.pk]
     assert [case.subject for case in risks.breached] == ["Overdue 2"]  # the longest overdue
     assert names == [engagement.name, engagement.name]
-    assert len(queries) == 2  # one per section; engagements come from the board's list
+    # One statement of both sections where the database limits each part of a UNION, else one
+    # per section; engagements come from the board's list.
+    compound = connection.features.supports_slicing_ordering_in_compound
+    assert len(queries) == (1 if compound else 2)
 
 
 def test_board_rows_built_in_python_escape_what_people_typed(world):
