@@ -486,7 +486,7 @@ def customer_home(
         .values_list("pk", "part")[:HOME_RESOLVED_ITEMS]
     )
     if connection.features.supports_slicing_ordering_in_compound:
-        # one statement: UNION ALL appends each list's rows in its own order
+        # one statement; each part keeps its own limit (the lists are sorted again below)
         chosen = list(urgent.union(waiting, ended, all=True))
     else:  # SQLite: a list at a time
         chosen = [*urgent, *(waiting if counts["waiting"] else ()), *ended]
@@ -501,9 +501,21 @@ def customer_home(
         if urgent_ids or waiting_ids or resolved_ids
         else {}
     )
-    urgent = [by_pk[pk] for pk in urgent_ids if pk in by_pk]
-    waiting = [by_pk[pk] for pk in waiting_ids if pk in by_pk]
-    resolved = [by_pk[pk] for pk in resolved_ids if pk in by_pk]
+    # Each list in its statement's order again: SQL does not promise that UNION ALL keeps its
+    # parts' orders (a parallel append may interleave them), so the order is not taken from it.
+    urgent = sorted(
+        (by_pk[pk] for pk in urgent_ids if pk in by_pk),
+        key=lambda case: (case.first_response_at is not None, case.response_due_at, case.pk),
+    )
+    waiting = sorted(
+        (by_pk[pk] for pk in waiting_ids if pk in by_pk),
+        key=lambda case: (case.updated_at, case.pk),
+    )
+    resolved = sorted(
+        (by_pk[pk] for pk in resolved_ids if pk in by_pk),
+        key=lambda case: (case.resolved_at or case.closed_at, case.pk),
+        reverse=True,
+    )
     by_id = {engagement.pk: engagement for engagement in engagements}
     listed = [*urgent, *waiting, *resolved]
     missing = {case.engagement_id for case in listed} - set(by_id)
