@@ -19,7 +19,7 @@ from cases.casework.models import Attachment, Case, CaseEvent, RootCauseAnalysis
 from cases.casework.selectors import Cover, case_covers, covers_of_held
 from cases.satisfaction.serializers import CaseRatingSerializer
 from cases.sla import Sla, case_sla, sla_state
-from engagements.absences.models import Absence
+from engagements.absences.selectors import away_among
 from engagements.contracts.models import Engagement
 from engagements.contracts.serializers import ProviderStaffField
 from portal.api.serializers import (
@@ -28,7 +28,6 @@ from portal.api.serializers import (
     StrictModelSerializer,
     StrictSerializer,
 )
-from portal.tenancy.scoping import rows_compiled_once
 from portal.text import TEXT_MAX
 
 
@@ -187,28 +186,12 @@ def case_representations(rows: Sequence[dict[str, Any]], *, now: datetime) -> li
 
 
 def _covers(rows: Sequence[dict[str, Any]], now: datetime) -> dict[int, Cover]:
-    """`covers_of_held` of the rows, asking first whether any holder is away at all: only an
-    absent holder's item has a cover, and most requests find none, in one statement compiled
-    once per scope (`rows_compiled_once`) instead of the engagements' and absences' two
-    compiled on every request (issue 17: two thirds of a detail request's time)."""
+    """`covers_of_held` of the rows, asking first whether any holder is away at all
+    (`away_among`, compiled once per scope): only an absent holder's item has a cover, and most
+    requests find none, so the engagements' and absences' two statements, compiled on every
+    request, are read only then (issue 17: two thirds of a detail request's time)."""
     held = [(row["id"], row["engagement_id"], row["assignee_id"]) for row in rows]
-    holders = sorted({assignee for _pk, _engagement, assignee in held if assignee})
-    if not holders:
-        return {}
-    away = {
-        row["manager_id"]
-        for row in rows_compiled_once(
-            "cases.holders_away",
-            lambda values: (
-                Absence.objects.order_by()
-                .filter(
-                    manager_id__in=values[:-2], starts_at__lte=values[-2], ends_at__gt=values[-1]
-                )
-                .values("manager_id")
-            ),
-            [*holders, now, now],
-        )
-    }
+    away = away_among((assignee for _pk, _engagement, assignee in held), now)
     if not away:
         return {}
     return covers_of_held([item for item in held if item[2] in away], now)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from engagements.absences.models import Absence
 from engagements.contracts.models import Engagement
 from portal.accounts.models import User
+from portal.tenancy.scoping import rows_compiled_once
 
 
 def absence_at(user: User | None, at: datetime) -> Absence | None:
@@ -27,6 +28,29 @@ def absences_at(user_ids: Iterable[int | None], at: datetime) -> dict[int, Absen
         return {}
     running = Absence.objects.filter(manager_id__in=ids, starts_at__lte=at, ends_at__gt=at)
     return {absence.manager_id: absence for absence in running}
+
+
+def away_among(user_ids: Iterable[int | None], at: datetime) -> set[int]:
+    """Which of these people are away at `at`: the absences' condition of `absences_at`
+    without reading the absences, in one statement compiled once per scope
+    (`rows_compiled_once`), for the hot path that only asks whether anyone is (issue 17)."""
+    ids = sorted({pk for pk in user_ids if pk})
+    if not ids:
+        return set()
+    return {
+        row["manager_id"]
+        for row in rows_compiled_once(
+            "absences.away_among",
+            lambda values: (
+                Absence.objects.order_by()
+                .filter(
+                    manager_id__in=values[:-2], starts_at__lte=values[-2], ends_at__gt=values[-1]
+                )
+                .values("manager_id")
+            ),
+            [*ids, at, at],
+        )
+    }
 
 
 def responsible_manager(engagement: Engagement, at: datetime | None = None) -> User:
