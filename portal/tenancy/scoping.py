@@ -16,11 +16,13 @@ cursor outside this module (and portal/db.py, whose vendor statements run throug
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -304,41 +306,74 @@ class TenantOwned(models.Model):
         abstract = True
 
 
-# --- Statements compiled once per scope -------------------------------------------------------
+# --- Statements compiled once per scope, kept across requests ---------------------------------
 
 # Stand-ins for the values a statement is run with, while it is compiled: far below any id,
-# and for a time, far before any.
+# and for a time or a date, far before any.
 _STAND_IN = -(2**62)
 _TIME_STAND_IN = datetime(1000, 1, 1, tzinfo=UTC)
+_DATE_STAND_IN = date(1000, 1, 1)
 _COMPILED_PREFIX = "compiled:"
+# A parameter this far below zero, or a time or date before this, can only come from a stand-in.
+_STAND_IN_FLOOR = -(2**61)
+_STAND_IN_YEARS = 1100
+
+Value = int | datetime | date
 
 
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
     params: tuple[Any, ...]
-    positions: tuple[int, ...]  # where each value goes in `params`
+    positions: tuple[tuple[int, ...], ...]  # where each value goes in `params`
     names: tuple[str, ...]
     converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
     using: str
 
 
-def _stand_ins(values: Sequence[int | datetime]) -> list[int | datetime]:
-    return [
-        _TIME_STAND_IN + timedelta(microseconds=i) if isinstance(value, datetime) else _STAND_IN + i
-        for i, value in enumerate(values)
-    ]
+def _kind(value: Value) -> str:
+    return "t" if isinstance(value, datetime) else "d" if isinstance(value, date) else "i"
 
 
-def _parameter(value: int | datetime, using: str) -> Any:
-    """`value` as the compiler passes it to the driver: an integer, or a time as the database's
-    DateTimeField lookups adapt it (unchanged for PostgreSQL, text for SQLite)."""
+def _stand_ins(values: Sequence[Value]) -> list[Value]:
+    stand_ins: list[Value] = []
+    for i, value in enumerate(values):
+        kind = _kind(value)
+        if kind == "t":
+            stand_ins.append(_TIME_STAND_IN + timedelta(microseconds=i))
+        elif kind == "d":
+            stand_ins.append(_DATE_STAND_IN + timedelta(days=i))
+        else:
+            stand_ins.append(_STAND_IN + i)
+    return stand_ins
+
+
+def _parameter(value: Value, using: str) -> Any:
+    """`value` as the compiler passes it to the driver: an integer, or a time or a date as the
+    database's DateTimeField and DateField lookups adapt it (unchanged for PostgreSQL, text for
+    SQLite)."""
     if isinstance(value, datetime):
         return connections[using].ops.adapt_datetimefield_value(value)
+    if isinstance(value, date):
+        return connections[using].ops.adapt_datefield_value(value)
     return int(value)
 
 
-def _compile(queryset: models.QuerySet, stand_ins: Sequence[int | datetime]) -> _Compiled | None:
+def _looks_like_a_stand_in(param: Any) -> bool:
+    """A parameter made from a stand-in (say `now - 1 day` computed from one): the value it
+    stands for would be lost in the kept statement."""
+    if isinstance(param, bool):
+        return False
+    if isinstance(param, int):
+        return param < _STAND_IN_FLOOR
+    if isinstance(param, date):
+        return param.year < _STAND_IN_YEARS
+    if isinstance(param, str) and len(param) >= 4 and param[:4].isdigit():
+        return int(param[:4]) < _STAND_IN_YEARS and param[4:5] == "-"  # SQLite's text dates
+    return False
+
+
+def _compile(queryset: models.QuerySet, stand_ins: Sequence[Value]) -> _Compiled | None:
     query = queryset.query
     compiler = query.get_compiler(queryset.db)
     try:
@@ -349,14 +384,17 @@ def _compile(queryset: models.QuerySet, stand_ins: Sequence[int | datetime]) -> 
     positions = []
     for value in stand_ins:
         stand_in = _parameter(value, queryset.db)
-        found = [
+        found = tuple(
             i
             for i, param in enumerate(params)
             if type(param) is type(stand_in) and param == stand_in
-        ]
-        if len(found) != 1:
-            return None  # the statement does not take each value once as a parameter
-        positions.append(found[0])
+        )
+        if not found:
+            return None  # the statement does not take each value as a parameter
+        positions.append(found)
+    placed = {i for found in positions for i in found}
+    if any(_looks_like_a_stand_in(p) for i, p in enumerate(params) if i not in placed):
+        return None  # a value was changed before it became a parameter: not a value
     fields = [selected[0] for selected in compiler.select[: compiler.col_count]]
     converters = tuple(
         (position, tuple(functions), expression)
@@ -376,37 +414,147 @@ def _as_dicts(queryset: models.QuerySet) -> list[dict[str, Any]]:
     ]
 
 
+class _RecordingScope(Scope):
+    """The open scope, as a statement is built: it answers as the scope does and notes which
+    of its contents the statement read, so the statement is kept for scopes with the same
+    contents. A statement that reads what a scope keeps aside (`_extra`) is kept for its
+    scope alone."""
+
+    def __init__(self, real: Scope) -> None:
+        super().__init__(actor=real.actor, everything=real.everything, reason=real.reason)
+        self._real = real
+        self.read: set[str] = set()
+        self.read_extra = False
+
+    @property
+    def engagement_ids(self) -> frozenset[int]:
+        self.read.add("engagement_ids")
+        return self._real.engagement_ids
+
+    @property
+    def organization_ids(self) -> frozenset[int]:
+        self.read.add("organization_ids")
+        return self._real.organization_ids
+
+    @property
+    def _extra(self) -> dict[str, Any]:
+        self.read_extra = True
+        return self._real._extra
+
+    @_extra.setter
+    def _extra(self, value: dict[str, Any]) -> None:
+        pass  # the dataclass's __init__ sets it; the real scope's is the one read
+
+
+@dataclass(frozen=True)
+class _Kept:
+    compiled: _Compiled | None
+    contents: tuple[tuple[str, frozenset[int]], ...]  # what of the scope the statement read
+
+
+# Statements kept across requests, by shape and actor, each with the scope's contents it was
+# built in: a later scope of the same actor reuses it only while those contents are the same.
+_KEPT_MAX = 2048
+_kept: OrderedDict[tuple[Any, ...], _Kept] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def _actor_key(scope: Scope) -> tuple[Any, ...]:
+    actor = scope.actor
+    return (
+        scope.everything,
+        getattr(actor, "pk", None),
+        getattr(actor, "kind", None),
+        bool(getattr(actor, "is_active", False)),
+    )
+
+
+def _build_kept(
+    scope: Scope, build: Callable[[Sequence[Any]], models.QuerySet], values: Sequence[Value]
+) -> tuple[_Compiled | None, _Kept | None]:
+    """Compile `build` with stand-ins under a recording scope: the statement, and what to keep
+    across requests (None when it read the scope's private store)."""
+    recording = _RecordingScope(scope)
+    token = _current_scope.set(recording)
+    try:
+        stand_ins = _stand_ins(values)
+        compiled = _compile(build(stand_ins), stand_ins)
+    finally:
+        _current_scope.reset(token)
+    if recording.read_extra:
+        return compiled, None
+    contents = tuple((name, getattr(scope, name)) for name in sorted(recording.read))
+    return compiled, _Kept(compiled, contents)
+
+
+def _kept_for(key: tuple[Any, ...], scope: Scope) -> _Kept | None:
+    with _kept_lock:
+        kept = _kept.get(key)
+        if kept is not None:
+            _kept.move_to_end(key)
+    if kept is None:
+        return None
+    if any(getattr(scope, name) != contents for name, contents in kept.contents):
+        return None
+    return kept
+
+
+def _keep(key: tuple[Any, ...], kept: _Kept) -> None:
+    with _kept_lock:
+        _kept[key] = kept
+        _kept.move_to_end(key)
+        while len(_kept) > _KEPT_MAX:
+            _kept.popitem(last=False)
+
+
+def forget_compiled_statements() -> None:
+    """Drop every statement kept across requests (tests that change how one is built)."""
+    with _kept_lock:
+        _kept.clear()
+
+
 def rows_compiled_once(
-    key: str, build: Callable[[Sequence[Any]], models.QuerySet], values: Sequence[int | datetime]
+    key: str, build: Callable[[Sequence[Any]], models.QuerySet], values: Sequence[Value]
 ) -> list[dict[str, Any]]:
     """The rows of `build(values)` — a `.values()` or `.values_list()` queryset (rows as
-    dicts either way) of a tenant-owned model built
-    through its scoped manager, taking each of `values` (integers, or aware times compared
-    with a DateTimeField) once as a parameter — with
-    its SQL compiled once per open scope and number (and kinds) of values, not on every request.
+    dicts either way) of a tenant-owned model built through its scoped manager, taking each of
+    `values` (integers; aware times compared with a DateTimeField; dates compared with a
+    DateField) as a parameter — with its SQL compiled once, not on every request.
 
-    Django compiles a queryset anew on every run; for the API's reads of one case or a page of
-    them that is most of the time a request spends in Python (issue 17). The statement is
-    built through the scope like any other (the scope's filter is in it) and kept in the
-    scope, whose life it shares: a request's, or for a kept API token at most a second
-    (portal/api/authentication.py). `key` names the statement's shape: the same key must
-    always build the same query but for `values`. A statement the stand-ins cannot be found
-    in runs as a plain queryset."""
+    Django compiles a queryset anew on every run; for the API's reads and the pages' figures
+    that is most of the time a request spends in Python (issue 17). The statement is built
+    through the scope like any other (the scope's filter is in it), with stand-ins for the
+    values. It is kept in the scope, and in the process for later scopes of the same actor
+    while the contents of the scope it read (the engagements served, the organizations seen)
+    are the same: a change of either builds it again, so no statement ever runs with another
+    scope's filter. `key` names the statement's shape: the same key must always build the
+    same query but for `values` (anything else it depends on belongs in the key). A statement
+    the stand-ins cannot be found in, or that alters one before it becomes a parameter, runs
+    as a plain queryset."""
     scope = current_scope()
     shape = f"{_COMPILED_PREFIX}{key}:{len(values)}"
-    if any(isinstance(value, datetime) for value in values):  # and which of them are times
-        shape += ":" + "".join("t" if isinstance(v, datetime) else "i" for v in values)
-    kept: _Compiled | bool | None = scope._extra.get(shape)
-    if kept is None:
-        stand_ins = _stand_ins(values)
-        kept = _compile(build(stand_ins), stand_ins) or False
-        scope._extra[shape] = kept
-    if not isinstance(kept, _Compiled):
+    kinds = "".join(_kind(value) for value in values)
+    if kinds.strip("i"):  # and which of them are times or dates
+        shape += ":" + kinds
+    compiled: _Compiled | bool | None = scope._extra.get(shape)
+    if compiled is None:
+        process_key = (shape, _actor_key(scope), connections[DEFAULT_DB_ALIAS].vendor)
+        kept = _kept_for(process_key, scope)
+        if kept is None:
+            built, kept = _build_kept(scope, build, values)
+            if kept is not None:
+                _keep(process_key, kept)
+            compiled = built or False
+        else:
+            compiled = kept.compiled or False
+        scope._extra[shape] = compiled
+    if not isinstance(compiled, _Compiled):
         return _as_dicts(build(values))
-    compiled = kept
     params = list(compiled.params)
-    for position, value in zip(compiled.positions, values, strict=True):
-        params[position] = _parameter(value, compiled.using)
+    for places, value in zip(compiled.positions, values, strict=True):
+        parameter = _parameter(value, compiled.using)
+        for position in places:
+            params[position] = parameter
     connection = connections[compiled.using]
     with connection.cursor() as cursor:
         cursor.execute(compiled.sql, params)

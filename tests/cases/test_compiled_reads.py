@@ -166,3 +166,127 @@ def system_scope_for_test():
     from portal.tenancy.scoping import system_scope
 
     return system_scope("test: assign an item")
+
+
+# --- Kept across requests: the same actor, the same contents of the scope --------------------
+
+
+class Builds:
+    """`build`, counting how often a statement is built (each build compiles it)."""
+
+    def __init__(self, build) -> None:
+        self.build = build
+        self.count = 0
+
+    def __call__(self, values):
+        self.count += 1
+        return self.build(values)
+
+
+def test_a_statement_is_kept_for_the_next_scope_of_the_same_actor(world, cases):
+    a, b = cases
+    built = Builds(build)
+    for case in a:  # three requests: one build (with stand-ins), then each run with its id
+        with tenant_scope(world.a.poc):
+            rows = rows_compiled_once("test.kept", built, [case.pk])
+        assert [row["subject"] for row in rows] == [case.subject]
+    assert built.count == 1
+    with tenant_scope(world.a.poc):  # the kept statement carries A's filter
+        assert rows_compiled_once("test.kept", built, [b.pk]) == []
+    with tenant_scope(world.b.poc):  # another actor: a statement of its own, B's filter
+        assert [r["subject"] for r in rows_compiled_once("test.kept", built, [b.pk])] == ["B"]
+        assert rows_compiled_once("test.kept", built, [a[0].pk]) == []
+    assert built.count == 2
+
+
+def test_a_change_of_what_the_scope_holds_builds_the_statement_again(world, cases):
+    """A manager handed B's engagement sees its item at once; taken off A's, no longer A's."""
+    a, b = cases
+    built = Builds(build)
+    ids = [a[0].pk, b.pk]
+    with tenant_scope(world.manager):
+        assert [r["subject"] for r in rows_compiled_once("test.contents", built, ids)] == ["A0"]
+    b_engagement = world.b.objects["engagement"]
+    b_engagement.deputy = world.manager
+    b_engagement.save(update_fields=["deputy"])
+    with tenant_scope(world.manager):
+        rows = rows_compiled_once("test.contents", built, ids)
+    assert sorted(r["subject"] for r in rows) == ["A0", "B"]
+    assert built.count == 2
+    a_engagement = world.a.objects["engagement"]
+    a_engagement.manager = world.other_manager
+    a_engagement.save(update_fields=["manager"])
+    with tenant_scope(world.manager):
+        assert [r["subject"] for r in rows_compiled_once("test.contents", built, ids)] == ["B"]
+    assert built.count == 3
+
+
+def test_a_customer_who_leaves_an_organization_no_longer_reads_it(world, cases):
+    a, _b = cases
+    built = Builds(build)
+    with tenant_scope(world.a.poc):
+        assert len(rows_compiled_once("test.member", built, [a[0].pk])) == 1
+    from portal.tenancy.models import Membership
+
+    Membership.objects.filter(user=world.a.poc).update(is_active=False)
+    with tenant_scope(world.a.poc):
+        assert rows_compiled_once("test.member", built, [a[0].pk]) == []
+
+
+def test_a_value_changed_before_it_is_a_parameter_is_not_kept(world, cases):
+    """`values[-1] - 1 day` is not the stand-in: kept, the statement would keep the stand-in's
+    day. It runs as a queryset each time instead, with the right answer."""
+    a, _b = cases
+    times = sorted(case.received_at for case in a)
+
+    def day_before(values):
+        return (
+            Case.objects.order_by()
+            .filter(pk__in=values[:-1], received_at__gte=values[-1] - timedelta(days=1))
+            .values("subject")
+        )
+
+    ids = [case.pk for case in a]
+    for moment in (times[0] + timedelta(days=1), times[-1] + timedelta(days=2)):
+        with tenant_scope(world.a.poc):
+            rows = rows_compiled_once("test.derived", day_before, [*ids, moment])
+            expected = sorted(row["subject"] for row in day_before([*ids, moment]))
+            assert sorted(row["subject"] for row in rows) == expected
+            shape = f"compiled:test.derived:{len(ids) + 1}:{'i' * len(ids)}t"
+            assert current_scope()._extra[shape] is False
+    assert expected == []
+
+
+def test_dates_are_values_and_a_value_may_be_used_twice(world, cases):
+    a, _b = cases
+    today = timezone.localdate(a[0].received_at)
+    on_today = sorted(c.subject for c in a if timezone.localdate(c.received_at) == today)
+
+    def received(values):
+        return (
+            Case.objects.order_by()
+            .filter(received_at__date__gte=values[0], received_at__date__lte=values[0])
+            .values("subject")
+        )
+
+    built = Builds(received)
+    for day, expected in ((today, on_today), (today - timedelta(days=3), [])):
+        with tenant_scope(world.a.poc):
+            rows = rows_compiled_once("test.dates", built, [day])
+        assert sorted(row["subject"] for row in rows) == expected
+    assert built.count == 1
+
+
+def test_a_statement_reading_what_a_scope_keeps_aside_is_kept_for_that_scope_alone(world, cases):
+    a, _b = cases
+
+    def aside(values):
+        current_scope()._extra.setdefault("test.aside", values[0])
+        return build(values)
+
+    built = Builds(aside)
+    for case in a[:2]:
+        with tenant_scope(world.a.poc):
+            assert len(rows_compiled_once("test.aside", built, [case.pk])) == 1
+            assert len(rows_compiled_once("test.aside", built, [case.pk])) == 1
+    assert built.count == 2  # once in each scope
