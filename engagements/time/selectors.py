@@ -15,6 +15,7 @@ from engagements.contracts.models import (
     Engagement,
 )
 from engagements.time.models import TimeEntry
+from portal.tenancy.scoping import rows_compiled_once
 
 if TYPE_CHECKING:
 
@@ -97,15 +98,18 @@ def hours_summaries(engagements: Sequence[Engagement], weeks: int = 4) -> dict[i
         return {}
     currents = {engagement.pk: week_start(engagement.local_today()) for engagement in engagements}
     first = min(currents.values()) - timedelta(weeks=weeks)
-    rows = (
-        TimeEntry.objects.filter(
-            engagement_id__in=list(currents),
-            date__gte=first,
-            date__lt=max(currents.values()) + timedelta(days=7),
-        )
-        .values("engagement", "date")
-        .annotate(total=Sum("minutes"))
-        .order_by()
+    # Compiled once (`rows_compiled_once`): the board and the dashboard read it every request.
+    rows = rows_compiled_once(
+        "time.hours_summaries",
+        lambda values: (
+            TimeEntry.objects.filter(
+                engagement_id__in=values[:-2], date__gte=values[-2], date__lt=values[-1]
+            )
+            .values("engagement", "date")
+            .annotate(total=Sum("minutes"))
+            .order_by()
+        ),
+        [*currents, first, max(currents.values()) + timedelta(days=7)],
     )
     per_week: dict[tuple[int, date], int] = defaultdict(int)
     for row in rows:

@@ -22,7 +22,7 @@ from cases.casework.models import Case
 from engagements.contracts.models import Engagement
 from engagements.time.selectors import HoursSummary, hours_summaries
 from portal.accounts.models import User
-from portal.tenancy.scoping import unscoped
+from portal.tenancy.scoping import rows_compiled_once, unscoped
 from reviews.health.scoring import WINDOW_DAYS, Health, HealthInputs, score_health
 from reviews.scheduling.models import ActionItem, Occurrence
 
@@ -72,55 +72,28 @@ def health_inputs(
     hours: dict[int, HoursSummary] | None = None,
 ) -> dict[int, HealthInputs]:
     """The health figures of each engagement (plan loaded), in two queries for any number (one
-    when the caller has read `hours_summaries(engagements)` already: `hours`).
-
-    Each figure is a count correlated on the engagement, so each is read through an index of
-    that engagement's rows alone (the SLA's `case_engagement_due`, the open items' partial
-    `case_open_engagement`, the sessions' `occurrence_calendar`): one list of ids, in the outer
-    query, rather than an `engagement_id IN (…)` per table next to the scope's own, whose
-    product misled the planner into reading every item of every engagement (issue 17)."""
+    when the caller has read `hours_summaries(engagements)` already: `hours`); the figures'
+    statement is `_figures_query`."""
     now = now or timezone.now()
     ids = [engagement.pk for engagement in engagements]
     if not ids:
         return {}
-    since = now - timedelta(days=WINDOW_DAYS)
-    engagement = OuterRef("pk")
-    # Each count is correlated on a row of the outer query, which is read through the scope:
-    # it sees no engagement the viewer may not, so the counts need no scope of their own (whose
-    # id list, repeated in each, only misled the planner and cost its compiling every time).
-    why = "counted per engagement of the scoped outer query (correlated on its id)"
-    cases = unscoped(Case, why).filter(engagement_id=engagement)
-
-    # SLA attainment as the review report counts it: objectives due in the window, by now.
-    due = cases.filter(response_due_at__gt=since, response_due_at__lte=now)
-    met = due.filter(first_response_at__isnull=False, first_response_at__lte=F("response_due_at"))
-    open_severe = cases.filter(status__in=Case.OPEN_STATUSES)
-    sessions = unscoped(Occurrence, why).filter(engagement_id=engagement, scheduled_start__gt=since)
-    action_items = unscoped(ActionItem, why).filter(occurrence__engagement_id=engagement)
-    zones = {engagement.timezone for engagement in engagements}
-    figures = {
-        row["pk"]: row
-        for row in Engagement.objects.filter(pk__in=ids)
-        .annotate(
-            items_due=_count_of(due),
-            items_met=_count_of(met),
-            open_sev0=_count_of(open_severe.filter(severity=0)),
-            open_sev1=_count_of(open_severe.filter(severity=1)),
-            sessions_missed=_count_of(sessions.filter(status=Occurrence.Status.MISSED)),
-            sessions_overdue=_count_of(
-                sessions.filter(
-                    status=Occurrence.Status.SCHEDULED, scheduled_start__lte=now - SESSION_GRACE
-                )
-            ),
-            action_items_overdue=_count_of(
-                action_items.filter(
-                    _overdue_items_condition(zones, now, prefix="occurrence__engagement__")
-                )
-            ),
-        )
-        .values("pk", *_FIGURES)
-        .order_by()
-    }
+    zones = sorted({engagement.timezone for engagement in engagements})
+    # Compiled once (`rows_compiled_once`): the board reads it on every request. The values: the
+    # ids, the window's start, now, when a session becomes overdue, and each zone's today.
+    values = [
+        *ids,
+        now - timedelta(days=WINDOW_DAYS),
+        now,
+        now - SESSION_GRACE,
+        *(now.astimezone(ZoneInfo(zone)).date() for zone in zones),
+    ]
+    rows = rows_compiled_once(
+        f"health.inputs:{','.join(zones)}",
+        lambda values: _figures_query(values[: len(ids)], *values[len(ids) :], zones=zones),
+        values,
+    )
+    figures = {row["pk"]: row for row in rows}
 
     if hours is None:
         hours = hours_summaries(engagements)
@@ -132,6 +105,60 @@ def health_inputs(
         )
         for engagement in engagements
     }
+
+
+def _figures_query(
+    ids: Sequence[int],
+    since: datetime,
+    now: datetime,
+    overdue_before: datetime,
+    *todays: date,
+    zones: Sequence[str],
+) -> QuerySet:
+    """health_inputs' statement: each figure a count correlated on the engagement, so each is
+    read through an index of that engagement's rows alone (the SLA's `case_engagement_due`, the
+    open items' partial `case_open_engagement`, the sessions' `occurrence_calendar`): one list
+    of ids, in the outer query, rather than an `engagement_id IN (…)` per table next to the
+    scope's own, whose product misled the planner into reading every item of every engagement
+    (issue 17). `todays` is each of `zones`' date."""
+    engagement = OuterRef("pk")
+    # Each count is correlated on a row of the outer query, which is read through the scope:
+    # it sees no engagement the viewer may not, so the counts need no scope of their own (whose
+    # id list, repeated in each, only misled the planner and cost its compiling every time).
+    why = "counted per engagement of the scoped outer query (correlated on its id)"
+    cases = unscoped(Case, why).filter(engagement_id=engagement)
+    # SLA attainment as the review report counts it: objectives due in the window, by now.
+    due = cases.filter(response_due_at__gt=since, response_due_at__lte=now)
+    met = due.filter(first_response_at__isnull=False, first_response_at__lte=F("response_due_at"))
+    open_severe = cases.filter(status__in=Case.OPEN_STATUSES)
+    sessions = unscoped(Occurrence, why).filter(engagement_id=engagement, scheduled_start__gt=since)
+    action_items = unscoped(ActionItem, why).filter(occurrence__engagement_id=engagement)
+    overdue_items = Q(done=False) & reduce(
+        or_,
+        (
+            Q(occurrence__engagement__timezone=zone, due_date__lt=today)
+            for zone, today in zip(zones, todays, strict=True)
+        ),
+        Q(pk__in=[]),
+    )
+    return (
+        Engagement.objects.filter(pk__in=ids)
+        .annotate(
+            items_due=_count_of(due),
+            items_met=_count_of(met),
+            open_sev0=_count_of(open_severe.filter(severity=0)),
+            open_sev1=_count_of(open_severe.filter(severity=1)),
+            sessions_missed=_count_of(sessions.filter(status=Occurrence.Status.MISSED)),
+            sessions_overdue=_count_of(
+                sessions.filter(
+                    status=Occurrence.Status.SCHEDULED, scheduled_start__lte=overdue_before
+                )
+            ),
+            action_items_overdue=_count_of(action_items.filter(overdue_items)),
+        )
+        .values("pk", *_FIGURES)
+        .order_by()
+    )
 
 
 _FIGURES = (
