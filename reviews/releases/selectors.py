@@ -16,6 +16,7 @@ from engagements.contracts.models import Engagement
 from engagements.entitlements import FunctionCode, entitled_engagements
 from engagements.selectors import engagement_calendar
 from portal.accounts.models import User
+from portal.tenancy.scoping import rows_compiled_once
 from reviews.releases.models import ChangeAcknowledgement, ChangeItem
 from reviews.scheduling.reminders import business_days_before
 
@@ -83,8 +84,27 @@ def unacknowledged_soon(
 
 
 def unacknowledged_for_staff(user: User) -> list[ChangeItem]:
-    """`unacknowledged_soon` over the engagements the staff member manages or deputizes."""
-    served = Engagement.objects.filter(Q(manager=user) | Q(deputy=user)).values_list(
-        "pk", flat=True
+    """`unacknowledged_soon` over the engagements the staff member manages or deputizes.
+
+    The board shows it on every request and there is seldom a change to show: first one
+    statement, compiled once (`rows_compiled_once`), of which of those engagements have an open
+    change within the horizon; only for them the changes, contacts and acknowledgements."""
+    now = timezone.now()
+    candidates = rows_compiled_once(
+        f"releases.soon_for_staff:{user.pk}",
+        lambda values: (
+            ChangeItem.objects.filter(
+                Q(engagement__manager=user) | Q(engagement__deputy=user),
+                engagement__in=entitled_engagements(FunctionCode.RELEASE_MANAGEMENT),
+                status__in=(ChangeItem.Status.PLANNED, ChangeItem.Status.SCHEDULED),
+                scheduled_at__gt=values[0],
+                scheduled_at__lte=values[1],
+            )
+            .order_by()
+            .values("engagement_id")
+        ),
+        [now, now + SOON_HORIZON],
     )
-    return unacknowledged_soon(list(served))
+    if not candidates:
+        return []
+    return unacknowledged_soon(sorted({row["engagement_id"] for row in candidates}), now=now)

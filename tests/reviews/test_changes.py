@@ -170,6 +170,31 @@ def test_unacknowledged_soon_skips_engagements_not_entitled(world):
     assert unacknowledged_soon([engagement]) == []
 
 
+def test_the_board_lists_its_own_engagements_changes_still_unacknowledged(world):
+    """The board's list (its statement kept across requests): the manager's and the deputy's
+    engagements' changes only, a new one at the next request, gone once acknowledged."""
+    engagement = engagement_of(world)
+    board = reverse("weekly_board")
+    as_manager, as_other = page_client(world.manager), page_client(world.other_manager)
+    as_deputy = page_client(engagement.deputy)
+    assert "unacknowledged-" not in as_manager.get(board).content.decode()
+    soon = ChangeItemFactory(
+        engagement=engagement, title="Soon", scheduled_at=timezone.now() + timedelta(hours=30)
+    )
+    ChangeItemFactory(
+        engagement=world.b.objects["engagement"],
+        title="B's change",
+        scheduled_at=timezone.now() + timedelta(hours=30),
+    )
+    for client in (as_manager, as_deputy):
+        page = client.get(board).content.decode()
+        assert f'id="unacknowledged-{soon.pk}"' in page and "B&#x27;s change" not in page
+    other = as_other.get(board).content.decode()
+    assert f"unacknowledged-{soon.pk}" not in other and "B&#x27;s change" in other
+    services.change_acknowledge(acting_user=world.a.poc, change=soon)
+    assert f"unacknowledged-{soon.pk}" not in as_manager.get(board).content.decode()
+
+
 # --- Pages ---------------------------------------------------------------------------------------
 
 
