@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import Q
+from django.db.models.query import ModelIterable, get_related_populators  # type: ignore[attr-defined]
 
 if TYPE_CHECKING:
     from django.db.models.query import RawQuerySet
@@ -314,11 +315,24 @@ _STAND_IN = -(2**62)
 _TIME_STAND_IN = datetime(1000, 1, 1, tzinfo=UTC)
 _DATE_STAND_IN = date(1000, 1, 1)
 _COMPILED_PREFIX = "compiled:"
+_INSTANCES_PREFIX = "instances:"
 # A parameter this far below zero, or a time or date before this, can only come from a stand-in.
 _STAND_IN_FLOOR = -(2**61)
 _STAND_IN_YEARS = 1100
 
 Value = int | datetime | date
+
+
+@dataclass(frozen=True)
+class _Instances:
+    """How ModelIterable makes model instances of a statement's rows (query.py), kept."""
+
+    model: type[models.Model]
+    init_list: tuple[str, ...]
+    start: int
+    end: int
+    related: tuple[Any, ...]  # RelatedPopulator: select_related's objects
+    annotations: tuple[tuple[str, int], ...]
 
 
 @dataclass(frozen=True)
@@ -329,6 +343,7 @@ class _Compiled:
     names: tuple[str, ...]
     converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
     using: str
+    instances: _Instances | None = None
 
 
 def _kind(value: Value) -> str:
@@ -373,8 +388,16 @@ def _looks_like_a_stand_in(param: Any) -> bool:
     return False
 
 
-def _compile(queryset: models.QuerySet, stand_ins: Sequence[Value]) -> _Compiled | None:
+def _compile(
+    queryset: models.QuerySet, stand_ins: Sequence[Value], *, instances: bool = False
+) -> _Compiled | None:
     query = queryset.query
+    if instances and (
+        queryset._iterable_class is not ModelIterable
+        or bool(getattr(queryset, "_prefetch_related_lookups", ()))
+        or bool(getattr(queryset, "_known_related_objects", {}))
+    ):
+        return None  # only plain model instances (select_related allowed) are kept
     compiler = query.get_compiler(queryset.db)
     try:
         sql, params = compiler.as_sql()
@@ -400,6 +423,18 @@ def _compile(queryset: models.QuerySet, stand_ins: Sequence[Value]) -> _Compiled
         (position, tuple(functions), expression)
         for position, (functions, expression) in compiler.get_converters(fields).items()
     )
+    if instances:
+        klass_info, select = compiler.klass_info, compiler.select
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        recipe = _Instances(
+            model=klass_info["model"],
+            init_list=tuple(f[0].target.attname for f in select[start:end]),
+            start=start,
+            end=end,
+            related=tuple(get_related_populators(klass_info, select, queryset.db)),
+            annotations=tuple(compiler.annotation_col_map.items()),
+        )
+        return _Compiled(sql, params, tuple(positions), (), converters, queryset.db, recipe)
     names = (*query.extra_select, *query.values_select, *query.annotation_select)
     if len(names) != compiler.col_count:
         return None
@@ -470,7 +505,10 @@ def _actor_key(scope: Scope) -> tuple[Any, ...]:
 
 
 def _build_kept(
-    scope: Scope, build: Callable[[Sequence[Any]], models.QuerySet], values: Sequence[Value]
+    scope: Scope,
+    build: Callable[[Sequence[Any]], models.QuerySet],
+    values: Sequence[Value],
+    instances: bool,
 ) -> tuple[_Compiled | None, _Kept | None]:
     """Compile `build` with stand-ins under a recording scope: the statement, and what to keep
     across requests (None when it read the scope's private store)."""
@@ -478,7 +516,7 @@ def _build_kept(
     token = _current_scope.set(recording)
     try:
         stand_ins = _stand_ins(values)
-        compiled = _compile(build(stand_ins), stand_ins)
+        compiled = _compile(build(stand_ins), stand_ins, instances=instances)
     finally:
         _current_scope.reset(token)
     if recording.read_extra:
@@ -531,8 +569,46 @@ def rows_compiled_once(
     same query but for `values` (anything else it depends on belongs in the key). A statement
     the stand-ins cannot be found in, or that alters one before it becomes a parameter, runs
     as a plain queryset."""
+    compiled = _statement(key, build, values, instances=False)
+    if compiled is None:
+        return _as_dicts(build(values))
+    names = compiled.names
+    return [dict(zip(names, row, strict=True)) for row in _run(compiled, values)]
+
+
+def instances_compiled_once(
+    key: str, build: Callable[[Sequence[Any]], models.QuerySet[M]], values: Sequence[Value]
+) -> list[M]:
+    """`rows_compiled_once` for a queryset of model instances (with `select_related`,
+    `only`, annotations; not `prefetch_related`): the instances Django's ModelIterable makes
+    of the rows of the kept statement."""
+    compiled = _statement(key, build, values, instances=True)
+    if compiled is None or compiled.instances is None:
+        return list(build(values))
+    recipe, using = compiled.instances, compiled.using
+    objects = []
+    for row in _run(compiled, values):
+        obj = recipe.model.from_db(using, recipe.init_list, row[recipe.start : recipe.end])
+        for populator in recipe.related:
+            populator.populate(row, obj)
+        for name, position in recipe.annotations:
+            setattr(obj, name, row[position])
+        objects.append(obj)
+    return objects  # type: ignore[return-value]
+
+
+def _statement(
+    key: str,
+    build: Callable[[Sequence[Any]], models.QuerySet],
+    values: Sequence[Value],
+    *,
+    instances: bool,
+) -> _Compiled | None:
+    """The kept statement of `key` for the open scope (built when there is none yet), or None
+    when it cannot be kept and the queryset must run as it is."""
     scope = current_scope()
-    shape = f"{_COMPILED_PREFIX}{key}:{len(values)}"
+    prefix = _INSTANCES_PREFIX if instances else _COMPILED_PREFIX
+    shape = f"{prefix}{key}:{len(values)}"
     kinds = "".join(_kind(value) for value in values)
     if kinds.strip("i"):  # and which of them are times or dates
         shape += ":" + kinds
@@ -541,15 +617,18 @@ def rows_compiled_once(
         process_key = (shape, _actor_key(scope), connections[DEFAULT_DB_ALIAS].vendor)
         kept = _kept_for(process_key, scope)
         if kept is None:
-            built, kept = _build_kept(scope, build, values)
+            built, kept = _build_kept(scope, build, values, instances)
             if kept is not None:
                 _keep(process_key, kept)
             compiled = built or False
         else:
             compiled = kept.compiled or False
         scope._extra[shape] = compiled
-    if not isinstance(compiled, _Compiled):
-        return _as_dicts(build(values))
+    return compiled if isinstance(compiled, _Compiled) else None
+
+
+def _run(compiled: _Compiled, values: Sequence[Value]) -> list[Any]:
+    """The rows of `compiled` run with `values`, each value converted as the ORM converts it."""
     params = list(compiled.params)
     for places, value in zip(compiled.positions, values, strict=True):
         parameter = _parameter(value, compiled.using)
@@ -558,7 +637,7 @@ def rows_compiled_once(
     connection = connections[compiled.using]
     with connection.cursor() as cursor:
         cursor.execute(compiled.sql, params)
-        rows = cursor.fetchall()
+        rows: list[Any] = cursor.fetchall()
     if compiled.converters:
         converted = []
         for row in rows:
@@ -570,5 +649,4 @@ def rows_compiled_once(
                 values_[position] = value
             converted.append(values_)
         rows = converted
-    names = compiled.names
-    return [dict(zip(names, row, strict=True)) for row in rows]
+    return rows

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.db import connections
-from django.db.models import OuterRef, Q, Subquery, Value
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from cases.casework.models import Case
@@ -15,6 +17,7 @@ from engagements.contracts.models import Engagement
 from engagements.time.models import OverageFlag
 from engagements.time.selectors import HoursSummary, week_start
 from portal.accounts.models import User
+from portal.tenancy.scoping import instances_compiled_once
 from reviews.scheduling.models import Occurrence
 
 BOARD_WEEKS = 2
@@ -75,21 +78,27 @@ def board_weeks(now: datetime, count: int = BOARD_WEEKS) -> list[Week]:
 def board_engagements(user: User) -> list[Engagement]:
     """Current engagements the viewer serves (admins: all), with when their open overage flag
     (at most one) was raised: a column of the one query, not a prefetch of its own."""
-    queryset = Engagement.objects.all()
-    if not user.is_provider_admin:
-        queryset = queryset.filter(Q(manager=user) | Q(deputy=user))
     yesterday = timezone.localdate() - timedelta(days=1)
-    return list(
-        queryset.filter(end_date__gte=yesterday)
-        .select_related("organization", "plan")  # the board names no manager or deputy
-        .annotate(
-            open_overage_raised_at=Subquery(
-                OverageFlag.objects.filter(
-                    engagement=OuterRef("pk"), cleared_at__isnull=True
-                ).values("raised_at")[:1]
+
+    def build(values: Sequence[Any]) -> QuerySet[Engagement]:
+        queryset = Engagement.objects.all()
+        if not user.is_provider_admin:
+            queryset = queryset.filter(Q(manager=user) | Q(deputy=user))
+        return (
+            queryset.filter(end_date__gte=values[0])
+            .select_related("organization", "plan")  # the board names no manager or deputy
+            .annotate(
+                open_overage_raised_at=Subquery(
+                    OverageFlag.objects.filter(
+                        engagement=OuterRef("pk"), cleared_at__isnull=True
+                    ).values("raised_at")[:1]
+                )
             )
         )
-    )
+
+    # Compiled once (`instances_compiled_once`): the board reads it on every request.
+    key = f"board.engagements:{user.pk}:{user.is_provider_admin}"
+    return instances_compiled_once(key, build, [yesterday])
 
 
 def case_risks(engagements: list[Engagement], now: datetime, limit: int = BOARD_LIMIT) -> CaseRisks:
@@ -100,40 +109,57 @@ def case_risks(engagements: list[Engagement], now: datetime, limit: int = BOARD_
     selects) where the database allows it, else one query per section. Each item gets its
     engagement from `engagements` (already loaded) rather than a join."""
     by_id = {engagement.pk: engagement for engagement in engagements}
-    unanswered = (
-        Case.objects.filter(
-            engagement_id__in=list(by_id),
-            status__in=Case.OPEN_STATUSES,
-            first_response_at__isnull=True,
-            reminder_due_at__lte=now,
+
+    def unanswered(values: Sequence[Any]) -> QuerySet[Case]:
+        return (
+            Case.objects.filter(
+                engagement_id__in=values[:-1],
+                status__in=Case.OPEN_STATUSES,
+                first_response_at__isnull=True,
+                reminder_due_at__lte=values[-1],
+            )
+            .select_related("assignee")
+            # What the rows show: no description, no other timestamps or people (issue 7).
+            .only(
+                "id",
+                "engagement_id",
+                "kind",
+                "severity",
+                "subject",
+                "received_at",
+                "response_due_at",
+                "assignee__name",
+                "assignee__email",
+            )
+            .order_by("response_due_at", "id")
         )
-        .select_related("assignee")
-        # What the rows show: no description, no other timestamps or people (issue 7).
-        .only(
-            "id",
-            "engagement_id",
-            "kind",
-            "severity",
-            "subject",
-            "received_at",
-            "response_due_at",
-            "assignee__name",
-            "assignee__email",
-        )
-        .order_by("response_due_at", "id")
-    )
-    at_risk = unanswered.filter(response_due_at__gt=now)[:limit]
-    breached = unanswered.filter(response_due_at__lte=now)[:limit]
-    if connections[unanswered.db].features.supports_slicing_ordering_in_compound:
+
+    def at_risk(values: Sequence[Any]) -> QuerySet[Case]:
+        return unanswered(values).filter(response_due_at__gt=values[-1])[:limit]
+
+    def breached(values: Sequence[Any]) -> QuerySet[Case]:
+        return unanswered(values).filter(response_due_at__lte=values[-1])[:limit]
+
+    # Compiled once (`instances_compiled_once`): the board reads them on every request.
+    values: list[int | datetime | date] = [*by_id, now]
+    if connections[Case.objects.db].features.supports_slicing_ordering_in_compound:
         both = sorted(
-            at_risk.union(breached, all=True), key=lambda case: (case.response_due_at, case.pk)
+            instances_compiled_once(
+                f"board.case_risks:{limit}",
+                lambda values: at_risk(values).union(breached(values), all=True),
+                values,
+            ),
+            key=lambda case: (case.response_due_at, case.pk),
         )
         sections = (
             [case for case in both if case.response_due_at > now],
             [case for case in both if case.response_due_at <= now],
         )
     else:
-        sections = (list(at_risk), list(breached))
+        sections = (
+            instances_compiled_once(f"board.at_risk:{limit}", at_risk, values),
+            instances_compiled_once(f"board.breached:{limit}", breached, values),
+        )
     # Labels translated once, not per row (get_FOO_display translates every choice each time).
     kinds = {value: str(label) for value, label in Case.Kind.choices}
     severities = {value: str(label) for value, label in Case.Severity.choices}
@@ -179,35 +205,59 @@ def board_sessions(
     ALL` of the three selects, the two lists limited each on its own) where the database
     allows it, else one query per list. A session may be in two lists (a missed one of this
     week): each list gets its own instance."""
-    base = (
-        Occurrence.objects.filter(engagement_id__in=ids)
-        .select_related("requested_by")
-        .only(*BOARD_SESSION_FIELDS)
-    )
-    parts = (
-        base.filter(scheduled_start__gte=weeks[0].start, scheduled_start__lt=weeks[-1].end)
-        .annotate(board_list=Value(0))
-        .order_by("scheduled_start", "id"),
-        base.filter(scheduled_start__gte=now - timedelta(days=missed_days))
-        .filter(
-            Q(status=Occurrence.Status.MISSED)
-            | Q(status=Occurrence.Status.SCHEDULED, scheduled_start__lt=weeks[0].start)
+
+    def parts(values: Sequence[Any]) -> tuple[QuerySet[Occurrence], ...]:
+        engagements, (start, end, missed_since, now_) = values[:-4], values[-4:]
+        base = (
+            Occurrence.objects.filter(engagement_id__in=engagements)
+            .select_related("requested_by")
+            .only(*BOARD_SESSION_FIELDS)
         )
-        .annotate(board_list=Value(1))
-        .order_by("-scheduled_start", "-id")[:limit],
-        base.filter(
-            status=Occurrence.Status.SCHEDULED,
-            period__startswith=f"{Frequency.AS_NEEDED}:",
-            scheduled_start__gte=now,
+        return (
+            base.filter(scheduled_start__gte=start, scheduled_start__lt=end)
+            .annotate(board_list=Value(0))
+            .order_by("scheduled_start", "id"),
+            base.filter(scheduled_start__gte=missed_since)
+            .filter(
+                Q(status=Occurrence.Status.MISSED)
+                | Q(status=Occurrence.Status.SCHEDULED, scheduled_start__lt=start)
+            )
+            .annotate(board_list=Value(1))
+            .order_by("-scheduled_start", "-id")[:limit],
+            base.filter(
+                status=Occurrence.Status.SCHEDULED,
+                period__startswith=f"{Frequency.AS_NEEDED}:",
+                scheduled_start__gte=now_,
+            )
+            .annotate(board_list=Value(2))
+            .order_by("scheduled_start", "id")[:limit],
         )
-        .annotate(board_list=Value(2))
-        .order_by("scheduled_start", "id")[:limit],
-    )
-    if not connections[base.db].features.supports_slicing_ordering_in_compound:
-        return BoardSessions(*(list(part) for part in parts))
+
+    # Compiled once (`instances_compiled_once`): the board reads them on every request.
+    values: list[int | datetime | date] = [
+        *ids,
+        weeks[0].start,
+        weeks[-1].end,
+        now - timedelta(days=missed_days),
+        now,
+    ]
+    if not connections[Occurrence.objects.db].features.supports_slicing_ordering_in_compound:
+        return BoardSessions(
+            *(
+                instances_compiled_once(f"board.sessions.{index}:{limit}", part, values)
+                for index, part in enumerate(
+                    (lambda v: parts(v)[0], lambda v: parts(v)[1], lambda v: parts(v)[2])
+                )
+            )
+        )
+
+    def together(values: Sequence[Any]) -> QuerySet[Occurrence]:
+        weeks_, missed, requested = parts(values)
+        return weeks_.union(missed, requested, all=True)
+
     lists: tuple[list[Occurrence], ...] = ([], [], [])
-    for occurrence in parts[0].union(parts[1], parts[2], all=True):
-        lists[occurrence.board_list].append(occurrence)
+    for occurrence in instances_compiled_once(f"board.sessions:{limit}", together, values):
+        lists[getattr(occurrence, "board_list")].append(occurrence)  # noqa: B009 (an annotation)
     earliest = lambda occurrence: (occurrence.scheduled_start, occurrence.pk)  # noqa: E731
     return BoardSessions(
         weeks=sorted(lists[0], key=earliest),

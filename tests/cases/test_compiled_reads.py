@@ -290,3 +290,58 @@ def test_a_statement_reading_what_a_scope_keeps_aside_is_kept_for_that_scope_alo
             assert len(rows_compiled_once("test.aside", built, [case.pk])) == 1
             assert len(rows_compiled_once("test.aside", built, [case.pk])) == 1
     assert built.count == 2  # once in each scope
+
+
+def test_instances_are_the_orms_with_their_related_objects_and_annotations(world, cases):
+    """`instances_compiled_once`: the model instances the ORM makes of the same rows — fields
+    (deferred ones loaded on access), select_related objects, annotations — kept across
+    scopes of the same actor, another tenant's rows never among them."""
+    from django.db.models import F, Value
+
+    from portal.tenancy.scoping import instances_compiled_once
+
+    a, b = cases
+    with system_scope_for_test():
+        Case.objects.filter(pk=a[1].pk).update(assignee=world.manager)
+
+    def held(values):
+        return (
+            Case.objects.filter(pk__in=values[:-1], received_at__lte=values[-1])
+            .select_related("engagement__organization", "assignee")
+            .only(
+                "id",
+                "subject",
+                "engagement__name",
+                "engagement__organization__name",
+                "assignee__name",
+                "assignee__email",
+            )
+            .annotate(mark=Value(7), due=F("response_due_at"))
+            .order_by("id")
+        )
+
+    def both(values):
+        return held(values).order_by().union(held(values).order_by(), all=True)
+
+    built = Builds(held)
+    ids = [*(case.pk for case in a), b.pk]
+    for _ in range(2):
+        with tenant_scope(world.a.poc):
+            kept = instances_compiled_once("test.instances", built, [*ids, timezone.now()])
+            orm = list(held([*ids, timezone.now()]))
+            unioned = instances_compiled_once("test.union", both, [*ids, timezone.now()])
+        assert [case.pk for case in kept] == [case.pk for case in orm] == [c.pk for c in a]
+        assert sorted(case.pk for case in unioned) == sorted(2 * [c.pk for c in a])
+        for mine, theirs in zip(kept, orm, strict=True):
+            assert (mine.subject, mine.mark, mine.due) == (theirs.subject, 7, theirs.due)
+            assert mine.engagement.organization.name == theirs.engagement.organization.name
+            assert mine.assignee_id == theirs.assignee_id
+            assert (mine.assignee and mine.assignee.email) == (
+                theirs.assignee and theirs.assignee.email
+            )
+            assert mine.get_deferred_fields() == theirs.get_deferred_fields()
+    assert built.count == 1
+    with CaptureQueriesContext(connection) as queries, tenant_scope(world.a.poc):
+        instances_compiled_once("test.instances", built, [*ids, timezone.now()])
+    read = [query["sql"] for query in queries if '"cases_case"' in query["sql"]]
+    assert len(read) == 1 and built.count == 1  # kept: no building, no prefetch
