@@ -30,7 +30,13 @@ class TimeEntry(TenantOwned):
         OTHER = "other", _("Other")
 
     engagement = models.ForeignKey(
-        Engagement, on_delete=models.CASCADE, related_name="time_entries"
+        Engagement,
+        on_delete=models.CASCADE,
+        related_name="time_entries",
+        # `time_entry_week` (engagement, date) serves every lookup by engagement; a plain index
+        # beside it drew the planner to read every entry of an engagement and filter it by
+        # date (issue 17).
+        db_index=False,
     )
     manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,

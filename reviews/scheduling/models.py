@@ -39,6 +39,10 @@ class Occurrence(TenantOwned):
         on_delete=models.CASCADE,
         related_name="occurrences",
         verbose_name=_("engagement"),
+        # `occurrence_calendar` (engagement, scheduled_start) serves every lookup by engagement;
+        # a plain index beside it drew the planner to read an engagement's whole history and
+        # filter it by date (issue 17).
+        db_index=False,
     )
     # A service function code from the plan's cadences, or "weekly_call".
     deliverable = models.CharField(_("deliverable"), max_length=60)
