@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any, cast
 
 from django.db import connection
@@ -38,7 +39,7 @@ from engagements.contracts.models import Engagement
 from portal.accounts.models import User
 from portal.formats import LocalDates
 from portal.tenancy.models import Organization
-from portal.tenancy.scoping import current_scope, rows_compiled_once
+from portal.tenancy.scoping import current_scope, instances_compiled_once, rows_compiled_once
 
 
 def cap_for(user: User) -> int:
@@ -435,33 +436,31 @@ class CustomerHome:
     resolved: list[CaseRow]  # resolved or closed in the last HOME_RESOLVED_DAYS days, newest first
 
 
-def customer_home(
-    organization_ids: Iterable[int],
-    now: datetime,
-    engagements: Iterable[Engagement] = (),
-) -> CustomerHome:
-    """The open, waiting and recently resolved items of `organization_ids` (the viewer's active
-    memberships; the scope also keeps out anything else). Three queries whatever the rows: the
-    counts, the ids of the three lists (narrow reads of an index, in one statement; a statement
-    each on SQLite), the listed rows by id.
-
-    The items take their engagement from `engagements` (the page's cards, loaded with their
-    organization and plan) rather than a join per item; one more query fetches any other (an
-    item of an engagement that ended long ago). Rows come formatted (`CaseRow`)."""
-    items = Case.objects.filter(engagement__organization_id__in=list(organization_ids))
-    open_items = items.filter(status__in=Case.OPEN_STATUSES)
-    # Counted and chosen from the open items' covering index (`case_home_open`) and the
-    # ended ones' index by end time (`case_home_ended`), so the organization's whole history
-    # is never read (issue 17); only the listed rows are then fetched, by id, in one query.
-    counts = open_items.aggregate(
-        open=Count("pk"),
-        at_risk=Count("pk", filter=sla_condition(Sla.AT_RISK, now)),
-        breached=Count("pk", filter=sla_condition(Sla.BREACHED, now)),
-        waiting=Count("pk", filter=Q(status=Case.Status.AWAITING_CUSTOMER)),
+def _home_counts(organizations: Sequence[int], now: datetime) -> QuerySet[Case, dict[str, Any]]:
+    """customer_home's counts: one row (a constant grouped by nothing)."""
+    return (
+        Case.objects.filter(
+            engagement__organization_id__in=organizations, status__in=Case.OPEN_STATUSES
+        )
+        .order_by()
+        .annotate(_one=Value(1))
+        .values("_one")
+        .annotate(
+            open=Count("pk"),
+            at_risk=Count("pk", filter=sla_condition(Sla.AT_RISK, now)),
+            breached=Count("pk", filter=sla_condition(Sla.BREACHED, now)),
+            waiting=Count("pk", filter=Q(status=Case.Status.AWAITING_CUSTOMER)),
+        )
     )
+
+
+def _home_parts(
+    organizations: Sequence[int], since: datetime
+) -> tuple[QuerySet[Case, tuple[Any, ...]], ...]:
+    """The ids of customer_home's three lists, each row marked with its list (`part`)."""
+    items = Case.objects.filter(engagement__organization_id__in=organizations)
+    open_items = items.filter(status__in=Case.OPEN_STATUSES)
     answered = ExpressionWrapper(Q(first_response_at__isnull=False), output_field=BooleanField())
-    since = now - timedelta(days=HOME_RESOLVED_DAYS)
-    # The ids of the three lists, each marked with its list.
     urgent = (
         open_items.exclude(status=Case.Status.AWAITING_CUSTOMER)
         .alias(answered=answered)
@@ -485,22 +484,75 @@ def customer_home(
         .order_by(F("ended").desc(), "-pk")
         .values_list("pk", "part")[:HOME_RESOLVED_ITEMS]
     )
+    return urgent, waiting, ended
+
+
+def _home_part(index: int, values: Sequence[Any]) -> QuerySet[Case, tuple[Any, ...]]:
+    """One of the three lists' ids (`values`: the organizations, then `since`)."""
+    return _home_parts(values[:-1], values[-1])[index]
+
+
+def _home_lists(values: Sequence[Any]) -> QuerySet[Case, tuple[Any, ...]]:
+    """The three lists' ids in one statement (`values`: the organizations, then `since`)."""
+    urgent, waiting, ended = _home_parts(values[:-1], values[-1])
+    return urgent.union(waiting, ended, all=True)
+
+
+def customer_home(
+    organization_ids: Iterable[int],
+    now: datetime,
+    engagements: Iterable[Engagement] = (),
+) -> CustomerHome:
+    """The open, waiting and recently resolved items of `organization_ids` (the viewer's active
+    memberships; the scope also keeps out anything else). Three queries whatever the rows: the
+    counts, the ids of the three lists (narrow reads of an index, in one statement; a statement
+    each on SQLite), the listed rows by id.
+
+    The items take their engagement from `engagements` (the page's cards, loaded with their
+    organization and plan) rather than a join per item; one more query fetches any other (an
+    item of an engagement that ended long ago). Rows come formatted (`CaseRow`)."""
+    organizations = sorted(set(organization_ids))
+    since = now - timedelta(days=HOME_RESOLVED_DAYS)
+    # Counted and chosen from the open items' covering index (`case_home_open`) and the
+    # ended ones' index by end time (`case_home_ended`), so the organization's whole history
+    # is never read (issue 17); only the listed rows are then fetched, by id, in one query.
+    # Each statement is compiled once (`rows_compiled_once`): the home is read on every visit.
+    counts = rows_compiled_once(
+        "cases.home_counts",
+        lambda values: _home_counts(values[:-1], values[-1]),
+        [*organizations, now],
+    )[0]
     if connection.features.supports_slicing_ordering_in_compound:
         # one statement; each part keeps its own limit (the lists are sorted again below)
-        chosen = list(urgent.union(waiting, ended, all=True))
+        chosen = rows_compiled_once("cases.home_lists", _home_lists, [*organizations, since])
     else:  # SQLite: a list at a time
-        chosen = [*urgent, *(waiting if counts["waiting"] else ()), *ended]
+        chosen = [
+            row
+            for index, name in enumerate(("urgent", "waiting", "ended"))
+            if name != "waiting" or counts["waiting"]
+            for row in rows_compiled_once(
+                f"cases.home_lists.{name}", partial(_home_part, index), [*organizations, since]
+            )
+        ]
     urgent_ids: list[int] = []
     waiting_ids: list[int] = []
     resolved_ids: list[int] = []
     lists = {_HOME_URGENT: urgent_ids, _HOME_WAITING: waiting_ids, _HOME_ENDED: resolved_ids}
-    for pk, part in chosen:
-        lists[part].append(pk)
-    by_pk = (
-        Case.objects.defer("description").in_bulk([*urgent_ids, *waiting_ids, *resolved_ids])
-        if urgent_ids or waiting_ids or resolved_ids
-        else {}
-    )
+    for row in chosen:
+        lists[row["part"]].append(row["pk"])
+    wanted = [*urgent_ids, *waiting_ids, *resolved_ids]
+    by_pk = {
+        case.pk: case
+        for case in (
+            instances_compiled_once(
+                "cases.home_rows",
+                lambda values: Case.objects.defer("description").filter(pk__in=values),
+                wanted,
+            )
+            if wanted
+            else ()
+        )
+    }
     # Each list in its statement's order again: SQL does not promise that UNION ALL keeps its
     # parts' orders (a parallel append may interleave them), so the order is not taken from it.
     urgent = sorted(
