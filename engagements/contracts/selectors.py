@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import Any, cast
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from engagements.absences.models import Absence
@@ -33,12 +33,7 @@ from engagements.selectors import serves, term_notice
 from engagements.time.models import OverageFlag
 from engagements.time.selectors import HoursSummary, hours_summaries
 from portal.accounts.models import User
-
-if TYPE_CHECKING:
-    from django_stubs_ext import WithAnnotations
-
-    class _UpcomingWindows(TypedDict):  # Prefetch(to_attr=) of the dashboard cards
-        upcoming_windows: list[AfterHoursRequest]
+from portal.tenancy.scoping import instances_compiled_once
 
 
 @dataclass
@@ -79,22 +74,22 @@ class EngagementCard:
         return bool(getattr(self.engagement, "overage_open", False))
 
 
-def _prefetched_calendar(
-    engagement: WithAnnotations[Engagement, _UpcomingWindows], now: datetime
-) -> BusinessCalendar:
-    """The engagement's calendar from now on, from prefetched added holidays and windows."""
+def _prefetched_calendar(engagement: Engagement, now: datetime) -> BusinessCalendar:
+    """The engagement's calendar from now on, from the added holidays and windows read with
+    the cards (`_attach_calendars`)."""
     today = engagement.local_today(now)
     days: set[date] = set()
     if engagement.holiday_country:
         with contextlib.suppress(ValueError):  # validated on save; never fail a dashboard
             days.update(country_holidays(engagement.holiday_country, (today.year, today.year + 1)))
-    days.update(holiday.date for holiday in engagement.extra_holidays.all())
+    days.update(holiday.date for holiday in getattr(engagement, "card_holidays", ()))
     return BusinessCalendar(
         zone=engagement.zone,
         hours=parse_business_hours(engagement.business_hours),
         holidays=frozenset(days),
         extra_windows=tuple(
-            (window.starts_at, window.ends_at) for window in engagement.upcoming_windows
+            (window.starts_at, window.ends_at)
+            for window in getattr(engagement, "upcoming_windows", ())
         ),
     )
 
@@ -103,50 +98,42 @@ ENDED_CARD_DAYS = 90
 
 
 def engagement_cards(
-    queryset: QuerySet[Engagement], *, user: User, now: datetime | None = None
+    queryset: QuerySet[Engagement] | None = None,
+    *,
+    user: User,
+    now: datetime | None = None,
+    organization_ids: Iterable[int] | None = None,
 ) -> list[EngagementCard]:
-    """Cards for the engagements of `queryset` (already scoped): current and upcoming ones, and
-    those that ended in the last ENDED_CARD_DAYS days (saying so, read-only).
+    """Cards for the engagements of `queryset` (already scoped), or of `organization_ids` (the
+    customer's home: then every statement is compiled once, `instances_compiled_once`):
+    current and upcoming ones, and those that ended in the last ENDED_CARD_DAYS days (saying
+    so, read-only).
 
-    Constant queries: the engagements (with whether the viewer is a named contact of each)
-    and their prefetched added holidays and approved windows, current absences and the week
+    Constant queries: the engagements (with whether the viewer is a named contact of each),
+    their added holidays and approved windows still to come, current absences and the week
     totals; the plans' functions come from the cached catalog snapshot.
     """
     now = now or timezone.now()
-    yesterday = (now - timedelta(days=1)).date()
     ended_since = (now - timedelta(days=ENDED_CARD_DAYS)).date()
-    engagements_queryset: QuerySet[Engagement]
-    if user.is_customer:
-        # Whether the viewer is a named contact of each: a column here, not a query of its own.
-        # (No overage column: the hours budget and its signals are the provider's.)
-        engagements_queryset = _engagements().annotate(
-            viewer_is_contact=Exists(
-                Contact.objects.filter(
-                    engagement=OuterRef("pk"), user=user, removed_at__isnull=True
-                )
+    if organization_ids is not None:
+        organizations = sorted(set(organization_ids))
+
+        def build(values: Sequence[Any]) -> QuerySet[Engagement]:
+            return _card_engagements(user).filter(
+                organization_id__in=values[:-1], end_date__gte=values[-1]
             )
+
+        engagements = instances_compiled_once(
+            f"contracts.cards:{user.pk}:{user.kind}", build, [*organizations, ended_since]
         )
     else:
-        engagements_queryset = _with_overage(_engagements())
-    engagements = [
-        engagement
         # `&`: the conditions of `queryset` join this statement's, not a subquery of its ids
-        for engagement in (engagements_queryset & queryset)
-        .filter(end_date__gte=ended_since)
-        .prefetch_related(
-            Prefetch(
-                "extra_holidays",
-                queryset=EngagementHoliday.objects.filter(date__gte=yesterday),
-            ),
-            Prefetch(
-                "after_hours_requests",
-                queryset=AfterHoursRequest.objects.filter(
-                    status=AfterHoursRequest.Status.APPROVED, ends_at__gt=now
-                ).order_by("starts_at"),
-                to_attr="upcoming_windows",
-            ),
+        engagements = list(
+            (_card_engagements(user) & (queryset or Engagement.objects.none())).filter(
+                end_date__gte=ended_since
+            )
         )
-    ]
+    _attach_calendars(engagements, now)
     if not engagements:
         return []
     catalog = catalog_snapshot()  # the functions and the matrix, one cache read
@@ -174,13 +161,62 @@ def engagement_cards(
                 opens_at=None if open_now else _next_opening_or_none(calendar, now),
                 manager_absence=_current_absence(absences, engagement.manager_id, now),
                 deputy_absence=_current_absence(absences, engagement.deputy_id, now),
-                windows=list(engagement.upcoming_windows),
+                windows=list(getattr(engagement, "upcoming_windows", ())),
                 is_contact=bool(getattr(engagement, "viewer_is_contact", False)),
                 provider=serves(user, engagement),
                 term_notice=term_notice(engagement, engagement.local_today(now)),
             )
         )
     return cards
+
+
+def _card_engagements(user: User) -> QuerySet[Engagement]:
+    """The cards' engagements with what they show of them: for a customer whether they are a
+    named contact of each (a column here, not a query of its own; no overage column: the hours
+    budget and its signals are the provider's), for staff whether an overage flag is open."""
+    if user.is_customer:
+        return _engagements().annotate(
+            viewer_is_contact=Exists(
+                Contact.objects.filter(
+                    engagement=OuterRef("pk"), user=user, removed_at__isnull=True
+                )
+            )
+        )
+    return _with_overage(_engagements())
+
+
+def _attach_calendars(engagements: list[Engagement], now: datetime) -> None:
+    """Each engagement's added holidays from yesterday on (`card_holidays`) and approved
+    after-hours windows still to come (`upcoming_windows`, earliest first): two statements
+    compiled once for any number of engagements."""
+    ids = [engagement.pk for engagement in engagements]
+    by_id = {engagement.pk: engagement for engagement in engagements}
+    for engagement in engagements:
+        engagement.card_holidays = []  # type: ignore[attr-defined]
+        engagement.upcoming_windows = []  # type: ignore[attr-defined]
+    if not ids:
+        return
+    yesterday = (now - timedelta(days=1)).date()
+    for holiday in instances_compiled_once(
+        "contracts.card_holidays",
+        lambda values: EngagementHoliday.objects.filter(
+            engagement_id__in=values[:-1], date__gte=values[-1]
+        ),
+        [*ids, yesterday],
+    ):
+        holiday.engagement = by_id[holiday.engagement_id]
+        by_id[holiday.engagement_id].card_holidays.append(holiday)  # type: ignore[attr-defined]
+    for window in instances_compiled_once(
+        "contracts.card_windows",
+        lambda values: AfterHoursRequest.objects.filter(
+            engagement_id__in=values[:-1],
+            status=AfterHoursRequest.Status.APPROVED,
+            ends_at__gt=values[-1],
+        ).order_by("starts_at", "id"),
+        [*ids, now],
+    ):
+        window.engagement = by_id[window.engagement_id]
+        by_id[window.engagement_id].upcoming_windows.append(window)  # type: ignore[attr-defined]
 
 
 def served_by(user: User) -> QuerySet[Engagement]:

@@ -21,7 +21,6 @@ from django.views.decorators.http import require_GET
 from cases.casework.selectors import customer_home
 from engagements.afterhours.models import AfterHoursRequest
 from engagements.afterhours.selectors import pending_after_hours
-from engagements.contracts.models import Engagement
 from engagements.contracts.selectors import admin_panel, engagement_cards, served_by
 from portal.accounts.models import User
 from portal.audit import AuditEntry
@@ -56,11 +55,9 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
             Membership.objects.filter(user=user, is_active=True).select_related("organization")
         )
         cards = engagement_cards(
-            Engagement.objects.filter(
-                organization_id__in=[membership.organization_id for membership in memberships]
-            ),
             user=user,
             now=now,
+            organization_ids=[membership.organization_id for membership in memberships],
         )
         context["organizations"] = [
             {

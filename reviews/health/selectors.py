@@ -81,7 +81,7 @@ def health_inputs(
     zones = sorted({engagement.timezone for engagement in engagements})
     # Compiled once (`rows_compiled_once`): the board reads it on every request. The values: the
     # ids, the window's start, now, when a session becomes overdue, and each zone's today.
-    values = [
+    values: list[int | datetime | date] = [
         *ids,
         now - timedelta(days=WINDOW_DAYS),
         now,

@@ -25,9 +25,10 @@ from cases.casework.selectors import (
     CustomerHome,
 )
 from cases.sla import Sla, sla_condition
+from engagements.afterhours.models import AfterHoursRequest
 from engagements.contacts.models import Contact
 from engagements.contracts import selectors as contract_selectors
-from engagements.contracts.models import Engagement
+from engagements.contracts.models import Engagement, EngagementHoliday
 from tests.conftest import acting_as
 from tests.conftest import page_client as signed_in
 from tests.portal.test_home import at_risk, breached, raise_case
@@ -82,9 +83,12 @@ def reference_customer_home(organization_ids, now, engagements=()):
     )
 
 
-def reference_engagement_cards(queryset, *, user, now=None):
-    """The cards of the engagements whose ids a subquery of `queryset` gives, every card with
-    the overage column (the reading before issue 17's)."""
+def reference_engagement_cards(queryset=None, *, user, now=None, organization_ids=None):
+    """The cards of the engagements whose ids a subquery of `queryset` (or of the engagements
+    of `organization_ids`) gives, every card with the overage column (the reading before issue
+    17's)."""
+    if organization_ids is not None:
+        queryset = Engagement.objects.filter(organization_id__in=organization_ids)
     plain = contract_selectors._engagements
     annotated = contract_selectors._with_overage(plain())
     if user.is_customer:
@@ -151,6 +155,19 @@ def populate(world):
         )
     for case in Case.objects.filter(subject__in=["Open 2", "Resolved 3", "Waiting 5"]):
         Case.objects.filter(pk=case.pk).update(engagement=old)
+    # The card's calendar: an added holiday, approved windows to come (one past, one pending).
+    EngagementHoliday.objects.create(
+        engagement=engagement, date=now.date() + timedelta(days=2), name="Founders' day"
+    )
+    for days, status in ((3, "approved"), (-3, "approved"), (4, "pending"), (1, "approved")):
+        AfterHoursRequest.objects.create(
+            engagement=engagement,
+            requested_by=tenant.poc,
+            starts_at=now + timedelta(days=days),
+            ends_at=now + timedelta(days=days, hours=2),
+            reason="Cut-over",
+            status=status,
+        )
 
 
 def rendered(user, language):
@@ -188,3 +205,36 @@ def test_the_lists_are_the_straightforward_reading_s(world):
     assert len(home.open_items) == HOME_OPEN_ITEMS
     assert len(home.waiting) == HOME_WAITING_ITEMS
     assert len(home.resolved) == HOME_RESOLVED_ITEMS
+
+
+def test_the_cards_read_their_calendars_added_holidays_and_windows_to_come(world):
+    """The cards' own statements (compiled once): the approved windows still to come, earliest
+    first, and the added holidays from yesterday on, each on its engagement's card."""
+    populate(world)
+    now = timezone.now()
+    engagement = world.a.objects["engagement"]
+    organization_ids = [engagement.organization_id]
+    expected = sorted(
+        AfterHoursRequest.objects.filter(
+            engagement=engagement, status="approved", ends_at__gt=now
+        ).values_list("starts_at", flat=True)
+    )
+    assert len(expected) == 2  # of the four: not the past one, not the pending one
+    holiday = EngagementHoliday.objects.get(engagement=engagement).date
+    for _ in range(2):  # built, then kept
+        with acting_as(world.a.poc):
+            cards = contract_selectors.engagement_cards(
+                user=world.a.poc, now=now, organization_ids=organization_ids
+            )
+        (card,) = [card for card in cards if card.engagement.pk == engagement.pk]
+        assert [window.starts_at for window in card.windows] == expected
+        calendar = contract_selectors._prefetched_calendar(card.engagement, now)
+        assert holiday in calendar.holidays
+        assert len(calendar.extra_windows) == 2
+    with acting_as(world.b.poc):  # another tenant's cards: none of A's
+        assert (
+            contract_selectors.engagement_cards(
+                user=world.b.poc, now=now, organization_ids=organization_ids
+            )
+            == []
+        )
