@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -16,6 +17,7 @@ from engagements.contracts.models import Engagement
 from engagements.entitlements import FunctionCode, entitled_engagements
 from engagements.selectors import engagement_calendar
 from portal.accounts.models import User
+from portal.tenancy.scoping import instances_compiled_once
 from reviews.maintenance.models import MaintenanceWindow
 
 
@@ -92,12 +94,18 @@ def maintenance_upcoming(user: User, *, now: datetime | None = None, limit: int 
     """Open windows of the next 90 days on the engagements the user sees (customers: their
     organizations'; staff: the ones they serve), of plans that include maintenance. One query."""
     now = now or timezone.now()
-    windows = MaintenanceWindow.objects.filter(
-        engagement__in=entitled_engagements(FunctionCode.MAINTENANCE),
-        status__in=(MaintenanceWindow.Status.PLANNED, MaintenanceWindow.Status.CONFIRMED),
-        ends_at__gt=now,
-        starts_at__lte=now + timedelta(days=90),
-    )
-    if user.is_provider_staff:
-        windows = windows.filter(Q(engagement__manager=user) | Q(engagement__deputy=user))
-    return list(windows.select_related("engagement").order_by("starts_at", "id")[:limit])
+
+    def build(values: Sequence[Any]) -> QuerySet[MaintenanceWindow]:
+        windows = MaintenanceWindow.objects.filter(
+            engagement__in=entitled_engagements(FunctionCode.MAINTENANCE),
+            status__in=(MaintenanceWindow.Status.PLANNED, MaintenanceWindow.Status.CONFIRMED),
+            ends_at__gt=values[0],
+            starts_at__lte=values[1],
+        )
+        if user.is_provider_staff:
+            windows = windows.filter(Q(engagement__manager=user) | Q(engagement__deputy=user))
+        return windows.select_related("engagement").order_by("starts_at", "id")[:limit]
+
+    # Compiled once (`instances_compiled_once`): the dashboard shows it on every visit.
+    key = f"maintenance.upcoming:{user.pk}:{user.kind}:{limit}"
+    return instances_compiled_once(key, build, [now, now + timedelta(days=90)])

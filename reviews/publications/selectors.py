@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from engagements.contracts.models import Engagement
 from portal.accounts.models import User
 from portal.tenancy.models import Membership
+from portal.tenancy.scoping import instances_compiled_once
 from reviews.publications.models import Publication, PublicationReceipt
 
 LATEST_LIMIT = 5
@@ -36,7 +37,12 @@ def visible_publications(user: User) -> QuerySet[Publication]:
 
 def latest_publications(user: User, *, limit: int = LATEST_LIMIT) -> list[Publication]:
     """The newest publications for the dashboard, with `read` markers: one query."""
-    return list(visible_publications(user).order_by("-published_at", "-id")[:limit])
+    # Compiled once (`instances_compiled_once`): the dashboard shows it on every visit.
+    return instances_compiled_once(
+        f"publications.latest:{user.pk}:{user.kind}:{limit}",
+        lambda _values: visible_publications(user).order_by("-published_at", "-id")[:limit],
+        [],
+    )
 
 
 def visible_receipts(user: User) -> QuerySet[PublicationReceipt]:

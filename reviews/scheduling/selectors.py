@@ -13,6 +13,7 @@ from engagements.catalog.models import Frequency, Method
 from engagements.contacts.models import Contact
 from engagements.contracts.models import Engagement
 from portal.accounts.models import User
+from portal.tenancy.scoping import instances_compiled_once
 from reviews.scheduling.models import WEEKLY_CALL, ActionItem, Occurrence
 
 
@@ -24,14 +25,19 @@ def upcoming_sessions(
     now = now or timezone.now()
     if not engagement_ids:
         return []
-    sessions = list(
-        occurrences_in_scope()
-        .filter(
-            engagement_id__in=engagement_ids,
-            status=Occurrence.Status.SCHEDULED,
-            scheduled_start__gte=now,
-        )
-        .order_by("scheduled_start", "id")[:limit]
+    # Compiled once (`instances_compiled_once`): the dashboard shows it on every visit.
+    sessions = instances_compiled_once(
+        f"scheduling.upcoming:{limit}",
+        lambda values: (
+            occurrences_in_scope()
+            .filter(
+                engagement_id__in=values[:-1],
+                status=Occurrence.Status.SCHEDULED,
+                scheduled_start__gte=values[-1],
+            )
+            .order_by("scheduled_start", "id")[:limit]
+        ),
+        [*engagement_ids, now],
     )
     return with_state(labelled(sessions, deliverable_labels()), now) if sessions else []
 
