@@ -75,7 +75,7 @@ def queue_count(user: User, now: datetime) -> int:
     """How many items need the viewer: in any section, each counted once. One count query,
     compiled once (`rows_compiled_once`): the navigation shows it on every staff page."""
 
-    def counted(values: Sequence[Any]) -> QuerySet[Case, dict[str, Any]]:
+    def counted(values: Sequence[Any]) -> QuerySet[Case, Any]:
         anywhere = Q()
         for condition in section_conditions(user, values[0]).values():
             anywhere |= condition
