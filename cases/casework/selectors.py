@@ -517,11 +517,17 @@ def customer_home(
     # ended ones' index by end time (`case_home_ended`), so the organization's whole history
     # is never read (issue 17); only the listed rows are then fetched, by id, in one query.
     # Each statement is compiled once (`rows_compiled_once`): the home is read on every visit.
-    counts = rows_compiled_once(
-        "cases.home_counts",
-        lambda values: _home_counts(values[:-1], values[-1]),
-        [*organizations, now],
-    )[0]
+    counts = next(
+        iter(
+            rows_compiled_once(
+                "cases.home_counts",
+                lambda values: _home_counts(values[:-1], values[-1]),
+                [*organizations, now],
+            )
+        ),
+        # No organization at all: the ORM answers an empty `IN ()` without asking.
+        {"open": 0, "at_risk": 0, "breached": 0, "waiting": 0},
+    )
     if connection.features.supports_slicing_ordering_in_compound:
         # one statement; each part keeps its own limit (the lists are sorted again below)
         chosen = rows_compiled_once("cases.home_lists", _home_lists, [*organizations, since])
