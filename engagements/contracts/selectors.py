@@ -129,9 +129,10 @@ def engagement_cards(
     else:
         # `&`: the conditions of `queryset` join this statement's, not a subquery of its ids
         engagements = list(
-            (_card_engagements(user) & (queryset or Engagement.objects.none())).filter(
-                end_date__gte=ended_since
-            )
+            (
+                _card_engagements(user)
+                & (queryset if queryset is not None else Engagement.objects.none())
+            ).filter(end_date__gte=ended_since)
         )
     _attach_calendars(engagements, now)
     if not engagements:

@@ -238,3 +238,19 @@ def test_the_cards_read_their_calendars_added_holidays_and_windows_to_come(world
             )
             == []
         )
+
+
+def test_cards_of_a_queryset_read_the_engagements_once(world):
+    """The staff panels pass a queryset: it joins the cards' one statement, never run first."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    engagement = world.a.objects["engagement"]
+    with acting_as(world.manager), CaptureQueriesContext(connection) as queries:
+        cards = contract_selectors.engagement_cards(
+            contract_selectors.served_by(world.manager), user=world.manager
+        )
+    assert [card.engagement.pk for card in cards] == [engagement.pk]
+    rows = 'SELECT "engagements_engagement"."id", "engagements_engagement"."organization_id"'
+    reads = [q["sql"] for q in queries if q["sql"].startswith(rows)]  # not the scope's ids
+    assert len(reads) == 1, reads
