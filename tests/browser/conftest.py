@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,6 +60,63 @@ def page(require_chromium: None, browser) -> Iterator:
         yield page
     finally:
         context.close()
+
+
+class _InFlight:
+    """Counts the live server's requests still being answered.
+
+    A page polls (badges, presence, lists); closing its context does not stop a request the
+    server has already taken. Left running into the teardown, it reads while the database is
+    flushed: on SQLite the live server shares the test's one connection, so the flush fails
+    ("couldn't be flushed") and the next test finds the last one's rows.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            self.count += 1
+        try:
+            yield from self.app(environ, start_response)
+        finally:
+            with self.lock:
+                self.count -= 1
+
+    def wait_idle(self, timeout: float = 10.0, quiet: float = 0.2) -> None:
+        """Until no request has been in flight for `quiet` seconds (or `timeout` passes)."""
+        deadline = time.monotonic() + timeout
+        idle_since = None
+        while time.monotonic() < deadline:
+            if self.count:
+                idle_since = None
+            elif idle_since is None:
+                idle_since = time.monotonic()
+            elif time.monotonic() - idle_since >= quiet:
+                return
+            time.sleep(0.02)
+
+
+@pytest.fixture(autouse=True)
+def _live_server_idle_before_flush(request) -> Iterator[None]:
+    """A browser test's teardown waits for the live server's last request before the flush.
+
+    Autouse in this folder, so it is set up after the database fixtures (autouse in the root
+    conftest) and torn down before them, after the test's pages are closed.
+    """
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    server = request.getfixturevalue("live_server")
+    httpd = server.thread.httpd
+    counter = httpd.get_app()
+    if not isinstance(counter, _InFlight):
+        counter = _InFlight(counter)
+        httpd.set_app(counter)
+    yield
+    counter.wait_idle()
 
 
 @pytest.fixture
