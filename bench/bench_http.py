@@ -257,11 +257,13 @@ def start_gunicorn(args: argparse.Namespace) -> subprocess.Popen:
         "gthread" if args.threads > 1 else "sync",
         "--threads",
         str(args.threads),
-        # A gthread worker takes new connections while it holds fewer than this: with its
-        # threads' count, a client's keep-alive connections spread over every worker instead of
-        # piling on whichever accepted first (issue 17: at c=8 one worker often took all 8).
-        "--worker-connections",
-        str(args.worker_connections or args.threads),
+        # The connections a gthread worker holds come from gunicorn.conf.py (threads + 1, read
+        # from the project root as in a deployment) unless --worker-connections sets them.
+        *(
+            ["--worker-connections", str(args.worker_connections)]
+            if args.worker_connections
+            else []
+        ),
         "--keep-alive",
         "5",
         "--log-level",
@@ -436,7 +438,7 @@ def main() -> None:
         "--worker-connections",
         type=int,
         default=0,
-        help="connections a gthread worker holds at most (default: its threads)",
+        help="connections a gthread worker holds at most (default: gunicorn.conf.py, threads + 1)",
     )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--only", nargs="+", help="endpoint keys to run (ping always runs)")
