@@ -107,6 +107,16 @@ def entitled_engagements(code: FunctionCode) -> QuerySet[Engagement]:
     return Engagement.objects.filter(plan__entitlements__function__code=code)
 
 
+def entitled_plan_ids(code: FunctionCode) -> list[int]:
+    """The plans that include the function, from the cached catalog (no query when cached).
+
+    For a statement run as it is, not one kept across requests: the ids are values of the
+    catalog at the time, and a kept statement would keep them past a change of the matrix."""
+    return sorted(
+        plan_id for plan_id, codes in catalog_snapshot().plan_codes.items() if code in codes
+    )
+
+
 def has_entitled_engagement(user: User, code: FunctionCode) -> bool:
     """Staff always; a customer when one of their engagements' plans includes the function."""
     if user.is_provider_staff:

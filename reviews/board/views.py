@@ -479,7 +479,9 @@ def weekly_board(request: AuthenticatedHttpRequest) -> HttpResponse:
         "breached": _case_lines(risks.breached, text, breached=True),
         "high_risks": list(high_risks(ids)[:BOARD_LIMIT]),
         "requested": _listed_sessions(requested, by_id, text, requests=True),
-        "after_hours": pending_after_hours(AfterHoursRequest.objects.filter(engagement_id__in=ids)),
+        "after_hours": pending_after_hours(
+            AfterHoursRequest.objects.filter(engagement_id__in=ids), engagements=by_id
+        ),
         "over_cap": [row for row in rows if row.hours.over_cap or row.overage_raised_at],
         "board_limit": BOARD_LIMIT,
     }

@@ -88,14 +88,16 @@ def unacknowledged_for_staff(user: User) -> list[ChangeItem]:
 
     The board shows it on every request and there is seldom a change to show: first one
     statement, compiled once (`rows_compiled_once`), of which of those engagements have an open
-    change within the horizon; only for them the changes, contacts and acknowledgements."""
+    change within the horizon; only for them the changes, contacts and acknowledgements. The
+    first asks nothing of plans (`unacknowledged_soon` keeps the entitled ones): a subquery
+    over plans and entitlements was most of its planning, and a kept statement must not keep
+    the catalog of its day."""
     now = timezone.now()
     candidates = rows_compiled_once(
         f"releases.soon_for_staff:{user.pk}",
         lambda values: (
             ChangeItem.objects.filter(
                 Q(engagement__manager=user) | Q(engagement__deputy=user),
-                engagement__in=entitled_engagements(FunctionCode.RELEASE_MANAGEMENT),
                 status__in=(ChangeItem.Status.PLANNED, ChangeItem.Status.SCHEDULED),
                 scheduled_at__gt=values[0],
                 scheduled_at__lte=values[1],

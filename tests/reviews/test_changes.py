@@ -195,6 +195,22 @@ def test_the_board_lists_its_own_engagements_changes_still_unacknowledged(world)
     assert f"unacknowledged-{soon.pk}" not in as_manager.get(board).content.decode()
 
 
+def test_the_board_leaves_out_changes_of_a_plan_without_release_management(world):
+    """The board's first statement asks nothing of plans; the list still keeps to the entitled
+    engagements (a TSAM engagement's change made directly never shows)."""
+    tsam = ChangeItemFactory(
+        engagement=tsam_engagement(world),
+        title="On-premises change",
+        scheduled_at=timezone.now() + timedelta(hours=30),
+    )
+    soon = ChangeItemFactory(
+        engagement=engagement_of(world), scheduled_at=timezone.now() + timedelta(hours=30)
+    )
+    page = page_client(world.manager).get(reverse("weekly_board")).content.decode()
+    assert f'id="unacknowledged-{soon.pk}"' in page
+    assert f"unacknowledged-{tsam.pk}" not in page and "On-premises change" not in page
+
+
 # --- Pages ---------------------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from django.template import engines
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import escape
 
 from cases.casework.models import Case
 from engagements.afterhours.models import AfterHoursRequest
@@ -275,6 +276,9 @@ def test_board_shows_hours_overage_and_requests_to_act_on(world):
     assert f'id="requested-{requested.pk}"' in body and "Plan the 2027 upgrade" in body
     assert reverse("after_hours_list", args=[engagement.pk]) in body
     assert "Nothing to decide." not in body
+    # The request's row names its engagement and requester (the board's engagements, reused).
+    assert f"<tr><td>{escape(str(engagement))}</td>" in body
+    assert escape(str(world.a.poc)) in body
     # The open flag's date in the badge's title; a cleared flag shows no badge.
     flag = OverageFlag.objects.get(engagement=engagement)
     raised = flag.raised_at.astimezone(zoneinfo.ZoneInfo(world.manager.time_zone))
