@@ -24,6 +24,7 @@ def engagement_ids_served_by(user: User) -> list[int]:
     return list(
         unscoped(Engagement, "a manager's scope is built from the engagements they serve")
         .filter(Q(manager=user) | Q(deputy=user))
+        .order_by()  # a set: not the model's order, which joins the organization to sort
         .values_list("id", flat=True)
     )
 
@@ -32,6 +33,7 @@ def organization_ids_of_engagements(engagement_ids: Iterable[int]) -> list[int]:
     return list(
         unscoped(Engagement, "a manager's scope is built from their engagements' organizations")
         .filter(id__in=list(engagement_ids))
+        .order_by()  # DISTINCT over the ids alone, not over the model's sort columns too
         .values_list("organization_id", flat=True)
         .distinct()
     )

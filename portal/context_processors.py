@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portal.notifications import Notification
+from portal.tenancy.scoping import count_compiled_once
 
 
 def badge_slot(slot: str, badge: str, *, oob: bool = False) -> str:
@@ -28,7 +29,11 @@ def badge_slot(slot: str, badge: str, *, oob: bool = False) -> str:
 
 def unread_badge(user: Any) -> str:
     """The unread count as a badge (empty when none): one indexed count query."""
-    unread = Notification.objects.filter(user=user, read_at__isnull=True).count()
+    unread = count_compiled_once(  # on every page: compiled once
+        f"notifications.unread:{user.pk}",
+        lambda _values: Notification.objects.filter(user=user, read_at__isnull=True),
+        [],
+    )
     if not unread:
         return ""
     return format_html(

@@ -66,12 +66,14 @@ def require_chromium() -> None:
 
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
+    from engagements.catalog.selectors import forget_local_catalog
     from portal.api.authentication import forget_tokens
     from portal.tenancy.scoping import forget_compiled_statements
 
     cache.clear()
     forget_tokens()  # the tokens each process keeps for a second (portal/api/authentication.py)
     forget_compiled_statements()  # and the statements it keeps (portal.tenancy.scoping)
+    forget_local_catalog()  # and its catalog of the last second (engagements.catalog.selectors)
     yield
 
 

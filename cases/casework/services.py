@@ -30,7 +30,7 @@ from portal.errors import Conflict, DomainError, InvalidInput, NotAllowed, error
 from portal.files import IMAGES, PDF, FileKind, check_upload
 from portal.locks import atomic_retried, lock_rows, lock_users, locked_again
 from portal.notifications import notify, provider_admins
-from portal.tenancy.scoping import unscoped
+from portal.tenancy.scoping import count_compiled_once, unscoped
 from portal.webhooks.events import emit
 
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
@@ -145,8 +145,11 @@ def _open_items() -> QuerySet[Case]:
 
 
 def open_case_count(manager: User) -> int:
-    """Open items assigned to the manager across all engagements (a count, no tenant data)."""
-    return _open_items().filter(assignee=manager).count()
+    """Open items assigned to the manager across all engagements (a count, no tenant data),
+    compiled once: the board and the queue show it on every request."""
+    return count_compiled_once(
+        f"cases.open_count:{manager.pk}", lambda _values: _open_items().filter(assignee=manager), []
+    )
 
 
 def open_items_of_assignee() -> Coalesce:

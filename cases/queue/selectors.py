@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import F, Func, IntegerField, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from cases.casework.models import Case
 from cases.sla import Sla, sla_condition
 from portal.accounts.models import User
-from portal.tenancy.scoping import rows_compiled_once
+from portal.tenancy.scoping import count_compiled_once
 
 QUEUE_LIMIT = 50  # rows per section; the case list holds the rest
 
@@ -73,17 +73,16 @@ def queue_sections(user: User, now: datetime, limit: int = QUEUE_LIMIT) -> list[
 
 def queue_count(user: User, now: datetime) -> int:
     """How many items need the viewer: in any section, each counted once. One count query,
-    compiled once (`rows_compiled_once`): the navigation shows it on every staff page."""
+    compiled once (`count_compiled_once`): the navigation shows it on every staff page."""
 
-    def counted(values: Sequence[Any]) -> QuerySet[Case, Any]:
+    def counted(values: Sequence[Any]) -> QuerySet[Case]:
         anywhere = Q()
         for condition in section_conditions(user, values[0]).values():
             anywhere |= condition
-        count = Func(F("id"), function="COUNT", output_field=IntegerField())
-        return served_cases(user).filter(anywhere).order_by().values(n=count)
+        return served_cases(user).filter(anywhere)
 
     key = f"queue.count:{user.pk}:{user.is_provider_admin}"
-    return next(iter(rows_compiled_once(key, counted, [now])), {"n": 0})["n"] or 0
+    return count_compiled_once(key, counted, [now])
 
 
 def queue_count_of(user: User) -> int:

@@ -576,6 +576,16 @@ def rows_compiled_once(
     return [dict(zip(names, row, strict=True)) for row in _run(compiled, values)]
 
 
+def count_compiled_once(
+    key: str, build: Callable[[Sequence[Any]], models.QuerySet], values: Sequence[Value]
+) -> int:
+    """How many rows `build(values)` has: `rows_compiled_once` of one `COUNT` column (a plain
+    function, so no GROUP BY: always one row), for the counts a page shows on every request."""
+    count = models.Func(models.F("pk"), function="COUNT", output_field=models.IntegerField())
+    rows = rows_compiled_once(key, lambda given: build(given).order_by().values(n=count), values)
+    return (rows[0]["n"] or 0) if rows else 0
+
+
 def instances_compiled_once(
     key: str, build: Callable[[Sequence[Any]], models.QuerySet[M]], values: Sequence[Value]
 ) -> list[M]:

@@ -99,3 +99,25 @@ def test_a_change_before_its_commit_is_not_kept_past_it(world, django_capture_on
         cache.set(CATALOG_KEY, "stale")  # what a request of the old rows put back
     assert catalog_snapshot() != "stale"
     assert [f.name for f in catalog_snapshot().functions if f.code == function.code] == ["Renamed"]
+
+
+def test_each_process_keeps_its_copy_for_a_second(world, monkeypatch):
+    """Another process's change (here: a row changed without this process's signals, and the
+    shared copy dropped) shows once this process's copy of the last second has expired."""
+    from engagements.catalog import selectors
+
+    clock = [1000.0]
+    monkeypatch.setattr(selectors.time, "monotonic", lambda: clock[0])
+    function = ServiceFunction.objects.get(code="release_management")
+    first = catalog_snapshot()
+    ServiceFunction.objects.filter(pk=function.pk).update(name="Changed elsewhere")
+    cache.delete(CATALOG_KEY)
+    reads = []
+    monkeypatch.setattr(selectors.cache, "get", lambda *args: reads.append(args))
+    clock[0] += selectors.LOCAL_SECONDS - 0.01
+    with CaptureQueriesContext(connection) as queries:
+        assert catalog_snapshot() is first
+    assert queries.captured_queries == [] and reads == []
+    clock[0] += 0.02
+    names = [f.name for f in catalog_snapshot().functions if f.code == function.code]
+    assert names == ["Changed elsewhere"] and len(reads) == 1
