@@ -110,8 +110,9 @@ def entitled_engagements(code: FunctionCode) -> QuerySet[Engagement]:
 def entitled_plan_ids(code: FunctionCode) -> list[int]:
     """The plans that include the function, from the cached catalog (no query when cached).
 
-    For a statement run as it is, not one kept across requests: the ids are values of the
-    catalog at the time, and a kept statement would keep them past a change of the matrix."""
+    In a statement kept across requests (`rows_compiled_once`), pass them as values, never
+    build them in: they are the catalog of the moment, and a kept statement would keep them
+    past a change of the matrix."""
     return sorted(
         plan_id for plan_id, codes in catalog_snapshot().plan_codes.items() if code in codes
     )

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from engagements.business_time import BusinessCalendar
 from engagements.contracts.models import Engagement
-from engagements.entitlements import FunctionCode, entitled_engagements
+from engagements.entitlements import FunctionCode, entitled_plan_ids
 from engagements.selectors import engagement_calendar
 from portal.accounts.models import User
 from portal.tenancy.scoping import instances_compiled_once
@@ -94,10 +94,16 @@ def maintenance_upcoming(user: User, *, now: datetime | None = None, limit: int 
     """Open windows of the next 90 days on the engagements the user sees (customers: their
     organizations'; staff: the ones they serve), of plans that include maintenance. One query."""
     now = now or timezone.now()
+    # The entitled plans (cached catalog) are values of the statement, not part of it: a kept
+    # statement must not keep the catalog of its day, and a subquery over plans, entitlements
+    # and functions was most of its planning.
+    plans = entitled_plan_ids(FunctionCode.MAINTENANCE)
+    if not plans:
+        return []
 
     def build(values: Sequence[Any]) -> QuerySet[MaintenanceWindow]:
         windows = MaintenanceWindow.objects.filter(
-            engagement__in=entitled_engagements(FunctionCode.MAINTENANCE),
+            engagement__plan_id__in=values[2:],
             status__in=(MaintenanceWindow.Status.PLANNED, MaintenanceWindow.Status.CONFIRMED),
             ends_at__gt=values[0],
             starts_at__lte=values[1],
@@ -108,4 +114,4 @@ def maintenance_upcoming(user: User, *, now: datetime | None = None, limit: int 
 
     # Compiled once (`instances_compiled_once`): the dashboard shows it on every visit.
     key = f"maintenance.upcoming:{user.pk}:{user.kind}:{limit}"
-    return instances_compiled_once(key, build, [now, now + timedelta(days=90)])
+    return instances_compiled_once(key, build, [now, now + timedelta(days=90), *plans])

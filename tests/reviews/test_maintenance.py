@@ -349,6 +349,29 @@ def test_pages_hide_maintenance_for_tsam(world):
     assert "Hidden window" not in titles
 
 
+def test_upcoming_windows_follow_a_change_of_the_matrix(world, django_capture_on_commit_callbacks):
+    """The statement is kept across calls; the entitled plans are its values, not part of it,
+    so moving maintenance off the plan hides the windows at the next call."""
+    from engagements.catalog import services as catalog_services
+    from engagements.catalog.models import Entitlement
+    from tests.factories import AdminFactory
+
+    window = plan_window(world)
+    with tenant_scope(world.a.poc):
+        assert [w.pk for w in maintenance_upcoming(world.a.poc)] == [window.pk]
+    engagement = window.engagement
+    maintenance = Entitlement.objects.get(plan=engagement.plan, function__code="maintenance")
+    cells = set(Entitlement.objects.values_list("plan_id", "function_id"))
+    # As many plans include it as before (the TSAM plan instead): the same shape of statement.
+    assert (plan("tsam").pk, maintenance.function_id) not in cells
+    cells.remove((engagement.plan_id, maintenance.function_id))
+    cells.add((plan("tsam").pk, maintenance.function_id))
+    with django_capture_on_commit_callbacks(execute=True):
+        catalog_services.entitlement_matrix_set(acting_user=AdminFactory(), cells=cells)
+    with tenant_scope(world.a.poc):
+        assert maintenance_upcoming(world.a.poc) == []
+
+
 def test_dashboard_include_lists_upcoming_windows(world):
     window = plan_window(world)
     MaintenanceWindowFactory(engagement=world.b.objects["engagement"], title="Tenant B window")
