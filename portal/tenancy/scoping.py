@@ -167,6 +167,19 @@ def scope_for(user: User) -> Scope:
     return Scope(actor=user, everything=user.is_provider_admin)
 
 
+def scope_covers_engagements(ids: Iterable[int]) -> bool:
+    """Whether the open scope limits engagements by id (a service manager's: the ones they
+    serve) and `ids` are all among them. A statement over just those engagements may then name
+    them alone, through `unscoped` with this check as its reason: PostgreSQL's planner, given
+    the scope's id list and the caller's on the same column, multiplies their selectivities
+    and reads every engagement of every tenant instead of looking the ids up (issue 17). Check
+    on every call, outside any kept statement's builder: the ids are its values."""
+    scope = current_scope()
+    if scope.everything or scope.actor is None or scope.is_customer:
+        return False
+    return set(ids) <= scope.engagement_ids
+
+
 @contextmanager
 def tenant_scope(user: User) -> Iterator[Scope]:
     """Open the scope of `user` for the enclosed queries."""

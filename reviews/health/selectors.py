@@ -22,7 +22,7 @@ from cases.casework.models import Case
 from engagements.contracts.models import Engagement
 from engagements.time.selectors import HoursSummary, hours_summaries
 from portal.accounts.models import User
-from portal.tenancy.scoping import rows_compiled_once, unscoped
+from portal.tenancy.scoping import rows_compiled_once, scope_covers_engagements, unscoped
 from reviews.health.scoring import WINDOW_DAYS, Health, HealthInputs, score_health
 from reviews.scheduling.models import ActionItem, Occurrence
 
@@ -88,9 +88,13 @@ def health_inputs(
         now - SESSION_GRACE,
         *(now.astimezone(ZoneInfo(zone)).date() for zone in zones),
     ]
+    # A manager's own engagements are named once, not also by the scope (see the helper).
+    covered = scope_covers_engagements(ids)
     rows = rows_compiled_once(
-        f"health.inputs:{','.join(zones)}",
-        lambda values: _figures_query(values[: len(ids)], *values[len(ids) :], zones=zones),
+        f"health.inputs:{','.join(zones)}:{'covered' if covered else 'scoped'}",
+        lambda values: _figures_query(
+            values[: len(ids)], *values[len(ids) :], zones=zones, covered=covered
+        ),
         values,
     )
     figures = {row["pk"]: row for row in rows}
@@ -114,13 +118,15 @@ def _figures_query(
     overdue_before: datetime,
     *todays: date,
     zones: Sequence[str],
+    covered: bool = False,
 ) -> QuerySet:
     """health_inputs' statement: each figure a count correlated on the engagement, so each is
     read through an index of that engagement's rows alone (the SLA's `case_engagement_due`, the
     open items' partial `case_open_engagement`, the sessions' `occurrence_calendar`): one list
     of ids, in the outer query, rather than an `engagement_id IN (…)` per table next to the
     scope's own, whose product misled the planner into reading every item of every engagement
-    (issue 17). `todays` is each of `zones`' date."""
+    (issue 17). `todays` is each of `zones`' date. `covered`: `scope_covers_engagements(ids)`
+    said yes, so the outer query names the ids alone."""
     engagement = OuterRef("pk")
     # Each count is correlated on a row of the outer query, which is read through the scope:
     # it sees no engagement the viewer may not, so the counts need no scope of their own (whose
@@ -141,8 +147,13 @@ def _figures_query(
         ),
         Q(pk__in=[]),
     )
+    engagements = (
+        unscoped(Engagement, "ids checked by scope_covers_engagements on this very call")
+        if covered
+        else Engagement.objects.all()
+    )
     return (
-        Engagement.objects.filter(pk__in=ids)
+        engagements.filter(pk__in=ids)
         .annotate(
             items_due=_count_of(due),
             items_met=_count_of(met),

@@ -345,3 +345,19 @@ def test_instances_are_the_orms_with_their_related_objects_and_annotations(world
         instances_compiled_once("test.instances", built, [*ids, timezone.now()])
     read = [query["sql"] for query in queries if '"cases_case"' in query["sql"]]
     assert len(read) == 1 and built.count == 1  # kept: no building, no prefetch
+
+
+def test_a_scope_covers_the_engagements_a_manager_serves_and_no_other(world):
+    from portal.tenancy.scoping import scope_covers_engagements
+
+    mine, theirs = world.a.objects["engagement"].pk, world.b.objects["engagement"].pk
+    with tenant_scope(world.manager):
+        assert scope_covers_engagements([mine]) is True
+        assert scope_covers_engagements([]) is True
+        assert scope_covers_engagements([mine, theirs]) is False
+    with tenant_scope(world.other_manager):
+        assert scope_covers_engagements([mine]) is False
+    # A customer's scope is by organization and an admin's has none: never "covered".
+    for user in (world.a.poc, world.admin):
+        with tenant_scope(user):
+            assert scope_covers_engagements([mine]) is False

@@ -426,3 +426,21 @@ def test_remembered_scores_follow_the_language_and_the_figures():
         assert score_health(inputs) is english
         better = score_health(HealthInputs(items_due=20, items_met=20))
     assert better.score == 100 and better.level == Level.HEALTHY
+
+
+def test_the_managers_figures_name_their_engagements_once(world):
+    """One list of ids in the outer query, not the scope's next to the board's: PostgreSQL
+    read every engagement of every tenant to intersect two lists on the same column."""
+    engagement = world.a.objects["engagement"]
+    _case(engagement, world.a.poc, due=NOW - timedelta(days=2), severity=0)
+    with acting_as(world.manager), CaptureQueriesContext(connection) as queries:
+        inputs = health_inputs(health_engagements(world.manager, NOW), NOW)
+    assert inputs[engagement.pk].items_due == 1
+    (figures,) = [q["sql"] for q in queries.captured_queries if "items_due" in q["sql"]]
+    outer = figures.rsplit(" FROM ", 1)[1]
+    assert outer.count('"engagements_engagement"."id" IN (') == 1, outer
+    # Another tenant's engagement is not covered: its figures are not read.
+    theirs = world.b.objects["engagement"]
+    _case(theirs, world.b.poc, due=NOW - timedelta(days=2), severity=0)
+    with acting_as(world.manager), pytest.raises(KeyError):
+        health_inputs([engagement, theirs], NOW)
