@@ -162,6 +162,30 @@ def test_board_shows_this_weeks_sessions_and_items_at_risk(world):
     assert "1 of 30" in body  # the manager's open items against the cap
 
 
+def test_board_sessions_name_the_managers_engagements_once(world):
+    """The sessions' statement lists the manager's engagements once per part (not the scope's
+    list beside the board's); ids the scope does not cover go through the scope."""
+    from reviews.board.selectors import board_sessions, board_weeks
+
+    mine, theirs = engagement_of(world), world.b.objects["engagement"]
+    now = timezone.now()
+    ours = session(mine, start=this_week(world.manager, 2))
+    other = session(theirs, start=this_week(world.manager, 2))
+    weeks = board_weeks(now)
+    with tenant_scope(world.manager), CaptureQueriesContext(connection) as queries:
+        lists = board_sessions([mine.pk], weeks, now, 30)
+    assert [occurrence.pk for occurrence in lists.weeks] == [ours.pk]
+    # One statement of three parts where the database allows it (SQLite: three statements).
+    statements = [q["sql"] for q in queries.captured_queries if "reviews_occurrence" in q["sql"]]
+    parts = [part for statement in statements for part in statement.split("UNION ALL")]
+    assert len(parts) == 3
+    for part in parts:
+        assert part.count('"reviews_occurrence"."engagement_id" IN (') == 1, part
+    with tenant_scope(world.manager):
+        lists = board_sessions([mine.pk, theirs.pk], weeks, now, 30)
+    assert other.pk not in [occurrence.pk for occurrence in lists.weeks]
+
+
 def test_board_at_risk_items_are_not_crowded_out_by_breached_ones(world):
     engagement = engagement_of(world)
     now = timezone.now()
