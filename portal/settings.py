@@ -548,6 +548,8 @@ API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=365)
 API_TOKEN_CACHE_SECONDS = min(env.float("API_TOKEN_CACHE_SECONDS", default=1.0), 1.0)
 
 # --- Security: production defaults whenever DEBUG is off --------------------------------------
+# Django's database sessions, read by a statement compiled once (portal/sessions.py).
+SESSION_ENGINE = "portal.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
