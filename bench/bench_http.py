@@ -383,6 +383,19 @@ def machine() -> str:
     )
 
 
+def cpu_reference() -> float:
+    """Milliseconds a fixed pure-Python loop takes (median of three): how fast this machine is
+    running right now. A shared machine's speed drifts by half within minutes; the same run
+    on a quiet one takes about 280 ms here."""
+    timings = []
+    for _ in range(3):
+        start, total = time.perf_counter(), 0
+        for number in range(3_000_000):
+            total += number * number
+        timings.append((time.perf_counter() - start) * 1000)
+    return sorted(timings)[1]
+
+
 def dataset() -> str:
     with system_scope("HTTP benchmark: describe the data set"), connection.cursor() as cursor:
         figures = []
@@ -448,6 +461,7 @@ def main() -> None:
         sys.exit("wrk is not installed (Debian: apt-get install wrk).")
 
     started, load_before = time.monotonic(), os.getloadavg()[0]
+    cpu_before = cpu_reference()
     Path(os.environ["PORTAL_VAR_DIR"]).mkdir(parents=True, exist_ok=True)
     call_command("collectstatic", interactive=False, verbosity=0)
     executor = MigrationExecutor(connection)
@@ -551,12 +565,16 @@ def main() -> None:
         f"- Machine: {machine()}",
         f"- Data set: {dataset()}",
         f"- Server: gunicorn {args.workers} workers × {args.threads} threads "
-        f"({'gthread' if args.threads > 1 else 'sync'}) on 127.0.0.1, DEBUG off, manifest "
+        f"({'gthread' if args.threads > 1 else 'sync'}; gunicorn.conf.py: "
+        f"{args.worker_connections or args.threads + 1} connections a worker) on 127.0.0.1, "
+        "DEBUG off, manifest "
         "static files, CONN_MAX_AGE=60, Redis cache",
         f"- Load: wrk 1 thread, closed loop with keep-alive, {args.duration:g} s per run after "
         f"{args.warmup:g} s warm-up per endpoint",
         f"- Machine load average (1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after; "
         f"niceness {os.nice(0)} (a quiet machine shows about 0 before, 1–2 after)",
+        f"- Machine speed: a fixed Python loop took {cpu_before:.0f} ms before, "
+        f"{cpu_reference():.0f} ms after (about 280 ms when this machine runs at full speed)",
         f"- Subjects: engagement {engagement.pk} ({subjects.case_count:,} cases; its "
         f"organization {subjects.organization_case_count:,}), "
         f"PoC user {subjects.poc.pk}, manager user {subjects.manager.pk}, "
