@@ -386,7 +386,7 @@ def machine() -> str:
 def cpu_reference() -> float:
     """Milliseconds a fixed pure-Python loop takes (median of three): how fast this machine is
     running right now. A shared machine's speed drifts by half within minutes; the same run
-    on a quiet one takes about 280 ms here."""
+    at full speed takes about 130 ms here."""
     timings = []
     for _ in range(3):
         start, total = time.perf_counter(), 0
@@ -574,7 +574,7 @@ def main() -> None:
         f"- Machine load average (1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after; "
         f"niceness {os.nice(0)} (a quiet machine shows about 0 before, 1–2 after)",
         f"- Machine speed: a fixed Python loop took {cpu_before:.0f} ms before, "
-        f"{cpu_reference():.0f} ms after (about 280 ms when this machine runs at full speed)",
+        f"{cpu_reference():.0f} ms after (about 130 ms when this machine runs at full speed)",
         f"- Subjects: engagement {engagement.pk} ({subjects.case_count:,} cases; its "
         f"organization {subjects.organization_case_count:,}), "
         f"PoC user {subjects.poc.pk}, manager user {subjects.manager.pk}, "
