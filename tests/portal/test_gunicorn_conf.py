@@ -6,8 +6,6 @@ from __future__ import annotations
 import http.client
 import importlib.util
 import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -15,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.smtp import free_port
+from tests.faults.harness import Process, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE_VARS = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "CACHE_KEY_PREFIX")
@@ -40,10 +38,13 @@ def test_a_threaded_worker_holds_one_connection_more_than_its_threads():
 
 
 def _gunicorn(tmp_path: Path, *options: str) -> Iterator[int]:
+    """A real gunicorn 2 × 4 started from the project root, where it finds gunicorn.conf.py
+    (as in the image); yields its port once it answers."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key not in SERVICE_VARS}
     env.update({"PORTAL_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "portal.settings"})
-    process = subprocess.Popen(
+    server = Process(
+        "gunicorn",
         [
             str(Path(sys.executable).with_name("gunicorn")),
             "portal.wsgi:application",
@@ -55,11 +56,7 @@ def _gunicorn(tmp_path: Path, *options: str) -> Iterator[int]:
             "4",
             *options,
         ],
-        cwd=ROOT,  # where gunicorn finds gunicorn.conf.py, as in the image
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        env,
     )
     try:
         deadline = time.monotonic() + 60
@@ -71,18 +68,12 @@ def _gunicorn(tmp_path: Path, *options: str) -> Iterator[int]:
                 connection.close()
                 break
             except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read() if process.stdout else b""
-                    pytest.fail(f"gunicorn did not start: {output.decode()[-2000:]}")
+                if server.popen.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"gunicorn did not start:\n{server.tail()}")
                 time.sleep(0.2)
         yield port
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        server.stop(timeout=20)
 
 
 def _connection_headers(port: int, requests: int) -> list[str]:
