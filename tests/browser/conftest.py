@@ -69,6 +69,13 @@ class _InFlight:
     server has already taken. Left running into the teardown, it reads while the database is
     flushed: on SQLite the live server shares the test's one connection, so the flush fails
     ("couldn't be flushed") and the next test finds the last one's rows.
+
+    A request ends when the server closes the application's iterable, which this passes on:
+    Django's response sends `request_finished` from its `close()`. Left unclosed (a generator
+    that only iterated the response did that), a static file's response was closed later by
+    the garbage collector, in whatever thread collected it: in the test's thread during the
+    flush, its `close_old_connections` closed the test's connection under the flush
+    ("the connection is closed", or a broken atomic block).
     """
 
     def __init__(self, app) -> None:
@@ -80,10 +87,15 @@ class _InFlight:
         with self.lock:
             self.count += 1
         try:
-            yield from self.app(environ, start_response)
-        finally:
-            with self.lock:
-                self.count -= 1
+            result = self.app(environ, start_response)
+        except BaseException:
+            self._finished()
+            raise
+        return _Answer(result, self._finished)
+
+    def _finished(self) -> None:
+        with self.lock:
+            self.count -= 1
 
     def wait_idle(self, timeout: float = 10.0, quiet: float = 0.2) -> None:
         """Until no request has been in flight for `quiet` seconds (or `timeout` passes)."""
@@ -97,6 +109,26 @@ class _InFlight:
             elif time.monotonic() - idle_since >= quiet:
                 return
             time.sleep(0.02)
+
+
+class _Answer:
+    """The application's iterable, whose `close()` (which the WSGI server calls once it has
+    sent the answer, or failed to) closes the original and marks the request finished."""
+
+    def __init__(self, result, finished) -> None:
+        self.result = result
+        self.finished = finished
+
+    def __iter__(self):
+        return iter(self.result)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self.result, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self.finished()
 
 
 @pytest.fixture(autouse=True)
