@@ -630,6 +630,7 @@ class CaseRow:
     received_text: str = ""  # the home's "received Fri 4 Dec, 14:30"
     waiting_for: str = ""  # the home's "waiting for 3 days"
     ended: str = ""  # when it was resolved (else closed), DAY_TIME_FORMAT
+    age: str = ""  # the queue's "2 days, 3 hours" since it was received
 
 
 class CaseRowText:
@@ -662,9 +663,10 @@ class CaseRowText:
         countdown: bool = False,
         waiting: bool = False,
         ended: bool = False,
+        age: bool = False,
     ) -> CaseRow:
         """`assignee`: name it (loaded with the item); `countdown`, `waiting`, `ended`: the
-        home's extra texts (see `CaseRow`)."""
+        home's extra texts, `age` the queue's (see `CaseRow`)."""
         code = sla_code(case, self.now)
         label, css = self.sla[code]
         due = self.dates.format(case.response_due_at, "DATETIME_FORMAT")
@@ -710,6 +712,7 @@ class CaseRowText:
                 if ended
                 else ""
             ),
+            age=timesince(case.received_at, self.now) if age else "",
         )
 
     def _countdown(self, case: Case) -> str:

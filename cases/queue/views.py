@@ -16,9 +16,10 @@ from portal.pages import provider_staff_required
 @require_GET
 def staff_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     """New and unassigned, waiting on me, at risk, breached: constant queries."""
-    sections = queue_sections(request.user, timezone.now())
+    now = timezone.now()
+    sections = queue_sections(request.user, now)
     return TemplateResponse(  # its live fragment (portal.live) renders one block of it
         request,
         "cases/queue/queue.html",
-        {"sections": sections, "limit": QUEUE_LIMIT},
+        {"sections": sections, "limit": QUEUE_LIMIT, "now": now},
     )

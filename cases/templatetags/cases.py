@@ -136,3 +136,42 @@ def case_list_rows(rows: Iterable[CaseRow], staff: bool, bulk: bool) -> SafeStri
     if not out:
         out.append(f'\n      <tr><td colspan="9">{_esc(str(_("No items match.")))}</td></tr>\n    ')
     return mark_safe("\n    " + "".join(out))  # noqa: S308 (every value escaped above)
+
+
+@register.simple_tag
+def queue_rows(section: Any, now: datetime) -> SafeString:
+    """A section of the staff queue as table rows (`{% queue_rows section now %}`), as the loop
+    they replace rendered them: up to fifty rows a section, each cell formatted once by
+    `CaseRowText` instead of some ten template look-ups, filters and an inclusion tag (the
+    queue took three times the board's time, issue 17). `now` is the page's."""
+    from cases.casework.selectors import CaseRowText  # it imports this module
+
+    text = CaseRowText(now)
+    key = _esc(section.key)
+    unassigned = _esc(str(_("Unassigned")))
+    out = []
+    for case in section.cases:
+        row = text.row(case, age=True)
+        holder = ""
+        if section.key != "mine":
+            holder = (
+                f'\n          <br><small class="muted">'
+                f"{_esc(row.assignee) if row.assignee else unassigned}</small>"
+            )
+        out.append(
+            f'\n      <tr id="queue-{key}-{row.pk}">\n'
+            f'        <td><span class="badge sla-badge sla-{_esc(row.sla_code)} '
+            f'{_esc(row.sla_css)}" title="{row.sla_title}">{_esc(row.sla_label)}</span></td>\n'
+            f'        <td><a href="{_esc(row.url)}">#{row.pk} {_esc(row.subject)}</a>'
+            f"{holder}</td>\n"
+            f"        <td>{_esc(row.engagement)}<br>"
+            f'<small class="muted">{_esc(row.organization)}</small></td>\n'
+            f'        <td><span class="badge {_esc(row.severity_css)}">'
+            f"{_esc(row.severity)}</span></td>\n"
+            f"        <td>{_esc(row.age)}</td>\n"
+            f"        <td>{_esc(row.due)}</td>\n"
+            "      </tr>\n    "
+        )
+    if not out:
+        out.append(f'\n      <tr><td colspan="6">{_esc(str(_("Nothing here.")))}</td></tr>\n    ')
+    return mark_safe("\n    " + "".join(out))  # noqa: S308 (every value escaped above)

@@ -174,3 +174,35 @@ def test_the_queue_and_its_count_issue_constant_queries(world, role):
     few = _count(client, url)
     grow(world, 27)
     assert _count(client, url) == few
+
+
+def test_a_row_shows_each_cell_formatted_in_the_viewers_language_and_zone(world):
+    """The rows are written in Python (`queue_rows`): each cell as the template loop wrote it —
+    the SLA badge with its due time, who holds the item, the engagement and its organization,
+    the severity, the age and the due time in the viewer's zone — in Korean too."""
+    from portal.accounts.models import User
+
+    unassigned = raise_case(world, "Nobody <holds> this", severity=1)
+    casework_services.case_assign(acting_user=world.admin, case=unassigned, assignee=None)
+    late = overdue(raise_case(world, "Breached & held"), breached=True)
+    User.objects.filter(pk=world.manager.pk).update(time_zone="Asia/Seoul", language="ko")
+    world.manager.refresh_from_db()
+    late.refresh_from_db()
+    unassigned.refresh_from_db()
+
+    html = queue_page(world.manager)
+    new = section(html, "new")
+    row = re.search(rf'<tr id="queue-new-{unassigned.pk}">.*?</tr>', new, re.S).group(0)
+    assert f"#{unassigned.pk} Nobody &lt;holds&gt; this</a>" in row
+    assert '<small class="muted">미배정</small>' in row  # "Unassigned"
+    assert world.a.organization.name in row
+    assert 'class="badge badge-warn"' in row  # severity 1
+
+    breached = section(html, "breached")
+    row = re.search(rf'<tr id="queue-breached-{late.pk}">.*?</tr>', breached, re.S).group(0)
+    assert 'sla-breached badge-alert" title="응답 기한' in row and ">기한 초과</span>" in row
+    assert "Breached &amp; held" in row
+    seoul = timezone.localtime(late.response_due_at, timezone.get_fixed_timezone(9 * 60))
+    assert f"{seoul:%H:%M}" in row  # the due time in the viewer's zone, not UTC's
+    assert "분" in row or "시간" in row  # the age, in Korean
+    assert str(late.assignee.get_short_name()) in row or str(late.assignee) in row
