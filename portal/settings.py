@@ -142,6 +142,19 @@ if DATABASE_POOLING == "transaction" and DATABASES["default"]["ENGINE"] != (
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# PostgreSQL compiles a statement to machine code (JIT) when its *estimated* cost passes
+# jit_above_cost, which takes 10 to 20 ms. The portal's statements are short reads and writes,
+# and an estimate can be far off: the case list's load panel (a count per manager, 33 rows) was
+# estimated past the threshold and spent 12 of its 14 ms compiling (issue 17). Off for the
+# portal's connections, set when each connects; DATABASE_JIT=1 keeps the server's setting.
+# PgBouncer refuses the startup option, so behind it set `ALTER ROLE … SET jit = off` instead
+# (README "Scaling out").
+if (
+    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    and not DATABASE_POOLING
+    and not env.bool("DATABASE_JIT", default=False)
+):
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and broker: Redis from REDIS_URL, else a file cache and a filesystem broker ------------
