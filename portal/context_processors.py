@@ -60,10 +60,24 @@ def register_nav_count(url_name: str, label: Any, count: Callable[[Any], int]) -
     NAV_COUNTS[url_name] = (label, count)
 
 
+# A badge shows counts up to this and "999+" above it; a count function may stop counting at
+# NAV_COUNT_MAX + 1 (`count_compiled_once(..., at_most=...)`), so an admin's badge over every
+# engagement's items costs the same as a manager's (issue 17).
+NAV_COUNT_MAX = 999
+
+
 def count_badge(count: int) -> str:
-    """A staff link's count as a badge (empty when nothing counts)."""
+    """A staff link's count as a badge (empty when nothing counts; "999+" past
+    `NAV_COUNT_MAX`)."""
     if not count:
         return ""
+    if count > NAV_COUNT_MAX:
+        return format_html(
+            '<span class="badge badge-warn nav-count"><span aria-hidden="true">{}+</span>'
+            '<span class="visually-hidden">{}</span></span>',
+            NAV_COUNT_MAX,
+            _("More than %(count)d items") % {"count": NAV_COUNT_MAX},
+        )
     return format_html(
         '<span class="badge badge-warn nav-count"><span aria-hidden="true">{}</span>'
         '<span class="visually-hidden">{}</span></span>',

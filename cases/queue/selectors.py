@@ -24,6 +24,7 @@ from django.utils import timezone
 from cases.casework.models import Case
 from cases.sla import Sla, sla_condition
 from portal.accounts.models import User
+from portal.context_processors import NAV_COUNT_MAX
 from portal.tenancy.scoping import count_compiled_once
 
 QUEUE_LIMIT = 50  # rows per section; the case list holds the rest
@@ -72,8 +73,10 @@ def queue_sections(user: User, now: datetime, limit: int = QUEUE_LIMIT) -> list[
 
 
 def queue_count(user: User, now: datetime) -> int:
-    """How many items need the viewer: in any section, each counted once. One count query,
-    compiled once (`count_compiled_once`): the navigation shows it on every staff page."""
+    """How many items need the viewer: in any section, each counted once, up to one more than
+    the navigation's badge shows (`NAV_COUNT_MAX`: an admin's queue spans every engagement).
+    One count query, compiled once (`count_compiled_once`): the navigation shows it on every
+    staff page."""
 
     def counted(values: Sequence[Any]) -> QuerySet[Case]:
         anywhere = Q()
@@ -82,7 +85,7 @@ def queue_count(user: User, now: datetime) -> int:
         return served_cases(user).filter(anywhere)
 
     key = f"queue.count:{user.pk}:{user.is_provider_admin}"
-    return count_compiled_once(key, counted, [now])
+    return count_compiled_once(key, counted, [now], at_most=NAV_COUNT_MAX + 1)
 
 
 def queue_count_of(user: User) -> int:

@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -522,9 +522,11 @@ def _build_kept(
     build: Callable[[Sequence[Any]], models.QuerySet],
     values: Sequence[Value],
     instances: bool,
+    wrap: Callable[[_Compiled], _Compiled] | None = None,
 ) -> tuple[_Compiled | None, _Kept | None]:
-    """Compile `build` with stand-ins under a recording scope: the statement, and what to keep
-    across requests (None when it read the scope's private store)."""
+    """Compile `build` with stand-ins under a recording scope (then `wrap` the statement):
+    the statement, and what to keep across requests (None when it read the scope's private
+    store)."""
     recording = _RecordingScope(scope)
     token = _current_scope.set(recording)
     try:
@@ -532,6 +534,8 @@ def _build_kept(
         compiled = _compile(build(stand_ins), stand_ins, instances=instances)
     finally:
         _current_scope.reset(token)
+    if compiled is not None and wrap is not None:
+        compiled = wrap(compiled)
     if recording.read_extra:
         return compiled, None
     contents = tuple((name, getattr(scope, name)) for name in sorted(recording.read))
@@ -590,13 +594,44 @@ def rows_compiled_once(
 
 
 def count_compiled_once(
-    key: str, build: Callable[[Sequence[Any]], models.QuerySet], values: Sequence[Value]
+    key: str,
+    build: Callable[[Sequence[Any]], models.QuerySet],
+    values: Sequence[Value],
+    *,
+    at_most: int | None = None,
 ) -> int:
     """How many rows `build(values)` has: `rows_compiled_once` of one `COUNT` column (a plain
-    function, so no GROUP BY: always one row), for the counts a page shows on every request."""
-    count = models.Func(models.F("pk"), function="COUNT", output_field=models.IntegerField())
-    rows = rows_compiled_once(key, lambda given: build(given).order_by().values(n=count), values)
-    return (rows[0]["n"] or 0) if rows else 0
+    function, so no GROUP BY: always one row), for the counts a page shows on every request.
+
+    With `at_most`, counting stops there (the answer is at most `at_most`): a count of the
+    first `at_most` rows (`SELECT COUNT(*) FROM (… LIMIT at_most)`), so a badge over a whole
+    provider's items reads a bounded number of rows whatever the provider's size (issue 17)."""
+    if at_most is None:
+        count = models.Func(models.F("pk"), function="COUNT", output_field=models.IntegerField())
+        rows = rows_compiled_once(
+            key, lambda given: build(given).order_by().values(n=count), values
+        )
+        return (rows[0]["n"] or 0) if rows else 0
+    if at_most < 1:
+        raise ValueError("at_most must be at least 1.")
+
+    def bounded(given: Sequence[Any]) -> models.QuerySet:
+        return build(given).order_by().values("pk")[:at_most]
+
+    compiled = _statement(f"{key}:at_most={at_most}", bounded, values, wrap=_count_of)
+    if compiled is None:
+        return bounded(values).count()
+    return int(_run(compiled, values)[0][0] or 0)
+
+
+def _count_of(compiled: _Compiled) -> _Compiled:
+    """The statement counting the rows `compiled` reads."""
+    return replace(
+        compiled,
+        sql=f'SELECT COUNT(*) AS "n" FROM ({compiled.sql}) "bounded"',  # noqa: S608 (ours)
+        names=("n",),
+        converters=(),
+    )
 
 
 def instances_compiled_once(
@@ -625,7 +660,8 @@ def _statement(
     build: Callable[[Sequence[Any]], models.QuerySet],
     values: Sequence[Value],
     *,
-    instances: bool,
+    instances: bool = False,
+    wrap: Callable[[_Compiled], _Compiled] | None = None,
 ) -> _Compiled | None:
     """The kept statement of `key` for the open scope (built when there is none yet), or None
     when it cannot be kept and the queryset must run as it is."""
@@ -640,7 +676,7 @@ def _statement(
         process_key = (shape, _actor_key(scope), connections[DEFAULT_DB_ALIAS].vendor)
         kept = _kept_for(process_key, scope)
         if kept is None:
-            built, kept = _build_kept(scope, build, values, instances)
+            built, kept = _build_kept(scope, build, values, instances, wrap)
             if kept is not None:
                 _keep(process_key, kept)
             compiled = built or False

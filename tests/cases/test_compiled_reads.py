@@ -361,3 +361,33 @@ def test_a_scope_covers_the_engagements_a_manager_serves_and_no_other(world):
     for user in (world.a.poc, world.admin):
         with tenant_scope(user):
             assert scope_covers_engagements([mine]) is False
+
+
+def test_a_bounded_count_stops_at_its_bound_in_the_scope(world, cases):
+    """`count_compiled_once(..., at_most=n)`: min(rows, n), one statement compiled once per
+    scope, the scope's filter in it (another tenant's rows never counted)."""
+    from portal.tenancy.scoping import count_compiled_once
+
+    _cases = cases  # A0–A2 of tenant a, B of tenant b
+
+    def received_after(values):
+        return Case.objects.filter(received_at__gt=values[0])
+
+    since = timezone.now() - timedelta(days=1)
+    with tenant_scope(world.a.poc):
+        assert count_compiled_once("test.count", received_after, [since], at_most=2) == 2
+        assert count_compiled_once("test.count", received_after, [since], at_most=10) == 3
+        with CaptureQueriesContext(connection) as queries:
+            later = count_compiled_once(
+                "test.count",
+                received_after,
+                [timezone.now() - timedelta(minutes=1, seconds=30)],
+                at_most=10,
+            )
+        assert later == 2  # A0 and A1: the time is a value of the kept statement
+        assert len(queries) == 1 and "LIMIT 10" in queries[0]["sql"]
+        assert count_compiled_once("test.count", received_after, [since]) == 3  # unbounded
+    with tenant_scope(world.b.poc):
+        assert count_compiled_once("test.count", received_after, [since], at_most=10) == 1
+    with pytest.raises(ValueError):
+        count_compiled_once("test.count", received_after, [since], at_most=0)

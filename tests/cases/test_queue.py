@@ -206,3 +206,21 @@ def test_a_row_shows_each_cell_formatted_in_the_viewers_language_and_zone(world)
     assert f"{seoul:%H:%M}" in row  # the due time in the viewer's zone, not UTC's
     assert "분" in row or "시간" in row  # the age, in Korean
     assert str(late.assignee.get_short_name()) in row or str(late.assignee) in row
+
+
+def test_the_navigation_badge_stops_counting_past_its_maximum(world, monkeypatch):
+    """An admin's queue spans every engagement: the badge counts up to NAV_COUNT_MAX and shows
+    "999+" (here "2+") past it, so its query reads a bounded number of rows."""
+    import cases.queue.selectors as queue_selectors
+    import portal.context_processors as context_processors
+
+    monkeypatch.setattr(queue_selectors, "NAV_COUNT_MAX", 2)
+    monkeypatch.setattr(context_processors, "NAV_COUNT_MAX", 2)
+    for n in range(4):
+        case = raise_case(world, f"Waiting {n}")
+        casework_services.case_assign(acting_user=world.admin, case=case, assignee=None)
+    assert queue_count(world.admin, timezone.now()) == 3  # counting stopped at 2 + 1
+    html = queue_page(world.admin)
+    badge = re.search(r'nav-count"><span aria-hidden="true">([^<]+)<', html)
+    assert badge and badge.group(1) == "2+"
+    assert "More than 2 items" in html
