@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -248,6 +249,24 @@ def admin_panel(now: datetime | None = None) -> dict[str, Any]:
 
 def _engagements() -> QuerySet[Engagement]:
     return Engagement.objects.select_related("organization", "plan", "manager", "deputy")
+
+
+def with_status(queryset: QuerySet[Engagement], status: str, now: datetime) -> QuerySet[Engagement]:
+    """`queryset` narrowed to the engagements whose `status` (upcoming, active, expired: by
+    their term and the date in their own zone) is `status`, in the database: one condition per
+    time zone the engagements use (one query for the zones), so a list can be paged."""
+    zones = queryset.order_by().values_list("timezone", flat=True).distinct()
+    condition = Q(pk__in=[])
+    for zone in zones:
+        today = now.astimezone(zoneinfo.ZoneInfo(zone)).date()
+        if status == Engagement.Status.UPCOMING:
+            within = Q(start_date__gt=today)
+        elif status == Engagement.Status.EXPIRED:
+            within = Q(end_date__lt=today)
+        else:
+            within = Q(start_date__lte=today, end_date__gte=today)
+        condition |= Q(timezone=zone) & within
+    return queryset.filter(condition)
 
 
 def _with_overage(queryset: QuerySet[Engagement]) -> QuerySet[Engagement]:

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
+from urllib.parse import urlencode
 
 import holidays as holidays_package
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -43,6 +45,7 @@ from engagements.contracts.selectors import (
     _engagements,
     _next_opening_or_none,
     _with_overage,
+    with_status,
 )
 from engagements.selectors import engagement_calendar, serves
 from engagements.time.models import OverageFlag, TimeEntry
@@ -65,6 +68,7 @@ if TYPE_CHECKING:
 
 
 UPCOMING_HOLIDAY_DAYS = 60
+ENGAGEMENT_PAGE_SIZE = 50
 
 
 UPCOMING_ABSENCE_DAYS = 30
@@ -85,11 +89,15 @@ def engagement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Admins: every engagement. Managers: those they manage or deputize. Customers: their
     organizations' engagements."""
     user: User = request.user
-    engagements = list(_with_overage(_engagements()))
+    engagements = _with_overage(_engagements())
     statuses = Engagement.Status
     wanted = request.GET.get("status", "")
     if wanted in statuses.values:
-        engagements = [engagement for engagement in engagements if engagement.status == wanted]
+        engagements = with_status(engagements, wanted, timezone.now())
+    else:
+        wanted = ""
+    # A page at a time: an admin's list holds every engagement of the provider (issue 17).
+    page = Paginator(engagements, ENGAGEMENT_PAGE_SIZE).get_page(request.GET.get("page"))
     contact_of: set[int] = set()
     if user.is_customer:
         contact_of = set(
@@ -101,7 +109,8 @@ def engagement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         request,
         "engagements/contracts/engagement_list.html",
         {
-            "engagements": engagements,
+            "page": page,
+            "pager_query": urlencode({"status": wanted}) if wanted else "",
             "contact_of": contact_of,
             "statuses": statuses.choices,
             "status_filter": wanted,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -19,17 +20,23 @@ from portal.http import AuthenticatedHttpRequest
 from portal.pages import admin_required, apply_domain_error, get_scoped_or_404
 from portal.tenancy.models import Membership
 
+PEOPLE_PAGE_SIZE = 50
+
 
 @login_required
 def people_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The people the viewer may see, a page of `PEOPLE_PAGE_SIZE` at a time: an admin sees
+    every person of every organization, so the page reads one page's people and their
+    memberships, never the whole provider (issue 17)."""
     people = (
         users_visible_to(request.user)
         .prefetch_related(
             Prefetch("memberships", queryset=Membership.objects.select_related("organization"))
         )
-        .order_by("kind", "email")
+        .order_by("kind", "email", "id")
     )
-    return render(request, "accounts/people_list.html", {"people": people})
+    page = Paginator(people, PEOPLE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "accounts/people_list.html", {"page": page})
 
 
 @admin_required

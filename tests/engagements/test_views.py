@@ -2,6 +2,7 @@
 time entries, absences, the dashboard cards, and query budgets."""
 
 import itertools
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -582,3 +583,60 @@ def test_the_engagement_form_requires_zone_and_calendar_with_nothing_preselected
     assert response.status_code == 200
     assert set(response.context["form"].errors) >= {"timezone", "holiday_country"}
     assert Engagement.objects.count() == before
+
+
+# --- The engagement list a page at a time (issue 17) ------------------------------------------
+
+
+def test_the_status_filter_follows_each_engagements_own_date(world):
+    """`with_status` filters in the database by the date in each engagement's zone: an
+    engagement ending "today" in UTC has already ended in Kiritimati (UTC+14) and not yet in
+    Pago Pago (UTC−11), as `Engagement.status` says."""
+    from engagements.contracts.selectors import with_status
+    from portal.tenancy.scoping import tenant_scope
+
+    now = datetime(2026, 12, 4, 12, 0, tzinfo=ZoneInfo("UTC"))
+    east = EngagementFactory(name="East", timezone="Pacific/Kiritimati", end_date=date(2026, 12, 4))
+    west = EngagementFactory(name="West", timezone="Pacific/Pago_Pago", end_date=date(2026, 12, 4))
+    soon = EngagementFactory(
+        name="Soon", timezone="Pacific/Pago_Pago", start_date=date(2026, 12, 5)
+    )
+    ours = {east.pk, west.pk, soon.pk}
+    with tenant_scope(world.admin):
+        everything = list(Engagement.objects.all())
+        for status in Engagement.Status.values:
+            filtered = {e.pk for e in with_status(Engagement.objects.all(), status, now)}
+            expected = {e.pk for e in everything if e.status_on(e.local_today(now)) == status}
+            assert filtered == expected, status
+            assert (
+                filtered & ours
+                == {
+                    Engagement.Status.EXPIRED: {east.pk},
+                    Engagement.Status.ACTIVE: {west.pk},
+                    Engagement.Status.UPCOMING: {soon.pk},
+                }[status]
+            )
+
+
+def test_the_engagement_list_comes_a_page_at_a_time_keeping_its_filter(world):
+    from engagements.contracts.views import ENGAGEMENT_PAGE_SIZE
+
+    organization = OrganizationFactory()
+    manager = ManagerFactory()
+    for n in range(ENGAGEMENT_PAGE_SIZE + 2):
+        EngagementFactory(organization=organization, manager=manager, name=f"Grown {n:03}")
+    client = signed_in(world.admin)
+    first = page(client, "engagement_list", status="active")
+    assert first.count('href="/engagements/') >= ENGAGEMENT_PAGE_SIZE
+    assert "?status=active&amp;page=2" in first
+    second = page(client, "engagement_list", status="active", page="2")
+    first_names = set(re.findall(r">(Grown \d{3})<", first))
+    second_names = set(re.findall(r">(Grown \d{3})<", second))
+    assert second_names and not first_names & second_names
+
+    # A page out of range answers the last page, a word the first (Paginator.get_page).
+    def names(**query):
+        return re.findall(r">(Grown \d{3})<", page(client, "engagement_list", **query))
+
+    assert names(page="999") == names(page="3")
+    assert "Grown" in page(client, "engagement_list", page="first")

@@ -1,5 +1,6 @@
 """Server-rendered pages: what each role sees and may do, forms, query budgets."""
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -287,3 +288,19 @@ def test_tokens_table_has_no_empty_header(world):
     parser.feed(client.get(reverse("api_tokens")).content.decode())
     assert len(parser.cells) == 8
     assert all(parser.cells), parser.cells
+
+
+def test_the_people_list_comes_a_page_at_a_time(world):
+    """An admin sees every person of the provider: fifty a page, the rest on the next."""
+    from portal.accounts.views import PEOPLE_PAGE_SIZE
+    from tests.factories import MembershipFactory
+
+    for _ in range(PEOPLE_PAGE_SIZE + 1):
+        MembershipFactory(organization=world.a.organization)
+    client = signed_in(world.admin)
+    first = client.get(reverse("people_list")).content.decode()
+    second = client.get(reverse("people_list"), {"page": 2}).content.decode()
+    rows = lambda html: re.findall(r"<tr><td>[^<]*</td><td>([^<]+)</td>", html)  # noqa: E731
+    assert len(rows(first)) == PEOPLE_PAGE_SIZE
+    assert rows(second) and not set(rows(first)) & set(rows(second))
+    assert "?page=2" in first and "?page=1" in second
