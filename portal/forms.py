@@ -6,15 +6,63 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 
 from portal.tenancy.scoping import TenantOwned
 from portal.text import TEXT_MAX, ControlCharacterValidator
 
 
+def _attributes(attrs: dict[str, Any]) -> str:
+    """Django's `django/forms/widgets/attrs.html`, in Python."""
+    return "".join(
+        f" {conditional_escape(name)}"
+        + ("" if value is True else f'="{conditional_escape(f"{value}")}"')
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+class OptionsSelect(forms.Select):
+    """A select that writes its options in Python: the same markup as Django's
+    `select.html`, which includes a template per option. A select of a few thousand choices
+    (an admin picking one of the provider's engagements, a time zone) spent most of its page's
+    time in those includes: 600 ms for 3,000 engagements (issue 17)."""
+
+    @classmethod
+    def of(cls, select: forms.Select) -> OptionsSelect:
+        """This widget in place of `select`, with its attributes and choices."""
+        widget = cls.__new__(cls)
+        widget.__dict__ = select.__dict__.copy()
+        return widget
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = [f'<select name="{conditional_escape(widget["name"])}"']
+        parts.append(_attributes(widget["attrs"]) + ">")
+        for group_name, group_choices, _index in widget["optgroups"]:
+            if group_name:
+                parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+            for option in group_choices:
+                shown = f"{option['value']}"  # a plain str, as the template's stringformat
+                parts.append(
+                    f'\n  <option value="{conditional_escape(shown)}"'
+                    f"{_attributes(option['attrs'])}>{conditional_escape(option['label'])}"
+                    "</option>\n"
+                )
+            if group_name:
+                parts.append("\n  </optgroup>")
+        parts.append("\n</select>")
+        return mark_safe("".join(parts))  # noqa: S308 (every value escaped above)
+
+
 class TextFormMixin:
     """Every text field refuses control characters (portal.text): a one-line field every C0
     character and DEL, a text area (multi-line) all but line breaks and tabs. NUL is already
-    refused by Django's CharField itself."""
+    refused by Django's CharField itself. A plain select writes its options without a
+    template each (`OptionsSelect`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -22,6 +70,8 @@ class TextFormMixin:
             if isinstance(field, forms.CharField):
                 multiline = isinstance(field.widget, forms.Textarea)
                 field.validators.append(ControlCharacterValidator(multiline=multiline))
+            if type(field.widget) is forms.Select:
+                field.widget = OptionsSelect.of(field.widget)
 
 
 class PortalForm(TextFormMixin, forms.Form):
