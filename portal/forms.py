@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.forms.models import ModelChoiceIterator
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -36,6 +37,15 @@ class OptionsSelect(forms.Select):
         widget.__dict__ = select.__dict__.copy()
         return widget
 
+    def use_required_attribute(self, initial: Any) -> bool:
+        # Django reads the first choice to tell whether it is the empty one; of a model choice
+        # field without an empty label that is a model instance (never empty), read by a query
+        # of its own. The answer is the same without it.
+        choices = self.choices
+        if isinstance(choices, ModelChoiceIterator) and choices.field.empty_label is None:
+            return False
+        return super().use_required_attribute(initial)
+
     def render(
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
     ) -> SafeString:
@@ -56,6 +66,36 @@ class OptionsSelect(forms.Select):
                 parts.append("\n  </optgroup>")
         parts.append("\n</select>")
         return mark_safe("".join(parts))  # noqa: S308 (every value escaped above)
+
+
+class _Offered(ModelChoiceIterator):
+    """The choices of a model choice field from objects already loaded (see `offer`)."""
+
+    def __init__(self, field: forms.ModelChoiceField, objects: list[Any]) -> None:
+        super().__init__(field)
+        self.objects = objects
+
+    def __iter__(self) -> Any:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.objects:
+            yield self.choice(obj)
+
+    def __len__(self) -> int:
+        return len(self.objects) + (self.field.empty_label is not None)
+
+    def __bool__(self) -> bool:
+        return self.field.empty_label is not None or bool(self.objects)
+
+
+def offer(field: forms.Field, objects: list[Any]) -> None:
+    """Let a model choice field show `objects` — the rows of its own queryset, which the view
+    has already read — as its options, instead of reading the queryset again to render them
+    (an admin's select of every engagement of the provider, issue 17). A submitted choice is
+    still looked up in the queryset."""
+    assert isinstance(field, forms.ModelChoiceField)
+    field.iterator = lambda of: _Offered(of, objects)  # type: ignore[assignment]
+    field.widget.choices = field.choices
 
 
 class TextFormMixin:

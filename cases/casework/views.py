@@ -72,6 +72,7 @@ from portal.api import idempotency
 from portal.errors import DomainError
 from portal.files import protected_file_response
 from portal.filters import ScopedFilterSet
+from portal.forms import offer
 from portal.http import AuthenticatedHttpRequest
 from portal.pages import apply_domain_error, flash_error, get_scoped_or_404
 
@@ -435,6 +436,7 @@ def case_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     raisable = cast(ModelChoiceField, form.fields["engagement"]).queryset
     assert raisable is not None  # CaseForm sets it
     choices = list(raisable)
+    offer(form.fields["engagement"], choices)  # its options: not read again to render them
     if not choices and not user.is_provider_staff:
         raise PermissionDenied  # members, and contacts of no current engagement
     if len(choices) == 1 and not form.is_bound:

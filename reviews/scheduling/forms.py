@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from engagements.catalog.models import Cadence, Entitlement, Frequency, Method
 from engagements.contracts.models import Engagement
 from portal.accounts.models import User
-from portal.forms import PortalForm, ScopedForm
+from portal.forms import PortalForm, ScopedForm, offer
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -191,6 +191,7 @@ class RequestForm(ScopedForm):
         # After the mixin: the requester's engagements, still inside the request's scope.
         engagement_field = cast(forms.ModelChoiceField, self.fields["engagement"])
         engagement_field.queryset = engagements
+        offer(engagement_field, engagement_list)  # read once, by the view
         self.deliverables = deliverables
         choices = sorted(
             {(item.code, item.name) for item in deliverables}, key=lambda pair: pair[1]
