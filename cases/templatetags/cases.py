@@ -90,6 +90,15 @@ def method_label(code: str) -> str:
     return str(Method(code).label) if code in Method.values else code
 
 
+def _sla_badge_html(row: CaseRow) -> str:
+    """A row's SLA badge, as `_sla_badge.html` writes it (the title's values escaped where
+    `CaseRowText` made it)."""
+    return (
+        f'<span class="badge sla-badge sla-{_esc(row.sla_code)} {_esc(row.sla_css)}" '
+        f'title="{row.sla_title}">{_esc(row.sla_label)}</span>'
+    )
+
+
 @register.simple_tag
 def case_list_rows(rows: Iterable[CaseRow], staff: bool, bulk: bool) -> SafeString:
     """The case list's table rows (`{% case_list_rows page staff bulk_form %}`), as the loop
@@ -126,9 +135,7 @@ def case_list_rows(rows: Iterable[CaseRow], staff: bool, bulk: bool) -> SafeStri
             f'        <td><span class="badge {_esc(row.severity_css)}">'
             f"{_esc(row.severity)}</span></td>\n"
             f"        <td>{_esc(row.status)}</td>\n"
-            f'        <td><span class="badge sla-badge sla-{_esc(row.sla_code)} '
-            f'{_esc(row.sla_css)}" title="{row.sla_title}">'
-            f"{_esc(row.sla_label)}</span></td>\n"
+            f"        <td>{_sla_badge_html(row)}</td>\n"
             f"        <td>{_esc(row.received)}</td>\n"
             f"        <td>{_esc(row.due)}</td>\n"
             f"        {assignee}\n      </tr>\n    "
@@ -160,8 +167,7 @@ def queue_rows(section: Any, now: datetime) -> SafeString:
             )
         out.append(
             f'\n      <tr id="queue-{key}-{row.pk}">\n'
-            f'        <td><span class="badge sla-badge sla-{_esc(row.sla_code)} '
-            f'{_esc(row.sla_css)}" title="{row.sla_title}">{_esc(row.sla_label)}</span></td>\n'
+            f"        <td>{_sla_badge_html(row)}</td>\n"
             f'        <td><a href="{_esc(row.url)}">#{row.pk} {_esc(row.subject)}</a>'
             f"{holder}</td>\n"
             f"        <td>{_esc(row.engagement)}<br>"

@@ -5,15 +5,11 @@ the portal's reads themselves (issue 17)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.settings_probe import settings_process
 
 
 @pytest.mark.django_db
@@ -42,18 +38,8 @@ def test_jit_setting_follows_the_environment() -> None:
     )
 
     def options_with(**values: str) -> str | None:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in {"PGBOUNCER", "DATABASE_POOLING", "DATABASE_JIT"}
-        }
-        env.update(DJANGO_SETTINGS_MODULE="portal.settings", **values)
-        done = subprocess.run(
-            [sys.executable, "-c", f"import django; django.setup(); {code}"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
+        done = settings_process(
+            code, drop={"PGBOUNCER", "DATABASE_POOLING", "DATABASE_JIT"}, **values
         )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout.splitlines()[-1])

@@ -9,9 +9,6 @@ Report snapshots are rows (JSON), not files: nothing of theirs goes to the bucke
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +24,7 @@ from cases.casework import services
 from cases.casework.models import Attachment
 from portal.storage import S3_BACKEND, s3_storage
 from tests.conftest import PNG_BYTES, page_client, signed_in
+from tests.settings_probe import settings_process
 
 ROOT = Path(__file__).resolve().parents[2]
 PDF = b"%PDF-1.4\n% object storage test\n" + bytes(range(256)) * 8
@@ -92,22 +90,14 @@ def test_settings_choose_the_bucket_from_the_environment() -> None:
         "import json; from django.conf import settings; "
         "print(json.dumps(settings.STORAGES['default']))"
     )
-    env = {
-        **os.environ,
-        "S3_BUCKET": "portal-prod",
-        "S3_ENDPOINT_URL": "http://127.0.0.1:9000",
-        "S3_REGION": "eu-central-1",
-        "S3_PREFIX": "/portal/",
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-    }
-    run = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
+    run = settings_process(
+        code,
+        S3_BUCKET="portal-prod",
+        S3_ENDPOINT_URL="http://127.0.0.1:9000",
+        S3_REGION="eu-central-1",
+        S3_PREFIX="/portal/",
     )
+    assert run.returncode == 0, run.stderr
     import json
 
     chosen = json.loads(run.stdout.strip().splitlines()[-1])
@@ -117,15 +107,14 @@ def test_settings_choose_the_bucket_from_the_environment() -> None:
     assert chosen["OPTIONS"]["region_name"] == "eu-central-1"
     assert chosen["OPTIONS"]["location"] == "portal"
     assert chosen["OPTIONS"]["default_acl"] is None  # the private bucket's policy governs
-    env.pop("S3_BUCKET")
-    run = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
+    run = settings_process(  # the rest of S3_* without a bucket
+        code,
+        drop={"S3_BUCKET"},
+        S3_ENDPOINT_URL="http://127.0.0.1:9000",
+        S3_REGION="eu-central-1",
+        S3_PREFIX="/portal/",
     )
+    assert run.returncode == 0, run.stderr
     local = json.loads(run.stdout.strip().splitlines()[-1])
     assert local["BACKEND"] == "django.core.files.storage.FileSystemStorage"
 

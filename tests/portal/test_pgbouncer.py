@@ -31,6 +31,7 @@ from django.db import connection
 
 from cases.casework.models import Case
 from tests.conftest import need_service
+from tests.settings_probe import settings_process
 
 ROOT = Path(__file__).resolve().parents[2]
 POOL_SIZE = 2
@@ -254,15 +255,8 @@ def test_pooling_settings_follow_the_environment() -> None:
     )
 
     def settings_with(**values: str) -> subprocess.CompletedProcess:
-        env = {k: v for k, v in os.environ.items() if k not in {"PGBOUNCER", "DATABASE_POOLING"}}
-        env.update(DJANGO_SETTINGS_MODULE="portal.settings", **values)
-        env.pop("CONN_MAX_AGE", None)
-        return subprocess.run(
-            [sys.executable, "-c", f"import django; django.setup(); {code}"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
+        return settings_process(
+            code, drop={"PGBOUNCER", "DATABASE_POOLING", "CONN_MAX_AGE"}, **values
         )
 
     postgres = "postgres://postgres@127.0.0.1:6432/portal"
